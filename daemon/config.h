@@ -1,0 +1,119 @@
+/* config.h — allianced's configuration: one table of keys (config.c), loaded
+ * from YAML with libyaml over built-in defaults.
+ *
+ * Ownership: a struct config owns every string and list inside it; callers
+ * read the fields directly and never free or keep pointers into it past
+ * config_free(). config_new_defaults()/config_load() return a new config the
+ * caller frees with config_free(). A loaded config is immutable: a SIGHUP
+ * loads a new one and swaps the pointer (a bad file is refused and the old
+ * config kept).
+ *
+ * The environment variable ALLIANCE_DATABASE_URL, when set and non-empty,
+ * overrides database.url (in config_new_defaults and config_load). */
+#ifndef ALLIANCE_CONFIG_H
+#define ALLIANCE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log_level.h"
+
+/* One vocabulary set: lowercase snake_case names, no duplicates, in file order. */
+struct config_vocab {
+	char **names;   /* owned, count entries */
+	size_t count;
+};
+
+struct config {
+	/* listen.* — need a restart */
+	char *listen_tcp;          /* "host:port" ("[::1]:7420" for IPv6), or "" = no TCP listener */
+	char *listen_unix;         /* socket path, or "" = no UNIX listener */
+	int listen_unix_mode;      /* file mode of the socket, e.g. 0660 */
+
+	/* database.* — need a restart */
+	char *db_url;              /* libpq connection string or URI */
+	int db_pool_size;          /* connections */
+	int db_connect_timeout;    /* seconds */
+
+	/* limits.* — reloadable */
+	int max_body_bytes;
+	int max_header_bytes;
+	int request_timeout;       /* seconds */
+	int idle_timeout;          /* seconds */
+	int max_connections;
+	int max_json_depth;
+
+	/* log.* — reloadable */
+	enum log_level log_level;
+
+	/* engine.* — reloadable; weights of DESIGN.md "Matching" (0..100 each) */
+	double engine_weight_concerns;
+	double engine_weight_modality;
+	double engine_weight_style;
+	double engine_weight_identity;
+	double engine_weight_gender;
+	double engine_weight_availability;
+	double engine_weight_alliance_record;
+	double engine_weight_outcome_record;
+	double engine_weight_capacity;
+	int engine_min_overlap_hours;     /* hours per week */
+	double engine_record_prior_weight; /* empirical-Bayes prior weight (pseudo-episodes) */
+	int engine_record_min_episodes;   /* finished episodes in a concern before the per-concern record is used */
+	int engine_default_limit;         /* matches returned without ?limit= */
+	int engine_max_limit;             /* largest ?limit= accepted */
+	double engine_colleague_bonus;    /* score points added to a trusted colleague in referrals */
+
+	/* alliance.* — reloadable; thresholds of DESIGN.md "Alliance feedback" */
+	double alliance_threshold_alliance5; /* index 0..100 */
+	double alliance_threshold_srs;
+	double alliance_threshold_wai_sr;
+	double alliance_trust_floor;         /* trust signal 0..100 */
+	double alliance_affect_threshold;    /* negative_feelings 0..10 */
+	int alliance_min_sessions;
+	double alliance_strained_drop;       /* index points over the last three sessions */
+	double alliance_ewma_alpha;
+	double alliance_ors_cutoff;          /* ORS total 0..40 */
+	double alliance_ors_reliable_change; /* ORS points */
+
+	/* vocabulary.* — reloadable */
+	struct config_vocab vocab_concerns;
+	struct config_vocab vocab_modalities;
+	struct config_vocab vocab_formats;
+	struct config_vocab vocab_populations;
+	struct config_vocab vocab_identity;
+};
+
+/* The built-in defaults (plus the environment override). NULL on out of memory. */
+struct config *config_new_defaults(void);
+
+/* Load FILE over the defaults. On error returns NULL and writes
+ * "file:line:column: message" (1-based) into errbuf (errbuf may be NULL).
+ * Only a file that cannot be read gives "file: message" without a position. */
+struct config *config_load(const char *path, char *errbuf, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* After a SIGHUP: writes into buf a human list of keys that changed but need a
+ * restart (not reloadable), e.g. "listen.tcp, database.pool_size"; returns
+ * their count (buf is truncated, always NUL-terminated, when too small). */
+int config_restart_needed(const struct config *old, const struct config *new,
+			  char *buf, size_t len);
+
+/* Like config_restart_needed, for every key (what a reload changed). */
+int config_diff(const struct config *a, const struct config *b, char *buf, size_t len);
+
+/* Copy the values of the keys that need a restart from OLD into NEW, so that a
+ * reloaded config describes what is really in effect. 0, or -1 on out of memory
+ * (NEW is then still valid but may hold some of its own values). */
+int config_keep_restart_keys(struct config *new, const struct config *old);
+
+/* True when NAME is in the vocabulary set. */
+bool config_vocab_has(const struct config_vocab *v, const char *name);
+
+/* Iterate the key table ("section.key" names, in table order). */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+const char *config_key_default(size_t i);   /* the default as written in YAML */
+bool config_key_reloadable(size_t i);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * daemon.c - the daemon's life: start, signals, reload, graceful stop.
+ *
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded by
+ * limits.request_timeout), exit 0.  SIGHUP: load the file again; a bad file
+ * is refused and the running configuration kept.  systemd hears about each
+ * step through sd_notify.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "daemon_run.h"
+#include "db.h"
+#include "metrics.h"
+#include "server.h"
+
+double
+daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+daemon_uptime(const struct daemon *d)
+{
+	return daemon_now() - ((double)d->started.tv_sec + (double)d->started.tv_nsec / 1e9);
+}
+
+/* The last reply is queued, not yet written: give the loop a moment to
+ * flush it before leaving (replies while stopping say Connection: close). */
+static void
+exit_after_flush(struct daemon *d)
+{
+	struct timeval tv = {0, 200000};
+
+	event_base_loopexit(d->base, &tv);
+}
+
+void
+daemon_drained(struct daemon *d)
+{
+	log_info(&d->log, "drained: no request in flight; exiting");
+	exit_after_flush(d);
+}
+
+static void
+status_line(struct daemon *d, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "STATUS=%s", what);
+	sdnotify_send(&d->notify, msg);
+}
+
+static void
+drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn(&d->log, "graceful stop timed out with %d request(s) in flight",
+	    server_inflight(d->server));
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+begin_stop(struct daemon *d, const char *why)
+{
+	struct timeval tv;
+
+	if (d->stopping) {
+		log_warn(&d->log, "%s again: stopping now", why);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->stopping = true;
+	sdnotify_send(&d->notify, "STOPPING=1");
+	log_info(&d->log, "%s: stopping; %d request(s) in flight", why,
+	    server_inflight(d->server));
+	server_stop_accepting(d->server);
+	if (server_inflight(d->server) == 0) {
+		exit_after_flush(d);
+		return;
+	}
+	tv.tv_sec = d->cfg->request_timeout + 1;
+	tv.tv_usec = 0;
+	d->drain_timer = evtimer_new(d->base, drain_timeout, d);
+	if (d->drain_timer == NULL || evtimer_add(d->drain_timer, &tv) != 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+reload(struct daemon *d)
+{
+	char err[512], changed[512];
+	struct config *next;
+	int n;
+
+	sdnotify_reloading(&d->notify);
+	if (d->config_path == NULL) {
+		log_warn(&d->log, "reload: no configuration file; nothing to do");
+		sdnotify_send(&d->notify, "READY=1");
+		return;
+	}
+	next = config_load(d->config_path, err, sizeof(err));
+	if (next == NULL) {
+		log_error(&d->log, "reload refused, keeping the running configuration: %s", err);
+		sdnotify_send(&d->notify, "READY=1\nSTATUS=reload refused: bad configuration");
+		return;
+	}
+	n = config_restart_needed(d->cfg, next, changed, sizeof(changed));
+	if (n > 0)
+		log_warn(&d->log, "reload: %s changed but take effect only after a restart", changed);
+	config_keep_restart_keys(next, d->cfg);
+	n = config_diff(d->cfg, next, changed, sizeof(changed));
+	config_free(d->cfg);
+	d->cfg = next;
+	d->log.level = next->log_level;
+	server_apply_limits(d->server, next);
+	log_info(&d->log, "configuration reloaded from %s (%d key(s) changed%s%s)",
+	    d->config_path, n, n > 0 ? ": " : "", n > 0 ? changed : "");
+	sdnotify_send(&d->notify, "READY=1\nSTATUS=serving");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGTERM:
+		begin_stop(d, "SIGTERM");
+		break;
+	case SIGINT:
+		begin_stop(d, "SIGINT");
+		break;
+	}
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	sdnotify_send(&d->notify, "WATCHDOG=1");
+}
+
+struct daemon *
+daemon_new(const char *config_path, struct config *cfg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	if (d == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	d->cfg = cfg;
+	d->config_path = config_path ? strdup(config_path) : NULL;
+	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	logger_init(&d->log, cfg->log_level, stderr);
+	sdnotify_init(&d->notify);
+	return d;
+}
+
+static struct event *
+add_signal(struct daemon *d, int sig)
+{
+	struct event *ev = evsignal_new(d->base, sig, on_signal, d);
+
+	if (ev != NULL && evsignal_add(ev, NULL) != 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	struct db_settings dbs;
+	char err[512];
+
+	signal(SIGPIPE, SIG_IGN);
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		log_error(&d->log, "cannot create the event loop");
+		return 1;
+	}
+	d->metrics = metrics_new();
+	d->server = server_new(d);
+	if (d->metrics == NULL || d->server == NULL) {
+		log_error(&d->log, "out of memory at start");
+		return 1;
+	}
+	memset(&dbs, 0, sizeof(dbs));
+	dbs.url = d->cfg->db_url;
+	dbs.pool_size = d->cfg->db_pool_size;
+	dbs.connect_timeout = d->cfg->db_connect_timeout;
+	dbs.queue_timeout_ms = d->cfg->request_timeout * 1000;
+	dbs.max_queue = 4096;
+	dbs.log = &d->log;
+	d->db = db_pool_new(d->base, &dbs);
+	if (d->db == NULL || db_pool_start(d->db) != 0) {
+		log_error(&d->log, "cannot start the database pool");
+		return 1;
+	}
+	if (server_listen(d->server, err, sizeof(err)) != 0) {
+		log_error(&d->log, "%s", err);
+		return 1;
+	}
+	d->sig_term = add_signal(d, SIGTERM);
+	d->sig_int = add_signal(d, SIGINT);
+	d->sig_hup = add_signal(d, SIGHUP);
+	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL) {
+		log_error(&d->log, "cannot install signal handlers");
+		return 1;
+	}
+	if (d->notify.watchdog_usec > 0) {
+		/* Half the interval, as systemd recommends. */
+		struct timeval tv;
+		uint64_t half = d->notify.watchdog_usec / 2;
+
+		tv.tv_sec = (time_t)(half / 1000000);
+		tv.tv_usec = (suseconds_t)(half % 1000000);
+		d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+		if (d->watchdog == NULL || event_add(d->watchdog, &tv) != 0) {
+			log_error(&d->log, "cannot start the watchdog timer");
+			return 1;
+		}
+	}
+	log_info(&d->log, "allianced %s listening on tcp=%s unix=%s", ALLIANCE_VERSION,
+	    d->cfg->listen_tcp[0] ? d->cfg->listen_tcp : "off",
+	    d->cfg->listen_unix[0] ? d->cfg->listen_unix : "off");
+	sdnotify_send(&d->notify, "READY=1");
+	status_line(d, "serving");
+	if (event_base_dispatch(d->base) < 0) {
+		log_error(&d->log, "event loop failed");
+		return 1;
+	}
+	log_info(&d->log, "stopped");
+	return d->exit_code;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	/* The pool first: failing its queries answers their requests while
+	 * the HTTP server still exists. */
+	db_pool_free(d->db);
+	server_free(d->server);
+	metrics_free(d->metrics);
+	if (d->sig_term) event_free(d->sig_term);
+	if (d->sig_int) event_free(d->sig_int);
+	if (d->sig_hup) event_free(d->sig_hup);
+	if (d->watchdog) event_free(d->watchdog);
+	if (d->drain_timer) event_free(d->drain_timer);
+	if (d->base) event_base_free(d->base);
+	sdnotify_close(&d->notify);
+	config_free(d->cfg);
+	free(d->config_path);
+	free(d);
+}

@@ -1,0 +1,89 @@
+/*
+ * router.h - requests, the route table's types and dispatch.
+ *
+ * Every request is a struct request owned by the router from arrival until
+ * one of the reply functions is called; a reply frees it (after cancelling
+ * any database query still pending for it), so a handler must not touch the
+ * request after replying.  Handlers that wait for the database store the
+ * query in r->pending; a request that runs past limits.request_timeout is
+ * answered 503 by the router and its pending query cancelled.
+ */
+#ifndef ALLIANCE_ROUTER_H
+#define ALLIANCE_ROUTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct daemon;
+struct evhttp_request;
+struct event;
+struct db_query;
+struct request;
+struct evkeyvalq;
+
+/* Who may call a route (DESIGN.md "Scopes"); enforced by the auth layer. */
+enum scope {
+	SCOPE_NONE = 0,		/* health, readiness, metrics */
+	SCOPE_INTAKE,
+	SCOPE_FEEDBACK,
+	SCOPE_ADMIN
+};
+
+/* Route flags. */
+#define ROUTE_JSON_BODY		0x01	/* a JSON body is required */
+#define ROUTE_OPTIONAL_BODY	0x02	/* a JSON body may be sent */
+#define ROUTE_NEEDS_DB		0x04	/* 503 at once while the database is down */
+
+#define ROUTE_MAX_PARAMS 2
+
+typedef void (*route_fn)(struct request *r);
+
+struct route {
+	const char *method;	/* "GET", "POST", ... */
+	const char *path;	/* pattern; "{id}" matches a positive integer */
+	enum scope scope;
+	int flags;
+	route_fn handler;
+};
+
+struct request {
+	struct daemon *d;
+	struct evhttp_request *req;	/* not owned (libevent's) */
+	const struct route *route;
+	int route_index;		/* into the table; -1 when unmatched */
+	char id[48];			/* request id, echoed as X-Request-Id */
+	double started;			/* daemon_now() at arrival */
+	int64_t params[ROUTE_MAX_PARAMS];	/* the {id}s of the path, in order */
+	json_t *body;			/* owned; parsed JSON body or NULL */
+	struct evkeyvalq *query;	/* owned; decoded query string */
+	struct event *timer;		/* owned; request_timeout */
+	struct db_query *pending;	/* query to cancel if the request ends first */
+	void *state;			/* handler state, freed by state_free */
+	void (*state_free)(void *state);
+};
+
+/* The table (routes.c) and its size. */
+extern const struct route route_table[];
+extern const int route_count;
+
+/* libevent's generic callback: matching, body checks, dispatch. */
+void router_dispatch(struct evhttp_request *req, void *arg /* struct daemon * */);
+
+/* Replies; each frees r. body is stolen (json_decref'd); sent as application/json. */
+void request_reply_json(struct request *r, int status, json_t *body);
+void request_reply_text(struct request *r, int status, const char *content_type,
+			const char *text, size_t len);
+/* An RFC 9457 problem; errors (stolen, may be NULL) is a list of {field, message}. */
+void request_problem(struct request *r, int status, const char *detail, json_t *errors);
+/* 503 with Retry-After: the database is unavailable. */
+void request_unavailable(struct request *r);
+/* Adds a response header (before replying). */
+void request_header(struct request *r, const char *name, const char *value);
+
+/* Query-string helpers: 0 ok, -1 replied with 422 already. */
+const char *request_query(struct request *r, const char *name);
+int request_query_int(struct request *r, const char *name, int def, int min, int max, int *out);
+
+#endif

@@ -1,0 +1,48 @@
+"""The systemd unit: it verifies, and its hardening stays at exposure 1.5 or lower."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANALYZE = shutil.which("systemd-analyze")
+
+pytestmark = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+
+
+def unit_for_build(tmp_path):
+    """The unit with @SBINDIR@/@SYSCONFDIR@ pointed at this checkout, as make install would."""
+    binary = os.environ.get("ALLIANCED") or os.path.join(ROOT, "build", "allianced")
+    sbindir = os.path.dirname(os.path.abspath(binary))
+    text = open(os.path.join(ROOT, "systemd", "allianced.service")).read()
+    text = text.replace("@SBINDIR@", sbindir).replace("@SYSCONFDIR@", os.path.join(ROOT, "config"))
+    text = text.replace(sbindir + "/allianced", os.path.abspath(binary))
+    path = tmp_path / "allianced.service"
+    path.write_text(text)
+    return path
+
+
+def test_unit_verifies(tmp_path):
+    unit = unit_for_build(tmp_path)
+    out = subprocess.run([ANALYZE, "verify", str(unit)], capture_output=True, text=True)
+    problems = [l for l in (out.stdout + out.stderr).splitlines()
+                if "allianced.service" in l]
+    assert out.returncode == 0 and not problems, out.stdout + out.stderr
+
+
+def test_unit_exposure_at_most_1_5(tmp_path):
+    unit = unit_for_build(tmp_path)
+    out = subprocess.run([ANALYZE, "security", "--offline=true", str(unit)],
+                         capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for allianced\.service: ([0-9.]+)", out.stdout)
+    assert m, out.stdout + out.stderr
+    assert float(m.group(1)) <= 1.5, out.stdout
+
+
+def test_unit_is_notify_with_reload():
+    text = open(os.path.join(ROOT, "systemd", "allianced.service")).read()
+    assert "Type=notify" in text
+    assert re.search(r"^ExecReload=.*kill -HUP \$MAINPID", text, re.M)
+    assert re.search(r"^WatchdogSec=", text, re.M)
