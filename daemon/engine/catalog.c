@@ -1,0 +1,417 @@
+/* catalog.c — the therapist catalog (see catalog.h and catalog_layout.h). */
+#include "catalog_layout.h"
+#include "engine_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct cat_hot) == 128, "hot record must stay two cache lines");
+_Static_assert(sizeof(struct cat_rec) == 24, "record summary must stay 24 bytes");
+
+struct catalog *catalog_new(void)
+{
+	return calloc(1, sizeof(struct catalog));
+}
+
+void catalog_free(struct catalog *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->pc[i]);
+	free(c->hot);
+	free(c->rec);
+	free(c->pc);
+	free(c->n_pc);
+	free(c->map_key);
+	free(c->map_slot);
+	free(c);
+}
+
+/* --- id -> slot map --- */
+
+static size_t hash_id(uint32_t id, size_t cap)
+{
+	return (size_t)((id * UINT32_C(2654435761)) & (uint32_t)(cap - 1));
+}
+
+long catalog_slot(const struct catalog *c, uint32_t id)
+{
+	if (!c || !c->map_cap || id == 0)
+		return -1;
+	for (size_t i = hash_id(id, c->map_cap);; i = (i + 1) & (c->map_cap - 1)) {
+		if (c->map_key[i] == id)
+			return (long)c->map_slot[i];
+		if (c->map_key[i] == 0)
+			return -1;
+	}
+}
+
+static void map_put(struct catalog *c, uint32_t id, uint32_t slot)
+{
+	size_t i = hash_id(id, c->map_cap);
+	while (c->map_key[i] != 0 && c->map_key[i] != id)
+		i = (i + 1) & (c->map_cap - 1);
+	c->map_key[i] = id;
+	c->map_slot[i] = slot;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void map_del(struct catalog *c, uint32_t id)
+{
+	size_t mask = c->map_cap - 1, i = hash_id(id, c->map_cap);
+	while (c->map_key[i] != id) {
+		if (c->map_key[i] == 0)
+			return;
+		i = (i + 1) & mask;
+	}
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (c->map_key[j] == 0)
+			break;
+		size_t home = hash_id(c->map_key[j], c->map_cap);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		int in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!in_range) {
+			c->map_key[i] = c->map_key[j];
+			c->map_slot[i] = c->map_slot[j];
+			i = j;
+		}
+	}
+	c->map_key[i] = 0;
+}
+
+static int map_grow(struct catalog *c, size_t want)
+{
+	size_t cap = 64;
+	while (cap < want * 2)
+		cap <<= 1;
+	if (cap <= c->map_cap)
+		return 0;
+	uint32_t *k = calloc(cap, sizeof(*k));
+	uint32_t *s = calloc(cap, sizeof(*s));
+	if (!k || !s)
+		goto fail;
+	uint32_t *ok = c->map_key, *os = c->map_slot;
+	size_t ocap = c->map_cap;
+	c->map_key = k;
+	c->map_slot = s;
+	c->map_cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (ok[i])
+			map_put(c, ok[i], os[i]);
+	free(ok);
+	free(os);
+	return 0;
+fail:
+	free(k);
+	free(s);
+	return ENGINE_ENOMEM;
+}
+
+static int grow(struct catalog *c)
+{
+	if (c->n < c->cap)
+		return 0;
+	size_t cap = c->cap ? c->cap * 2 : 256;
+	if (map_grow(c, cap) != 0) /* first, so the map always has room for cap ids */
+		return ENGINE_ENOMEM;
+	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
+	struct cat_rec *rec = NULL;
+	struct concern_record **pc = NULL;
+	uint8_t *n_pc = NULL;
+	if (!hot)
+		goto fail;
+	rec = realloc(c->rec, cap * sizeof(*rec));
+	if (!rec)
+		goto fail;
+	c->rec = rec;
+	pc = realloc(c->pc, cap * sizeof(*pc));
+	if (!pc)
+		goto fail;
+	c->pc = pc;
+	n_pc = realloc(c->n_pc, cap * sizeof(*n_pc));
+	if (!n_pc)
+		goto fail;
+	c->n_pc = n_pc;
+	if (c->n)
+		memcpy(hot, c->hot, c->n * sizeof(*hot));
+	free(c->hot);
+	c->hot = hot;
+	c->cap = cap;
+	return 0;
+fail:
+	free(hot);
+	return ENGINE_ENOMEM;
+}
+
+/* --- interning --- */
+
+static int lower(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
+}
+
+static int streq_ci(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (lower((unsigned char)*a) != lower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+static int find_str(char (*tab)[32], int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (streq_ci(tab[i], s))
+			return i;
+	return -1;
+}
+
+/* Intern s (lowercased, at most 31 bytes) into tab; -1 when full or too long. */
+static int intern_str(char (*tab)[32], int *n, int max, const char *s)
+{
+	int i = find_str(tab, *n, s);
+	if (i >= 0)
+		return i;
+	if (*n >= max || strlen(s) >= 32)
+		return -1;
+	size_t k = 0;
+	for (; s[k]; k++)
+		tab[*n][k] = (char)lower((unsigned char)s[k]);
+	tab[*n][k] = 0;
+	return (*n)++;
+}
+
+int catalog_lang_bit(const struct catalog *c, uint16_t code)
+{
+	for (int i = 0; i < c->n_langs; i++)
+		if (c->langs[i] == code)
+			return i;
+	return -1;
+}
+
+int catalog_gender_index(const struct catalog *c, const char *g)
+{
+	return find_str((char (*)[32])c->genders, c->n_genders, g);
+}
+
+int catalog_site_bit(const struct catalog *c, const char *s)
+{
+	return find_str((char (*)[32])c->sites, c->n_sites, s);
+}
+
+int catalog_payer_bit(const struct catalog *c, const char *s)
+{
+	return find_str((char (*)[32])c->payers, c->n_payers, s);
+}
+
+/* Fill a hot record; interning may fail with ENGINE_EFULL (the tables only grow,
+ * so a failed upsert leaves harmless extra entries but no half-written record). */
+static int build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->id = p->id;
+	h->flags = (uint8_t)((p->active ? HOT_ACTIVE : 0) | (p->accepting_new ? HOT_ACCEPTING : 0) |
+			     (p->sliding_scale ? HOT_SLIDING : 0));
+	if (p->gender[0]) {
+		int g = intern_str(c->genders, &c->n_genders, CAT_MAX_GENDERS, p->gender);
+		if (g < 0)
+			return ENGINE_EFULL;
+		h->gender = (uint8_t)(g + 1);
+	}
+	h->capacity = p->capacity;
+	h->fee = p->self_pay_fee;
+	memcpy(h->style, p->style, sizeof(h->style));
+	for (int i = 0; i < p->n_languages; i++) {
+		int b = catalog_lang_bit(c, p->languages[i]);
+		if (b < 0) {
+			if (c->n_langs >= CAT_MAX_LANGS)
+				return ENGINE_EFULL;
+			b = c->n_langs;
+			c->langs[c->n_langs++] = p->languages[i];
+		}
+		h->languages |= UINT64_C(1) << b;
+	}
+	for (int i = 0; i < p->n_sites; i++) {
+		int b = intern_str(c->sites, &c->n_sites, CAT_MAX_SITES, p->sites[i]);
+		if (b < 0)
+			return ENGINE_EFULL;
+		h->sites |= UINT32_C(1) << b;
+	}
+	for (int i = 0; i < p->n_payers; i++) {
+		int b = intern_str(c->payers, &c->n_payers, CAT_MAX_PAYERS, p->payers[i]);
+		if (b < 0)
+			return ENGINE_EFULL;
+		h->payers |= UINT32_C(1) << b;
+	}
+	h->formats = p->formats;
+	h->populations = p->populations;
+	memcpy(h->avail, p->availability.w, sizeof(h->avail));
+	h->identity = p->identity;
+	memcpy(h->concerns_any, p->concerns_any.w, sizeof(h->concerns_any));
+	memcpy(h->concerns_spec, p->concerns_specialist.w, sizeof(h->concerns_spec));
+	memcpy(h->modalities, p->modalities.w, sizeof(h->modalities));
+	return 0;
+}
+
+int catalog_upsert(struct catalog *c, const struct therapist_profile *p)
+{
+	if (!c || !p || profile_validate(p, NULL) != 0)
+		return ENGINE_EINVAL;
+	struct cat_hot h;
+	int rc = build_hot(c, p, &h);
+	if (rc)
+		return rc;
+	long s = catalog_slot(c, p->id);
+	if (s >= 0) {
+		h.caseload = c->hot[s].caseload;
+		h.flags |= c->hot[s].flags & HOT_CONCERN_RECORDS;
+		c->hot[s] = h;
+		return 0;
+	}
+	rc = grow(c);
+	if (rc)
+		return rc;
+	size_t i = c->n++;
+	c->hot[i] = h;
+	c->rec[i] = (struct cat_rec){ 0 };
+	c->pc[i] = NULL;
+	c->n_pc[i] = 0;
+	map_put(c, p->id, (uint32_t)i);
+	return 0;
+}
+
+/* Take a slot's records out of the clinic totals. */
+static void totals_remove(struct catalog *c, size_t s)
+{
+	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
+	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
+	record_total_sub(&c->a_total, &a);
+	record_total_sub(&c->o_total, &o);
+	for (int i = 0; i < c->n_pc[s]; i++) {
+		const struct concern_record *r = &c->pc[s][i];
+		record_total_sub(&c->a_concern[r->concern], &r->alliance);
+		record_total_sub(&c->o_concern[r->concern], &r->outcome);
+	}
+}
+
+int catalog_remove(struct catalog *c, uint32_t id)
+{
+	long s = catalog_slot(c, id);
+	if (s < 0)
+		return ENGINE_ENOTFOUND;
+	totals_remove(c, (size_t)s);
+	free(c->pc[s]);
+	map_del(c, id);
+	size_t last = c->n - 1;
+	if ((size_t)s != last) {
+		c->hot[s] = c->hot[last];
+		c->rec[s] = c->rec[last];
+		c->pc[s] = c->pc[last];
+		c->n_pc[s] = c->n_pc[last];
+		map_put(c, c->hot[s].id, (uint32_t)s);
+	}
+	c->n--;
+	return 0;
+}
+
+int catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
+{
+	long s = catalog_slot(c, id);
+	if (s < 0)
+		return ENGINE_ENOTFOUND;
+	c->hot[s].caseload = (uint16_t)(caseload > UINT16_MAX ? UINT16_MAX : caseload);
+	return 0;
+}
+
+int catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
+{
+	long s = catalog_slot(c, id);
+	if (s < 0)
+		return ENGINE_ENOTFOUND;
+	long v = (long)c->hot[s].caseload + delta;
+	c->hot[s].caseload = (uint16_t)(v < 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : v);
+	return 0;
+}
+
+int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
+{
+	long s = catalog_slot(c, id);
+	if (s < 0)
+		return ENGINE_ENOTFOUND;
+	if (therapist_records_validate(r, VOCAB_MAX_WIDE) != 0)
+		return ENGINE_EINVAL;
+	struct concern_record *pc = NULL;
+	if (r->n_per_concern) {
+		pc = malloc(r->n_per_concern * sizeof(*pc));
+		if (!pc)
+			return ENGINE_ENOMEM;
+		memcpy(pc, r->per_concern, r->n_per_concern * sizeof(*pc));
+	}
+	totals_remove(c, (size_t)s);
+	free(c->pc[s]);
+	c->pc[s] = pc;
+	c->n_pc[s] = r->n_per_concern;
+	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
+				      r->alliance.n, r->outcome.n };
+	for (int i = 0; i < r->n_per_concern; i++)
+		c->rec[s].pc_bloom |= UINT64_C(1) << (pc[i].concern & 63);
+	if (!r->alliance.n)
+		c->rec[s].a_mean = 0;
+	if (!r->outcome.n)
+		c->rec[s].o_mean = 0;
+	/* totals use the stored (float) values so removal subtracts exactly what was added */
+	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
+	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
+	record_total_add(&c->a_total, &a);
+	record_total_add(&c->o_total, &o);
+	for (int i = 0; i < r->n_per_concern; i++) {
+		record_total_add(&c->a_concern[pc[i].concern], &pc[i].alliance);
+		record_total_add(&c->o_concern[pc[i].concern], &pc[i].outcome);
+	}
+	c->hot[s].flags = (uint8_t)((c->hot[s].flags & ~HOT_CONCERN_RECORDS) |
+				    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
+	return 0;
+}
+
+size_t catalog_count(const struct catalog *c)
+{
+	return c ? c->n : 0;
+}
+
+int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigned *capacity)
+{
+	long s = catalog_slot(c, id);
+	if (s < 0)
+		return 0;
+	if (caseload)
+		*caseload = c->hot[s].caseload;
+	if (capacity)
+		*capacity = c->hot[s].capacity;
+	return 1;
+}
+
+double catalog_clinic_alliance(const struct catalog *c, double *n)
+{
+	if (n)
+		*n = c->a_total.n;
+	return record_total_mean(&c->a_total);
+}
+
+double catalog_clinic_outcome(const struct catalog *c, double *n)
+{
+	if (n)
+		*n = c->o_total.n;
+	return record_total_mean(&c->o_total);
+}
+
+void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
+			 const void **rec, size_t *rec_bytes)
+{
+	*hot = c->hot;
+	*hot_bytes = c->n * sizeof(struct cat_hot);
+	*rec = c->rec;
+	*rec_bytes = c->n * sizeof(struct cat_rec);
+}

@@ -1,0 +1,54 @@
+/*
+ * catalog.h — the in-memory set of therapist profiles that matching scans.
+ *
+ * Laid out for one fast pass: each therapist is a 128-byte hot record (two
+ * cache lines: flags, caseload, bitsets, availability, style) in one array,
+ * a 16-byte record summary in a parallel array, and rarely used data
+ * (per-concern records) in a cold array. Strings (languages, genders, sites,
+ * payers) are interned per catalog into small bit indices, so a filter is one
+ * AND. Limits: 64 distinct languages, 63 genders, 32 sites and 32 payers per
+ * catalog (ENGINE_EFULL beyond).
+ *
+ * Ownership: catalog_new() returns a catalog owned by the caller, freed with
+ * catalog_free(); it copies what it is given. Not thread-safe for writers:
+ * the daemon mutates it on its loop thread only, and matching only reads it.
+ * Removing a therapist moves the last one into its slot, so slots are not
+ * stable across removals; ids are.
+ */
+#ifndef ENGINE_CATALOG_H
+#define ENGINE_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+#include "records.h"
+
+struct catalog;
+
+struct catalog *catalog_new(void);
+void catalog_free(struct catalog *c);
+
+/* Insert or replace by p->id; an update keeps caseload and records.
+ * ENGINE_EINVAL (profile_validate), ENGINE_EFULL (intern table), ENGINE_ENOMEM. */
+int catalog_upsert(struct catalog *c, const struct therapist_profile *p);
+/* Drop a therapist (retired: history stays in the database). ENGINE_ENOTFOUND. */
+int catalog_remove(struct catalog *c, uint32_t id);
+int catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload);
+/* Add delta (may be negative; clamps at 0). */
+int catalog_caseload_add(struct catalog *c, uint32_t id, int delta);
+/* Replace a therapist's records; clinic means update incrementally. */
+int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r);
+
+size_t catalog_count(const struct catalog *c);
+/* True if present; then *caseload and *capacity are filled (either may be NULL). */
+int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigned *capacity);
+/* Clinic means (alliance index 0-100, outcome share 0-1); n = episodes behind them. */
+double catalog_clinic_alliance(const struct catalog *c, double *n);
+double catalog_clinic_outcome(const struct catalog *c, double *n);
+
+/* The memory one match pass reads (hot + record arrays), for the benchmark floor. */
+void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
+			 const void **rec, size_t *rec_bytes);
+
+#endif

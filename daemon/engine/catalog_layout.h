@@ -1,0 +1,87 @@
+/*
+ * catalog_layout.h — the catalog's memory layout, shared by catalog.c and
+ * match.c/referral.c only. Everything else goes through catalog.h.
+ */
+#ifndef ENGINE_CATALOG_LAYOUT_H
+#define ENGINE_CATALOG_LAYOUT_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "records.h"
+#include "vocab.h"
+
+#define CAT_MAX_LANGS 64
+#define CAT_MAX_GENDERS 63 /* index + 1 must fit a uint64_t mask */
+#define CAT_MAX_SITES 32
+#define CAT_MAX_PAYERS 32
+
+enum {
+	HOT_ACTIVE = 1,
+	HOT_ACCEPTING = 2,
+	HOT_SLIDING = 4,
+	HOT_CONCERN_RECORDS = 8, /* cold per-concern records exist */
+};
+
+/* 128 bytes: what the hard filters and the scorer read. */
+struct cat_hot {
+	uint32_t id;
+	uint8_t flags;
+	uint8_t gender;        /* interned index + 1; 0 = not given */
+	uint16_t capacity;
+	uint16_t caseload;
+	uint16_t fee;          /* self-pay fee; 0 = none */
+	int8_t style[4];
+	uint64_t languages;    /* interned language bits */
+	uint32_t sites;        /* interned site bits */
+	uint32_t payers;       /* interned payer bits */
+	uint64_t formats;
+	uint64_t populations;
+	uint64_t avail[3];
+	uint64_t identity;
+	uint64_t concerns_any[2];
+	uint64_t concerns_spec[2];
+	uint64_t modalities[2];
+};
+
+/* 24 bytes: the overall records, read only for therapists that pass the
+ * filters. pc_bloom has bit (concern & 63) for each per-concern record, so the
+ * cold per-concern array is touched only when it may hold a client concern. */
+struct cat_rec {
+	uint64_t pc_bloom;
+	float a_mean, o_mean;
+	uint32_t a_n, o_n;
+};
+
+struct catalog {
+	size_t n, cap;
+	struct cat_hot *hot; /* aligned to 64 */
+	struct cat_rec *rec;
+	struct concern_record **pc; /* per slot; owned */
+	uint8_t *n_pc;
+	/* id -> slot, open addressing with linear probing; key 0 = empty */
+	uint32_t *map_key, *map_slot;
+	size_t map_cap;
+	/* interned strings */
+	uint16_t langs[CAT_MAX_LANGS];
+	int n_langs;
+	char genders[CAT_MAX_GENDERS][32];
+	int n_genders;
+	char sites[CAT_MAX_SITES][32];
+	int n_sites;
+	char payers[CAT_MAX_PAYERS][32];
+	int n_payers;
+	/* clinic totals for the shrinkage priors */
+	struct record_total a_total, o_total;
+	struct record_total a_concern[VOCAB_MAX_WIDE], o_concern[VOCAB_MAX_WIDE];
+};
+
+/* Slot of id, or -1. */
+long catalog_slot(const struct catalog *c, uint32_t id);
+/* Interned index (case-insensitive for genders), or -1 when the catalog never saw it. */
+int catalog_lang_bit(const struct catalog *c, uint16_t code);
+int catalog_gender_index(const struct catalog *c, const char *gender);
+int catalog_site_bit(const struct catalog *c, const char *site);
+int catalog_payer_bit(const struct catalog *c, const char *payer);
+
+#endif

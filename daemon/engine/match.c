@@ -1,0 +1,694 @@
+/* match.c — hard filters, component scores and top-k selection (see match.h). */
+#include "match.h"
+#include "catalog_layout.h"
+#include "engine_err.h"
+#include "records.h"
+
+#include <string.h>
+
+static const char *const excl_names[EXCL_COUNT] = {
+	[EXCL_INACTIVE] = "inactive",
+	[EXCL_NOT_ACCEPTING] = "not_accepting",
+	[EXCL_LANGUAGE] = "language",
+	[EXCL_FORMAT] = "format",
+	[EXCL_POPULATION] = "population",
+	[EXCL_PAYMENT] = "payment",
+	[EXCL_AVAILABILITY] = "availability",
+	[EXCL_EXCLUDED] = "excluded",
+	[EXCL_REQUIRED] = "required",
+};
+
+const char *exclusion_name(enum exclusion e)
+{
+	return (unsigned)e < EXCL_COUNT ? excl_names[e] : "unknown";
+}
+
+#define BIT(c) (1u << (c))
+
+/* Everything about the intake that the pass needs, precomputed once. */
+struct query {
+	const struct catalog *cat;
+	const struct intake *in;
+	const struct match_adjust *adj;
+	const struct engine_params *p;
+	/* filters */
+	bool f_lang, f_format, f_sites, f_pop, f_pay, f_avail;
+	uint64_t langs, formats, site_formats, population;
+	uint32_t sites, payer;
+	int32_t max_fee;
+	uint64_t avail[3];
+	int min_overlap;
+	uint32_t excl[MATCH_MAX_EXCLUDE];
+	size_t n_excl;
+	bool req_mod, req_gender, req_identity;
+	/* components */
+	uint16_t used;
+	float w[COMP_COUNT]; /* 100 x weight / total weight of the used components */
+	float w_all;         /* sum of w[] (100, or 0 when no weight) */
+	uint8_t concern_idx[INTAKE_MAX_CONCERNS], concern_prio[INTAKE_MAX_CONCERNS];
+	int n_concerns;
+	float inv_concern_total;
+	uint8_t prio_of[VOCAB_MAX_WIDE];
+	uint64_t concern_bloom; /* bit (concern & 63) of each client concern */
+	uint64_t mod_prefer[2], mod_avoid[2];
+	float inv_prefer;
+	float style_tbl[STYLE_AXES][7];
+	uint64_t identity;
+	float inv_identity;
+	uint64_t gender_mask; /* bit (interned index + 1) */
+	float inv_wanted;
+	/* records */
+	float k;
+	int min_concern_n;
+	float a_prior, o_prior;
+	float a_prior_of[VOCAB_MAX_WIDE], o_prior_of[VOCAB_MAX_WIDE];
+	/* referral adjustments */
+	bool away_mod;
+	uint64_t away_mods[2];
+	float away_mod_w;
+	uint64_t need_mods[2], need_concerns[2];
+	bool has_need;
+};
+
+struct cand {
+	float score;
+	uint16_t free;
+	uint8_t tier;
+	uint32_t id;
+	uint32_t slot;
+};
+
+static inline int pop2(const uint64_t a[2], const uint64_t b[2])
+{
+	return engine_popcount64(a[0] & b[0]) + engine_popcount64(a[1] & b[1]);
+}
+
+static inline int bit128(const uint64_t s[2], unsigned i)
+{
+	return (int)((s[i >> 6] >> (i & 63)) & 1);
+}
+
+/* records_shrink() in float, inlined for the hot loop (same formula, records.h). */
+static inline float shrink(float n, float mean, float prior, float k)
+{
+	if (n <= 0)
+		return prior;
+	return (n * mean + k * prior) / (n + k);
+}
+
+static void sort_u32(uint32_t *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint32_t v = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > v; j--)
+			a[j] = a[j - 1];
+		a[j] = v;
+	}
+}
+
+static int add_excl(struct query *q, uint32_t id)
+{
+	long s = catalog_slot(q->cat, id);
+	if (s < 0)
+		return 0; /* not in the catalog: nothing to exclude */
+	if (q->n_excl >= MATCH_MAX_EXCLUDE)
+		return ENGINE_EINVAL;
+	q->excl[q->n_excl++] = (uint32_t)s;
+	return 0;
+}
+
+static int build_query(struct query *q, const struct catalog *c, const struct engine_params *p,
+		       const struct intake *in, const struct match_adjust *adj)
+{
+	memset(q, 0, sizeof(*q));
+	q->cat = c;
+	q->in = in;
+	q->adj = adj;
+	q->p = p;
+
+	if (in->n_languages) {
+		q->f_lang = true;
+		for (int i = 0; i < in->n_languages; i++) {
+			int b = catalog_lang_bit(c, in->languages[i]);
+			if (b >= 0)
+				q->langs |= UINT64_C(1) << b;
+		}
+	}
+	if (in->formats) {
+		q->f_format = true;
+		q->formats = in->formats;
+	}
+	if (in->n_sites) {
+		q->f_sites = true;
+		q->site_formats = in->in_person_format >= 0 && in->in_person_format < 64
+					  ? UINT64_C(1) << in->in_person_format
+					  : ~UINT64_C(0);
+		for (int i = 0; i < in->n_sites; i++) {
+			int b = catalog_site_bit(c, in->sites[i]);
+			if (b >= 0)
+				q->sites |= UINT32_C(1) << b;
+		}
+	}
+	if (in->population >= 0) {
+		q->f_pop = true;
+		q->population = UINT64_C(1) << in->population;
+	}
+	if (in->payer[0] || in->self_pay_max >= 0) {
+		q->f_pay = true;
+		if (in->payer[0]) {
+			int b = catalog_payer_bit(c, in->payer);
+			if (b >= 0)
+				q->payer = UINT32_C(1) << b;
+		}
+		q->max_fee = in->self_pay_max;
+	}
+	int client_hours = avail_hours(&in->availability);
+	if (client_hours) {
+		q->f_avail = true;
+		memcpy(q->avail, in->availability.w, sizeof(q->avail));
+		q->min_overlap = p->min_overlap_hours;
+		int wanted = in->wanted_hours ? in->wanted_hours : client_hours;
+		q->inv_wanted = 1.0f / (float)wanted;
+		q->used |= BIT(COMP_AVAILABILITY);
+	}
+	for (int i = 0; i < in->n_exclude; i++)
+		if (add_excl(q, in->exclude[i]))
+			return ENGINE_EINVAL;
+	if (adj)
+		for (size_t i = 0; i < adj->n_exclude; i++)
+			if (add_excl(q, adj->exclude[i]))
+				return ENGINE_EINVAL;
+	sort_u32(q->excl, q->n_excl);
+
+	/* concerns */
+	unsigned total = 0;
+	for (int i = 0; i < in->n_concerns; i++) {
+		q->concern_idx[i] = in->concerns[i].tag;
+		q->concern_prio[i] = in->concerns[i].priority;
+		q->prio_of[in->concerns[i].tag] = in->concerns[i].priority;
+		q->concern_bloom |= UINT64_C(1) << (in->concerns[i].tag & 63);
+		total += in->concerns[i].priority;
+	}
+	q->n_concerns = in->n_concerns;
+	if (total) {
+		q->used |= BIT(COMP_CONCERNS);
+		q->inv_concern_total = 1.0f / (2.0f * (float)total);
+	}
+
+	/* modality */
+	memcpy(q->mod_prefer, in->mod_prefer.w, sizeof(q->mod_prefer));
+	memcpy(q->mod_avoid, in->mod_avoid.w, sizeof(q->mod_avoid));
+	int n_prefer = tagset_count(&in->mod_prefer);
+	if (n_prefer)
+		q->inv_prefer = 1.0f / (float)n_prefer;
+	if (n_prefer || !tagset_empty(&in->mod_avoid))
+		q->used |= BIT(COMP_MODALITY);
+	q->req_mod = in->mod_required && n_prefer;
+	if (adj && adj->away_modality && !tagset_empty(&adj->away_modalities)) {
+		q->away_mod = true;
+		memcpy(q->away_mods, adj->away_modalities.w, sizeof(q->away_mods));
+		q->away_mod_w = (float)p->referral_away_modality;
+		q->used |= BIT(COMP_MODALITY);
+	}
+
+	/* style: a per-axis table over the therapist's value -3..3 */
+	float wsum = 0;
+	for (int a = 0; a < STYLE_AXES; a++)
+		if (in->style_given >> a & 1)
+			wsum += 1.0f + (float)(in->style[a] < 0 ? -in->style[a] : in->style[a]);
+	bool away_style = adj && adj->away_style;
+	float away_w = away_style ? (float)p->referral_away_style : 0.0f;
+	if (away_style && away_w <= 0)
+		away_style = false;
+	if (wsum > 0 || away_style) {
+		q->used |= BIT(COMP_STYLE);
+		/* fit part weight 1 (if given), away part weight away_w */
+		float norm = (wsum > 0 ? 1.0f : 0.0f) + (away_style ? away_w : 0.0f);
+		for (int a = 0; a < STYLE_AXES; a++)
+			for (int t = -3; t <= 3; t++) {
+				float v = 0;
+				if (wsum > 0 && (in->style_given >> a & 1)) {
+					int d = in->style[a] - t;
+					float w = 1.0f + (float)(in->style[a] < 0 ? -in->style[a] : in->style[a]);
+					v += w * (1.0f - (float)(d < 0 ? -d : d) / 6.0f) / wsum;
+				}
+				if (away_style) {
+					int d = adj->away_style_from[a] - t;
+					v += away_w * (float)(d < 0 ? -d : d) / (6.0f * STYLE_AXES);
+				}
+				q->style_tbl[a][t + 3] = v / norm;
+			}
+	}
+
+	/* identity, gender */
+	q->identity = in->identity;
+	if (in->identity) {
+		q->used |= BIT(COMP_IDENTITY);
+		q->inv_identity = 1.0f / (float)engine_popcount64(in->identity);
+		q->req_identity = in->identity_required;
+	}
+	if (in->n_genders) {
+		q->used |= BIT(COMP_GENDER);
+		for (int i = 0; i < in->n_genders; i++) {
+			int g = catalog_gender_index(c, in->genders[i]);
+			if (g >= 0)
+				q->gender_mask |= UINT64_C(1) << (g + 1);
+		}
+		q->req_gender = in->gender_required;
+	}
+
+	/* records: count once the clinic has any */
+	q->k = (float)p->record_prior_weight;
+	q->min_concern_n = p->record_min_concern_n;
+	q->a_prior = (float)record_total_mean(&c->a_total);
+	q->o_prior = (float)record_total_mean(&c->o_total);
+	if (c->a_total.n > 0)
+		q->used |= BIT(COMP_ALLIANCE_RECORD);
+	if (c->o_total.n > 0)
+		q->used |= BIT(COMP_OUTCOME_RECORD);
+	for (int i = 0; i < q->n_concerns; i++) {
+		int t = q->concern_idx[i];
+		q->a_prior_of[t] = c->a_concern[t].n > 0 ? (float)record_total_mean(&c->a_concern[t]) : q->a_prior;
+		q->o_prior_of[t] = c->o_concern[t].n > 0 ? (float)record_total_mean(&c->o_concern[t]) : q->o_prior;
+	}
+	q->used |= BIT(COMP_CAPACITY);
+
+	/* weights, normalised so the score is a weighted mean x 100 */
+	double wt[COMP_COUNT], total_w = 0;
+	for (int i = 0; i < COMP_COUNT; i++) {
+		wt[i] = (q->used >> i & 1) ? p->weight[i] : 0.0;
+		if (i == COMP_ALLIANCE_RECORD && adj && adj->alliance_weight_mult > 0)
+			wt[i] *= adj->alliance_weight_mult;
+		total_w += wt[i];
+	}
+	for (int i = 0; i < COMP_COUNT; i++) {
+		q->w[i] = total_w > 0 ? (float)(100.0 * wt[i] / total_w) : 0.0f;
+		q->w_all += q->w[i];
+	}
+
+	if (adj) {
+		memcpy(q->need_mods, adj->need_modalities.w, sizeof(q->need_mods));
+		memcpy(q->need_concerns, adj->need_concerns.w, sizeof(q->need_concerns));
+		q->has_need = !tagset_empty(&adj->need_modalities) || !tagset_empty(&adj->need_concerns);
+	}
+	return 0;
+}
+
+/* Record component: per concern (priority-weighted) where the therapist has
+ * enough episodes in a client concern, else the therapist's overall record. */
+static inline float record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n,
+				float mean, size_t slot, bool outcome)
+{
+	if (rc->pc_bloom & q->concern_bloom) {
+		const struct concern_record *pc = q->cat->pc[slot];
+		float acc = 0, wsum = 0;
+		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
+			unsigned t = pc[i].concern;
+			const struct record *r = outcome ? &pc[i].outcome : &pc[i].alliance;
+			if (!q->prio_of[t] || r->n < (uint32_t)q->min_concern_n)
+				continue;
+			float prior = outcome ? q->o_prior_of[t] : q->a_prior_of[t];
+			acc += q->prio_of[t] * shrink((float)r->n, (float)r->mean, prior, q->k);
+			wsum += q->prio_of[t];
+		}
+		if (wsum > 0)
+			return outcome ? acc / wsum : acc / wsum / 100.0f;
+	}
+	float s = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
+	return outcome ? s : s / 100.0f;
+}
+
+/* Each component in [0,1] (match.h gives the definitions). */
+static inline __attribute__((always_inline)) float
+comp_concerns(const struct query *q, const struct cat_hot *h)
+{
+	unsigned acc = 0;
+	for (int i = 0; i < q->n_concerns; i++) {
+		unsigned t = q->concern_idx[i];
+		acc += q->concern_prio[i] *
+		       (unsigned)(bit128(h->concerns_any, t) + bit128(h->concerns_spec, t));
+	}
+	return (float)acc * q->inv_concern_total;
+}
+
+static inline __attribute__((always_inline)) float
+comp_modality(const struct query *q, const struct cat_hot *h)
+{
+	float s;
+	if ((h->modalities[0] & q->mod_avoid[0]) | (h->modalities[1] & q->mod_avoid[1]))
+		s = 0;
+	else if (q->inv_prefer > 0)
+		s = (float)pop2(h->modalities, q->mod_prefer) * q->inv_prefer;
+	else
+		s = 1;
+	if (q->away_mod) {
+		int offered = engine_popcount64(h->modalities[0]) + engine_popcount64(h->modalities[1]);
+		if (offered)
+			s *= 1.0f - q->away_mod_w * (float)pop2(h->modalities, q->away_mods) / (float)offered;
+	}
+	return s;
+}
+
+/* Every component except the two records; unused ones are 0. */
+static inline __attribute__((always_inline)) void
+components_cheap(const struct query *q, const struct cat_hot *h, int overlap, float comp[COMP_COUNT])
+{
+	uint16_t used = q->used;
+	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
+	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, h) : 0;
+	comp[COMP_STYLE] = (used & BIT(COMP_STYLE))
+				   ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
+					     q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
+				   : 0;
+	comp[COMP_IDENTITY] = (float)engine_popcount64(h->identity & q->identity) * q->inv_identity;
+	comp[COMP_GENDER] = (float)((q->gender_mask >> h->gender) & 1);
+	if (used & BIT(COMP_AVAILABILITY)) {
+		float a = (float)overlap * q->inv_wanted;
+		comp[COMP_AVAILABILITY] = a > 1 ? 1 : a;
+	} else
+		comp[COMP_AVAILABILITY] = 0;
+	comp[COMP_CAPACITY] = (float)(h->capacity - h->caseload) / (float)h->capacity;
+	comp[COMP_ALLIANCE_RECORD] = comp[COMP_OUTCOME_RECORD] = 0;
+}
+
+static inline __attribute__((always_inline)) void
+components_records(const struct query *q, const struct cat_rec *r, size_t slot, float comp[COMP_COUNT])
+{
+	if (q->used & BIT(COMP_ALLIANCE_RECORD))
+		comp[COMP_ALLIANCE_RECORD] = record_comp(q, r, r->a_n, r->a_mean, slot, false);
+	if (q->used & BIT(COMP_OUTCOME_RECORD))
+		comp[COMP_OUTCOME_RECORD] = record_comp(q, r, r->o_n, r->o_mean, slot, true);
+}
+
+static void components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r,
+		       size_t slot, int overlap, float comp[COMP_COUNT])
+{
+	components_cheap(q, h, overlap, comp);
+	components_records(q, r, slot, comp);
+}
+
+/* The colleague link of a therapist, if any. */
+static const struct colleague_link *colleague_of(const struct query *q, uint32_t id)
+{
+	for (size_t i = 0; i < q->adj->n_colleagues; i++)
+		if (q->adj->colleagues[i].therapist_id == id)
+			return &q->adj->colleagues[i];
+	return NULL;
+}
+
+/* Bonus share: 1 when the link names no tags or a tag the client cares about. */
+static float colleague_share(const struct query *q, const struct colleague_link *l)
+{
+	if (tagset_empty(&l->concerns) && tagset_empty(&l->modalities))
+		return 1.0f;
+	for (int w = 0; w < 2; w++) {
+		uint64_t concerns = q->need_concerns[w];
+		for (int i = 0; i < q->n_concerns; i++)
+			if ((unsigned)q->concern_idx[i] >> 6 == (unsigned)w)
+				concerns |= UINT64_C(1) << (q->concern_idx[i] & 63);
+		if ((l->concerns.w[w] & concerns) ||
+		    (l->modalities.w[w] & (q->mod_prefer[w] | q->need_mods[w])))
+			return 1.0f;
+	}
+	return (float)q->p->colleague_partial;
+}
+
+/* Referral adjustments applied after the weighted mean: need tier and colleague bonus. */
+static float adjust_score(const struct query *q, const struct cat_hot *h, float score, uint8_t *tier)
+{
+	*tier = (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
+	const struct colleague_link *l = colleague_of(q, h->id);
+	if (l) /* closes a bonus share of the gap to 100, so the score stays <= 100 */
+		score += (100.0f - score) * (float)q->p->colleague_bonus / 100.0f * colleague_share(q, l);
+	return score;
+}
+
+static inline bool better(const struct cand *a, const struct cand *b)
+{
+	if (a->tier != b->tier)
+		return a->tier > b->tier;
+	if (a->score != b->score)
+		return a->score > b->score;
+	if (a->free != b->free)
+		return a->free > b->free;
+	return a->id < b->id;
+}
+
+/* Min-heap on "better": the root is the worst of the kept candidates. */
+static void heap_up(struct cand *hp, size_t i)
+{
+	struct cand x = hp[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!better(&hp[parent], &x))
+			break;
+		hp[i] = hp[parent];
+		i = parent;
+	}
+	hp[i] = x;
+}
+
+static void heap_down(struct cand *hp, size_t n, size_t i)
+{
+	struct cand x = hp[i];
+	for (;;) {
+		size_t l = 2 * i + 1, worst;
+		if (l >= n)
+			break;
+		worst = l;
+		if (l + 1 < n && better(&hp[l], &hp[l + 1]))
+			worst = l + 1;
+		if (!better(&x, &hp[worst]))
+			break;
+		hp[i] = hp[worst];
+		i = worst;
+	}
+	hp[i] = x;
+}
+
+static void add_reason(struct match_item *it, enum reason_code code, int32_t a0)
+{
+	if (it->n_reasons < MATCH_MAX_REASONS)
+		it->reasons[it->n_reasons++] = (struct reason){ (uint16_t)code, { a0, 0 } };
+}
+
+/* Components, reasons and warnings of one winner. */
+static void fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
+{
+	const struct catalog *c = q->cat;
+	const struct cat_hot *h = &c->hot[cd->slot];
+	const struct cat_rec *r = &c->rec[cd->slot];
+	const struct intake *in = q->in;
+	int overlap = q->f_avail ? engine_popcount64(h->avail[0] & q->avail[0]) +
+					   engine_popcount64(h->avail[1] & q->avail[1]) +
+					   engine_popcount64(h->avail[2] & q->avail[2])
+				 : 0;
+	memset(it, 0, sizeof(*it));
+	it->therapist_id = h->id;
+	it->score = cd->score;
+	it->free_slots = cd->free;
+	it->comp_used = q->used;
+	it->need_met = cd->tier;
+	components(q, h, r, cd->slot, overlap, it->components);
+	for (int i = 0; i < COMP_COUNT; i++)
+		if (!(q->used >> i & 1))
+			it->components[i] = 0;
+
+	if (q->adj) {
+		if (colleague_of(q, h->id)) {
+			it->colleague = true;
+			add_reason(it, REASON_COLLEAGUE, 0);
+		}
+		for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
+			if (bit128(q->need_mods, (unsigned)t) && bit128(h->modalities, (unsigned)t))
+				add_reason(it, REASON_NEED_MODALITY, t);
+			if (bit128(q->need_concerns, (unsigned)t) && bit128(h->concerns_any, (unsigned)t))
+				add_reason(it, REASON_NEED_CONCERN, t);
+		}
+		if (q->away_mod && !pop2(h->modalities, q->away_mods))
+			add_reason(it, REASON_DIFFERENT_APPROACH, 0);
+		if (q->adj->away_style) {
+			int d = 0;
+			for (int a = 0; a < STYLE_AXES; a++) {
+				int x = h->style[a] - q->adj->away_style_from[a];
+				d += x < 0 ? -x : x;
+			}
+			if (d >= STYLE_AXES) /* on average a full step away per axis */
+				add_reason(it, REASON_DIFFERENT_STYLE, 0);
+		}
+	}
+	for (int i = 0; i < q->n_concerns; i++) {
+		unsigned t = q->concern_idx[i];
+		if (bit128(h->concerns_spec, t))
+			add_reason(it, REASON_SPECIALIST, (int32_t)t);
+		else if (bit128(h->concerns_any, t))
+			add_reason(it, REASON_EXPERIENCED, (int32_t)t);
+	}
+	for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
+		if (bit128(q->mod_prefer, (unsigned)t) && bit128(h->modalities, (unsigned)t))
+			add_reason(it, REASON_OFFERS, t);
+		if (bit128(q->mod_avoid, (unsigned)t) && bit128(h->modalities, (unsigned)t) &&
+		    it->n_warnings < MATCH_MAX_WARNINGS)
+			it->warnings[it->n_warnings++] =
+				(struct reason){ WARN_AVOIDED_MODALITY, { t, 0 } };
+	}
+	for (int i = 0; i < in->n_languages; i++) {
+		int b = catalog_lang_bit(c, in->languages[i]);
+		if (b >= 0 && (h->languages >> b & 1))
+			add_reason(it, REASON_SPEAKS, in->languages[i]);
+	}
+	if (q->f_avail && overlap > 0)
+		add_reason(it, REASON_SHARED_HOURS, overlap);
+	if ((q->used & BIT(COMP_ALLIANCE_RECORD)) && r->a_n > 0 &&
+	    it->components[COMP_ALLIANCE_RECORD] * 100.0f >= (float)q->p->strong_alliance_reason) {
+		add_reason(it, REASON_STRONG_ALLIANCE,
+			   (int32_t)(it->components[COMP_ALLIANCE_RECORD] * 100.0f + 0.5f));
+		if (q->adj && q->adj->alliance_weight_mult > 1)
+			add_reason(it, REASON_ALLIANCE_FOCUS, 0);
+	}
+	if ((q->used & BIT(COMP_OUTCOME_RECORD)) && r->o_n > 0 &&
+	    it->components[COMP_OUTCOME_RECORD] >= (float)q->p->good_outcome_reason)
+		add_reason(it, REASON_GOOD_OUTCOMES,
+			   (int32_t)(it->components[COMP_OUTCOME_RECORD] * 100.0f + 0.5f));
+	for (int t = 0; t < 64; t++)
+		if ((q->identity >> t & 1) && (h->identity >> t & 1))
+			add_reason(it, REASON_IDENTITY, t);
+	if ((q->used & BIT(COMP_GENDER)) && it->components[COMP_GENDER] > 0)
+		add_reason(it, REASON_GENDER, 0);
+	if ((q->used & BIT(COMP_STYLE)) && in->style_given &&
+	    it->components[COMP_STYLE] >= (float)q->p->style_fit_reason)
+		add_reason(it, REASON_STYLE_FIT, 0);
+	if (q->f_format)
+		for (int t = 0; t < 64; t++)
+			if ((q->formats >> t & 1) && (h->formats >> t & 1)) {
+				add_reason(it, REASON_FORMAT, t);
+				break;
+			}
+}
+
+int match_run(const struct catalog *c, const struct engine_params *p, const struct intake *in,
+	      size_t k, struct match_item *out, struct match_summary *sum)
+{
+	return match_run_adjusted(c, p, in, NULL, k, out, sum);
+}
+
+int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
+		       const struct intake *in, const struct match_adjust *adj, size_t k,
+		       struct match_item *out, struct match_summary *sum)
+{
+	if (!c || !p || !in || !out || !sum || k == 0)
+		return ENGINE_EINVAL;
+	if (intake_validate(in, NULL) != 0 || engine_params_validate(p, NULL, NULL) != 0)
+		return ENGINE_EINVAL;
+	if (k > MATCH_MAX_K)
+		k = MATCH_MAX_K;
+	struct query q;
+	int rc = build_query(&q, c, p, in, adj);
+	if (rc)
+		return rc;
+
+	uint32_t excl[EXCL_COUNT] = { 0 };
+	struct cand heap[MATCH_MAX_K];
+	size_t hn = 0, ep = 0;
+	const struct cat_hot *hot = c->hot;
+	const struct cat_rec *rec = c->rec;
+	const size_t n = c->n;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cat_hot *h = &hot[i];
+		/* All filters as one bit mask (bit = enum exclusion): a single branch
+		 * per therapist instead of one hard-to-predict branch per filter; the
+		 * lowest bit set is the first reason in DESIGN.md order. */
+		uint32_t fail = 0;
+		int overlap = 0;
+		fail |= (uint32_t)!(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
+		fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
+			<< EXCL_NOT_ACCEPTING;
+		fail |= (uint32_t)(q.f_lang & !(h->languages & q.langs)) << EXCL_LANGUAGE;
+		uint64_t site_miss = (uint64_t)(q.f_sites & !(h->sites & q.sites));
+		uint64_t shared = h->formats & q.formats & ~((0 - site_miss) & q.site_formats);
+		fail |= (uint32_t)(q.f_format & !shared) << EXCL_FORMAT;
+		fail |= (uint32_t)(q.f_pop & !(h->populations & q.population)) << EXCL_POPULATION;
+		fail |= (uint32_t)(q.f_pay & !(h->payers & q.payer) & (q.max_fee >= 0) &
+				   ((int32_t)h->fee > q.max_fee) & !(h->flags & HOT_SLIDING))
+			<< EXCL_PAYMENT;
+		if (q.f_avail) { /* same every iteration: predicted */
+			uint64_t o0 = h->avail[0] & q.avail[0], o1 = h->avail[1] & q.avail[1],
+				 o2 = h->avail[2] & q.avail[2];
+			if (q.min_overlap <= 1) { /* any shared hour: no count needed yet */
+				fail |= (uint32_t)(q.min_overlap == 1 && !(o0 | o1 | o2)) << EXCL_AVAILABILITY;
+				overlap = -1; /* counted below for survivors only */
+			} else {
+				overlap = engine_popcount64(o0) + engine_popcount64(o1) + engine_popcount64(o2);
+				fail |= (uint32_t)(overlap < q.min_overlap) << EXCL_AVAILABILITY;
+			}
+		}
+		if (q.n_excl) {
+			while (ep < q.n_excl && q.excl[ep] < i)
+				ep++;
+			fail |= (uint32_t)(ep < q.n_excl && q.excl[ep] == i) << EXCL_EXCLUDED;
+		}
+		if (q.req_mod | q.req_gender | q.req_identity)
+			fail |= (uint32_t)((q.req_mod && !pop2(h->modalities, q.mod_prefer)) ||
+					   (q.req_gender && !((q.gender_mask >> h->gender) & 1)) ||
+					   (q.req_identity && (h->identity & q.identity) != q.identity))
+				<< EXCL_REQUIRED;
+		if (fail) {
+			excl[__builtin_ctz(fail)]++;
+			continue;
+		}
+
+		/* Bound pruning once the heap is full (plain matches only: the
+		 * referral bonus and need tier reorder): a candidate whose best
+		 * possible score is below the worst kept one cannot enter. The
+		 * margin absorbs float rounding, so pruning never changes a result. */
+		bool prune = hn == k && !adj;
+		float floor_score = prune ? heap[0].score - 1e-3f : 0;
+		float comp[COMP_COUNT];
+		if (prune && q.w[COMP_CONCERNS] > 0 &&
+		    q.w[COMP_CONCERNS] * comp_concerns(&q, h) + (q.w_all - q.w[COMP_CONCERNS]) < floor_score)
+			continue;
+		if (overlap < 0)
+			overlap = engine_popcount64(h->avail[0] & q.avail[0]) +
+				  engine_popcount64(h->avail[1] & q.avail[1]) +
+				  engine_popcount64(h->avail[2] & q.avail[2]);
+		components_cheap(&q, h, overlap, comp);
+		if (prune) {
+			float part = 0;
+			for (int ci = 0; ci < COMP_COUNT; ci++)
+				part += q.w[ci] * comp[ci];
+			if (part + q.w[COMP_ALLIANCE_RECORD] + q.w[COMP_OUTCOME_RECORD] < floor_score)
+				continue;
+		}
+		components_records(&q, &rec[i], i, comp);
+		float score = 0;
+		for (int ci = 0; ci < COMP_COUNT; ci++)
+			score += q.w[ci] * comp[ci];
+		struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, h->id, (uint32_t)i };
+		if (adj)
+			cd.score = adjust_score(&q, h, score, &cd.tier);
+		if (hn < k) {
+			heap[hn] = cd;
+			heap_up(heap, hn++);
+		} else if (better(&cd, &heap[0])) {
+			heap[0] = cd;
+			heap_down(heap, hn, 0);
+		}
+	}
+
+	/* Pop worst-first into the back: out[] ends best-first. */
+	size_t m = hn;
+	struct cand sorted[MATCH_MAX_K];
+	while (hn > 0) {
+		sorted[hn - 1] = heap[0];
+		heap[0] = heap[--hn];
+		heap_down(heap, hn, 0);
+	}
+	for (size_t i = 0; i < m; i++)
+		fill_item(&q, &sorted[i], &out[i]);
+	memcpy(sum->excluded, excl, sizeof(excl));
+	sum->considered = (uint32_t)n;
+	sum->n_results = (uint32_t)m;
+	return 0;
+}
