@@ -62,8 +62,8 @@ static const struct config_key keys[] = {
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 
 	{ "engine.weight_concerns", CT_DOUBLE, OFF(engine_weight_concerns), R, "3", 0, 100 },
-	{ "engine.weight_modality", CT_DOUBLE, OFF(engine_weight_modality), R, "2", 0, 100 },
-	{ "engine.weight_style", CT_DOUBLE, OFF(engine_weight_style), R, "1.5", 0, 100 },
+	{ "engine.weight_modality", CT_DOUBLE, OFF(engine_weight_modality), R, "1.5", 0, 100 },
+	{ "engine.weight_style", CT_DOUBLE, OFF(engine_weight_style), R, "1", 0, 100 },
 	{ "engine.weight_identity", CT_DOUBLE, OFF(engine_weight_identity), R, "1", 0, 100 },
 	{ "engine.weight_gender", CT_DOUBLE, OFF(engine_weight_gender), R, "1", 0, 100 },
 	{ "engine.weight_availability", CT_DOUBLE, OFF(engine_weight_availability), R, "1.5", 0, 100 },
@@ -75,7 +75,7 @@ static const struct config_key keys[] = {
 	{ "engine.record_min_episodes", CT_INT, OFF(engine_record_min_episodes), R, "5", 1, 1000 },
 	{ "engine.default_limit", CT_INT, OFF(engine_default_limit), R, "5", 1, 100 },
 	{ "engine.max_limit", CT_INT, OFF(engine_max_limit), R, "50", 1, 1000 },
-	{ "engine.colleague_bonus", CT_DOUBLE, OFF(engine_colleague_bonus), R, "5", 0, 100 },
+	{ "engine.colleague_bonus", CT_DOUBLE, OFF(engine_colleague_bonus), R, "10", 0, 100 },
 
 	{ "alliance.threshold_alliance5", CT_DOUBLE, OFF(alliance_threshold_alliance5), R, "70", 0, 100 },
 	{ "alliance.threshold_srs", CT_DOUBLE, OFF(alliance_threshold_srs), R, "90", 0, 100 },

@@ -14,7 +14,10 @@
 
 #include <event2/event.h>
 
+#include "catalog_sync.h"
 #include "config.h"
+#include "engine.h"
+#include "engine_config.h"
 #include "daemon.h"
 #include "daemon_run.h"
 #include "db.h"
@@ -104,6 +107,8 @@ static void
 reload(struct daemon *d)
 {
 	char err[512], changed[512];
+	struct engine_params params;
+	struct vocab *vocab = NULL;
 	struct config *next;
 	int n;
 
@@ -114,9 +119,10 @@ reload(struct daemon *d)
 		return;
 	}
 	next = config_load(d->config_path, err, sizeof(err));
-	if (next == NULL) {
+	if (next == NULL || engine_config_build(next, &params, &vocab, err, sizeof(err)) != 0) {
 		log_error(&d->log, "reload refused, keeping the running configuration: %s", err);
 		sdnotify_send(&d->notify, "READY=1\nSTATUS=reload refused: bad configuration");
+		config_free(next);
 		return;
 	}
 	n = config_restart_needed(d->cfg, next, changed, sizeof(changed));
@@ -127,7 +133,14 @@ reload(struct daemon *d)
 	config_free(d->cfg);
 	d->cfg = next;
 	d->log.level = next->log_level;
+	d->params = params;
 	server_apply_limits(d->server, next);
+	if (engine_vocab_equal(vocab, catalog_sync_vocab(d->catalog))) {
+		vocab_free(vocab);
+	} else {
+		log_info(&d->log, "reload: the vocabulary changed; reloading the catalog");
+		catalog_sync_reconfigure(d->catalog, vocab);
+	}
 	log_info(&d->log, "configuration reloaded from %s (%d key(s) changed%s%s)",
 	    d->config_path, n, n > 0 ? ": " : "", n > 0 ? changed : "");
 	sdnotify_send(&d->notify, "READY=1\nSTATUS=serving");
@@ -195,6 +208,7 @@ int
 daemon_run(struct daemon *d)
 {
 	struct db_settings dbs;
+	struct vocab *vocab = NULL;
 	char err[512];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -219,6 +233,15 @@ daemon_run(struct daemon *d)
 	d->db = db_pool_new(d->base, &dbs);
 	if (d->db == NULL || db_pool_start(d->db) != 0) {
 		log_error(&d->log, "cannot start the database pool");
+		return 1;
+	}
+	if (engine_config_build(d->cfg, &d->params, &vocab, err, sizeof(err)) != 0) {
+		log_error(&d->log, "%s", err);
+		return 1;
+	}
+	d->catalog = catalog_sync_new(d, vocab);
+	if (d->catalog == NULL || catalog_sync_start(d->catalog) != 0) {
+		log_error(&d->log, "cannot start the catalog");
 		return 1;
 	}
 	if (server_listen(d->server, err, sizeof(err)) != 0) {
@@ -266,6 +289,7 @@ daemon_free(struct daemon *d)
 	/* The pool first: failing its queries answers their requests while
 	 * the HTTP server still exists. */
 	db_pool_free(d->db);
+	catalog_sync_free(d->catalog);
 	server_free(d->server);
 	metrics_free(d->metrics);
 	if (d->sig_term) event_free(d->sig_term);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "params.h"
 #include "sdnotify.h"
 
 struct event_base;
@@ -18,7 +19,7 @@ struct config;
 struct server;
 struct db_pool;
 struct metrics;
-struct catalog_state;
+struct catalog_sync;
 
 struct daemon {
 	struct event_base *base;	/* owned */
@@ -29,6 +30,8 @@ struct daemon {
 	struct server *server;		/* owned */
 	struct db_pool *db;		/* owned */
 	struct metrics *metrics;	/* owned */
+	struct catalog_sync *catalog;	/* owned; the engine catalog and its vocabulary */
+	struct engine_params params;	/* from cfg; replaced on SIGHUP */
 	struct event *sig_term, *sig_int, *sig_hup;	/* owned */
 	struct event *watchdog;		/* owned; NULL without WATCHDOG_USEC */
 	struct event *drain_timer;	/* owned; bounds a graceful stop */

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <libpq-fe.h>
 
+#include "catalog_sync.h"
 #include "daemon.h"
 #include "db.h"
 #include "metrics.h"
@@ -90,6 +91,8 @@ route_metrics(struct request *r)
 {
 	struct evbuffer *out = evbuffer_new();
 	struct db_stats st;
+	unsigned therapists;
+	unsigned long long full_loads, reloads;
 	size_t len;
 
 	if (out == NULL) {
@@ -124,6 +127,15 @@ route_metrics(struct request *r)
 	    "Database queries that failed.", (double)st.errors);
 	metrics_render_one(out, "alliance_db_listen_up", "gauge",
 	    "1 when the LISTEN connection for catalog changes is up.", st.listen_up);
+	catalog_sync_stats(r->d->catalog, &therapists, &full_loads, &reloads);
+	metrics_render_one(out, "alliance_catalog_therapists", "gauge",
+	    "Therapists in the in-memory matching catalog.", therapists);
+	metrics_render_one(out, "alliance_catalog_ready", "gauge",
+	    "1 once the catalog has been loaded in full.", catalog_sync_ready(r->d->catalog));
+	metrics_render_one(out, "alliance_catalog_full_loads_total", "counter",
+	    "Full catalog loads (start, reconnect, vocabulary change).", (double)full_loads);
+	metrics_render_one(out, "alliance_catalog_reloads_total", "counter",
+	    "Single-therapist catalog reloads (NOTIFY or local write).", (double)reloads);
 	len = evbuffer_get_length(out);
 	request_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    (const char *)evbuffer_pullup(out, -1), len);

@@ -1,12 +1,15 @@
 /*
- * routes_match.c - POST /v1/match, the stateless match.
- *
- * The walking skeleton validates the body's envelope only; the engine is
- * wired in with the socket API.
+ * routes_match.c - placeholder until the socket API lands.
  */
 #include "problem.h"
 #include "router.h"
 #include "routes_all.h"
+
+void
+route_client_matches(struct request *r)
+{
+	request_problem(r, 501, "not implemented yet", NULL);
+}
 
 void
 route_match(struct request *r)

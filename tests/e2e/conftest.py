@@ -733,6 +733,31 @@ class Daemon:
         return b"".join(chunks)
 
 
+def pytest_configure(config):
+    # Our own temporary root per run: concurrent runs (a developer and CI, or
+    # two checkouts) then never clean up each other's /tmp/pytest-of-$USER dirs.
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="alliance-e2e-")
+        config._alliance_basetemp = config.option.basetemp
+
+
+def pytest_sessionfinish(session, exitstatus):
+    d = getattr(session.config, "_alliance_basetemp", None)
+    if d is None:
+        return
+    if exitstatus == 0:
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        # Kept for a post-mortem: each test's config and allianced.log.
+        session.config._alliance_kept = d
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    d = getattr(config, "_alliance_kept", None)
+    if d:
+        terminalreporter.write_line(f"daemon configs and logs kept in {d}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -85,8 +85,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_json_depth, 16);
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_true(c->engine_weight_concerns == 3.0);
-	assert_true(c->engine_weight_modality == 2.0);
-	assert_true(c->engine_weight_style == 1.5);
+	assert_true(c->engine_weight_modality == 1.5);
+	assert_true(c->engine_weight_style == 1.0);
 	assert_true(c->engine_weight_identity == 1.0);
 	assert_true(c->engine_weight_gender == 1.0);
 	assert_true(c->engine_weight_availability == 1.5);
@@ -98,7 +98,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->engine_record_min_episodes, 5);
 	assert_int_equal(c->engine_default_limit, 5);
 	assert_int_equal(c->engine_max_limit, 50);
-	assert_true(c->engine_colleague_bonus == 5.0);
+	assert_true(c->engine_colleague_bonus == 10.0);
 	assert_true(c->alliance_threshold_alliance5 == 70.0);
 	assert_true(c->alliance_threshold_srs == 90.0);
 	assert_true(c->alliance_threshold_wai_sr == 62.5);

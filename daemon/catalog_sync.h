@@ -1,0 +1,59 @@
+/*
+ * catalog_sync.h - the in-memory engine catalog, kept current from PostgreSQL.
+ *
+ * Matching reads this catalog and never all therapists from the database per
+ * request.  It is loaded in full when the LISTEN on "alliance_catalog" is
+ * (re)established (the pool calls back with a NULL payload: notifications
+ * may have been missed) and per therapist on every NOTIFY (the triggers of
+ * sql/ send the therapist id on changes to therapists, their concerns,
+ * colleagues and episodes), so several daemons on one database see each
+ * other's changes.  Caseloads (active episodes) and the alliance and outcome
+ * records come with each load.
+ *
+ * The catalog owns the vocabulary its tag bits were built with: requests
+ * parse tags with catalog_sync_vocab() so that bits always agree.  A new
+ * vocabulary (SIGHUP) builds a new catalog in the background and swaps both
+ * at once when it is loaded.
+ *
+ * Ownership: the daemon owns the struct catalog_sync; everything it returns
+ * is borrowed and valid until the next return to the event loop.
+ */
+#ifndef ALLIANCE_CATALOG_SYNC_H
+#define ALLIANCE_CATALOG_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct catalog;
+struct vocab;
+
+struct catalog_sync;
+
+/* Takes ownership of vocab.  Reads d->db, d->params and d->log. NULL on ENOMEM. */
+struct catalog_sync *catalog_sync_new(struct daemon *d, struct vocab *vocab);
+/* Registers the LISTEN; loading starts as soon as the database is up. 0 or -1. */
+int catalog_sync_start(struct catalog_sync *cs);
+void catalog_sync_free(struct catalog_sync *cs);
+
+/* True once a full load has completed (matching answers 503 before). */
+bool catalog_sync_ready(const struct catalog_sync *cs);
+const struct catalog *catalog_sync_catalog(const struct catalog_sync *cs);
+const struct vocab *catalog_sync_vocab(const struct catalog_sync *cs);
+
+/* The therapist's external_ref and display_name (borrowed), or -1 when unknown. */
+int catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
+		       const char **display_name);
+
+/* Reload one therapist now (after a local write whose NOTIFY is still on its
+ * way, e.g. feedback that changes the records). */
+void catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id);
+
+/* SIGHUP with a changed vocabulary: takes ownership of vocab, reloads in full. */
+void catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab);
+
+/* For /metrics: therapists loaded, full loads, single reloads. */
+void catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
+			unsigned long long *full_loads, unsigned long long *reloads);
+
+#endif
