@@ -81,6 +81,8 @@ request_free(struct request *r)
 {
 	if (r->pending != NULL)
 		db_query_cancel(r->pending);
+	if (r->lease != NULL)
+		db_release(r->lease);
 	if (r->state_free != NULL)
 		r->state_free(r->state);
 	if (r->timer != NULL)

@@ -5,8 +5,9 @@
  * one of the reply functions is called; a reply frees it (after cancelling
  * any database query still pending for it), so a handler must not touch the
  * request after replying.  Handlers that wait for the database store the
- * query in r->pending; a request that runs past limits.request_timeout is
- * answered 503 by the router and its pending query cancelled.
+ * query in r->pending (or, for a transaction, the leased connection in
+ * r->lease); a request that runs past limits.request_timeout is answered 503
+ * by the router, its pending query cancelled and its lease released.
  */
 #ifndef ALLIANCE_ROUTER_H
 #define ALLIANCE_ROUTER_H
@@ -20,6 +21,7 @@ struct daemon;
 struct evhttp_request;
 struct event;
 struct db_query;
+struct db_conn;
 struct request;
 struct evkeyvalq;
 
@@ -60,6 +62,9 @@ struct request {
 	struct evkeyvalq *query;	/* owned; decoded query string */
 	struct event *timer;		/* owned; request_timeout */
 	struct db_query *pending;	/* query to cancel if the request ends first */
+	struct db_conn *lease;		/* leased connection (transaction); released, and
+					 * an open transaction rolled back, when the request
+					 * ends first: a late callback never runs */
 	void *state;			/* handler state, freed by state_free */
 	void (*state_free)(void *state);
 };

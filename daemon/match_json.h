@@ -1,0 +1,33 @@
+/*
+ * match_json.h - the engine's match results as the API's JSON, with the
+ * reason codes turned into plain-language sentences (engine reason_render).
+ *
+ * Shared by matching (routes_match.c) and referrals (routes_referrals.c).
+ */
+#ifndef ALLIANCE_MATCH_JSON_H
+#define ALLIANCE_MATCH_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+
+struct catalog_sync;
+
+/* One result: {"therapist_id", "external_ref", "display_name", "score" (one
+ * decimal), "components": {name: value in [0,1], only those used},
+ * "reasons": [sentences], "warnings": [sentences]}; referrals add
+ * "colleague": bool when with_colleague. New reference or NULL. */
+json_t *match_item_json(const struct catalog_sync *cs, const struct match_item *it,
+			bool with_colleague);
+
+/* {"name": count, ...} for the exclusion reasons with a count > 0. */
+json_t *match_excluded_json(const struct match_summary *sum);
+
+/* {"matches": [items], "excluded": {...}, "considered": N} */
+json_t *match_result_json(const struct catalog_sync *cs, const struct match_item *items,
+			  size_t n, const struct match_summary *sum);
+
+#endif
