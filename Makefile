@@ -135,9 +135,11 @@ install: all
 	install -m 0755 $(B)/alliancectl $(DESTDIR)$(BINDIR)/alliancectl
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(DATADIR)/sql/
 	install -m 0644 config/allianced.yaml $(DESTDIR)$(DATADIR)/allianced.yaml.example
+	install -m 0644 README.md $(DESTDIR)$(DATADIR)/README.md
 	test -e $(DESTDIR)$(SYSCONFDIR)/allianced.yaml || \
 	  install -m 0640 config/allianced.yaml $(DESTDIR)$(SYSCONFDIR)/allianced.yaml
-	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/allianced.service \
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@DATADIR@|$(DATADIR)|g' \
+	  systemd/allianced.service \
 	  > $(DESTDIR)$(UNITDIR)/allianced.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/allianced.service
 

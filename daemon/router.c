@@ -290,7 +290,10 @@ read_body(struct request *r)
 	buf = (char *)evbuffer_pullup(in, -1);
 	r->body = json_body_parse(buf, len, r->d->cfg->max_json_depth, err, sizeof(err));
 	if (r->body == NULL) {
-		request_problem(r, 400, err, NULL);
+		json_t *errs = json_array();
+
+		problem_add_error(errs, "", err);
+		request_problem(r, 400, err, errs);
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,12 @@
 #define SET_CAPACITY 131072	/* twice the largest limits.max_connections */
 #define BACKOFF_SEC 1		/* pause after EMFILE, as tmux does */
 
+/* A set of pointers: open addressing, fixed capacity. */
+struct ptrset {
+	void **slot;		/* SET_CAPACITY entries */
+	int n;
+};
+
 struct server {
 	struct daemon *d;
 	struct evhttp *http;
@@ -40,13 +46,16 @@ struct server {
 	int idle_timeout;
 	int inflight;
 	int connections;		/* counted live connections */
-	/* Connections that have not sent a request yet: their open times, oldest
-	 * first.  evhttp closes them after idle_timeout without telling us, so
-	 * they age out of the count. */
-	double *pending;
-	int pending_head, pending_len, pending_cap;
-	/* Connections seen with a request: their close callback is set. */
-	struct evhttp_connection **seen;	/* open addressing, SET_CAPACITY */
+	/* Connections that have sent no request yet, by bufferevent.  evhttp
+	 * frees them without telling us (idle timeout, client gone), so each
+	 * holds a reference on its bufferevent: the sweep sees the callbacks
+	 * cleared by bufferevent_free() and drops the reference, which closes
+	 * the socket and uncounts the connection. */
+	struct ptrset pending;
+	struct event *sweep;
+	/* Connections seen with a request, by evhttp connection: their close
+	 * callback is set and uncounts them. */
+	struct ptrset seen;
 };
 
 static size_t
@@ -61,43 +70,52 @@ ptr_hash(const void *p)
 }
 
 static bool
-seen_insert(struct server *s, struct evhttp_connection *c)
+ptrset_insert(struct ptrset *set, void *p)
 {
-	size_t i = ptr_hash(c);
+	size_t i = ptr_hash(p);
 
-	while (s->seen[i] != NULL) {
-		if (s->seen[i] == c)
+	while (set->slot[i] != NULL) {
+		if (set->slot[i] == p)
 			return false;
 		i = (i + 1) & (SET_CAPACITY - 1);
 	}
-	s->seen[i] = c;
+	set->slot[i] = p;
+	set->n++;
 	return true;
 }
 
 /* Removal with backward shift keeps probe chains intact without tombstones. */
-static void
-seen_remove(struct server *s, struct evhttp_connection *c)
+static bool
+ptrset_remove_at(struct ptrset *set, size_t i)
 {
-	size_t i = ptr_hash(c), j, k;
+	size_t j = i, k;
 
-	while (s->seen[i] != c) {
-		if (s->seen[i] == NULL)
-			return;
-		i = (i + 1) & (SET_CAPACITY - 1);
-	}
-	s->seen[i] = NULL;
-	j = i;
+	set->slot[i] = NULL;
+	set->n--;
 	for (;;) {
 		j = (j + 1) & (SET_CAPACITY - 1);
-		if (s->seen[j] == NULL)
-			return;
-		k = ptr_hash(s->seen[j]);
+		if (set->slot[j] == NULL)
+			return true;
+		k = ptr_hash(set->slot[j]);
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			s->seen[i] = s->seen[j];
-			s->seen[j] = NULL;
+			set->slot[i] = set->slot[j];
+			set->slot[j] = NULL;
 			i = j;
 		}
 	}
+}
+
+static bool
+ptrset_remove(struct ptrset *set, void *p)
+{
+	size_t i = ptr_hash(p);
+
+	while (set->slot[i] != p) {
+		if (set->slot[i] == NULL)
+			return false;
+		i = (i + 1) & (SET_CAPACITY - 1);
+	}
+	return ptrset_remove_at(set, i);
 }
 
 static void
@@ -122,21 +140,41 @@ update_accepting(struct server *s)
 }
 
 static void
-pending_pop(struct server *s)
-{
-	if (s->pending_len == 0)
-		return;
-	s->pending_head = (s->pending_head + 1) % s->pending_cap;
-	s->pending_len--;
-}
-
-static void
 conn_closed(struct evhttp_connection *c, void *arg)
 {
 	struct server *s = arg;
 
-	seen_remove(s, c);
+	ptrset_remove(&s->seen, c);
 	s->connections--;
+	update_accepting(s);
+}
+
+/* Drops the references of pending connections evhttp has freed. */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	size_t i = 0;
+
+	(void)fd;
+	(void)what;
+	while (i < SET_CAPACITY && s->pending.n > 0) {
+		struct bufferevent *bev = s->pending.slot[i];
+		bufferevent_event_cb eventcb = NULL;
+
+		if (bev != NULL)
+			bufferevent_getcb(bev, NULL, NULL, &eventcb, NULL);
+		if (bev == NULL || eventcb != NULL) {
+			i++;
+			continue;
+		}
+		/* Backward shift may move another entry into slot i: look again. */
+		ptrset_remove_at(&s->pending, i);
+		bufferevent_decref(bev);
+		s->connections--;
+	}
+	if (s->pending.n == 0)
+		event_del(s->sweep);
 	update_accepting(s);
 }
 
@@ -145,14 +183,19 @@ static struct bufferevent *
 make_bufferevent(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct timeval tv = {0, 250000};
 
-	if (s->pending_len < s->pending_cap) {
-		s->pending[(s->pending_head + s->pending_len) % s->pending_cap] = daemon_now();
-		s->pending_len++;
+	if (bev == NULL)
+		return NULL;	/* evhttp makes its own; it goes uncounted */
+	if (s->pending.n < SET_CAPACITY / 2 && ptrset_insert(&s->pending, bev)) {
+		bufferevent_incref(bev);
 		s->connections++;
+		if (!event_pending(s->sweep, EV_TIMEOUT, NULL))
+			event_add(s->sweep, &tv);
 	}
 	update_accepting(s);
-	return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	return bev;
 }
 
 void
@@ -161,8 +204,14 @@ server_request_begin(struct server *s, struct evhttp_request *req)
 	struct evhttp_connection *c = evhttp_request_get_connection(req);
 
 	s->inflight++;
-	if (c != NULL && seen_insert(s, c)) {
-		pending_pop(s);
+	if (c != NULL && ptrset_insert(&s->seen, c)) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(c);
+
+		/* Promoted: the close callback uncounts it from now on. */
+		if (bev != NULL && ptrset_remove(&s->pending, bev))
+			bufferevent_decref(bev);
+		else
+			s->connections++;	/* made without our bufferevent */
 		evhttp_connection_set_closecb(c, conn_closed, s);
 	}
 }
@@ -190,15 +239,10 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
-	double cutoff = daemon_now() - s->idle_timeout - 1;
 
 	(void)fd;
 	(void)what;
-	while (s->pending_len > 0 && s->pending[s->pending_head] < cutoff) {
-		pending_pop(s);
-		s->connections--;
-	}
-	update_accepting(s);
+	update_accepting(s);	/* the EMFILE backoff may be over */
 }
 
 /* accept() failed: on descriptor exhaustion pause instead of spinning. */
@@ -238,12 +282,13 @@ server_new(struct daemon *d)
 	if (s == NULL)
 		return NULL;
 	s->d = d;
-	s->pending_cap = 65536 + 1;
-	s->pending = calloc((size_t)s->pending_cap, sizeof(*s->pending));
-	s->seen = calloc(SET_CAPACITY, sizeof(*s->seen));
+	s->pending.slot = calloc(SET_CAPACITY, sizeof(void *));
+	s->seen.slot = calloc(SET_CAPACITY, sizeof(void *));
 	s->http = evhttp_new(d->base);
 	s->tick = event_new(d->base, -1, EV_PERSIST, tick_cb, s);
-	if (s->pending == NULL || s->seen == NULL || s->http == NULL || s->tick == NULL)
+	s->sweep = event_new(d->base, -1, EV_PERSIST, sweep_cb, s);
+	if (s->pending.slot == NULL || s->seen.slot == NULL || s->http == NULL ||
+	    s->tick == NULL || s->sweep == NULL)
 		goto fail;
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
@@ -429,7 +474,17 @@ server_free(struct server *s)
 	}
 	if (s->tick)
 		event_free(s->tick);
-	free(s->pending);
-	free(s->seen);
+	/* evhttp_free freed every connection: drop the references still held. */
+	if (s->pending.slot != NULL) {
+		size_t i;
+
+		for (i = 0; i < SET_CAPACITY; i++)
+			if (s->pending.slot[i] != NULL)
+				bufferevent_decref(s->pending.slot[i]);
+	}
+	if (s->sweep)
+		event_free(s->sweep);
+	free(s->pending.slot);
+	free(s->seen.slot);
 	free(s);
 }

@@ -20,6 +20,14 @@ Fixtures (every e2e test reuses them):
                test fails on a sanitizer report or assertion in its log.
   daemon       function: daemon_factory() with the defaults, started.
 
+A Daemon: .url .port .unix_path .pid .config .config_path .log_path .notify
+(a NotifyListener when notify=True: .messages, .wait_for(KEY, VALUE, start=i));
+.start(wait=True) .alive() .signal(sig) .wait(timeout) -> rc .stop() -> rc;
+.get/.post/.request(..., via="tcp"|"unix") -> Response (.status .headers .body
+.text .json() .content_type); .unix_get/.unix_post; .raw(bytes) -> bytes;
+.write_config(overrides | text=...); .log_text() .log_mark() .log_since(mark)
+.wait_for_log(regex, since=mark) .request_lines(since, route).
+
 The binary: $ALLIANCED, else build/san/allianced, else build/allianced.
 """
 

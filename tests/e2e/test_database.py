@@ -2,7 +2,6 @@
 and a PostgreSQL outage the daemon recovers from by itself."""
 
 import re
-import signal
 
 import pytest
 

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from conftest import wait_until
+
 
 LIMITS = {"limits": {"max_body_bytes": 2048, "max_header_bytes": 2048, "idle_timeout": 1,
                      "max_json_depth": 8, "request_timeout": 5}}
@@ -85,7 +87,6 @@ def test_max_connections(daemon_factory):
         for s in socks:
             s.close()
     # Once they are gone it serves again.
-    from conftest import wait_until
     wait_until(lambda: _ok(d), 5, interval=0.1, what="/healthz 200 after closing connections")
     assert d.alive()
 
@@ -95,3 +96,12 @@ def _ok(d):
         return d.get("/healthz", timeout=1).status == 200
     except OSError:
         return False
+
+
+def test_closed_probe_connections_free_their_slots(daemon_factory):
+    # TCP health probes (connect, close) must not use up max_connections.
+    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 60}})
+    for _ in range(6):
+        socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
+    time.sleep(0.3)
+    assert d.get("/healthz", timeout=2).status == 200

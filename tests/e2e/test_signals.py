@@ -1,7 +1,6 @@
 """Signals and sd_notify: SIGTERM/SIGINT drain, SIGHUP reload, READY/STOPPING/WATCHDOG."""
 
 import concurrent.futures
-import os
 import re
 import signal
 import socket

@@ -18,6 +18,7 @@ def unit_for_build(tmp_path):
     sbindir = os.path.dirname(os.path.abspath(binary))
     text = open(os.path.join(ROOT, "systemd", "allianced.service")).read()
     text = text.replace("@SBINDIR@", sbindir).replace("@SYSCONFDIR@", os.path.join(ROOT, "config"))
+    text = text.replace("@DATADIR@", ROOT)
     text = text.replace(sbindir + "/allianced", os.path.abspath(binary))
     path = tmp_path / "allianced.service"
     path.write_text(text)
