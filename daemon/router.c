@@ -142,7 +142,8 @@ request_reply_text(struct request *r, int status, const char *ctype, const char 
 static void
 reply_json_as(struct request *r, int status, json_t *body, const char *ctype)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	/* 15 significant digits: 87.3 prints as 87.3, not 87.299999999999997. */
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 
 	json_decref(body);
 	if (text == NULL) {

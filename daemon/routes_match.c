@@ -1,25 +1,245 @@
 /*
- * routes_match.c - placeholder until the socket API lands.
+ * routes_match.c - GET /v1/clients/{id}/matches and the stateless
+ * POST /v1/match.
+ *
+ * Both rank the in-memory catalog (never the therapists table per request).
+ * A stored client adds one query: its preferences and the therapists of its
+ * earlier episodes that ended as a mismatch, which are excluded.  Before the
+ * catalog's first full load there is nothing to rank honestly, so both answer
+ * 503 with Retry-After.  When nobody survives the filters, "excluded" says
+ * which constraint removed whom and "hint" names the one to relax first.
  */
-#include "problem.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_sync.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "intake_json.h"
+#include "match_json.h"
 #include "router.h"
 #include "routes_all.h"
 
-void
-route_client_matches(struct request *r)
+/* Earlier mismatches beyond what the engine can take are the oldest ones:
+ * leaving them out only means they may show up again. */
+#define MISMATCH_MAX (MATCH_MAX_EXCLUDE - INTAKE_MAX_EXCLUDE)
+
+static const char client_sql[] =
+    "SELECT c.preferences::text, coalesce((SELECT json_agg(m.therapist_id) FROM ("
+    " SELECT e.therapist_id FROM episodes e"
+    " WHERE e.client_id = c.id AND e.status = 'ended' AND e.end_reason = 'mismatch'"
+    " GROUP BY e.therapist_id ORDER BY max(e.ended_at) DESC LIMIT 64) m), '[]')::text"
+    " FROM clients c WHERE c.id = $1";
+
+_Static_assert(MISMATCH_MAX == 64, "client_sql's LIMIT must equal MISMATCH_MAX");
+
+/* What a client can relax, per exclusion reason; NULL = not the client's. */
+static const char *const relax[EXCL_COUNT] = {
+	[EXCL_LANGUAGE] = "the languages",
+	[EXCL_FORMAT] = "the session formats or sites",
+	[EXCL_POPULATION] = "the population",
+	[EXCL_PAYMENT] = "the payer or the self-pay maximum",
+	[EXCL_AVAILABILITY] = "the availability",
+	[EXCL_EXCLUDED] = "the excluded therapists",
+	[EXCL_REQUIRED] = "the preferences marked required",
+};
+
+/* A sentence for an empty shortlist, or NULL when there are matches. */
+static json_t *
+nobody_hint(const struct match_summary *sum)
 {
-	request_problem(r, 501, "not implemented yet", NULL);
+	char buf[256];
+	int e, best = -1;
+
+	if (sum->n_results > 0)
+		return NULL;
+	if (sum->considered == 0)
+		return json_string("no therapists are in the catalog yet");
+	for (e = 0; e < EXCL_COUNT; e++)
+		if (relax[e] != NULL && sum->excluded[e] > 0 &&
+		    (best < 0 || sum->excluded[e] > sum->excluded[best]))
+			best = e;
+	if (best < 0)
+		return json_string("no therapist is taking new clients at the moment");
+	snprintf(buf, sizeof(buf), "no therapist fits; relaxing %s would help most "
+	    "(%u of %u therapists excluded for %s)", relax[best], sum->excluded[best],
+	    sum->considered, exclusion_name((enum exclusion)best));
+	return json_string(buf);
+}
+
+static void
+catalog_loading(struct request *r)
+{
+	request_header(r, "Retry-After", "1");
+	request_problem(r, 503, "the therapist catalog is still loading; retry shortly", NULL);
+}
+
+/* ?limit=, default and maximum from the config; 0 or -1 (answered). */
+static int
+read_limit(struct request *r, int *k)
+{
+	int max = r->d->cfg->engine_max_limit;
+
+	if (max > MATCH_MAX_K)
+		max = MATCH_MAX_K;
+	if (max < 1)
+		max = 1;
+	if (request_query_int(r, "limit", r->d->cfg->engine_default_limit, 1, max, k) != 0)
+		return -1;
+	if (*k > max)
+		*k = max;	/* a default above the maximum is the maximum */
+	return 0;
+}
+
+/* Ranks, answers 200 (or 500).  exclude: extra therapist ids (mismatches). */
+static void
+run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclude,
+	      size_t n_exclude, int k)
+{
+	const struct catalog_sync *cs = r->d->catalog;
+	struct match_adjust adj;
+	struct match_summary sum;
+	struct match_item *items = calloc((size_t)k, sizeof(*items));
+	json_t *body = NULL, *hint;
+
+	if (items == NULL)
+		goto fail;
+	memset(&adj, 0, sizeof(adj));
+	adj.exclude = exclude;
+	adj.n_exclude = n_exclude;
+	adj.alliance_weight_mult = 1.0;
+	if (match_run_adjusted(catalog_sync_catalog(cs), &r->d->params, in, &adj, (size_t)k,
+	    items, &sum) != 0) {
+		log_warn(&r->d->log, "request id=%s match_run refused the intake", r->id);
+		goto fail;
+	}
+	body = match_result_json(cs, items, sum.n_results, &sum);
+	if (body == NULL)
+		goto fail;
+	hint = nobody_hint(&sum);
+	if (hint != NULL && json_object_set_new(body, "hint", hint) != 0)
+		goto fail;
+	free(items);
+	request_reply_json(r, 200, body);
+	return;
+fail:
+	json_decref(body);
+	free(items);
+	request_problem(r, 500, "internal error", NULL);
 }
 
 void
 route_match(struct request *r)
 {
-	if (!json_is_object(r->body)) {
-		json_t *errs = json_array();
+	struct field_errors fe;
+	struct intake in;
+	int k;
 
-		problem_add_error(errs, "", "an intake object was expected");
-		request_problem(r, 422, "the body must be a JSON object", errs);
+	if (!catalog_sync_ready(r->d->catalog)) {
+		catalog_loading(r);
 		return;
 	}
-	request_problem(r, 501, "matching is not wired to the engine yet", NULL);
+	if (read_limit(r, &k) != 0)
+		return;
+	field_errors_init(&fe);
+	if (intake_from_json(r->body, catalog_sync_vocab(r->d->catalog), false, &in, &fe) != 0) {
+		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
+		return;
+	}
+	field_errors_clear(&fe);
+	run_and_reply(r, &in, NULL, 0, k);
+}
+
+/* The mismatch ids from a JSON array text; the count, or -1. */
+static int
+parse_ids(const char *text, uint32_t *out, size_t max)
+{
+	json_t *a = json_loads(text, 0, NULL), *v;
+	size_t i;
+	int n = 0;
+
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		json_int_t id = json_integer_value(v);
+
+		if (id > 0 && id <= (json_int_t)UINT32_MAX && (size_t)n < max)
+			out[n++] = (uint32_t)id;
+	}
+	json_decref(a);
+	return n;
+}
+
+static void
+client_loaded(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct field_errors fe;
+	struct intake in;
+	uint32_t mismatches[MISMATCH_MAX];
+	json_t *prefs;
+	int k, n;
+
+	r->pending = NULL;
+	if (st == DB_SQL_ERROR) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		log_warn(&r->d->log, "request id=%s client matches failed sqlstate=%s", r->id,
+		    state ? state : "?");
+		request_problem(r, 500, "internal error", NULL);
+		return;
+	}
+	if (st != DB_OK) {
+		request_unavailable(r);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		request_problem(r, 404, "no such client", NULL);
+		return;
+	}
+	if (read_limit(r, &k) != 0)	/* checked before the query: cannot fail now */
+		return;
+	n = parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
+	prefs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (n < 0 || prefs == NULL) {
+		json_decref(prefs);
+		request_problem(r, 500, "internal error", NULL);
+		return;
+	}
+	field_errors_init(&fe);
+	if (intake_from_json(prefs, catalog_sync_vocab(r->d->catalog), false, &in, &fe) != 0) {
+		/* The vocabulary changed since the intake was stored (SIGHUP). */
+		json_decref(prefs);
+		log_warn(&r->d->log, "request id=%s client id=%lld: stored intake no longer "
+		    "valid", r->id, (long long)r->params[0]);
+		request_problem(r, 422, "the stored intake does not fit the configured "
+		    "vocabulary any more; submit the intake again", field_errors_take(&fe));
+		return;
+	}
+	json_decref(prefs);
+	field_errors_clear(&fe);
+	run_and_reply(r, &in, mismatches, (size_t)n, k);
+}
+
+void
+route_client_matches(struct request *r)
+{
+	char id[24];
+	const char *values[1] = {id};
+	int k;
+
+	if (!catalog_sync_ready(r->d->catalog)) {
+		catalog_loading(r);
+		return;
+	}
+	if (read_limit(r, &k) != 0)
+		return;
+	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
+	r->pending = db_query(r->d->db, client_sql, 1, values, client_loaded, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
 }
