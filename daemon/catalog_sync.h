@@ -27,6 +27,7 @@
 struct daemon;
 struct catalog;
 struct vocab;
+struct json_t;
 
 struct catalog_sync;
 
@@ -48,6 +49,12 @@ int catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **
 /* Reload one therapist now (after a local write whose NOTIFY is still on its
  * way, e.g. feedback that changes the records). */
 void catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id);
+
+/* Apply a therapist object as the database answered a write (THERAPIST_JSON_SQL
+ * of therapist_json.h, "id" included) to this daemon's catalog at once, keeping
+ * its caseload and records, so that the writer's next match sees it before the
+ * NOTIFY's reload arrives.  Borrowed; invalid objects are ignored (logged). */
+void catalog_sync_apply(struct catalog_sync *cs, const struct json_t *therapist);
 
 /* SIGHUP with a changed vocabulary: takes ownership of vocab, reloads in full. */
 void catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab);
