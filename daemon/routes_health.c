@@ -27,23 +27,30 @@ route_healthz(struct request *r)
 	    "uptime_seconds", daemon_uptime(r->d)));
 }
 
+/* Ready = the database answers, its schema is current, and the matching
+ * catalog has been loaded once (before that, matching answers 503). */
 static void
 ready_reply(struct request *r, bool up, int version, const char *why)
 {
 	int expected = migrate_latest_version();
-	bool ready = up && version == expected;
+	bool catalog = catalog_sync_ready(r->d->catalog);
+	bool ready = up && version == expected && catalog;
 	json_t *db = json_pack("{s:b, s:i, s:i}", "up", up, "schema_version", version,
 	    "expected_version", expected);
+	unsigned therapists;
+	unsigned long long full, single;
 
 	if (why != NULL)
 		json_object_set_new(db, "detail", json_string(why));
 	else if (up && version < expected)
 		json_object_set_new(db, "detail",
 		    json_string("migrations are behind: run allianced --migrate"));
+	catalog_sync_stats(r->d->catalog, &therapists, &full, &single);
 	if (!ready)
 		request_header(r, "Retry-After", "1");
-	request_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:o}",
-	    "status", ready ? "ready" : "not_ready", "database", db));
+	request_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:o, s:{s:b, s:i}}",
+	    "status", ready ? "ready" : "not_ready", "database", db,
+	    "catalog", "ready", catalog, "therapists", (int)therapists));
 }
 
 static void

@@ -69,6 +69,7 @@ SCRUB_ENV = ("ALLIANCE_DATABASE_URL", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDO
 # Tables that keep their rows between tests.
 KEEP_TABLES = {"schema_migrations"}
 
+READY_GRACE = 3.0  # seconds a fresh daemon gets to become ready
 HEALTH_TIMEOUT = 10.0
 
 
@@ -612,6 +613,7 @@ class Daemon:
                 via = "tcp" if self.tcp_enabled else "unix"
                 r = self.get("/healthz", via=via, timeout=1.0)
                 if r.status == 200:
+                    self._wait_ready(via)
                     return r
                 last = r
             except OSError as e:
@@ -619,6 +621,20 @@ class Daemon:
             time.sleep(0.02)
         raise DaemonStartError(f"/healthz did not answer 200 within {timeout}s "
                                f"(last: {last!r}):\n{self.log_text()}")
+
+    def _wait_ready(self, via, grace=READY_GRACE):
+        """Alive is not ready: the pool connects and the catalog loads right after
+        start.  Wait (briefly, without failing: some tests start with the database
+        down on purpose) until /readyz says ready, so API tests don't meet a 503."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/readyz", via=via, timeout=1.0).status == 200:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.02)
+        return False
 
     def signal(self, sig):
         self.signals_sent.append(sig)
