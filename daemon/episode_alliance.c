@@ -1,0 +1,227 @@
+/*
+ * episode_alliance.c - database rows -> engine structs -> the alliance object.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "episode_alliance.h"
+#include "feedback_json.h"
+
+void
+episode_rows_init(struct episode_rows *er)
+{
+	memset(er, 0, sizeof(*er));
+}
+
+void
+episode_rows_reset(struct episode_rows *er)
+{
+	er->n_fb = 0;
+	er->n_att = 0;
+}
+
+void
+episode_rows_clear(struct episode_rows *er)
+{
+	free(er->fb);
+	free(er->att);
+	episode_rows_init(er);
+}
+
+/* Grows an array to hold one more element of SIZE; 0 or -1. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int
+episode_rows_add_feedback(struct episode_rows *er, const struct feedback *fb)
+{
+	if (grow((void **)&er->fb, &er->cap_fb, er->n_fb, sizeof(*er->fb)) < 0)
+		return -1;
+	er->fb[er->n_fb++] = *fb;
+	return 0;
+}
+
+int
+episode_rows_add_attendance(struct episode_rows *er, uint32_t session,
+			    enum attendance_status status)
+{
+	if (grow((void **)&er->att, &er->cap_att, er->n_att, sizeof(*er->att)) < 0)
+		return -1;
+	er->att[er->n_att].session = session;
+	er->att[er->n_att].status = status;
+	er->n_att++;
+	return 0;
+}
+
+int
+episode_rows_add_pg(struct episode_rows *er, const PGresult *res, int row, int col)
+{
+	const char *kind;
+	long session;
+	struct feedback fb;
+	int st;
+
+	if (PQnfields(res) < col + EPISODE_ROWS_COLUMNS || PQgetisnull(res, row, col))
+		return PQnfields(res) < col + EPISODE_ROWS_COLUMNS ? -1 : 0;
+	kind = PQgetvalue(res, row, col);
+	session = strtol(PQgetvalue(res, row, col + 1), NULL, 10);
+	if (session < 1 || session > FEEDBACK_MAX_SESSION)
+		return -1;
+	if (kind[0] == 'a') {
+		st = attendance_status_lookup(PQgetvalue(res, row, col + 2));
+		if (st < 0)
+			return -1;
+		return episode_rows_add_attendance(er, (uint32_t)session,
+		    (enum attendance_status)st);
+	}
+	if (feedback_from_row((uint32_t)session, PQgetvalue(res, row, col + 2),
+		PQgetvalue(res, row, col + 3),
+		PQgetisnull(res, row, col + 4) ? NULL : PQgetvalue(res, row, col + 4),
+		PQgetisnull(res, row, col + 5) ? NULL : PQgetvalue(res, row, col + 5), &fb) < 0)
+		return -1;
+	return episode_rows_add_feedback(er, &fb);
+}
+
+static int
+by_session(const void *a, const void *b)
+{
+	const struct feedback *x = a, *y = b;
+
+	if (x->session != y->session)
+		return x->session < y->session ? -1 : 1;
+	/* ORS first within a session: it is taken at the start of the session. */
+	return (x->instrument != INSTR_ORS) - (y->instrument != INSTR_ORS);
+}
+
+int
+episode_rows_evaluate(struct episode_rows *er, const struct engine_params *p,
+		      struct alliance_result *out)
+{
+	if (er->n_fb > 1)
+		qsort(er->fb, er->n_fb, sizeof(*er->fb), by_session);
+	return alliance_evaluate(p, er->fb, er->n_fb, er->att, er->n_att, out);
+}
+
+json_t *
+json_one_decimal(double v)
+{
+	return json_real(round(v * 10.0) / 10.0);
+}
+
+/* One sentence per status: what it means and what to do (DESIGN.md). */
+static const char *
+status_sentence(const struct alliance_result *a)
+{
+	switch (a->status) {
+	case AST_UNSAFE:
+		return "a clinical lead must review this episode now; referral suggestions are "
+		    "offered at once";
+	case AST_DISENGAGING:
+		return "the last two scheduled sessions were no-shows; reach out and offer a "
+		    "rematch rather than lose the client";
+	case AST_FORMING:
+		return a->action == ACT_DISCUSS ?
+		    "the alliance rarely clicks at once, but needs should be raised early" :
+		    "the alliance rarely clicks at once: judge it after 2-3 sessions";
+	case AST_TRANSFERENCE:
+		return "strong negative feelings while trust holds are normal therapeutic "
+		    "material; explore them in session";
+	case AST_MISMATCH:
+		return "poor sessions again and again: the pair is probably incompatible; "
+		    "suggest a colleague";
+	case AST_STRAINED:
+		return "the alliance is strained: discuss it in session (rupture and repair)";
+	case AST_REPAIRED:
+		return "the alliance recovered after a rupture";
+	case AST_STRONG:
+	case AST_COUNT:
+		break;
+	}
+	return NULL;
+}
+
+json_t *
+alliance_reasons_json(const struct alliance_result *a, const struct vocab *v)
+{
+	json_t *arr = json_array();
+	const char *s;
+	char buf[256];
+	int i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < a->n_reasons; i++)
+		if (reason_render(&a->reasons[i], v, buf, sizeof(buf)) >= 0)
+			json_array_append_new(arr, json_string(buf));
+	if ((s = status_sentence(a)) != NULL)
+		json_array_append_new(arr, json_string(s));
+	return arr;
+}
+
+static json_t *
+evidence_json(const struct evidence *e, const struct vocab *v)
+{
+	json_t *items = json_array();
+	char buf[256];
+	int bit;
+
+	if (items == NULL)
+		return NULL;
+	for (bit = 0; bit < 32 && e->instrument != INSTR_COUNT; bit++) {
+		const char *name;
+
+		if (!(e->items & (1u << bit)))
+			continue;
+		name = evidence_item_name(e->instrument, bit);
+		if (name != NULL)
+			json_array_append_new(items, json_string(name));
+	}
+	if (reason_render(&e->why, v, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	return json_pack("{s:I, s:o, s:s}", "session", (json_int_t)e->session, "items", items,
+	    "why", buf);
+}
+
+json_t *
+alliance_json(int64_t episode_id, const struct alliance_result *a, const struct vocab *v)
+{
+	json_t *o, *ev, *outcome;
+	int i;
+
+	ev = json_array();
+	if (a->outcome.has)
+		outcome = json_pack("{s:o, s:o, s:b}", "first", json_one_decimal(a->outcome.first),
+		    "latest", json_one_decimal(a->outcome.latest),
+		    "reliable_improvement", a->outcome.reliable_improvement);
+	else
+		outcome = json_null();
+	for (i = 0; ev != NULL && i < a->n_evidence; i++)
+		json_array_append_new(ev, evidence_json(&a->evidence[i], v));
+	o = json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+	    "episode_id", (json_int_t)episode_id,
+	    "status", alliance_state_name(a->status),
+	    "action", alliance_action_name(a->action),
+	    "reasons", alliance_reasons_json(a, v),
+	    "sessions", (json_int_t)a->sessions,
+	    "index_latest", a->has_index ? json_one_decimal(a->index_latest) : json_null(),
+	    "index_ewma", a->has_index ? json_one_decimal(a->index_ewma) : json_null(),
+	    "trend", a->has_index ? json_one_decimal(a->trend) : json_null(),
+	    "evidence", ev,
+	    "outcome", outcome);
+	return o;
+}
