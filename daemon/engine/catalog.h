@@ -3,7 +3,7 @@
  *
  * Laid out for one fast pass: each therapist is a 128-byte hot record (two
  * cache lines: flags, caseload, bitsets, availability, style) in one array,
- * a 16-byte record summary in a parallel array, and rarely used data
+ * a 24-byte record summary in a parallel array, and rarely used data
  * (per-concern records) in a cold array. Strings (languages, genders, sites,
  * payers) are interned per catalog into small bit indices, so a filter is one
  * AND. Limits: 64 distinct languages, 63 genders, 32 sites and 32 payers per

@@ -68,7 +68,27 @@ struct query {
 	float away_mod_w;
 	uint64_t need_mods[2], need_concerns[2];
 	bool has_need;
+	/* no need tier and no colleague bonus: the score alone orders, so
+	 * bound pruning is exact (away_* and the alliance boost only change
+	 * components and weights) */
+	bool plain;
 };
+
+/* Hardware popcount where the CPU has it: the pass is compiled twice and the
+ * loader picks the clone (GNU ifunc); elsewhere the compiler's fallback. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define SCAN_TARGET __attribute__((target_clones("popcnt", "default")))
+#endif
+#endif
+#ifndef SCAN_TARGET
+#define SCAN_TARGET
+#endif
+
+static inline __attribute__((always_inline)) int pc64(uint64_t x)
+{
+	return __builtin_popcountll(x);
+}
 
 struct cand {
 	float score;
@@ -78,18 +98,18 @@ struct cand {
 	uint32_t slot;
 };
 
-static inline int pop2(const uint64_t a[2], const uint64_t b[2])
+static inline __attribute__((always_inline)) int pop2(const uint64_t a[2], const uint64_t b[2])
 {
-	return engine_popcount64(a[0] & b[0]) + engine_popcount64(a[1] & b[1]);
+	return pc64(a[0] & b[0]) + pc64(a[1] & b[1]);
 }
 
-static inline int bit128(const uint64_t s[2], unsigned i)
+static inline __attribute__((always_inline)) int bit128(const uint64_t s[2], unsigned i)
 {
 	return (int)((s[i >> 6] >> (i & 63)) & 1);
 }
 
 /* records_shrink() in float, inlined for the hot loop (same formula, records.h). */
-static inline float shrink(float n, float mean, float prior, float k)
+static inline __attribute__((always_inline)) float shrink(float n, float mean, float prior, float k)
 {
 	if (n <= 0)
 		return prior;
@@ -292,13 +312,15 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 		memcpy(q->need_concerns, adj->need_concerns.w, sizeof(q->need_concerns));
 		q->has_need = !tagset_empty(&adj->need_modalities) || !tagset_empty(&adj->need_concerns);
 	}
+	q->plain = !adj || (!q->has_need && adj->n_colleagues == 0);
 	return 0;
 }
 
 /* Record component: per concern (priority-weighted) where the therapist has
  * enough episodes in a client concern, else the therapist's overall record. */
-static inline float record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n,
-				float mean, size_t slot, bool outcome)
+static inline __attribute__((always_inline)) float
+record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float mean, size_t slot,
+	    bool outcome)
 {
 	if (rc->pc_bloom & q->concern_bloom) {
 		const struct concern_record *pc = q->cat->pc[slot];
@@ -343,7 +365,7 @@ comp_modality(const struct query *q, const struct cat_hot *h)
 	else
 		s = 1;
 	if (q->away_mod) {
-		int offered = engine_popcount64(h->modalities[0]) + engine_popcount64(h->modalities[1]);
+		int offered = pc64(h->modalities[0]) + pc64(h->modalities[1]);
 		if (offered)
 			s *= 1.0f - q->away_mod_w * (float)pop2(h->modalities, q->away_mods) / (float)offered;
 	}
@@ -361,7 +383,7 @@ components_cheap(const struct query *q, const struct cat_hot *h, int overlap, fl
 				   ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
 					     q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
 				   : 0;
-	comp[COMP_IDENTITY] = (float)engine_popcount64(h->identity & q->identity) * q->inv_identity;
+	comp[COMP_IDENTITY] = (float)pc64(h->identity & q->identity) * q->inv_identity;
 	comp[COMP_GENDER] = (float)((q->gender_mask >> h->gender) & 1);
 	if (used & BIT(COMP_AVAILABILITY)) {
 		float a = (float)overlap * q->inv_wanted;
@@ -369,16 +391,17 @@ components_cheap(const struct query *q, const struct cat_hot *h, int overlap, fl
 	} else
 		comp[COMP_AVAILABILITY] = 0;
 	comp[COMP_CAPACITY] = (float)(h->capacity - h->caseload) / (float)h->capacity;
-	comp[COMP_ALLIANCE_RECORD] = comp[COMP_OUTCOME_RECORD] = 0;
 }
 
 static inline __attribute__((always_inline)) void
 components_records(const struct query *q, const struct cat_rec *r, size_t slot, float comp[COMP_COUNT])
 {
-	if (q->used & BIT(COMP_ALLIANCE_RECORD))
-		comp[COMP_ALLIANCE_RECORD] = record_comp(q, r, r->a_n, r->a_mean, slot, false);
-	if (q->used & BIT(COMP_OUTCOME_RECORD))
-		comp[COMP_OUTCOME_RECORD] = record_comp(q, r, r->o_n, r->o_mean, slot, true);
+	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD))
+					     ? record_comp(q, r, r->a_n, r->a_mean, slot, false)
+					     : 0;
+	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD))
+					    ? record_comp(q, r, r->o_n, r->o_mean, slot, true)
+					    : 0;
 }
 
 static void components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r,
@@ -424,7 +447,7 @@ static float adjust_score(const struct query *q, const struct cat_hot *h, float 
 	return score;
 }
 
-static inline bool better(const struct cand *a, const struct cand *b)
+static inline __attribute__((always_inline)) bool better(const struct cand *a, const struct cand *b)
 {
 	if (a->tier != b->tier)
 		return a->tier > b->tier;
@@ -567,6 +590,124 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 			}
 }
 
+/* Candidates per block: the filter pass writes a block's survivors, then the
+ * scoring pass reads their hot records again while still in L1
+ * (SCAN_BLOCK x 128 bytes, well under any L1d). */
+#define SCAN_BLOCK 128
+
+/* All filters as one bit mask (bit = enum exclusion), computed without
+ * branches: the lowest bit set is the first reason in DESIGN.md order. */
+static inline __attribute__((always_inline)) uint32_t
+filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep)
+{
+	uint32_t fail = 0;
+	fail |= (uint32_t)!(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
+	fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
+		<< EXCL_NOT_ACCEPTING;
+	fail |= (uint32_t)(q->f_lang & !(h->languages & q->langs)) << EXCL_LANGUAGE;
+	uint64_t site_miss = (uint64_t)(q->f_sites & !(h->sites & q->sites));
+	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
+	fail |= (uint32_t)(q->f_format & !shared) << EXCL_FORMAT;
+	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
+	fail |= (uint32_t)(q->f_pay & !(h->payers & q->payer) & (q->max_fee >= 0) &
+			   ((int32_t)h->fee > q->max_fee) & !(h->flags & HOT_SLIDING))
+		<< EXCL_PAYMENT;
+	if (q->f_avail) { /* same every iteration: predicted */
+		uint64_t o0 = h->avail[0] & q->avail[0], o1 = h->avail[1] & q->avail[1],
+			 o2 = h->avail[2] & q->avail[2];
+		if (q->min_overlap <= 1) /* any shared hour: no count needed */
+			fail |= (uint32_t)(q->min_overlap == 1 && !(o0 | o1 | o2)) << EXCL_AVAILABILITY;
+		else
+			fail |= (uint32_t)(pc64(o0) + pc64(o1) + pc64(o2) < q->min_overlap)
+				<< EXCL_AVAILABILITY;
+	}
+	if (q->n_excl) {
+		while (*ep < q->n_excl && q->excl[*ep] < i)
+			(*ep)++;
+		fail |= (uint32_t)(*ep < q->n_excl && q->excl[*ep] == i) << EXCL_EXCLUDED;
+	}
+	if (q->req_mod | q->req_gender | q->req_identity)
+		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
+				   (q->req_gender && !((q->gender_mask >> h->gender) & 1)) ||
+				   (q->req_identity && (h->identity & q->identity) != q->identity))
+			<< EXCL_REQUIRED;
+	return fail;
+}
+
+/* Score survivor i and offer it to the heap; returns the new heap size. */
+static inline __attribute__((always_inline)) size_t
+offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
+{
+	const struct cat_hot *h = &q->cat->hot[i];
+	/* Bound pruning once the heap is full (plain queries only: the
+	 * colleague bonus and need tier reorder): a candidate whose best
+	 * possible score is below the worst kept one cannot enter. The
+	 * margin absorbs float rounding, so pruning never changes a result. */
+	bool prune = hn == k && q->plain;
+	float floor_score = prune ? heap[0].score - 1e-3f : 0;
+	float comp[COMP_COUNT];
+	/* First bound: the concerns and the two records (half the weight by
+	 * default) exactly, every other component at its maximum 1. */
+	components_records(q, &q->cat->rec[i], i, comp);
+	if (prune) {
+		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
+		float known = q->w[COMP_CONCERNS] * c +
+			      q->w[COMP_ALLIANCE_RECORD] * comp[COMP_ALLIANCE_RECORD] +
+			      q->w[COMP_OUTCOME_RECORD] * comp[COMP_OUTCOME_RECORD];
+		if (known + (q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] -
+			     q->w[COMP_OUTCOME_RECORD]) < floor_score)
+			return hn;
+	}
+	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) + pc64(h->avail[1] & q->avail[1]) +
+					   pc64(h->avail[2] & q->avail[2])
+				 : 0;
+	components_cheap(q, h, overlap, comp);
+	float score = 0;
+	for (int ci = 0; ci < COMP_COUNT; ci++)
+		score += q->w[ci] * comp[ci];
+	struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, h->id, (uint32_t)i };
+	if (!q->plain)
+		cd.score = adjust_score(q, h, score, &cd.tier);
+	if (hn < k) {
+		heap[hn] = cd;
+		heap_up(heap, hn++);
+	} else if (better(&cd, &heap[0])) {
+		heap[0] = cd;
+		heap_down(heap, hn, 0);
+	}
+	return hn;
+}
+
+/* The pass: filter a block without branches, then score its survivors.
+ * excl[EXCL_COUNT] counts the survivors. Returns the heap size. */
+SCAN_TARGET static size_t scan(const struct query *q, size_t k, struct cand *heap,
+			       uint32_t excl[EXCL_COUNT + 1])
+{
+	const struct cat_hot *hot = q->cat->hot;
+	const size_t n = q->cat->n;
+	uint32_t surv[SCAN_BLOCK];
+	size_t hn = 0, ep = 0;
+	for (size_t base = 0; base < n; base += SCAN_BLOCK) {
+		size_t end = n - base < SCAN_BLOCK ? n : base + SCAN_BLOCK, m = 0;
+		/* Fetch the next block while this one is scored: otherwise
+		 * the scoring pass leaves the memory bus idle. */
+		const char *next = n - end >= SCAN_BLOCK ? (const char *)&hot[end] : NULL;
+		for (size_t i = base; i < end; i++) {
+			if (next) { /* both cache lines of the record one block ahead */
+				__builtin_prefetch(next + (i - base) * sizeof(*hot));
+				__builtin_prefetch(next + (i - base) * sizeof(*hot) + 64);
+			}
+			uint32_t fail = filter_mask(q, &hot[i], i, &ep);
+			excl[__builtin_ctz(fail | UINT32_C(1) << EXCL_COUNT)]++;
+			surv[m] = (uint32_t)i;
+			m += fail == 0;
+		}
+		for (size_t j = 0; j < m; j++)
+			hn = offer(q, surv[j], k, heap, hn);
+	}
+	return hn;
+}
+
 int match_run(const struct catalog *c, const struct engine_params *p, const struct intake *in,
 	      size_t k, struct match_item *out, struct match_summary *sum)
 {
@@ -588,94 +729,9 @@ int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
 	if (rc)
 		return rc;
 
-	uint32_t excl[EXCL_COUNT] = { 0 };
+	uint32_t excl[EXCL_COUNT + 1] = { 0 };
 	struct cand heap[MATCH_MAX_K];
-	size_t hn = 0, ep = 0;
-	const struct cat_hot *hot = c->hot;
-	const struct cat_rec *rec = c->rec;
-	const size_t n = c->n;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct cat_hot *h = &hot[i];
-		/* All filters as one bit mask (bit = enum exclusion): a single branch
-		 * per therapist instead of one hard-to-predict branch per filter; the
-		 * lowest bit set is the first reason in DESIGN.md order. */
-		uint32_t fail = 0;
-		int overlap = 0;
-		fail |= (uint32_t)!(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
-		fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
-			<< EXCL_NOT_ACCEPTING;
-		fail |= (uint32_t)(q.f_lang & !(h->languages & q.langs)) << EXCL_LANGUAGE;
-		uint64_t site_miss = (uint64_t)(q.f_sites & !(h->sites & q.sites));
-		uint64_t shared = h->formats & q.formats & ~((0 - site_miss) & q.site_formats);
-		fail |= (uint32_t)(q.f_format & !shared) << EXCL_FORMAT;
-		fail |= (uint32_t)(q.f_pop & !(h->populations & q.population)) << EXCL_POPULATION;
-		fail |= (uint32_t)(q.f_pay & !(h->payers & q.payer) & (q.max_fee >= 0) &
-				   ((int32_t)h->fee > q.max_fee) & !(h->flags & HOT_SLIDING))
-			<< EXCL_PAYMENT;
-		if (q.f_avail) { /* same every iteration: predicted */
-			uint64_t o0 = h->avail[0] & q.avail[0], o1 = h->avail[1] & q.avail[1],
-				 o2 = h->avail[2] & q.avail[2];
-			if (q.min_overlap <= 1) { /* any shared hour: no count needed yet */
-				fail |= (uint32_t)(q.min_overlap == 1 && !(o0 | o1 | o2)) << EXCL_AVAILABILITY;
-				overlap = -1; /* counted below for survivors only */
-			} else {
-				overlap = engine_popcount64(o0) + engine_popcount64(o1) + engine_popcount64(o2);
-				fail |= (uint32_t)(overlap < q.min_overlap) << EXCL_AVAILABILITY;
-			}
-		}
-		if (q.n_excl) {
-			while (ep < q.n_excl && q.excl[ep] < i)
-				ep++;
-			fail |= (uint32_t)(ep < q.n_excl && q.excl[ep] == i) << EXCL_EXCLUDED;
-		}
-		if (q.req_mod | q.req_gender | q.req_identity)
-			fail |= (uint32_t)((q.req_mod && !pop2(h->modalities, q.mod_prefer)) ||
-					   (q.req_gender && !((q.gender_mask >> h->gender) & 1)) ||
-					   (q.req_identity && (h->identity & q.identity) != q.identity))
-				<< EXCL_REQUIRED;
-		if (fail) {
-			excl[__builtin_ctz(fail)]++;
-			continue;
-		}
-
-		/* Bound pruning once the heap is full (plain matches only: the
-		 * referral bonus and need tier reorder): a candidate whose best
-		 * possible score is below the worst kept one cannot enter. The
-		 * margin absorbs float rounding, so pruning never changes a result. */
-		bool prune = hn == k && !adj;
-		float floor_score = prune ? heap[0].score - 1e-3f : 0;
-		float comp[COMP_COUNT];
-		if (prune && q.w[COMP_CONCERNS] > 0 &&
-		    q.w[COMP_CONCERNS] * comp_concerns(&q, h) + (q.w_all - q.w[COMP_CONCERNS]) < floor_score)
-			continue;
-		if (overlap < 0)
-			overlap = engine_popcount64(h->avail[0] & q.avail[0]) +
-				  engine_popcount64(h->avail[1] & q.avail[1]) +
-				  engine_popcount64(h->avail[2] & q.avail[2]);
-		components_cheap(&q, h, overlap, comp);
-		if (prune) {
-			float part = 0;
-			for (int ci = 0; ci < COMP_COUNT; ci++)
-				part += q.w[ci] * comp[ci];
-			if (part + q.w[COMP_ALLIANCE_RECORD] + q.w[COMP_OUTCOME_RECORD] < floor_score)
-				continue;
-		}
-		components_records(&q, &rec[i], i, comp);
-		float score = 0;
-		for (int ci = 0; ci < COMP_COUNT; ci++)
-			score += q.w[ci] * comp[ci];
-		struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, h->id, (uint32_t)i };
-		if (adj)
-			cd.score = adjust_score(&q, h, score, &cd.tier);
-		if (hn < k) {
-			heap[hn] = cd;
-			heap_up(heap, hn++);
-		} else if (better(&cd, &heap[0])) {
-			heap[0] = cd;
-			heap_down(heap, hn, 0);
-		}
-	}
+	size_t hn = scan(&q, k, heap, excl);
 
 	/* Pop worst-first into the back: out[] ends best-first. */
 	size_t m = hn;
@@ -688,7 +744,7 @@ int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
 	for (size_t i = 0; i < m; i++)
 		fill_item(&q, &sorted[i], &out[i]);
 	memcpy(sum->excluded, excl, sizeof(excl));
-	sum->considered = (uint32_t)n;
+	sum->considered = (uint32_t)c->n;
 	sum->n_results = (uint32_t)m;
 	return 0;
 }

@@ -136,7 +136,7 @@ int main(void)
 			fprintf(stderr, "bench: cannot build catalog\n");
 			return 1;
 		}
-		int reps = n >= 100000 ? 40 : n >= 10000 ? 200 : 2000;
+		int reps = n >= 100000 ? 100 : n >= 10000 ? 400 : 2000;
 		double best_m = 1e30, best_f = 1e30;
 		/* interleave match and floor so both see the same cache/frequency state */
 		for (int r = 0; r < reps; r++) {
