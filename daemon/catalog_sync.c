@@ -45,6 +45,11 @@
 #define RETRY_MIN_MS		100
 #define RETRY_MAX_MS		2000
 #define DEFERRED_MAX		4096	/* beyond: one more full load instead */
+/* Records after feedback: statistics shrunk toward the clinic mean move
+ * little per session, so a therapist's reload is at most this often, not
+ * once per submission (the reload aggregates all their episodes). */
+#define REFRESH_DELAY_MS	2000
+#define REFRESH_MAX		4096
 
 static const char load_sql[] =
 	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status,"
@@ -123,11 +128,15 @@ struct catalog_sync {
 	uint32_t *deferred;		/* NOTIFYs during a full load */
 	size_t n_deferred, cap_deferred;
 	struct reload *reloads;		/* in flight */
+	uint32_t *dirty;		/* owned; catalog_sync_refresh() ids waiting */
+	size_t n_dirty;
+	struct event *refresh;		/* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
 };
 
 static void full_load_start(struct catalog_sync *cs);
 static void reload_request(struct catalog_sync *cs, uint32_t id);
+static void refresh_cb(evutil_socket_t fd, short what, void *arg);
 
 /* --- names ------------------------------------------------------------- */
 
@@ -584,7 +593,9 @@ int
 catalog_sync_start(struct catalog_sync *cs)
 {
 	cs->retry = evtimer_new(cs->d->base, retry_cb, cs);
-	if (cs->retry == NULL)
+	cs->refresh = evtimer_new(cs->d->base, refresh_cb, cs);
+	cs->dirty = calloc(REFRESH_MAX, sizeof(*cs->dirty));
+	if (cs->retry == NULL || cs->refresh == NULL || cs->dirty == NULL)
 		return -1;
 	if (db_pool_listen(cs->d->db, CHANNEL, on_notify, cs) != 0)
 		return -1;
@@ -609,6 +620,9 @@ catalog_sync_free(struct catalog_sync *cs)
 	}
 	if (cs->retry != NULL)
 		event_free(cs->retry);
+	if (cs->refresh != NULL)
+		event_free(cs->refresh);
+	free(cs->dirty);
 	catalog_free(cs->cat);
 	names_clear(&cs->names);
 	vocab_free(cs->vocab);
@@ -654,8 +668,34 @@ catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **exte
 void
 catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
 {
-	if (therapist_id != 0)
-		reload_request(cs, therapist_id);
+	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	size_t i;
+
+	if (therapist_id == 0)
+		return;
+	for (i = 0; i < cs->n_dirty; i++)
+		if (cs->dirty[i] == therapist_id)
+			return;
+	if (cs->n_dirty == REFRESH_MAX) {
+		reload_request(cs, therapist_id);	/* no room: at once */
+		return;
+	}
+	cs->dirty[cs->n_dirty++] = therapist_id;
+	if (!evtimer_pending(cs->refresh, NULL))
+		evtimer_add(cs->refresh, &tv);
+}
+
+static void
+refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catalog_sync *cs = arg;
+	size_t i, n = cs->n_dirty;
+
+	(void)fd;
+	(void)what;
+	cs->n_dirty = 0;
+	for (i = 0; i < n; i++)
+		reload_request(cs, cs->dirty[i]);
 }
 
 void

@@ -46,8 +46,9 @@ const struct vocab *catalog_sync_vocab(const struct catalog_sync *cs);
 int catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
 		       const char **display_name);
 
-/* Reload one therapist now (after a local write whose NOTIFY is still on its
- * way, e.g. feedback that changes the records). */
+/* Reload one therapist soon (within about 2 s, coalesced: one reload per
+ * therapist however many calls) after a local write that sends no NOTIFY,
+ * e.g. feedback that moves the alliance and outcome records. */
 void catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id);
 
 /* Apply a therapist object as the database answered a write (THERAPIST_JSON_SQL

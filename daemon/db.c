@@ -30,6 +30,10 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 1000
 #define MAX_CHANNEL 63		/* NAMEDATALEN - 1 */
+/* Statements prepared per connection.  The daemon's SQL is a fixed set of
+ * constant strings, so each is parsed and planned once per connection
+ * instead of once per request (the feedback statement plans in ~0.35 ms). */
+#define PREP_MAX 64
 
 enum conn_state {
 	CONN_DOWN,		/* no PGconn; the reconnect timer runs unless leased */
@@ -40,6 +44,7 @@ enum conn_state {
 enum conn_job {
 	JOB_NONE,
 	JOB_USER,		/* cur: a db_query() or db_conn_query() statement */
+	JOB_PREPARE,		/* cur: preparing its statement; JOB_USER follows */
 	JOB_ROLLBACK,		/* closing a transaction left open by a lease */
 	JOB_LISTEN,		/* LISTEN for the registered channels (listen connection) */
 };
@@ -63,6 +68,11 @@ struct db_conn {
 	bool io_set;
 	struct event timer;
 	char notice[200];	/* last FATAL notice: why the server closed the connection */
+	struct {
+		uint64_t hash;	/* of the SQL text */
+		bool ok;	/* prepared as "a<hash>"; false: cannot be (sent plain) */
+	} prep[PREP_MAX];
+	int n_prep;		/* reset with every new PGconn */
 };
 
 enum query_kind { Q_RESULT, Q_LEASE };
@@ -432,6 +442,7 @@ static void conn_close(struct db_conn *c)
 	c->flushing = false;
 	c->job = JOB_NONE;
 	c->state = CONN_DOWN;
+	c->n_prep = 0;
 }
 
 static void conn_schedule(struct db_conn *c)
@@ -559,19 +570,63 @@ static void conn_flush(struct db_conn *c)
  * Sends a user statement.  0: the connection owns q (its callback will run, even if the
  * connection breaks during the flush); -1: not sent, the caller still owns q.
  */
-static int conn_send(struct db_conn *c, struct db_query *q)
+static uint64_t sql_hash(const char *sql)
 {
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->values,
-			       NULL, NULL, 0)) {
-		conn_lost(c, NULL);
-		return -1;
-	}
-	c->pool->queries++;
-	c->job = JOB_USER;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 0x100000001b3ULL;
+	return h;
+}
+
+/* -1 unknown, 0 cannot be prepared, 1 prepared. */
+static int prep_state(const struct db_conn *c, uint64_t h)
+{
+	for (int i = 0; i < c->n_prep; i++)
+		if (c->prep[i].hash == h)
+			return c->prep[i].ok;
+	return -1;
+}
+
+static void prep_name(char *buf, size_t n, uint64_t h)
+{
+	snprintf(buf, n, "a%016llx", (unsigned long long)h);
+}
+
+static int conn_sent(struct db_conn *c, struct db_query *q, enum conn_job job)
+{
+	c->job = job;
 	c->cur = q;
 	q->state = QS_SENT;
 	conn_flush(c);
 	return 0;
+}
+
+/* Sends q: prepared when its statement is (or can be); the first use on a
+ * connection prepares it first (JOB_PREPARE), conn_finish then sends it. */
+static int conn_send(struct db_conn *c, struct db_query *q)
+{
+	const char *const *vals = (const char *const *)q->values;
+	uint64_t h = sql_hash(q->sql);
+	int st = prep_state(c, h);
+	char name[24];
+	int ok;
+
+	prep_name(name, sizeof name, h);
+	if (st == 1)
+		ok = PQsendQueryPrepared(c->pg, name, q->nparams, vals, NULL, NULL, 0);
+	else if (st == -1 && c->n_prep < PREP_MAX)
+		ok = PQsendPrepare(c->pg, name, q->sql, q->nparams, NULL);
+	else
+		ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, vals, NULL, NULL, 0);
+	if (!ok) {
+		conn_lost(c, NULL);
+		return -1;
+	}
+	if (st == -1 && c->n_prep < PREP_MAX)
+		return conn_sent(c, q, JOB_PREPARE);
+	c->pool->queries++;
+	return conn_sent(c, q, JOB_USER);
 }
 
 static bool result_failed(const PGresult *res)
@@ -646,6 +701,29 @@ static void listen_done(struct db_conn *c, PGresult *res)
 }
 
 /* The job's last result has arrived: the connection is free for its owner again. */
+/* The statement's PREPARE came back: remember the outcome, then run it (a
+ * statement that cannot be prepared, e.g. several commands, is sent plain and
+ * never prepared again on this connection). */
+static void prepare_done(struct db_conn *c, PGresult *res)
+{
+	struct db_query *q = c->cur;
+	bool ok = res != NULL && !result_failed(res);
+	char why[256];
+
+	if (res == NULL || (!ok && classify(c, res, why, sizeof why) == DB_UNAVAILABLE)) {
+		PQclear(res);
+		conn_lost(c, res == NULL ? NULL : why);
+		return;
+	}
+	PQclear(res);
+	c->prep[c->n_prep].hash = sql_hash(q->sql);
+	c->prep[c->n_prep].ok = ok;
+	c->n_prep++;
+	c->cur = NULL;
+	if (conn_send(c, q) < 0)
+		return;
+}
+
 static void conn_finish(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
@@ -659,6 +737,10 @@ static void conn_finish(struct db_conn *c)
 	c->job = JOB_NONE;
 	if (job == JOB_LISTEN) {
 		listen_done(c, res);
+		return;
+	}
+	if (job == JOB_PREPARE) {
+		prepare_done(c, res);
 		return;
 	}
 	if (job == JOB_ROLLBACK) {
@@ -1147,7 +1229,8 @@ void db_release(struct db_conn *c)
 {
 	if (c == NULL || !c->leased)
 		return;
-	if (c->job == JOB_USER && c->cur != NULL && !c->pool->closing) {
+	if ((c->job == JOB_USER || c->job == JOB_PREPARE) && c->cur != NULL &&
+	    !c->pool->closing) {
 		/* Discard the running statement; finish the release when it completes. */
 		c->cur->cancelled = true;
 		c->release_pending = true;
