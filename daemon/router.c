@@ -85,8 +85,8 @@ request_free(struct request *r)
 		db_release(r->lease);
 	if (r->state_free != NULL)
 		r->state_free(r->state);
-	if (r->timer != NULL)
-		event_free(r->timer);
+	if (r->timer_set)
+		event_del(&r->timer);
 	if (r->query != NULL) {
 		evhttp_clear_headers(r->query);
 		free(r->query);
@@ -355,13 +355,10 @@ router_dispatch(struct evhttp_request *req, void *arg)
 		request_unavailable(r);
 		return;
 	}
-	r->timer = evtimer_new(d->base, request_timed_out, r);
-	if (r->timer == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
-		return;
-	}
+	evtimer_assign(&r->timer, d->base, request_timed_out, r);
+	r->timer_set = true;
 	tv.tv_sec = d->cfg->request_timeout;
 	tv.tv_usec = 0;
-	evtimer_add(r->timer, &tv);
+	evtimer_add(&r->timer, &tv);
 	r->route->handler(r);
 }

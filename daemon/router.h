@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>
 #include <jansson.h>
 
 struct daemon;
@@ -60,7 +61,9 @@ struct request {
 	int64_t params[ROUTE_MAX_PARAMS];	/* the {id}s of the path, in order */
 	json_t *body;			/* owned; parsed JSON body or NULL */
 	struct evkeyvalq *query;	/* owned; decoded query string */
-	struct event *timer;		/* owned; request_timeout */
+	struct event timer;		/* request_timeout; inside the request: no
+					 * allocation per request */
+	bool timer_set;
 	struct db_query *pending;	/* query to cancel if the request ends first */
 	struct db_conn *lease;		/* leased connection (transaction); released, and
 					 * an open transaction rolled back, when the request
