@@ -110,6 +110,7 @@ reload(struct daemon *d)
 	struct engine_params params;
 	struct vocab *vocab = NULL;
 	struct config *next;
+	bool records_changed;
 	int n;
 
 	sdnotify_reloading(&d->notify);
@@ -133,12 +134,17 @@ reload(struct daemon *d)
 	config_free(d->cfg);
 	d->cfg = next;
 	d->log.level = next->log_level;
+	/* The catalog's outcome records are computed with ors_reliable_change at
+	 * load time, and its tag bits follow the vocabulary: either change means
+	 * a full reload. */
+	records_changed = params.ors_reliable_change != d->params.ors_reliable_change;
 	d->params = params;
 	server_apply_limits(d->server, next);
-	if (engine_vocab_equal(vocab, catalog_sync_vocab(d->catalog))) {
+	if (engine_vocab_equal(vocab, catalog_sync_vocab(d->catalog)) && !records_changed) {
 		vocab_free(vocab);
 	} else {
-		log_info(&d->log, "reload: the vocabulary changed; reloading the catalog");
+		log_info(&d->log, "reload: the vocabulary or the outcome rule changed; "
+		    "reloading the catalog");
 		catalog_sync_reconfigure(d->catalog, vocab);
 	}
 	log_info(&d->log, "configuration reloaded from %s (%d key(s) changed%s%s)",
