@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <libpq-fe.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -177,6 +178,45 @@ request_unavailable(struct request *r)
 {
 	request_header(r, "Retry-After", "1");
 	request_problem(r, 503, "the database is unavailable; retry shortly", NULL);
+}
+
+void
+request_not_found(struct request *r, const char *what)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "no %s %lld", what, (long long)r->params[0]);
+	request_problem(r, 404, msg, NULL);
+}
+
+const char *
+db_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+void
+request_db_failure(struct request *r, int st, const PGresult *res, const char *what)
+{
+	const char *state;
+
+	if (st != DB_SQL_ERROR) {
+		request_unavailable(r);
+		return;
+	}
+	state = db_sqlstate(res);
+	log_warn(&r->d->log, "request id=%s %s refused by the database sqlstate=%s", r->id,
+	    what, state[0] ? state : "?");
+	if (strcmp(state, "23505") == 0)
+		request_problem(r, 409, "conflicts with an existing record", NULL);
+	else if (strcmp(state, "23503") == 0)
+		request_problem(r, 422, "a referenced record does not exist", NULL);
+	else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+		request_problem(r, 422, "a value was refused by the database", NULL);
+	else
+		request_problem(r, 500, "the database refused the request", NULL);
 }
 
 const char *

@@ -25,6 +25,7 @@ struct db_query;
 struct db_conn;
 struct request;
 struct evkeyvalq;
+struct pg_result;
 
 /* Who may call a route (DESIGN.md "Scopes"); enforced by the auth layer. */
 enum scope {
@@ -87,6 +88,17 @@ void request_reply_text(struct request *r, int status, const char *content_type,
 void request_problem(struct request *r, int status, const char *detail, json_t *errors);
 /* 503 with Retry-After: the database is unavailable. */
 void request_unavailable(struct request *r);
+/* 404 "no <what> <id>" for the path's first {id}. */
+void request_not_found(struct request *r, const char *what);
+/* Answers a failed statement the one standard way: 503 with Retry-After when
+ * the database is away or busy; by SQLSTATE 409 for a unique violation, 422
+ * for a foreign-key, check or data error, else 500.  Logs WHAT, the SQLSTATE
+ * and the request id only (never values).  A route with a more precise
+ * answer for some SQLSTATE checks it first (db_sqlstate) and falls back here. */
+void request_db_failure(struct request *r, int db_status, const struct pg_result *res,
+			const char *what);
+/* The SQLSTATE of a failed result; "" when there is none. */
+const char *db_sqlstate(const struct pg_result *res);
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 

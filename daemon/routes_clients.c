@@ -77,26 +77,6 @@ client_json(const PGresult *res)
 	return o;
 }
 
-/* Maps a failed statement to an answer (brief: SQLSTATE classes). */
-static void
-reply_db_error(struct request *r, enum db_status st, const PGresult *res, const char *what)
-{
-	const char *state = NULL;
-
-	if (st != DB_SQL_ERROR) {
-		request_unavailable(r);
-		return;
-	}
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	log_warn(&r->d->log, "request id=%s %s failed sqlstate=%s", r->id, what,
-	    state ? state : "?");
-	if (state != NULL && (strcmp(state, "23514") == 0 || strncmp(state, "22", 2) == 0)) {
-		request_problem(r, 422, "the intake was refused by the database", NULL);
-		return;
-	}
-	request_problem(r, 500, "internal error", NULL);
-}
-
 static void
 upsert_done(void *arg, enum db_status st, const PGresult *res)
 {
@@ -106,7 +86,7 @@ upsert_done(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_error(r, st, res, "client upsert");
+		request_db_failure(r, st, res, "client upsert");
 		return;
 	}
 	if (PQntuples(res) != 1 || (body = client_json(res)) == NULL) {
@@ -159,7 +139,7 @@ get_done(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_error(r, st, res, "client get");
+		request_db_failure(r, st, res, "client get");
 		return;
 	}
 	if (PQntuples(res) == 0) {

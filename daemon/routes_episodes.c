@@ -61,37 +61,6 @@ episode_json(const PGresult *res, int row, int col)
 	    "referred_from", nullable_int(res, row, col + 7));
 }
 
-/* Answers a failed statement: 503 when the database is away, 409 for a
- * unique violation, else 500 (logged with the SQLSTATE and ids only). */
-static void
-reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
-{
-	const char *state;
-
-	if (st != DB_SQL_ERROR) {
-		request_unavailable(r);
-		return;
-	}
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	log_warn(&r->d->log, "request id=%s %s failed: sqlstate=%s episode=%" PRId64, r->id,
-	    what, state ? state : "?", r->params[0]);
-	if (state != NULL && strcmp(state, "23505") == 0)
-		request_problem(r, 409, "conflicts with an existing record", NULL);
-	else if (state != NULL && (strncmp(state, "22", 2) == 0 || strcmp(state, "23514") == 0))
-		request_problem(r, 422, "a value is out of range", NULL);
-	else
-		request_problem(r, 500, "the database refused the request", NULL);
-}
-
-static void
-no_episode(struct request *r)
-{
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "no episode %" PRId64, r->params[0]);
-	request_problem(r, 404, msg, NULL);
-}
-
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes */
 
@@ -116,7 +85,7 @@ start_fail(struct request *r, enum db_status st, const PGresult *res)
 {
 	db_release(r->lease);
 	r->lease = NULL;
-	reply_db_failure(r, st, res, "episode start");
+	request_db_failure(r, st, res, "episode start");
 }
 
 static void
@@ -347,11 +316,11 @@ episode_got(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "episode get");
+		request_db_failure(r, st, res, "episode get");
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		no_episode(r);
+		request_not_found(r, "episode");
 		return;
 	}
 	request_reply_json(r, 200, episode_json(res, 0, 0));
@@ -383,11 +352,11 @@ episode_ended(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "episode end");
+		request_db_failure(r, st, res, "episode end");
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		no_episode(r);
+		request_not_found(r, "episode");
 		return;
 	}
 	if (PQgetisnull(res, 0, 1)) {
@@ -470,12 +439,12 @@ attendance_done(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "attendance");
+		request_db_failure(r, st, res, "attendance");
 		return;
 	}
 	n = PQntuples(res);
 	if (n == 0) {
-		no_episode(r);
+		request_not_found(r, "episode");
 		return;
 	}
 	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {

@@ -84,20 +84,6 @@ each_episode(const PGresult *res, const struct engine_params *p, episode_visit v
 	return rc;
 }
 
-static void
-reply_db_failure(struct request *r, enum db_status st, const PGresult *res)
-{
-	if (st == DB_SQL_ERROR) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		log_warn(&r->d->log, "request id=%s report failed: sqlstate=%s", r->id,
-		    state ? state : "?");
-		request_problem(r, 500, "the database refused the request", NULL);
-	} else {
-		request_unavailable(r);
-	}
-}
-
 /* ------------------------------------------------------------------------ */
 /* GET /v1/reports/at-risk */
 
@@ -176,7 +162,7 @@ at_risk_loaded(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res);
+		request_db_failure(r, st, res, "report");
 		return;
 	}
 	memset(&l, 0, sizeof(l));
@@ -295,7 +281,7 @@ alliance_active_loaded(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res);
+		request_db_failure(r, st, res, "report");
 		return;
 	}
 	if (each_episode(res, &r->d->params, count_at_risk,
@@ -337,7 +323,7 @@ alliance_loaded(void *arg, enum db_status st, const PGresult *res)
 
 	r->pending = NULL;
 	if (st != DB_OK) {
-		reply_db_failure(r, st, res);
+		request_db_failure(r, st, res, "report");
 		return;
 	}
 	n = PQntuples(res);

@@ -162,39 +162,17 @@ problem_field(struct request *r, int status, const char *detail, const char *fie
 	request_problem(r, status, detail, errors);
 }
 
-static const char *
-sqlstate(const PGresult *res)
-{
-	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return s ? s : "";
-}
-
-/* A failed statement: the SQLSTATE decides; logs carry ids only. */
+/* A failed statement: a duplicate external_ref is named; the rest is the
+ * standard answer. */
 static void
 reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
 {
-	const char *state;
-
-	if (st == DB_UNAVAILABLE || st == DB_TIMEOUT) {
-		request_unavailable(r);
-		return;
-	}
-	state = sqlstate(res);
-	if (strcmp(state, "23505") == 0) {
+	if (st == DB_SQL_ERROR && strcmp(db_sqlstate(res), "23505") == 0) {
 		problem_field(r, 409, "a therapist with this external_ref exists", "external_ref",
 		    "already in use");
-	} else if (strcmp(state, "23503") == 0) {
-		request_problem(r, 422, "a referenced therapist does not exist", NULL);
-	} else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
-		log_warn(&r->d->log, "therapists: %s refused by the database sqlstate=%s "
-		    "request=%s", what, state, r->id);
-		request_problem(r, 422, "the database refused the values", NULL);
-	} else {
-		log_error(&r->d->log, "therapists: %s failed sqlstate=%s request=%s", what, state,
-		    r->id);
-		request_problem(r, 500, "internal error", NULL);
+		return;
 	}
+	request_db_failure(r, st, res, what);
 }
 
 /* The one-row, one-column jsonb answer as JSON; NULL when absent/unparsable. */
