@@ -116,24 +116,25 @@ int profile_add_language(struct therapist_profile *p, const char *iso639_1)
 	return add_lang(p->languages, &p->n_languages, iso639_1);
 }
 
+/* Appends s to a fixed list of short strings (sites, payers, genders). */
+static int add_str(char (*list)[PROFILE_STR_MAX], uint8_t *n, int max, const char *s)
+{
+	if (*n >= max)
+		return ENGINE_EFULL;
+	int rc = copy_str(list[*n], s);
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
 int profile_add_site(struct therapist_profile *p, const char *site)
 {
-	if (p->n_sites >= PROFILE_MAX_SITES)
-		return ENGINE_EFULL;
-	int rc = copy_str(p->sites[p->n_sites], site);
-	if (rc == 0)
-		p->n_sites++;
-	return rc;
+	return add_str(p->sites, &p->n_sites, PROFILE_MAX_SITES, site);
 }
 
 int profile_add_payer(struct therapist_profile *p, const char *payer)
 {
-	if (p->n_payers >= PROFILE_MAX_PAYERS)
-		return ENGINE_EFULL;
-	int rc = copy_str(p->payers[p->n_payers], payer);
-	if (rc == 0)
-		p->n_payers++;
-	return rc;
+	return add_str(p->payers, &p->n_payers, PROFILE_MAX_PAYERS, payer);
 }
 
 int profile_set_gender(struct therapist_profile *p, const char *gender)
@@ -206,22 +207,12 @@ int intake_add_language(struct intake *in, const char *iso639_1)
 
 int intake_add_site(struct intake *in, const char *site)
 {
-	if (in->n_sites >= PROFILE_MAX_SITES)
-		return ENGINE_EFULL;
-	int rc = copy_str(in->sites[in->n_sites], site);
-	if (rc == 0)
-		in->n_sites++;
-	return rc;
+	return add_str(in->sites, &in->n_sites, PROFILE_MAX_SITES, site);
 }
 
 int intake_add_gender(struct intake *in, const char *gender)
 {
-	if (in->n_genders >= INTAKE_MAX_GENDERS)
-		return ENGINE_EFULL;
-	int rc = copy_str(in->genders[in->n_genders], gender);
-	if (rc == 0)
-		in->n_genders++;
-	return rc;
+	return add_str(in->genders, &in->n_genders, INTAKE_MAX_GENDERS, gender);
 }
 
 int intake_set_style(struct intake *in, enum style_axis axis, int value)
