@@ -549,7 +549,9 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 			add_reason(it, REASON_EXPERIENCED, (int32_t)t);
 	}
 	for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
-		if (bit128(q->mod_prefer, (unsigned)t) && bit128(h->modalities, (unsigned)t))
+		/* Already said as "offers EMDR, as you asked" when it was a need. */
+		if (bit128(q->mod_prefer, (unsigned)t) && bit128(h->modalities, (unsigned)t) &&
+		    !(q->adj && bit128(q->need_mods, (unsigned)t)))
 			add_reason(it, REASON_OFFERS, t);
 		if (bit128(q->mod_avoid, (unsigned)t) && bit128(h->modalities, (unsigned)t) &&
 		    it->n_warnings < MATCH_MAX_WARNINGS)

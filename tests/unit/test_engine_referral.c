@@ -144,6 +144,12 @@ static void test_need_emdr_first(void **state)
 			said = strcmp(buf, "offers EMDR, as you asked") == 0;
 		}
 	assert_true(said);
+	/* a need the client also prefers is said once, as the need */
+	tagset_add(&in.mod_prefer, emdr);
+	assert_int_equal(referral_suggest(c, &P, &req, 5, OUT, &SUM), 0);
+	for (int i = 0; i < OUT[0].n_reasons; i++)
+		assert_false(OUT[0].reasons[i].code == REASON_OFFERS &&
+			     OUT[0].reasons[i].arg[0] == emdr);
 	catalog_free(c);
 }
 
