@@ -225,3 +225,106 @@ alliance_json(int64_t episode_id, const struct alliance_result *a, const struct 
 	    "outcome", outcome);
 	return o;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The same object as text (json_writer.h), key for key. */
+
+static void
+rendered_write(struct json_writer *w, const struct reason *r, const struct vocab *v)
+{
+	char buf[256];
+	int n = reason_render(r, v, buf, sizeof(buf));
+
+	if (n < 0)
+		buf[0] = '\0', n = 0;
+	jw_string_n(w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void
+evidence_write(struct json_writer *w, const struct evidence *e, const struct vocab *v)
+{
+	int bit;
+
+	jw_object_begin(w);
+	jw_key(w, "session");
+	jw_int(w, (long long)e->session);
+	jw_key(w, "items");
+	jw_array_begin(w);
+	for (bit = 0; bit < 32 && e->instrument != INSTR_COUNT; bit++) {
+		const char *name;
+
+		if (!(e->items & (1u << bit)))
+			continue;
+		name = evidence_item_name(e->instrument, bit);
+		if (name != NULL)
+			jw_string(w, name);
+	}
+	jw_array_end(w);
+	jw_key(w, "why");
+	rendered_write(w, &e->why, v);
+	jw_object_end(w);
+}
+
+static void
+one_decimal_or_null(struct json_writer *w, bool has, double v)
+{
+	if (has)
+		jw_fixed(w, v, 1);
+	else
+		jw_null(w);
+}
+
+void
+alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_result *a,
+	       const struct vocab *v)
+{
+	const char *s;
+	int i;
+
+	jw_object_begin(w);
+	jw_key(w, "episode_id");
+	jw_int(w, episode_id);
+	jw_key(w, "status");
+	jw_string(w, alliance_state_name(a->status));
+	jw_key(w, "action");
+	jw_string(w, alliance_action_name(a->action));
+	jw_key(w, "reasons");
+	jw_array_begin(w);
+	for (i = 0; i < a->n_reasons; i++) {
+		char buf[256];
+		int n = reason_render(&a->reasons[i], v, buf, sizeof(buf));
+
+		if (n >= 0)
+			jw_string_n(w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	}
+	if ((s = status_sentence(a)) != NULL)
+		jw_string(w, s);
+	jw_array_end(w);
+	jw_key(w, "sessions");
+	jw_int(w, (long long)a->sessions);
+	jw_key(w, "index_latest");
+	one_decimal_or_null(w, a->has_index, a->index_latest);
+	jw_key(w, "index_ewma");
+	one_decimal_or_null(w, a->has_index, a->index_ewma);
+	jw_key(w, "trend");
+	one_decimal_or_null(w, a->has_index, a->trend);
+	jw_key(w, "evidence");
+	jw_array_begin(w);
+	for (i = 0; i < a->n_evidence; i++)
+		evidence_write(w, &a->evidence[i], v);
+	jw_array_end(w);
+	jw_key(w, "outcome");
+	if (a->outcome.has) {
+		jw_object_begin(w);
+		jw_key(w, "first");
+		jw_fixed(w, a->outcome.first, 1);
+		jw_key(w, "latest");
+		jw_fixed(w, a->outcome.latest, 1);
+		jw_key(w, "reliable_improvement");
+		jw_bool(w, a->outcome.reliable_improvement);
+		jw_object_end(w);
+	} else {
+		jw_null(w);
+	}
+	jw_object_end(w);
+}

@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "engine.h"
+#include "json_writer.h"
 
 /* The rows of episode EP (an SQL expression), feedback restricted by the SQL
  * condition FB_COND on alias f, attendance by AT_COND on alias t.  Constant
@@ -69,6 +70,10 @@ json_t *alliance_reasons_json(const struct alliance_result *a, const struct voca
  *  "index_ewma", "trend", "evidence": [{session, items, why}], "outcome"} */
 json_t *alliance_json(int64_t episode_id, const struct alliance_result *a,
 		      const struct vocab *v);
+
+/* The same object written as text (the feedback answer's hot path). */
+void alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_result *a,
+		    const struct vocab *v);
 
 /* A number rounded to one decimal (indices, trends, scores). */
 json_t *json_one_decimal(double v);

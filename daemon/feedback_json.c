@@ -190,53 +190,222 @@ feedback_flags_json(const struct feedback *fb)
 	return o;
 }
 
+void
+feedback_items_write(struct json_writer *w, const struct feedback *fb)
+{
+	int i, n = instrument_item_count(fb->instrument);
+
+	jw_object_begin(w);
+	for (i = 0; i < n; i++) {
+		double v = fb->items[i];
+
+		if (!(fb->items_present & (1u << i)))
+			continue;
+		jw_key(w, instrument_item_name(fb->instrument, i));
+		if (v == floor(v) && fabs(v) < 1e9)	/* as number_json */
+			jw_int(w, (long long)v);
+		else
+			jw_fixed(w, v, 1);
+	}
+	jw_object_end(w);
+}
+
+void
+feedback_flags_write(struct json_writer *w, const struct feedback *fb)
+{
+	int f;
+
+	jw_object_begin(w);
+	for (f = 0; f < FLAG_COUNT; f++)
+		if (fb->flags & (1u << f)) {
+			jw_key(w, feedback_flag_name((enum feedback_flag)f));
+			jw_bool(w, true);
+		}
+	jw_object_end(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stored rows.  Every feedback answer reads all rows of its episode back, so
+ * the flat objects PostgreSQL prints for jsonb ({"heard": 8, "open": 7.5},
+ * {"unsafe": true}) are read here directly; anything unusual (escapes,
+ * nesting) goes through Jansson, with the same result. */
+
+enum flat_kind { FLAT_NUMBER, FLAT_TRUE, FLAT_FALSE };
+
+/* Calls fn for each member of a flat object of numbers and booleans.
+ * 0 when every member was accepted; -1 when fn refused one (the row is
+ * invalid); 1 when the text is beyond this reader (use Jansson). */
+static int
+flat_object(const char *s, int (*fn)(void *arg, const char *key, enum flat_kind k, double v),
+	    void *arg)
+{
+	char key[64];
+	const char *p = s;
+
+#define SKIP_WS() while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++
+	SKIP_WS();
+	if (*p++ != '{')
+		return 1;
+	SKIP_WS();
+	if (*p == '}')
+		goto end;
+	for (;;) {
+		const char *k0;
+		enum flat_kind kind;
+		double v = 0;
+		size_t n;
+
+		if (*p++ != '"')
+			return 1;
+		for (k0 = p; *p != '"'; p++)
+			if (*p == '\\' || *p == '\0' || (unsigned char)*p < 0x20)
+				return 1;
+		n = (size_t)(p - k0);
+		if (n >= sizeof(key))
+			return 1;
+		memcpy(key, k0, n);
+		key[n] = '\0';
+		p++;
+		SKIP_WS();
+		if (*p++ != ':')
+			return 1;
+		SKIP_WS();
+		if (strncmp(p, "true", 4) == 0) {
+			kind = FLAT_TRUE;
+			p += 4;
+		} else if (strncmp(p, "false", 5) == 0) {
+			kind = FLAT_FALSE;
+			p += 5;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			char *end;
+
+			v = strtod(p, &end);
+			if (end == p || !isfinite(v))
+				return 1;
+			kind = FLAT_NUMBER;
+			p = end;
+		} else {
+			return 1;
+		}
+		if (fn(arg, key, kind, v) != 0)
+			return -1;
+		SKIP_WS();
+		if (*p == ',') {
+			p++;
+			SKIP_WS();
+			continue;
+		}
+		if (*p == '}')
+			break;
+		return 1;
+	}
+end:
+	p++;
+	SKIP_WS();
+#undef SKIP_WS
+	return *p == '\0' ? 0 : 1;
+}
+
+static int
+flat_item(void *arg, const char *key, enum flat_kind k, double v)
+{
+	struct feedback *out = arg;
+	int idx = instrument_item_index(out->instrument, key);
+
+	if (idx < 0 || k != FLAT_NUMBER)
+		return -1;
+	out->items[idx] = v;
+	out->items_present |= (uint16_t)(1u << idx);
+	return 0;
+}
+
+static int
+flat_flag(void *arg, const char *key, enum flat_kind k, double v)
+{
+	struct feedback *out = arg;
+	int f = feedback_flag_index(key);
+
+	(void)v;
+	if (f < 0 || k == FLAT_NUMBER)
+		return -1;
+	if (k == FLAT_TRUE)
+		out->flags |= (uint8_t)(1u << f);
+	return 0;
+}
+
+/* The items through Jansson: 0 or -1. */
+static int
+items_jansson(const char *items, struct feedback *out)
+{
+	json_t *it = json_loads(items, 0, NULL), *val;
+	const char *key;
+	int rc = -1;
+
+	if (!json_is_object(it))
+		goto done;
+	out->items_present = 0;
+	json_object_foreach(it, key, val) {
+		if (flat_item(out, key, json_is_number(val) ? FLAT_NUMBER : FLAT_FALSE,
+		    json_is_number(val) ? json_number_value(val) : 0) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	json_decref(it);
+	return rc;
+}
+
+/* The flags through Jansson: 0 or -1. */
+static int
+flags_jansson(const char *flags, struct feedback *out)
+{
+	json_t *fl = json_loads(flags, 0, NULL), *val;
+	const char *key;
+	int rc = -1;
+
+	if (!json_is_object(fl))
+		goto done;
+	out->flags = 0;
+	json_object_foreach(fl, key, val) {
+		if (!json_is_boolean(val) ||
+		    flat_flag(out, key, json_is_true(val) ? FLAT_TRUE : FLAT_FALSE, 0) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	json_decref(fl);
+	return rc;
+}
+
 int
 feedback_from_row(uint32_t session, const char *instrument, const char *items,
 		  const char *flags, const char *negative_feelings, struct feedback *out)
 {
-	json_t *it = NULL, *fl = NULL, *val;
-	const char *key;
 	int instr = instrument ? instrument_lookup(instrument) : -1;
-	int rc = -1;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (instr < 0 || items == NULL)
 		return -1;
 	out->session = session;
 	out->instrument = (enum instrument)instr;
-	it = json_loads(items, 0, NULL);
-	if (!json_is_object(it))
-		goto done;
-	json_object_foreach(it, key, val) {
-		int idx = instrument_item_index(out->instrument, key);
-
-		if (idx < 0 || !json_is_number(val))
-			goto done;
-		out->items[idx] = json_number_value(val);
-		out->items_present |= (uint16_t)(1u << idx);
-	}
+	rc = flat_object(items, flat_item, out);
+	if (rc == 1)
+		rc = items_jansson(items, out);
+	if (rc != 0)
+		return -1;
 	if (flags != NULL && flags[0] != '\0') {
-		fl = json_loads(flags, 0, NULL);
-		if (!json_is_object(fl))
-			goto done;
-		json_object_foreach(fl, key, val) {
-			int f = feedback_flag_index(key);
-
-			if (f < 0 || !json_is_boolean(val))
-				goto done;
-			if (json_is_true(val))
-				out->flags |= (uint8_t)(1u << f);
-		}
+		rc = flat_object(flags, flat_flag, out);
+		if (rc == 1)
+			rc = flags_jansson(flags, out);
+		if (rc != 0)
+			return -1;
 	}
 	if (negative_feelings != NULL && negative_feelings[0] != '\0') {
 		out->has_negative_feelings = true;
 		out->negative_feelings = strtod(negative_feelings, NULL);
 	}
-	rc = feedback_validate(out, NULL) == 0 ? 0 : -1;
-done:
-	json_decref(it);
-	json_decref(fl);
-	return rc;
+	return feedback_validate(out, NULL) == 0 ? 0 : -1;
 }
 
 /* n digits at s. */

@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "json_fields.h"
+#include "json_writer.h"
 
 #define FEEDBACK_MAX_SESSION 10000	/* the schema's CHECK */
 
@@ -36,6 +37,11 @@ int feedback_from_json(const json_t *obj, struct feedback_request *out,
 json_t *feedback_items_json(const struct feedback *fb);
 /* {"flag": true, ...} for the flags that are set (false is the default). */
 json_t *feedback_flags_json(const struct feedback *fb);
+
+/* The same two objects written as text (what json_dumps(JSON_COMPACT) gives
+ * for the json_t versions above). */
+void feedback_items_write(struct json_writer *w, const struct feedback *fb);
+void feedback_flags_write(struct json_writer *w, const struct feedback *fb);
 
 /* A stored row back into *out: instrument name, items and flags as JSON text,
  * negative_feelings as text (NULL or "" = absent).  0, or -1 when the row does

@@ -56,6 +56,37 @@ read_ref(const json_t *obj, bool require_ref, struct field_errors *fe)
 		field_error(fe, "external_ref", "must be 1 to %d characters", REF_MAX_CHARS);
 }
 
+/* "concerns[i]" or "concerns[i].key" without printf: every intake names
+ * these paths up front, so they are on the matching hot path. */
+static const char *
+concern_path(char *buf, size_t len, size_t i, const char *key)
+{
+	char digits[24], *d = digits + sizeof(digits);
+	size_t n = 0, nd, nk = key ? strlen(key) : 0;
+
+	do {
+		*--d = (char)('0' + i % 10);
+		i /= 10;
+	} while (i != 0);
+	nd = (size_t)(digits + sizeof(digits) - d);
+	if (sizeof("concerns[]") + nd + (key ? nk + 1 : 0) > len) {
+		buf[0] = '\0';	/* never with the callers' buffers */
+		return buf;
+	}
+	memcpy(buf, "concerns[", 9);
+	n = 9;
+	memcpy(buf + n, d, nd);
+	n += nd;
+	buf[n++] = ']';
+	if (key != NULL) {
+		buf[n++] = '.';
+		memcpy(buf + n, key, nk);
+		n += nk;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
 	      struct field_errors *fe)
@@ -72,10 +103,10 @@ read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
 		long long prio = 0;
 		int tag = -1, trc, prc;
 
-		jf_index_path(ipath, sizeof(ipath), "concerns", i);
+		concern_path(ipath, sizeof(ipath), i, NULL);
 		if (jf_only(item, ipath, concern_keys, fe) != 0 && !json_is_object(item))
 			continue;
-		trc = jf_tag(item, "tag", jf_path(fpath, sizeof(fpath), ipath, "tag"), v,
+		trc = jf_tag(item, "tag", concern_path(fpath, sizeof(fpath), i, "tag"), v,
 		    VOCAB_CONCERNS, &tag, fe);
 		if (trc == 0) {
 			field_error(fe, fpath, "is required");
@@ -86,7 +117,7 @@ read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
 		} else if (trc == 1) {
 			tagset_add(&seen, tag);
 		}
-		prc = jf_int(item, "priority", jf_path(fpath, sizeof(fpath), ipath, "priority"),
+		prc = jf_int(item, "priority", concern_path(fpath, sizeof(fpath), i, "priority"),
 		    1, 3, &prio, fe);
 		if (prc == 0)
 			field_error(fe, fpath, "is required");
@@ -159,18 +190,21 @@ read_style(const json_t *obj, struct intake *out, struct field_errors *fe)
 	static const char *const axes[] = {
 		"directiveness", "emotional_intensity", "past_orientation", "challenge", NULL
 	};
+	static const char *const paths[] = {
+		"style.directiveness", "style.emotional_intensity", "style.past_orientation",
+		"style.challenge"
+	};
 	const json_t *s = NULL;
-	char path[64];
 	int a;
 
 	if (jf_object(obj, "style", "style", &s, fe) <= 0)
 		return;
 	jf_only(s, "style", axes, fe);
+	_Static_assert(STYLE_AXES == 4, "one path per style axis");
 	for (a = 0; a < STYLE_AXES; a++) {
 		long long val;
 
-		if (jf_int(s, axes[a], jf_path(path, sizeof(path), "style", axes[a]), -3, 3,
-		    &val, fe) == 1)
+		if (jf_int(s, axes[a], paths[a], -3, 3, &val, fe) == 1)
 			intake_set_style(out, (enum style_axis)style_axis_index(axes[a]),
 			    (int)val);
 	}

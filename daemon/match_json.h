@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "json_writer.h"
 
 struct catalog_sync;
 
@@ -26,8 +27,13 @@ json_t *match_item_json(const struct catalog_sync *cs, const struct match_item *
 /* {"name": count, ...} for the exclusion reasons with a count > 0. */
 json_t *match_excluded_json(const struct match_summary *sum);
 
-/* {"matches": [items], "excluded": {...}, "considered": N} */
-json_t *match_result_json(const struct catalog_sync *cs, const struct match_item *items,
-			  size_t n, const struct match_summary *sum);
+/* The same objects written as text (the hot path: no json_t per value).
+ * match_item_write writes one result; match_result_write the whole answer
+ * {"matches", "excluded", "considered"} plus "hint" when hint is not NULL. */
+void match_item_write(struct json_writer *w, const struct catalog_sync *cs,
+		      const struct match_item *it, bool with_colleague);
+void match_result_write(struct json_writer *w, const struct catalog_sync *cs,
+			const struct match_item *items, size_t n,
+			const struct match_summary *sum, const char *hint);
 
 #endif

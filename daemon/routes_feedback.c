@@ -36,7 +36,9 @@ enum { FB_ID, FB_SESSION, FB_INSTRUMENT, FB_ITEMS, FB_FLAGS, FB_NEG, FB_OCCURRED
 
 struct feedback_state {
 	struct feedback fb;
-	char *items, *flags, *body;	/* owned JSON text */
+	struct json_writer items, flags;	/* the stored JSON text, written here */
+	char *body;			/* owned; canonical body (with a key) */
+	char items_buf[1024], flags_buf[256];	/* room for any instrument */
 	char id[24], session[16], neg[8], index[32], trust[32], ors[32];
 	char key[IDEMPOTENCY_KEY_MAX + 1];
 	const char *occurred_at;	/* borrowed from r->body */
@@ -49,8 +51,8 @@ feedback_state_free(void *p)
 {
 	struct feedback_state *s = p;
 
-	free(s->items);
-	free(s->flags);
+	jw_free(&s->items);
+	jw_free(&s->flags);
 	free(s->body);
 	free(s);
 }
@@ -96,6 +98,10 @@ reply_alliance(struct request *r, const PGresult *res, int col, const struct fee
 {
 	struct episode_rows er;
 	struct alliance_result out;
+	struct json_writer w;
+	char text[4096];
+	const char *body;
+	size_t len;
 	int i, n = PQntuples(res);
 
 	episode_rows_init(&er);
@@ -107,8 +113,17 @@ reply_alliance(struct request *r, const PGresult *res, int col, const struct fee
 	if (episode_rows_evaluate(&er, &r->d->params, &out) != 0)
 		goto fail;
 	episode_rows_clear(&er);
-	request_reply_json(r, 200, alliance_json(r->params[0], &out,
-	    catalog_sync_vocab(r->d->catalog)));
+	/* Written as text: no json_t tree per answer. */
+	jw_init(&w, text, sizeof(text));
+	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
+	if (jw_failed(&w)) {
+		jw_free(&w);
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	body = jw_text(&w, &len);
+	request_reply_text(r, 200, "application/json", body, len);
+	jw_free(&w);
 	return;
 fail:
 	episode_rows_clear(&er);
@@ -128,6 +143,7 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 	struct daemon *d = r->d;
 	const char *outcome;
 	uint32_t therapist;
+	bool records_changed;
 
 	r->pending = NULL;
 	if (st == DB_SQL_ERROR) {
@@ -168,9 +184,14 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 		reply_alliance(r, res, 2, NULL);
 		return;
 	}
+	/* The records behind matching changed: this daemon follows at once.  An
+	 * ORS changes none of them while its episode is active (outcomes count
+	 * ended episodes, whose end reloads the therapist anyway).  Read before
+	 * replying: the reply frees r and its state. */
+	records_changed = s->fb.instrument != INSTR_ORS;
 	reply_alliance(r, res, 2, &s->fb);
-	/* The records behind matching changed: this daemon follows at once. */
-	catalog_sync_refresh(d->catalog, therapist);
+	if (records_changed)
+		catalog_sync_refresh(d->catalog, therapist);
 }
 
 static void
@@ -211,8 +232,8 @@ feedback_send(struct request *r)
 	values[FB_ID] = s->id;
 	values[FB_SESSION] = s->session;
 	values[FB_INSTRUMENT] = instrument_name(s->fb.instrument);
-	values[FB_ITEMS] = s->items;
-	values[FB_FLAGS] = s->flags;
+	values[FB_ITEMS] = s->items.buf;
+	values[FB_FLAGS] = s->flags.buf;
 	values[FB_NEG] = s->fb.has_negative_feelings ? s->neg : NULL;
 	values[FB_OCCURRED] = s->occurred_at;
 	values[FB_KEY] = s->has_key ? s->key : NULL;
@@ -253,7 +274,6 @@ route_feedback(struct request *r)
 	struct feedback_request fr;
 	struct instrument_score sc;
 	struct feedback_state *s;
-	json_t *items, *flags;
 
 	field_errors_init(&fe);
 	if (feedback_from_json(r->body, &fr, &fe) < 0) {
@@ -281,15 +301,16 @@ route_feedback(struct request *r)
 	}
 	s->fb = fr.fb;
 	s->occurred_at = fr.occurred_at;
-	items = feedback_items_json(&fr.fb);
-	flags = feedback_flags_json(&fr.fb);
-	s->items = items ? json_dumps(items, JSON_COMPACT) : NULL;
-	s->flags = flags ? json_dumps(flags, JSON_COMPACT) : NULL;
-	json_decref(items);
-	json_decref(flags);
+	jw_init(&s->items, s->items_buf, sizeof(s->items_buf));
+	jw_init(&s->flags, s->flags_buf, sizeof(s->flags_buf));
+	feedback_items_write(&s->items, &fr.fb);
+	feedback_flags_write(&s->flags, &fr.fb);
+	/* The hash input stays Jansson's canonical dump: keys stored by earlier
+	 * versions must keep matching. */
 	if (s->has_key)
 		s->body = json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS);
-	if (s->items == NULL || s->flags == NULL || (s->has_key && s->body == NULL)) {
+	if (jw_cstr(&s->items) == NULL || jw_cstr(&s->flags) == NULL ||
+	    (s->has_key && s->body == NULL)) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}

@@ -46,27 +46,26 @@ static const char *const relax[EXCL_COUNT] = {
 	[EXCL_REQUIRED] = "the preferences marked required",
 };
 
-/* A sentence for an empty shortlist, or NULL when there are matches. */
-static json_t *
-nobody_hint(const struct match_summary *sum)
+/* A sentence for an empty shortlist into buf, or NULL when there are matches. */
+static const char *
+nobody_hint(const struct match_summary *sum, char *buf, size_t len)
 {
-	char buf[256];
 	int e, best = -1;
 
 	if (sum->n_results > 0)
 		return NULL;
 	if (sum->considered == 0)
-		return json_string("no therapists are in the catalog yet");
+		return "no therapists are in the catalog yet";
 	for (e = 0; e < EXCL_COUNT; e++)
 		if (relax[e] != NULL && sum->excluded[e] > 0 &&
 		    (best < 0 || sum->excluded[e] > sum->excluded[best]))
 			best = e;
 	if (best < 0)
-		return json_string("no therapist is taking new clients at the moment");
-	snprintf(buf, sizeof(buf), "no therapist fits; relaxing %s would help most "
+		return "no therapist is taking new clients at the moment";
+	snprintf(buf, len, "no therapist fits; relaxing %s would help most "
 	    "(%u of %u therapists excluded for %s)", relax[best], sum->excluded[best],
 	    sum->considered, exclusion_name((enum exclusion)best));
-	return json_string(buf);
+	return buf;
 }
 
 static void
@@ -93,7 +92,14 @@ read_limit(struct request *r, int *k)
 	return 0;
 }
 
-/* Ranks, answers 200 (or 500).  exclude: extra therapist ids (mismatches). */
+/* Results for a usual limit live on the stack; larger ones on the heap. */
+#define ITEMS_ON_STACK 16
+/* Room for a usual answer (five results are about 2.5 kB): no allocation. */
+#define TEXT_ON_STACK 8192
+
+/* Ranks, answers 200 (or 500).  exclude: extra therapist ids (mismatches).
+ * The answer is written as text directly (json_writer.h): building json_t
+ * trees and dumping them cost more than the ranking itself. */
 static void
 run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclude,
 	      size_t n_exclude, int k)
@@ -101,10 +107,15 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 	const struct catalog_sync *cs = r->d->catalog;
 	struct match_adjust adj;
 	struct match_summary sum;
-	struct match_item *items = calloc((size_t)k, sizeof(*items));
-	json_t *body = NULL, *hint;
+	struct match_item stack_items[ITEMS_ON_STACK];
+	struct match_item *items = stack_items;
+	struct json_writer w;
+	char text[TEXT_ON_STACK], hint[256];
+	const char *body;
+	size_t len;
 
-	if (items == NULL)
+	jw_init(&w, text, sizeof(text));
+	if (k > ITEMS_ON_STACK && (items = calloc((size_t)k, sizeof(*items))) == NULL)
 		goto fail;
 	memset(&adj, 0, sizeof(adj));
 	adj.exclude = exclude;
@@ -115,18 +126,20 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 		log_warn(&r->d->log, "request id=%s match_run refused the intake", r->id);
 		goto fail;
 	}
-	body = match_result_json(cs, items, sum.n_results, &sum);
-	if (body == NULL)
+	match_result_write(&w, cs, items, sum.n_results, &sum,
+	    nobody_hint(&sum, hint, sizeof(hint)));
+	if (jw_failed(&w))
 		goto fail;
-	hint = nobody_hint(&sum);
-	if (hint != NULL && json_object_set_new(body, "hint", hint) != 0)
-		goto fail;
-	free(items);
-	request_reply_json(r, 200, body);
+	if (items != stack_items)
+		free(items);
+	body = jw_text(&w, &len);
+	request_reply_text(r, 200, "application/json", body, len);
+	jw_free(&w);
 	return;
 fail:
-	json_decref(body);
-	free(items);
+	jw_free(&w);
+	if (items != stack_items)
+		free(items);
 	request_problem(r, 500, "internal error", NULL);
 }
 
