@@ -51,41 +51,55 @@
 #define REFRESH_DELAY_MS	2000
 #define REFRESH_MAX		4096
 
-static const char load_sql[] =
-	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status,"
-	"   (SELECT avg(f.alliance_index) FROM feedback f"
-	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a,"
-	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]"
-	"         - (array_agg(f.ors_total ORDER BY f.session))[1]"
-	"     FROM feedback f WHERE f.episode_id = e.id AND f.instrument = 'ors') AS ors_change"
-	"  FROM episodes e WHERE $1::bigint IS NULL OR e.therapist_id = $1::bigint),"
-	" per AS (SELECT ep.therapist_id,"
-	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload,"
-	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean,"
-	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n,"
-	"   avg((ep.ors_change >= $2::double precision)::int)"
-	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean"
-	"  FROM ep GROUP BY ep.therapist_id),"
-	" pc AS (SELECT ep.therapist_id, ct.tag,"
-	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean,"
-	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n,"
-	"   avg((ep.ors_change >= $2::double precision)::int)"
-	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean"
-	"  FROM ep JOIN clients cl ON cl.id = ep.client_id"
-	"  CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag"
-	"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'"
-	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)"
-	"   WHERE jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct"
-	"  GROUP BY ep.therapist_id, ct.tag),"
-	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean,"
-	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0"
+/* Per-therapist aggregates of the episodes EP_COND selects: caseload and
+ * records overall (per) and per concern of the client's intake (pcj). */
+#define RECORDS_CTE(EP_COND) \
+	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
+	"   (SELECT avg(f.alliance_index) FROM feedback f" \
+	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a," \
+	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]" \
+	"         - (array_agg(f.ors_total ORDER BY f.session))[1]" \
+	"     FROM feedback f WHERE f.episode_id = e.id AND f.instrument = 'ors') AS ors_change" \
+	"  FROM episodes e WHERE " EP_COND ")," \
+	" per AS (SELECT ep.therapist_id," \
+	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload," \
+	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
+	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
+	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
+	"  FROM ep GROUP BY ep.therapist_id)," \
+	" pc AS (SELECT ep.therapist_id, ct.tag," \
+	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
+	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
+	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
+	"  FROM ep JOIN clients cl ON cl.id = ep.client_id" \
+	"  CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
+	"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
+	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)" \
+	"   WHERE jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
+	"  GROUP BY ep.therapist_id, ct.tag)," \
+	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
+	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0" \
 	"  GROUP BY pc.therapist_id)"
+
+static const char load_sql[] =
+	RECORDS_CTE("$1::bigint IS NULL OR e.therapist_id = $1::bigint")
 	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) ","
 	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean,"
 	"  coalesce(per.o_n, 0), per.o_mean, pcj.j"
 	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id"
 	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
 	" WHERE $1::bigint IS NULL OR t.id = $1::bigint ORDER BY t.id";
+
+/* Records only, for a batch of therapists ($1 an array of ids): what feedback
+ * moves.  Profiles and caseloads follow NOTIFY; this never touches them, so
+ * it cannot race a newer single reload. */
+static const char records_sql[] =
+	RECORDS_CTE("e.therapist_id = ANY($1::bigint[])")
+	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j"
+	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id";
+enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
 
 enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
 
@@ -129,6 +143,8 @@ struct catalog_sync {
 	size_t n_deferred, cap_deferred;
 	struct reload *reloads;		/* in flight */
 	uint32_t *dirty;		/* owned; catalog_sync_refresh() ids waiting */
+	struct db_query *refresh_q;	/* the records batch in flight */
+	unsigned refresh_gen;		/* cs->gen when it was sent */
 	size_t n_dirty;
 	struct event *refresh;		/* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
@@ -259,6 +275,22 @@ concern_records(const char *text, const struct vocab *v, struct therapist_record
 	json_decref(arr);
 }
 
+/* The records of a row whose columns from A_N on are a_n, a_mean, o_n,
+ * o_mean and the per-concern list (both queries share that order). */
+static void
+records_of(const PGresult *res, int row, int a_n, const struct vocab *v,
+	   struct therapist_records *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	record_from(&rec->alliance, PQgetisnull(res, row, a_n) ? "0" : PQgetvalue(res, row, a_n),
+	    PQgetisnull(res, row, a_n + 1) ? NULL : PQgetvalue(res, row, a_n + 1), 100);
+	record_from(&rec->outcome, PQgetisnull(res, row, a_n + 2) ? "0" :
+	    PQgetvalue(res, row, a_n + 2),
+	    PQgetisnull(res, row, a_n + 3) ? NULL : PQgetvalue(res, row, a_n + 3), 1);
+	if (!PQgetisnull(res, row, a_n + 4))
+		concern_records(PQgetvalue(res, row, a_n + 4), v, rec);
+}
+
 /* The profile of a stored object; -1 (logged, ids and field names only). */
 static int
 profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
@@ -301,13 +333,7 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
 	}
 	catalog_set_caseload(cat, p.id, (unsigned)strtoul(PQgetvalue(res, row, COL_CASELOAD),
 	    NULL, 10));
-	memset(&rec, 0, sizeof(rec));
-	record_from(&rec.alliance, PQgetvalue(res, row, COL_A_N),
-	    PQgetisnull(res, row, COL_A_MEAN) ? NULL : PQgetvalue(res, row, COL_A_MEAN), 100);
-	record_from(&rec.outcome, PQgetvalue(res, row, COL_O_N),
-	    PQgetisnull(res, row, COL_O_MEAN) ? NULL : PQgetvalue(res, row, COL_O_MEAN), 1);
-	if (!PQgetisnull(res, row, COL_PC))
-		concern_records(PQgetvalue(res, row, COL_PC), v, &rec);
+	records_of(res, row, COL_A_N, v, &rec);
 	if (catalog_set_records(cat, p.id, &rec) != 0)
 		log_warn(&cs->d->log, "catalog: therapist id=%u records refused", p.id);
 	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
@@ -612,6 +638,8 @@ catalog_sync_free(struct catalog_sync *cs)
 		return;
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
+	if (cs->refresh_q != NULL)
+		db_query_cancel(cs->refresh_q);
 	for (rl = cs->reloads; rl != NULL; rl = next) {
 		next = rl->next;
 		if (rl->q != NULL)
@@ -676,26 +704,81 @@ catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
 	for (i = 0; i < cs->n_dirty; i++)
 		if (cs->dirty[i] == therapist_id)
 			return;
-	if (cs->n_dirty == REFRESH_MAX) {
-		reload_request(cs, therapist_id);	/* no room: at once */
-		return;
-	}
+	if (cs->n_dirty == REFRESH_MAX)
+		return;		/* full: its records wait for its next reload */
 	cs->dirty[cs->n_dirty++] = therapist_id;
 	if (!evtimer_pending(cs->refresh, NULL))
 		evtimer_add(cs->refresh, &tv);
 }
 
 static void
+refresh_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct catalog_sync *cs = arg;
+	struct therapist_records rec;
+	int i, n;
+
+	cs->refresh_q = NULL;
+	if (st != DB_OK) {
+		if (!cs->d->stopping)
+			log_warn(&cs->d->log, "catalog: records refresh failed; loading in full");
+		schedule_full_load(cs);
+		return;
+	}
+	if (cs->refresh_gen != cs->gen)
+		return;		/* a full load since: it has newer records */
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		uint32_t id = (uint32_t)strtoul(PQgetvalue(res, i, RCOL_ID), NULL, 10);
+
+		records_of(res, i, RCOL_A_N, cs->vocab, &rec);
+		if (catalog_set_records(cs->cat, id, &rec) != 0)
+			log_warn(&cs->d->log, "catalog: therapist id=%u records refused", id);
+	}
+	cs->reload_count += (unsigned long long)n;
+}
+
+/* Every REFRESH_DELAY_MS: the records of all therapists with new feedback in
+ * one statement (a burst of single reloads would queue ahead of requests). */
+static void
 refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
-	size_t i, n = cs->n_dirty;
+	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	const char *values[2];
+	char rc[32], *ids;
+	size_t i, used = 0, cap;
 
 	(void)fd;
 	(void)what;
+	if (cs->n_dirty == 0)
+		return;
+	if (cs->refresh_q != NULL || cs->full_q != NULL || !cs->ready) {
+		evtimer_add(cs->refresh, &tv);	/* one batch at a time */
+		return;
+	}
+	cap = cs->n_dirty * 11 + 3;
+	ids = malloc(cap);
+	if (ids == NULL) {
+		evtimer_add(cs->refresh, &tv);
+		return;
+	}
+	ids[used++] = '{';
+	for (i = 0; i < cs->n_dirty; i++)
+		used += (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "", cs->dirty[i]);
+	ids[used++] = '}';
+	ids[used] = '\0';
+	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	values[0] = ids;
+	values[1] = rc;
+	cs->refresh_gen = cs->gen;
+	cs->refresh_q = db_query(cs->d->db, records_sql, 2, values, refresh_done, cs);
+	free(ids);
+	if (cs->refresh_q == NULL) {
+		evtimer_add(cs->refresh, &tv);	/* the database is away: later */
+		return;
+	}
 	cs->n_dirty = 0;
-	for (i = 0; i < n; i++)
-		reload_request(cs, cs->dirty[i]);
 }
 
 void

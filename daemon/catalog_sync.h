@@ -46,9 +46,9 @@ const struct vocab *catalog_sync_vocab(const struct catalog_sync *cs);
 int catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
 		       const char **display_name);
 
-/* Reload one therapist soon (within about 2 s, coalesced: one reload per
- * therapist however many calls) after a local write that sends no NOTIFY,
- * e.g. feedback that moves the alliance and outcome records. */
+/* Refresh one therapist's alliance and outcome records soon: within about
+ * 2 s, in one statement with every other therapist that got feedback in the
+ * meantime (feedback sends no NOTIFY; profiles and caseloads do). */
 void catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id);
 
 /* Apply a therapist object as the database answered a write (THERAPIST_JSON_SQL
