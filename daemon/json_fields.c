@@ -480,3 +480,24 @@ jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen,
 	*n = json_array_size(arr);
 	return 1;
 }
+
+int
+json_parse_ids(const char *text, uint32_t *out, size_t max)
+{
+	json_t *a = json_loads(text, 0, NULL), *v;
+	size_t i;
+	int n = 0;
+
+	if (!json_is_array(a)) {
+		json_decref(a);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		json_int_t id = json_integer_value(v);
+
+		if (id > 0 && id <= (json_int_t)UINT32_MAX && (size_t)n < max)
+			out[n++] = (uint32_t)id;
+	}
+	json_decref(a);
+	return n;
+}

@@ -90,6 +90,11 @@ int jf_availability(const json_t *obj, const char *key, const char *path, struct
 int jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen,
 	       const char **out, size_t max, size_t *n, struct field_errors *fe);
 
+/* Ids from the text of a JSON array (a database aggregate such as
+ * json_agg(therapist_id)): the positive ones that fit, at most max; the
+ * count, or -1 when the text is not an array. */
+int json_parse_ids(const char *text, uint32_t *out, size_t max);
+
 /* The vocabulary of KIND as a JSON array (for "allowed" lists in errors). */
 json_t *jf_vocab_list(const struct vocab *v, enum vocab_kind kind);
 

@@ -26,6 +26,7 @@
 #include "db.h"
 #include "episode_alliance.h"
 #include "feedback_json.h"
+#include "problem.h"
 #include "router.h"
 #include "routes_all.h"
 
@@ -57,39 +58,19 @@ feedback_state_free(void *p)
 	free(s);
 }
 
-static void
-no_episode(struct request *r)
-{
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "no episode %" PRId64, r->params[0]);
-	request_problem(r, 404, msg, NULL);
-}
-
+/* A data error can only be occurred_at (a date the calendar lacks): name it;
+ * the rest is the standard answer. */
 static void
 reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
 {
-	const char *state;
-
-	if (st != DB_SQL_ERROR) {
-		request_unavailable(r);
-		return;
-	}
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	log_warn(&r->d->log, "request id=%s %s failed: sqlstate=%s episode=%" PRId64, r->id,
-	    what, state ? state : "?", r->params[0]);
-	if (state != NULL && strncmp(state, "22", 2) == 0) {
+	if (st == DB_SQL_ERROR && strncmp(db_sqlstate(res), "22", 2) == 0) {
 		json_t *errs = json_array();
 
-		/* The only free-form value is occurred_at: a date the calendar lacks. */
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "occurred_at",
-		    "message", "must be a valid RFC 3339 date-time"));
+		problem_add_error(errs, "occurred_at", "must be a valid RFC 3339 date-time");
 		request_problem(r, 422, "invalid feedback", errs);
-	} else if (state != NULL && strcmp(state, "23514") == 0) {
-		request_problem(r, 422, "invalid feedback", NULL);
-	} else {
-		request_problem(r, 500, "the database refused the request", NULL);
+		return;
 	}
+	request_db_failure(r, st, res, what);
 }
 
 /* Rows from COL of every tuple into an evaluation and the JSON answer. */
@@ -166,7 +147,7 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		no_episode(r);
+		request_not_found(r, "episode");
 		return;
 	}
 	outcome = PQgetvalue(res, 0, 1);
@@ -338,7 +319,7 @@ alliance_got(void *arg, enum db_status st, const PGresult *res)
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		no_episode(r);
+		request_not_found(r, "episode");
 		return;
 	}
 	reply_alliance(r, res, 1, NULL);

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "intake_json.h"
 #include "match_json.h"
+#include "json_fields.h"
 #include "router.h"
 #include "routes_all.h"
 
@@ -165,28 +166,6 @@ route_match(struct request *r)
 	run_and_reply(r, &in, NULL, 0, k);
 }
 
-/* The mismatch ids from a JSON array text; the count, or -1. */
-static int
-parse_ids(const char *text, uint32_t *out, size_t max)
-{
-	json_t *a = json_loads(text, 0, NULL), *v;
-	size_t i;
-	int n = 0;
-
-	if (!json_is_array(a)) {
-		json_decref(a);
-		return -1;
-	}
-	json_array_foreach(a, i, v) {
-		json_int_t id = json_integer_value(v);
-
-		if (id > 0 && id <= (json_int_t)UINT32_MAX && (size_t)n < max)
-			out[n++] = (uint32_t)id;
-	}
-	json_decref(a);
-	return n;
-}
-
 static void
 client_loaded(void *arg, enum db_status st, const PGresult *res)
 {
@@ -216,7 +195,7 @@ client_loaded(void *arg, enum db_status st, const PGresult *res)
 	}
 	if (read_limit(r, &k) != 0)	/* checked before the query: cannot fail now */
 		return;
-	n = parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
+	n = json_parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
 	prefs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	if (n < 0 || prefs == NULL) {
 		json_decref(prefs);

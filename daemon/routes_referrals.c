@@ -59,27 +59,6 @@ read_need(const json_t *body, const struct vocab *v, struct referral_need *need,
 	return field_errors_any(fe) ? -1 : 0;
 }
 
-static int
-parse_mismatches(const char *text, uint32_t *out, size_t max)
-{
-	json_t *a = json_loads(text, 0, NULL), *v;
-	size_t i;
-	int n = 0;
-
-	if (!json_is_array(a)) {
-		json_decref(a);
-		return -1;
-	}
-	json_array_foreach(a, i, v) {
-		json_int_t id = json_integer_value(v);
-
-		if (id > 0 && id <= (json_int_t)UINT32_MAX && (size_t)n < max)
-			out[n++] = (uint32_t)id;
-	}
-	json_decref(a);
-	return n;
-}
-
 /* [[colleague_id, [tags]], ...]: a tag names a concern or a modality; tags
  * the vocabulary no longer has are ignored (the link stays). */
 static int
@@ -176,7 +155,7 @@ referral_loaded(void *arg, enum db_status st, const PGresult *res)
 	json_decref(prefs);
 	links = calloc(REFERRAL_MAX_COLLEAGUES, sizeof(*links));
 	items = calloc((size_t)s->limit, sizeof(*items));
-	n_mis = parse_mismatches(PQgetvalue(res, 0, 2), mismatches, REFERRAL_MAX_MISMATCHES);
+	n_mis = json_parse_ids(PQgetvalue(res, 0, 2), mismatches, REFERRAL_MAX_MISMATCHES);
 	n_links = links ? parse_colleagues(PQgetvalue(res, 0, 3), v, links,
 	    REFERRAL_MAX_COLLEAGUES) : -1;
 	if (items == NULL || n_mis < 0 || n_links < 0)
