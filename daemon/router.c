@@ -198,7 +198,7 @@ db_sqlstate(const PGresult *res)
 }
 
 void
-request_db_failure(struct request *r, int st, const PGresult *res, const char *what)
+request_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
 {
 	const char *state;
 
@@ -217,6 +217,34 @@ request_db_failure(struct request *r, int st, const PGresult *res, const char *w
 		request_problem(r, 422, "a value was refused by the database", NULL);
 	else
 		request_problem(r, 500, "the database refused the request", NULL);
+}
+
+void
+request_db_by_id(struct request *r, const char *sql, db_result_cb cb)
+{
+	char id[24];
+	const char *values[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
+	r->pending = db_query(r->d->db, sql, 1, values, cb, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+bool
+request_db_row(struct request *r, enum db_status st, const PGresult *res, const char *what,
+	       const char *thing)
+{
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, what);
+		return false;
+	}
+	if (PQntuples(res) == 0) {
+		request_not_found(r, thing);
+		return false;
+	}
+	return true;
 }
 
 const char *

@@ -18,6 +18,8 @@
 #include <event2/event_struct.h>
 #include <jansson.h>
 
+#include "db.h"
+
 struct daemon;
 struct evhttp_request;
 struct event;
@@ -95,10 +97,18 @@ void request_not_found(struct request *r, const char *what);
  * for a foreign-key, check or data error, else 500.  Logs WHAT, the SQLSTATE
  * and the request id only (never values).  A route with a more precise
  * answer for some SQLSTATE checks it first (db_sqlstate) and falls back here. */
-void request_db_failure(struct request *r, int db_status, const struct pg_result *res,
+void request_db_failure(struct request *r, enum db_status st, const PGresult *res,
 			const char *what);
+/* Runs SQL with the path's first {id} as $1, the request as the callback's
+ * argument and r->pending set; 503 at once when the database is away. */
+void request_db_by_id(struct request *r, const char *sql, db_result_cb cb);
+/* In a callback: clears r->pending; true when the statement succeeded with
+ * at least one row.  Otherwise it has answered (request_db_failure, or 404
+ * "no <thing> <id>" for no row) and the caller must not touch r. */
+bool request_db_row(struct request *r, enum db_status st, const PGresult *res,
+		    const char *what, const char *thing);
 /* The SQLSTATE of a failed result; "" when there is none. */
-const char *db_sqlstate(const struct pg_result *res);
+const char *db_sqlstate(const PGresult *res);
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 

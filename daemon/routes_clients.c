@@ -137,15 +137,8 @@ get_done(void *arg, enum db_status st, const PGresult *res)
 	struct request *r = arg;
 	json_t *body;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "client get");
+	if (!request_db_row(r, st, res, "client get", "client"))
 		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_problem(r, 404, "no such client", NULL);
-		return;
-	}
 	if ((body = client_json(res)) == NULL) {
 		request_problem(r, 500, "internal error", NULL);
 		return;
@@ -156,11 +149,5 @@ get_done(void *arg, enum db_status st, const PGresult *res)
 void
 route_client_get(struct request *r)
 {
-	char id[24];
-	const char *values[1] = {id};
-
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	r->pending = db_query(r->d->db, get_sql, 1, values, get_done, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_by_id(r, get_sql, get_done);
 }

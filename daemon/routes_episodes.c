@@ -314,16 +314,8 @@ episode_got(void *arg, enum db_status st, const PGresult *res)
 {
 	struct request *r = arg;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "episode get");
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_not_found(r, "episode");
-		return;
-	}
-	request_reply_json(r, 200, episode_json(res, 0, 0));
+	if (request_db_row(r, st, res, "episode get", "episode"))
+		request_reply_json(r, 200, episode_json(res, 0, 0));
 }
 
 void
@@ -331,13 +323,8 @@ route_episode_get(struct request *r)
 {
 	static const char sql[] =
 	    "SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
-	char id[24];
-	const char *values[1] = { id };
 
-	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
-	r->pending = db_query(r->d->db, sql, 1, values, episode_got, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_by_id(r, sql, episode_got);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -313,16 +313,8 @@ alliance_got(void *arg, enum db_status st, const PGresult *res)
 {
 	struct request *r = arg;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "alliance");
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_not_found(r, "episode");
-		return;
-	}
-	reply_alliance(r, res, 1, NULL);
+	if (request_db_row(r, st, res, "alliance", "episode"))
+		reply_alliance(r, res, 1, NULL);
 }
 
 void
@@ -332,11 +324,6 @@ route_alliance_get(struct request *r)
 	    "SELECT ep.id, r.* FROM episodes ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "true")
 	    " ) r ON true WHERE ep.id = $1::bigint";
-	char id[24];
-	const char *values[1] = { id };
 
-	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
-	r->pending = db_query(r->d->db, sql, 1, values, alliance_got, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_by_id(r, sql, alliance_got);
 }

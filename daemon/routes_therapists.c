@@ -190,15 +190,13 @@ reply_therapist(struct request *r, enum db_status st, const PGresult *res, int s
 {
 	json_t *t;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
+	if (st == DB_SQL_ERROR && strcmp(db_sqlstate(res), "23505") == 0) {
+		r->pending = NULL;
 		reply_db_failure(r, st, res, what);
 		return;
 	}
-	if (PQntuples(res) == 0) {
-		request_problem(r, 404, "no such therapist", NULL);
+	if (!request_db_row(r, st, res, what, "therapist"))
 		return;
-	}
 	t = row_json(res, 0, 0);
 	if (t == NULL) {
 		log_error(&r->d->log, "therapists: %s answer unreadable request=%s", what, r->id);
@@ -320,21 +318,13 @@ route_therapist_update(struct request *r)
 void
 route_therapist_retire(struct request *r)
 {
-	char id[24];
-	const char *values[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	submit(r, retire_sql, 1, values, retired_cb);
+	request_db_by_id(r, retire_sql, retired_cb);
 }
 
 void
 route_therapist_get(struct request *r)
 {
-	char id[24];
-	const char *values[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	submit(r, get_sql, 1, values, got_cb);
+	request_db_by_id(r, get_sql, got_cb);
 }
 
 struct list_state {
