@@ -38,16 +38,20 @@ ENGINE_SRC := $(sort $(wildcard daemon/engine/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 MIGRATIONS := $(sort $(wildcard sql/[0-9]*.sql))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SECONDS ?= 60
 
 PYTHON    := /usr/bin/python3
 
-.PHONY: all clean install run check unit e2e deps san bench bench-engine lint-engine openapi
+.PHONY: all clean install run check unit e2e deps san bench bench-engine lint-engine openapi \
+	fuzz fuzz-replay
 all: $(B)/allianced $(B)/alliancectl
 
 $(B)/libengine.a: $(ENGINE_OBJ)
@@ -85,6 +89,28 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdaemon.a $(B)/libengine.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libdaemon.a $(B)/libengine.a $(CMOCKA_LIBS) $(LIBS)
 
+# Fuzz targets: with the normal compiler a main() replays the corpus (make
+# check); `make fuzz` builds them with clang's libFuzzer and runs each.
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libdaemon.a $(B)/libengine.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libdaemon.a $(B)/libengine.a $(LIBS)
+
+fuzz-replay: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  ./$$f tests/fuzz/corpus/$${n#fuzz_}/*; done
+
+FUZZ_DEPS := $(ENGINE_SRC) daemon/json_body.c daemon/json_fields.c daemon/intake_json.c \
+	daemon/therapist_json.c
+fuzz:
+	@mkdir -p build/fuzz
+	@set -e; for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
+	  clang -std=c11 -g -O1 -D_GNU_SOURCE -DFUZZ_LIBFUZZER \
+	    -fsanitize=fuzzer,address,undefined -Idaemon -Idaemon/engine $(PKG_CFLAGS) \
+	    -o build/fuzz/$$n-libfuzzer $$src $(FUZZ_DEPS) $(LIBS); \
+	  mkdir -p build/fuzz/$$n-corpus; \
+	  build/fuzz/$$n-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    build/fuzz/$$n-corpus tests/fuzz/corpus/$${n#fuzz_}; done
+
 $(B)/bench_engine: tests/bench/bench_engine.c $(B)/libengine.a
 	$(CC) $(ENGINE_CFLAGS) -O2 $(LDFLAGS) -o $@ $^ -lm
 
@@ -113,7 +139,7 @@ e2e: all
 check: deps
 	$(MAKE) all
 	$(MAKE) lint-engine
-	$(MAKE) SANITIZE=address,undefined all unit
+	$(MAKE) SANITIZE=address,undefined all unit fuzz-replay
 	$(MAKE) openapi
 	ALLIANCED=$(CURDIR)/build/san/allianced $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
