@@ -2,6 +2,12 @@
 #include "profile.h"
 #include "engine_err.h"
 
+/* Field names of the style axes in validation errors, by enum style_axis. */
+static const char *const style_fields[STYLE_AXES] = {
+	"style.directiveness", "style.emotional_intensity", "style.past_orientation",
+	"style.challenge"
+};
+
 #include <string.h>
 
 static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
@@ -167,8 +173,7 @@ int profile_validate(const struct therapist_profile *p, const char **field)
 	else
 		for (int a = 0; a < STYLE_AXES && !f; a++)
 			if (p->style[a] < -3 || p->style[a] > 3)
-				f = a == 0 ? "style.directiveness" : a == 1 ? "style.emotional_intensity"
-					   : a == 2 ? "style.past_orientation" : "style.challenge";
+				f = style_fields[a];
 	if (f) {
 		if (field)
 			*field = f;
@@ -274,8 +279,7 @@ int intake_validate(const struct intake *in, const char **field)
 				f = "concerns";
 	for (int a = 0; in && a < STYLE_AXES && !f; a++)
 		if ((in->style_given >> a & 1) && (in->style[a] < -3 || in->style[a] > 3))
-			f = a == 0 ? "style.directiveness" : a == 1 ? "style.emotional_intensity"
-				   : a == 2 ? "style.past_orientation" : "style.challenge";
+			f = style_fields[a];
 	if (f) {
 		if (field)
 			*field = f;
