@@ -121,6 +121,7 @@ struct reload {
 	uint32_t id;
 	unsigned gen;		/* cs->gen when sent */
 	bool again;		/* a NOTIFY came while in flight: rerun */
+	bool stale;		/* a local write was applied meanwhile: drop this answer */
 };
 
 struct catalog_sync {
@@ -507,7 +508,7 @@ reload_cb(void *arg, enum db_status st, const PGresult *res)
 		schedule_full_load(cs);
 		return;
 	}
-	if (rl->gen == cs->gen) {
+	if (rl->gen == cs->gen && !rl->stale) {
 		if (PQntuples(res) == 0) {
 			catalog_remove(cs->cat, rl->id);
 			names_del(&cs->names, rl->id);
@@ -538,6 +539,7 @@ reload_send(struct catalog_sync *cs, struct reload *rl)
 	snprintf(id, sizeof(id), "%u", rl->id);
 	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
 	rl->gen = cs->gen;
+	rl->stale = false;
 	rl->q = db_query(cs->d->db, load_sql, 2, values, reload_cb, rl);
 	if (rl->q == NULL) {
 		/* No connection: the reconnect's full load will cover it. */
@@ -785,6 +787,7 @@ void
 catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
 {
 	struct therapist_profile p;
+	struct reload *rl;
 	int rc;
 
 	if (profile_of(cs, therapist, cs->vocab, &p) != 0)
@@ -795,6 +798,13 @@ catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
 		    engine_strerror(rc));
 		return;
 	}
+	/* A reload in flight read a snapshot older than this write: its answer
+	 * must not overwrite it (read-your-writes); reload once more after. */
+	for (rl = cs->reloads; rl != NULL; rl = rl->next)
+		if (rl->id == p.id) {
+			rl->stale = true;
+			rl->again = true;
+		}
 	names_put(&cs->names, p.id, json_string_value(json_object_get(therapist, "external_ref")),
 	    json_string_value(json_object_get(therapist, "display_name")));
 }

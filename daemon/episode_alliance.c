@@ -155,6 +155,17 @@ status_sentence(const struct alliance_result *a)
 	return NULL;
 }
 
+const char *
+alliance_sentence(const struct alliance_result *a, const struct vocab *v, int i, char *buf,
+		  size_t n)
+{
+	if (i < a->n_reasons)
+		return reason_render(&a->reasons[i], v, buf, n) >= 0 ? buf : "";
+	if (i == a->n_reasons)
+		return status_sentence(a) ? status_sentence(a) : NULL;
+	return NULL;
+}
+
 json_t *
 alliance_reasons_json(const struct alliance_result *a, const struct vocab *v)
 {
@@ -163,67 +174,10 @@ alliance_reasons_json(const struct alliance_result *a, const struct vocab *v)
 	char buf[256];
 	int i;
 
-	if (arr == NULL)
-		return NULL;
-	for (i = 0; i < a->n_reasons; i++)
-		if (reason_render(&a->reasons[i], v, buf, sizeof(buf)) >= 0)
-			json_array_append_new(arr, json_string(buf));
-	if ((s = status_sentence(a)) != NULL)
-		json_array_append_new(arr, json_string(s));
+	for (i = 0; arr != NULL && (s = alliance_sentence(a, v, i, buf, sizeof(buf))) != NULL; i++)
+		if (s[0] != '\0')
+			json_array_append_new(arr, json_string(s));
 	return arr;
-}
-
-static json_t *
-evidence_json(const struct evidence *e, const struct vocab *v)
-{
-	json_t *items = json_array();
-	char buf[256];
-	int bit;
-
-	if (items == NULL)
-		return NULL;
-	for (bit = 0; bit < 32 && e->instrument != INSTR_COUNT; bit++) {
-		const char *name;
-
-		if (!(e->items & (1u << bit)))
-			continue;
-		name = evidence_item_name(e->instrument, bit);
-		if (name != NULL)
-			json_array_append_new(items, json_string(name));
-	}
-	if (reason_render(&e->why, v, buf, sizeof(buf)) < 0)
-		buf[0] = '\0';
-	return json_pack("{s:I, s:o, s:s}", "session", (json_int_t)e->session, "items", items,
-	    "why", buf);
-}
-
-json_t *
-alliance_json(int64_t episode_id, const struct alliance_result *a, const struct vocab *v)
-{
-	json_t *o, *ev, *outcome;
-	int i;
-
-	ev = json_array();
-	if (a->outcome.has)
-		outcome = json_pack("{s:o, s:o, s:b}", "first", json_one_decimal(a->outcome.first),
-		    "latest", json_one_decimal(a->outcome.latest),
-		    "reliable_improvement", a->outcome.reliable_improvement);
-	else
-		outcome = json_null();
-	for (i = 0; ev != NULL && i < a->n_evidence; i++)
-		json_array_append_new(ev, evidence_json(&a->evidence[i], v));
-	o = json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
-	    "episode_id", (json_int_t)episode_id,
-	    "status", alliance_state_name(a->status),
-	    "action", alliance_action_name(a->action),
-	    "reasons", alliance_reasons_json(a, v),
-	    "sessions", (json_int_t)a->sessions,
-	    "index_latest", a->has_index ? json_one_decimal(a->index_latest) : json_null(),
-	    "index_ewma", a->has_index ? json_one_decimal(a->index_ewma) : json_null(),
-	    "trend", a->has_index ? json_one_decimal(a->trend) : json_null(),
-	    "evidence", ev,
-	    "outcome", outcome);
-	return o;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -279,6 +233,7 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 	       const struct vocab *v)
 {
 	const char *s;
+	char buf[256];
 	int i;
 
 	jw_object_begin(w);
@@ -290,15 +245,9 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 	jw_string(w, alliance_action_name(a->action));
 	jw_key(w, "reasons");
 	jw_array_begin(w);
-	for (i = 0; i < a->n_reasons; i++) {
-		char buf[256];
-		int n = reason_render(&a->reasons[i], v, buf, sizeof(buf));
-
-		if (n >= 0)
-			jw_string_n(w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	}
-	if ((s = status_sentence(a)) != NULL)
-		jw_string(w, s);
+	for (i = 0; (s = alliance_sentence(a, v, i, buf, sizeof(buf))) != NULL; i++)
+		if (s[0] != '\0')
+			jw_string(w, s);
 	jw_array_end(w);
 	jw_key(w, "sessions");
 	jw_int(w, (long long)a->sessions);

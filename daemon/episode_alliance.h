@@ -11,7 +11,7 @@
  * yields them; every route that evaluates an episode uses it.
  *
  * Ownership: struct episode_rows owns its arrays (episode_rows_clear frees
- * them); alliance_json returns a new reference.
+ * them); alliance_reasons_json returns a new reference.
  */
 #ifndef ALLIANCE_EPISODE_ALLIANCE_H
 #define ALLIANCE_EPISODE_ALLIANCE_H
@@ -63,15 +63,16 @@ int episode_rows_evaluate(struct episode_rows *er, const struct engine_params *p
 			  struct alliance_result *out);
 
 /* Plain-language reasons: the engine's reasons rendered, then a sentence for
- * the status and action.  A JSON array (new reference) or NULL. */
+ * the status and action.  The i-th sentence (in buf, or a constant), "" for
+ * one that cannot be rendered (skip it), NULL past the last. */
+const char *alliance_sentence(const struct alliance_result *a, const struct vocab *v, int i,
+			      char *buf, size_t n);
+/* The sentences as a JSON array (new reference) or NULL. */
 json_t *alliance_reasons_json(const struct alliance_result *a, const struct vocab *v);
 
-/* {"episode_id", "status", "action", "reasons", "sessions", "index_latest",
- *  "index_ewma", "trend", "evidence": [{session, items, why}], "outcome"} */
-json_t *alliance_json(int64_t episode_id, const struct alliance_result *a,
-		      const struct vocab *v);
-
-/* The same object written as text (the feedback answer's hot path). */
+/* The alliance object, written as text: {"episode_id", "status", "action",
+ * "reasons", "sessions", "index_latest", "index_ewma", "trend", "evidence":
+ * [{session, items, why}], "outcome"}. */
 void alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_result *a,
 		    const struct vocab *v);
 

@@ -9,98 +9,9 @@
 #include "catalog_sync.h"
 #include "match_json.h"
 
-/* Scores are shown with one decimal, components with three: enough to
- * explain a ranking without printing float noise. */
-static double
-round_to(double x, double scale)
-{
-	return round(x * scale) / scale;
-}
-
-/* Appends the rendered sentences of reasons[0..n) to a new array. */
-static json_t *
-sentences(const struct vocab *v, const struct reason *reasons, size_t n)
-{
-	json_t *a = json_array();
-	char buf[256];
-	size_t i;
-
-	if (a == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (reason_render(&reasons[i], v, buf, sizeof(buf)) < 0)
-			continue;	/* an unknown code: nothing a client could read */
-		if (json_array_append_new(a, json_string(buf)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-json_t *
-match_item_json(const struct catalog_sync *cs, const struct match_item *it,
-		bool with_colleague)
-{
-	const struct vocab *v = catalog_sync_vocab(cs);
-	const char *ref = NULL, *name = NULL;
-	json_t *o = json_object(), *comp = json_object();
-	int c;
-
-	if (o == NULL || comp == NULL)
-		goto fail;
-	if (json_object_set_new(o, "therapist_id", json_integer(it->therapist_id)) != 0)
-		goto fail;
-	if (catalog_sync_names(cs, it->therapist_id, &ref, &name) == 0) {
-		if (ref != NULL && json_object_set_new(o, "external_ref", json_string(ref)) != 0)
-			goto fail;
-		if (name != NULL && json_object_set_new(o, "display_name", json_string(name)) != 0)
-			goto fail;
-	}
-	if (json_object_set_new(o, "score", json_real(round_to(it->score, 10))) != 0)
-		goto fail;
-	for (c = 0; c < COMP_COUNT; c++)
-		if ((it->comp_used >> c & 1) &&
-		    json_object_set_new(comp, component_name((enum component)c),
-		    json_real(round_to(it->components[c], 1000))) != 0)
-			goto fail;
-	if (json_object_set_new(o, "components", comp) != 0) {
-		comp = NULL;
-		goto fail;
-	}
-	comp = NULL;
-	if (json_object_set_new(o, "reasons", sentences(v, it->reasons, it->n_reasons)) != 0 ||
-	    json_object_set_new(o, "warnings", sentences(v, it->warnings, it->n_warnings)) != 0)
-		goto fail;
-	if (with_colleague && json_object_set_new(o, "colleague", json_boolean(it->colleague)) != 0)
-		goto fail;
-	return o;
-fail:
-	json_decref(comp);
-	json_decref(o);
-	return NULL;
-}
-
-json_t *
-match_excluded_json(const struct match_summary *sum)
-{
-	json_t *o = json_object();
-	int e;
-
-	if (o == NULL)
-		return NULL;
-	for (e = 0; e < EXCL_COUNT; e++)
-		if (sum->excluded[e] > 0 &&
-		    json_object_set_new(o, exclusion_name((enum exclusion)e),
-		    json_integer(sum->excluded[e])) != 0) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The same objects as text, written straight into a buffer. */
+/* Written straight into a buffer as text: no json_t tree per answer.  Scores
+ * are shown with one decimal, components with three: enough to explain a
+ * ranking without printing float noise. */
 
 static void
 sentences_write(struct json_writer *w, const struct vocab *v, const struct reason *reasons,
@@ -162,19 +73,20 @@ match_item_write(struct json_writer *w, const struct catalog_sync *cs,
 	jw_object_end(w);
 }
 
-void
-match_result_write(struct json_writer *w, const struct catalog_sync *cs,
-		   const struct match_item *items, size_t n, const struct match_summary *sum,
-		   const char *hint)
+/* {"<key>": [items], "excluded": {...}, "considered": N, "hint"?} */
+static void
+result_write(struct json_writer *w, const struct catalog_sync *cs, const char *key,
+	     const struct match_item *items, size_t n, const struct match_summary *sum,
+	     const char *hint, bool with_colleague)
 {
 	size_t i;
 	int e;
 
 	jw_object_begin(w);
-	jw_key(w, "matches");
+	jw_key(w, key);
 	jw_array_begin(w);
 	for (i = 0; i < n; i++)
-		match_item_write(w, cs, &items[i], false);
+		match_item_write(w, cs, &items[i], with_colleague);
 	jw_array_end(w);
 	jw_key(w, "excluded");
 	jw_object_begin(w);
@@ -191,4 +103,19 @@ match_result_write(struct json_writer *w, const struct catalog_sync *cs,
 		jw_string(w, hint);
 	}
 	jw_object_end(w);
+}
+
+void
+match_result_write(struct json_writer *w, const struct catalog_sync *cs,
+		   const struct match_item *items, size_t n, const struct match_summary *sum,
+		   const char *hint)
+{
+	result_write(w, cs, "matches", items, n, sum, hint, false);
+}
+
+void
+referral_result_write(struct json_writer *w, const struct catalog_sync *cs,
+		      const struct match_item *items, size_t n, const struct match_summary *sum)
+{
+	result_write(w, cs, "suggestions", items, n, sum, NULL, true);
 }

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "json_body.h"
+#include "json_writer.h"
 #include "metrics.h"
 #include "problem.h"
 #include "router.h"
@@ -162,6 +163,22 @@ void
 request_reply_json(struct request *r, int status, json_t *body)
 {
 	reply_json_as(r, status, body, "application/json");
+}
+
+void
+request_reply_writer(struct request *r, int status, struct json_writer *w)
+{
+	const char *text;
+	size_t len;
+
+	if (jw_failed(w)) {
+		jw_free(w);
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	text = jw_text(w, &len);
+	send_body(r, status, "application/json", text, len);
+	jw_free(w);
 }
 
 void

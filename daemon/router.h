@@ -28,6 +28,7 @@ struct db_conn;
 struct request;
 struct evkeyvalq;
 struct pg_result;
+struct json_writer;
 
 /* Who may call a route (DESIGN.md "Scopes"); enforced by the auth layer. */
 enum scope {
@@ -86,6 +87,9 @@ void router_dispatch(struct evhttp_request *req, void *arg /* struct daemon * */
 void request_reply_json(struct request *r, int status, json_t *body);
 void request_reply_text(struct request *r, int status, const char *content_type,
 			const char *text, size_t len);
+/* The writer's text as application/json (500 when writing it failed); frees
+ * the writer's heap buffer, if it grew one. */
+void request_reply_writer(struct request *r, int status, struct json_writer *w);
 /* An RFC 9457 problem; errors (stolen, may be NULL) is a list of {field, message}. */
 void request_problem(struct request *r, int status, const char *detail, json_t *errors);
 /* 503 with Retry-After: the database is unavailable. */

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "episode_alliance.h"
 #include "json_fields.h"
+#include "json_writer.h"
 #include "router.h"
 #include "routes_all.h"
 
@@ -422,6 +423,8 @@ attendance_done(void *arg, enum db_status st, const PGresult *res)
 	struct attendance_req *a = r->state;
 	struct episode_rows er;
 	struct alliance_result out;
+	struct json_writer w;
+	char text[4096];
 	int i, n;
 
 	r->pending = NULL;
@@ -446,8 +449,9 @@ attendance_done(void *arg, enum db_status st, const PGresult *res)
 	    episode_rows_evaluate(&er, &r->d->params, &out) != 0)
 		goto fail;
 	episode_rows_clear(&er);
-	request_reply_json(r, 200, alliance_json(r->params[0], &out,
-	    catalog_sync_vocab(r->d->catalog)));
+	jw_init(&w, text, sizeof(text));
+	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
+	request_reply_writer(r, 200, &w);
 	return;
 fail:
 	episode_rows_clear(&er);

@@ -81,8 +81,6 @@ reply_alliance(struct request *r, const PGresult *res, int col, const struct fee
 	struct alliance_result out;
 	struct json_writer w;
 	char text[4096];
-	const char *body;
-	size_t len;
 	int i, n = PQntuples(res);
 
 	episode_rows_init(&er);
@@ -97,14 +95,7 @@ reply_alliance(struct request *r, const PGresult *res, int col, const struct fee
 	/* Written as text: no json_t tree per answer. */
 	jw_init(&w, text, sizeof(text));
 	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
-	if (jw_failed(&w)) {
-		jw_free(&w);
-		request_problem(r, 500, "out of memory", NULL);
-		return;
-	}
-	body = jw_text(&w, &len);
-	request_reply_text(r, 200, "application/json", body, len);
-	jw_free(&w);
+	request_reply_writer(r, 200, &w);
 	return;
 fail:
 	episode_rows_clear(&er);

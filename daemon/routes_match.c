@@ -112,8 +112,6 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 	struct match_item *items = stack_items;
 	struct json_writer w;
 	char text[TEXT_ON_STACK], hint[256];
-	const char *body;
-	size_t len;
 
 	jw_init(&w, text, sizeof(text));
 	if (k > ITEMS_ON_STACK && (items = calloc((size_t)k, sizeof(*items))) == NULL)
@@ -129,13 +127,9 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 	}
 	match_result_write(&w, cs, items, sum.n_results, &sum,
 	    nobody_hint(&sum, hint, sizeof(hint)));
-	if (jw_failed(&w))
-		goto fail;
 	if (items != stack_items)
 		free(items);
-	body = jw_text(&w, &len);
-	request_reply_text(r, 200, "application/json", body, len);
-	jw_free(&w);
+	request_reply_writer(r, 200, &w);
 	return;
 fail:
 	jw_free(&w);

@@ -21,6 +21,7 @@
 #include "episode_alliance.h"
 #include "intake_json.h"
 #include "json_fields.h"
+#include "json_writer.h"
 #include "match_json.h"
 #include "router.h"
 #include "routes_all.h"
@@ -115,7 +116,9 @@ referral_loaded(void *arg, enum db_status st, const PGresult *res)
 	uint32_t mismatches[REFERRAL_MAX_MISMATCHES];
 	struct episode_rows er;
 	struct intake in;
-	json_t *prefs = NULL, *list = NULL;
+	json_t *prefs = NULL;
+	struct json_writer w;
+	char text[8192];
 	bool has_need;
 	int i, n, n_mis, n_links;
 	char msg[64];
@@ -175,18 +178,14 @@ referral_loaded(void *arg, enum db_status st, const PGresult *res)
 	    referral_suggest(catalog_sync_catalog(cs), &r->d->params, &req, (size_t)s->limit,
 		items, &sum) != 0)
 		goto fail;
-	list = json_array();
-	for (i = 0; list != NULL && i < (int)sum.n_results; i++)
-		if (json_array_append_new(list, match_item_json(cs, &items[i], true)) != 0)
-			goto fail;
-	free(items);
 	free(links);
 	episode_rows_clear(&er);
-	request_reply_json(r, 200, json_pack("{s:o, s:o, s:I}", "suggestions", list,
-	    "excluded", match_excluded_json(&sum), "considered", (json_int_t)sum.considered));
+	jw_init(&w, text, sizeof(text));
+	referral_result_write(&w, cs, items, sum.n_results, &sum);
+	free(items);
+	request_reply_writer(r, 200, &w);
 	return;
 fail:
-	json_decref(list);
 	free(items);
 	free(links);
 	episode_rows_clear(&er);
