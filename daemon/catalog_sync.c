@@ -35,6 +35,7 @@
 #include <libpq-fe.h>
 
 #include "catalog_sync.h"
+#include "config.h"
 #include "daemon.h"
 #include "db.h"
 #include "engine.h"
@@ -92,11 +93,11 @@ static const char load_sql[] =
 	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
 	" WHERE $1::bigint IS NULL OR t.id = $1::bigint ORDER BY t.id";
 
-/* Records only, for a batch of therapists ($1 an array of ids): what feedback
- * moves.  Profiles and caseloads follow NOTIFY; this never touches them, so
- * it cannot race a newer single reload. */
+/* Records only, for a batch of therapists ($1 an array of ids, NULL = all):
+ * what feedback moves.  Profiles and caseloads follow NOTIFY; this never
+ * touches them, so it cannot race a newer single reload. */
 static const char records_sql[] =
-	RECORDS_CTE("e.therapist_id = ANY($1::bigint[])")
+	RECORDS_CTE("$1::bigint[] IS NULL OR e.therapist_id = ANY($1::bigint[])")
 	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j"
 	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id";
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
@@ -145,6 +146,8 @@ struct catalog_sync {
 	struct reload *reloads;		/* in flight */
 	uint32_t *dirty;		/* owned; catalog_sync_refresh() ids waiting */
 	struct db_query *refresh_q;	/* the records batch in flight */
+	bool refresh_all;		/* the next batch covers every therapist */
+	struct event *records_tick;	/* owned; sets refresh_all every records_refresh s */
 	unsigned refresh_gen;		/* cs->gen when it was sent */
 	size_t n_dirty;
 	struct event *refresh;		/* owned; reloads the dirty ids */
@@ -154,6 +157,7 @@ struct catalog_sync {
 static void full_load_start(struct catalog_sync *cs);
 static void reload_request(struct catalog_sync *cs, uint32_t id);
 static void refresh_cb(evutil_socket_t fd, short what, void *arg);
+static void records_tick_cb(evutil_socket_t fd, short what, void *arg);
 
 /* --- names ------------------------------------------------------------- */
 
@@ -620,11 +624,17 @@ catalog_sync_new(struct daemon *d, struct vocab *vocab)
 int
 catalog_sync_start(struct catalog_sync *cs)
 {
+	struct timeval tv = {0, 0};
+
 	cs->retry = evtimer_new(cs->d->base, retry_cb, cs);
 	cs->refresh = evtimer_new(cs->d->base, refresh_cb, cs);
+	cs->records_tick = evtimer_new(cs->d->base, records_tick_cb, cs);
 	cs->dirty = calloc(REFRESH_MAX, sizeof(*cs->dirty));
-	if (cs->retry == NULL || cs->refresh == NULL || cs->dirty == NULL)
+	if (cs->retry == NULL || cs->refresh == NULL || cs->records_tick == NULL ||
+	    cs->dirty == NULL)
 		return -1;
+	tv.tv_sec = cs->d->cfg->engine_records_refresh;
+	evtimer_add(cs->records_tick, &tv);
 	if (db_pool_listen(cs->d->db, CHANNEL, on_notify, cs) != 0)
 		return -1;
 	cs->listening = true;
@@ -652,6 +662,8 @@ catalog_sync_free(struct catalog_sync *cs)
 		event_free(cs->retry);
 	if (cs->refresh != NULL)
 		event_free(cs->refresh);
+	if (cs->records_tick != NULL)
+		event_free(cs->records_tick);
 	free(cs->dirty);
 	catalog_free(cs->cat);
 	names_clear(&cs->names);
@@ -748,16 +760,20 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	struct catalog_sync *cs = arg;
 	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
 	const char *values[2];
-	char rc[32], *ids;
+	char rc[32], *ids = NULL;
 	size_t i, used = 0, cap;
 
 	(void)fd;
 	(void)what;
-	if (cs->n_dirty == 0)
+	if (cs->n_dirty == 0 && !cs->refresh_all)
 		return;
 	if (cs->refresh_q != NULL || cs->full_q != NULL || !cs->ready) {
 		evtimer_add(cs->refresh, &tv);	/* one batch at a time */
 		return;
+	}
+	if (cs->refresh_all) {
+		values[0] = NULL;	/* everyone: feedback stored by other daemons */
+		goto send;
 	}
 	cap = cs->n_dirty * 11 + 3;
 	ids = malloc(cap);
@@ -770,8 +786,9 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		used += (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "", cs->dirty[i]);
 	ids[used++] = '}';
 	ids[used] = '\0';
-	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
 	values[0] = ids;
+send:
+	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
 	values[1] = rc;
 	cs->refresh_gen = cs->gen;
 	cs->refresh_q = db_query(cs->d->db, records_sql, 2, values, refresh_done, cs);
@@ -781,6 +798,23 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	cs->n_dirty = 0;
+	cs->refresh_all = false;
+}
+
+/* Feedback stored through another daemon sends no NOTIFY: every
+ * records_refresh seconds the records of all therapists are read again. */
+static void
+records_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catalog_sync *cs = arg;
+	struct timeval tv = {cs->d->cfg->engine_records_refresh, 0};
+
+	(void)fd;
+	(void)what;
+	cs->refresh_all = true;
+	if (!evtimer_pending(cs->refresh, NULL))
+		refresh_cb(-1, 0, cs);
+	evtimer_add(cs->records_tick, &tv);	/* reread: SIGHUP may change it */
 }
 
 void

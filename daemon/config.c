@@ -76,6 +76,7 @@ static const struct config_key keys[] = {
 	{ "engine.default_limit", CT_INT, OFF(engine_default_limit), R, "5", 1, 100 },
 	{ "engine.max_limit", CT_INT, OFF(engine_max_limit), R, "50", 1, 1000 },
 	{ "engine.colleague_bonus", CT_DOUBLE, OFF(engine_colleague_bonus), R, "10", 0, 100 },
+	{ "engine.records_refresh", CT_INT, OFF(engine_records_refresh), R, "60", 1, 3600 },
 
 	{ "alliance.threshold_alliance5", CT_DOUBLE, OFF(alliance_threshold_alliance5), R, "70", 0, 100 },
 	{ "alliance.threshold_srs", CT_DOUBLE, OFF(alliance_threshold_srs), R, "90", 0, 100 },

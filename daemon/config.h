@@ -61,7 +61,8 @@ struct config {
 	int engine_record_min_episodes;   /* finished episodes in a concern before the per-concern record is used */
 	int engine_default_limit;         /* matches returned without ?limit= */
 	int engine_max_limit;             /* largest ?limit= accepted */
-	double engine_colleague_bonus;    /* score points added to a trusted colleague in referrals */
+	double engine_colleague_bonus;    /* % of the gap to 100 a trusted colleague closes in referrals */
+	int engine_records_refresh;       /* seconds between refreshes of every therapist's records */
 
 	/* alliance.* — reloadable; thresholds of DESIGN.md "Alliance feedback" */
 	double alliance_threshold_alliance5; /* index 0..100 */

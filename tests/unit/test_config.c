@@ -99,6 +99,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->engine_default_limit, 5);
 	assert_int_equal(c->engine_max_limit, 50);
 	assert_true(c->engine_colleague_bonus == 10.0);
+	assert_int_equal(c->engine_records_refresh, 60);
 	assert_true(c->alliance_threshold_alliance5 == 70.0);
 	assert_true(c->alliance_threshold_srs == 90.0);
 	assert_true(c->alliance_threshold_wai_sr == 62.5);
@@ -125,7 +126,7 @@ static void test_defaults(void **state)
 static void test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(), 43);
+	assert_int_equal(config_key_count(), 44);
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {
