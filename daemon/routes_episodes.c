@@ -68,7 +68,6 @@ episode_json(const PGresult *res, int row, int col)
 struct episode_start {
 	char client[24], therapist[24], referred[24];
 	bool has_referred;
-	uint32_t therapist_id, old_therapist_id;
 	json_t *episode;	/* the answer, held until COMMIT */
 };
 
@@ -94,8 +93,6 @@ start_committed(void *arg, enum db_status st, const PGresult *res)
 {
 	struct request *r = arg;
 	struct episode_start *s = r->state;
-	struct daemon *d = r->d;
-	uint32_t t = s->therapist_id, old = s->old_therapist_id;
 	json_t *ep;
 
 	if (st != DB_OK) {
@@ -106,11 +103,9 @@ start_committed(void *arg, enum db_status st, const PGresult *res)
 	r->lease = NULL;
 	ep = s->episode;
 	s->episode = NULL;
+	/* The episodes trigger's NOTIFY reloads both therapists (caseload and
+	 * records) in every daemon, this one included. */
 	request_reply_json(r, 201, ep);
-	/* NOTIFY reaches every daemon; refreshing now saves this one the wait. */
-	catalog_sync_refresh(d->catalog, t);
-	if (old != 0 && old != t)
-		catalog_sync_refresh(d->catalog, old);
 }
 
 /* Columns of the check-and-insert statement below. */
@@ -178,9 +173,6 @@ start_checked(void *arg, enum db_status st, const PGresult *res)
 		    NULL);
 		return;
 	}
-	if (s->has_referred && !PQgetisnull(res, 0, SC_OLD_THERAPIST))
-		s->old_therapist_id = (uint32_t)strtoul(PQgetvalue(res, 0, SC_OLD_THERAPIST),
-		    NULL, 10);
 	s->episode = episode_json(res, 0, SC_EPISODE);
 	if (db_conn_query(r->lease, "COMMIT", 0, NULL, start_committed, r) < 0)
 		start_fail(r, DB_UNAVAILABLE, NULL);
@@ -299,7 +291,6 @@ route_episode_start(struct request *r)
 	snprintf(s->therapist, sizeof(s->therapist), "%lld", therapist);
 	snprintf(s->referred, sizeof(s->referred), "%lld", referred);
 	s->has_referred = has_referred == 1;
-	s->therapist_id = (uint32_t)therapist;
 	r->state = s;
 	r->state_free = episode_start_free;
 	r->pending = db_acquire(r->d->db, start_leased, r);
@@ -335,8 +326,6 @@ static void
 episode_ended(void *arg, enum db_status st, const PGresult *res)
 {
 	struct request *r = arg;
-	struct daemon *d = r->d;
-	uint32_t t;
 
 	r->pending = NULL;
 	if (st != DB_OK) {
@@ -351,9 +340,8 @@ episode_ended(void *arg, enum db_status st, const PGresult *res)
 		request_problem(r, 409, "the episode has already ended", NULL);
 		return;
 	}
-	t = (uint32_t)strtoul(PQgetvalue(res, 0, 3), NULL, 10);
+	/* Caseload and records follow through the episodes trigger's NOTIFY. */
 	request_reply_json(r, 200, episode_json(res, 0, 1));
-	catalog_sync_refresh(d->catalog, t);
 }
 
 void
