@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router.h"
+#include "daemon.h"
+#include "catalog_sync.h"
+#include "json_writer.h"
 #include "episode_alliance.h"
 #include "feedback_json.h"
 
@@ -276,4 +280,37 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 		jw_null(w);
 	}
 	jw_object_end(w);
+}
+
+void
+alliance_reply(struct request *r, const PGresult *res, int col, const struct feedback *extra_fb,
+	       uint32_t extra_session, enum attendance_status extra_status)
+{
+	struct episode_rows er;
+	struct alliance_result out;
+	struct json_writer w;
+	char text[4096];
+	int i, n = PQntuples(res);
+
+	episode_rows_init(&er);
+	for (i = 0; i < n; i++)
+		if (episode_rows_add_pg(&er, res, i, col) < 0)
+			goto fail;
+	if (extra_fb != NULL && episode_rows_add_feedback(&er, extra_fb) < 0)
+		goto fail;
+	if (extra_session != 0 && episode_rows_add_attendance(&er, extra_session, extra_status) < 0)
+		goto fail;
+	if (episode_rows_evaluate(&er, &r->d->params, &out) != 0)
+		goto fail;
+	episode_rows_clear(&er);
+	/* Written as text: no json_t tree per answer. */
+	jw_init(&w, text, sizeof(text));
+	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
+	request_reply_writer(r, 200, &w);
+	return;
+fail:
+	episode_rows_clear(&er);
+	log_warn(&r->d->log, "request id=%s episode=%lld rows do not evaluate", r->id,
+	    (long long)r->params[0]);
+	request_problem(r, 500, "the episode's feedback could not be evaluated", NULL);
 }

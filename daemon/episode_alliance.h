@@ -79,4 +79,13 @@ void alliance_write(struct json_writer *w, int64_t episode_id, const struct alli
 /* A number rounded to one decimal (indices, trends, scores). */
 json_t *json_one_decimal(double v);
 
+struct request;
+
+/* Evaluates the rows of res (from column col on, EPISODE_ROWS_SQL's six),
+ * plus an extra feedback or attendance (session 0 = none) not yet in them,
+ * and answers 200 with the alliance object (500 if the rows do not evaluate). */
+void alliance_reply(struct request *r, const PGresult *res, int col,
+		    const struct feedback *extra_fb, uint32_t extra_session,
+		    enum attendance_status extra_status);
+
 #endif

@@ -409,43 +409,14 @@ attendance_done(void *arg, enum db_status st, const PGresult *res)
 {
 	struct request *r = arg;
 	struct attendance_req *a = r->state;
-	struct episode_rows er;
-	struct alliance_result out;
-	struct json_writer w;
-	char text[4096];
-	int i, n;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "attendance");
+	if (!request_db_row(r, st, res, "attendance", "episode"))
 		return;
-	}
-	n = PQntuples(res);
-	if (n == 0) {
-		request_not_found(r, "episode");
-		return;
-	}
 	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
 		request_problem(r, 409, "the episode has ended", NULL);
 		return;
 	}
-	episode_rows_init(&er);
-	for (i = 0; i < n; i++)
-		if (episode_rows_add_pg(&er, res, i, 2) < 0)
-			goto fail;
-	if (episode_rows_add_attendance(&er, a->session, a->status) < 0 ||
-	    episode_rows_evaluate(&er, &r->d->params, &out) != 0)
-		goto fail;
-	episode_rows_clear(&er);
-	jw_init(&w, text, sizeof(text));
-	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
-	request_reply_writer(r, 200, &w);
-	return;
-fail:
-	episode_rows_clear(&er);
-	log_warn(&r->d->log, "request id=%s episode=%" PRId64 " rows do not evaluate", r->id,
-	    r->params[0]);
-	request_problem(r, 500, "the episode's feedback could not be evaluated", NULL);
+	alliance_reply(r, res, 2, NULL, a->session, a->status);
 }
 
 void

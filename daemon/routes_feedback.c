@@ -73,37 +73,6 @@ reply_db_failure(struct request *r, enum db_status st, const PGresult *res, cons
 	request_db_failure(r, st, res, what);
 }
 
-/* Rows from COL of every tuple into an evaluation and the JSON answer. */
-static void
-reply_alliance(struct request *r, const PGresult *res, int col, const struct feedback *extra)
-{
-	struct episode_rows er;
-	struct alliance_result out;
-	struct json_writer w;
-	char text[4096];
-	int i, n = PQntuples(res);
-
-	episode_rows_init(&er);
-	for (i = 0; i < n; i++)
-		if (episode_rows_add_pg(&er, res, i, col) < 0)
-			goto fail;
-	if (extra != NULL && episode_rows_add_feedback(&er, extra) < 0)
-		goto fail;
-	if (episode_rows_evaluate(&er, &r->d->params, &out) != 0)
-		goto fail;
-	episode_rows_clear(&er);
-	/* Written as text: no json_t tree per answer. */
-	jw_init(&w, text, sizeof(text));
-	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
-	request_reply_writer(r, 200, &w);
-	return;
-fail:
-	episode_rows_clear(&er);
-	log_warn(&r->d->log, "request id=%s episode=%" PRId64 " rows do not evaluate", r->id,
-	    r->params[0]);
-	request_problem(r, 500, "the episode's feedback could not be evaluated", NULL);
-}
-
 static void feedback_send(struct request *r);
 
 /* Columns: 0 therapist_id, 1 outcome, 2.. the rows. */
@@ -153,7 +122,7 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 	}
 	therapist = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
 	if (strcmp(outcome, "replay") == 0) {
-		reply_alliance(r, res, 2, NULL);
+		alliance_reply(r, res, 2, NULL, 0, ATT_ATTENDED);
 		return;
 	}
 	/* The records behind matching changed: this daemon follows at once.  An
@@ -161,7 +130,7 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 	 * ended episodes, whose end reloads the therapist anyway).  Read before
 	 * replying: the reply frees r and its state. */
 	records_changed = s->fb.instrument != INSTR_ORS;
-	reply_alliance(r, res, 2, &s->fb);
+	alliance_reply(r, res, 2, &s->fb, 0, ATT_ATTENDED);
 	if (records_changed)
 		catalog_sync_refresh(d->catalog, therapist);
 }
@@ -305,7 +274,7 @@ alliance_got(void *arg, enum db_status st, const PGresult *res)
 	struct request *r = arg;
 
 	if (request_db_row(r, st, res, "alliance", "episode"))
-		reply_alliance(r, res, 1, NULL);
+		alliance_reply(r, res, 1, NULL, 0, ATT_ATTENDED);
 }
 
 void
