@@ -16,12 +16,10 @@
 
 #include <libpq-fe.h>
 
-#include "catalog_sync.h"
 #include "daemon.h"
 #include "db.h"
 #include "episode_alliance.h"
 #include "json_fields.h"
-#include "json_writer.h"
 #include "router.h"
 #include "routes_all.h"
 
