@@ -37,6 +37,9 @@ struct catalog_sync *catalog_sync_new(struct daemon *d, struct vocab *vocab);
 int catalog_sync_start(struct catalog_sync *cs);
 void catalog_sync_free(struct catalog_sync *cs);
 
+/* The 503 detail of routes that need the catalog before its first load. */
+#define CATALOG_LOADING "the therapist catalog is still loading; retry shortly"
+
 /* True once a full load has completed (matching answers 503 before). */
 bool catalog_sync_ready(const struct catalog_sync *cs);
 const struct catalog *catalog_sync_catalog(const struct catalog_sync *cs);

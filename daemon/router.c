@@ -191,10 +191,16 @@ request_problem(struct request *r, int status, const char *detail, json_t *error
 }
 
 void
-request_unavailable(struct request *r)
+request_retry_later(struct request *r, const char *detail)
 {
 	request_header(r, "Retry-After", "1");
-	request_problem(r, 503, "the database is unavailable; retry shortly", NULL);
+	request_problem(r, 503, detail, NULL);
+}
+
+void
+request_unavailable(struct request *r)
+{
+	request_retry_later(r, "the database is unavailable; retry shortly");
 }
 
 void
@@ -302,8 +308,7 @@ request_timed_out(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_warn(&r->d->log, "request id=%s timed out", r->id);
-	request_header(r, "Retry-After", "1");
-	request_problem(r, 503, "the request timed out", NULL);
+	request_retry_later(r, "the request timed out");
 }
 
 /* Honour a sane X-Request-Id from a proxy; else make one. */
@@ -410,8 +415,7 @@ router_dispatch(struct evhttp_request *req, void *arg)
 	set_request_id(r);
 
 	if (d->stopping) {
-		request_header(r, "Retry-After", "1");
-		request_problem(r, 503, "the server is shutting down", NULL);
+		request_retry_later(r, "the server is shutting down");
 		return;
 	}
 	if (path == NULL || path[0] == '\0')

@@ -92,7 +92,9 @@ void request_reply_text(struct request *r, int status, const char *content_type,
 void request_reply_writer(struct request *r, int status, struct json_writer *w);
 /* An RFC 9457 problem; errors (stolen, may be NULL) is a list of {field, message}. */
 void request_problem(struct request *r, int status, const char *detail, json_t *errors);
-/* 503 with Retry-After: the database is unavailable. */
+/* 503 with Retry-After: 1, saying why in detail (a passing condition). */
+void request_retry_later(struct request *r, const char *detail);
+/* request_retry_later: the database is unavailable. */
 void request_unavailable(struct request *r);
 /* 404 "no <what> <id>" for the path's first {id}. */
 void request_not_found(struct request *r, const char *what);

@@ -69,13 +69,6 @@ nobody_hint(const struct match_summary *sum, char *buf, size_t len)
 	return buf;
 }
 
-static void
-catalog_loading(struct request *r)
-{
-	request_header(r, "Retry-After", "1");
-	request_problem(r, 503, "the therapist catalog is still loading; retry shortly", NULL);
-}
-
 /* ?limit=, default and maximum from the config; 0 or -1 (answered). */
 static int
 read_limit(struct request *r, int *k)
@@ -146,7 +139,7 @@ route_match(struct request *r)
 	int k;
 
 	if (!catalog_sync_ready(r->d->catalog)) {
-		catalog_loading(r);
+		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
 	if (read_limit(r, &k) != 0)
@@ -170,23 +163,8 @@ client_loaded(void *arg, enum db_status st, const PGresult *res)
 	json_t *prefs;
 	int k, n;
 
-	r->pending = NULL;
-	if (st == DB_SQL_ERROR) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		log_warn(&r->d->log, "request id=%s client matches failed sqlstate=%s", r->id,
-		    state ? state : "?");
-		request_problem(r, 500, "internal error", NULL);
+	if (!request_db_row(r, st, res, "client matches", "client"))
 		return;
-	}
-	if (st != DB_OK) {
-		request_unavailable(r);
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_problem(r, 404, "no such client", NULL);
-		return;
-	}
 	if (read_limit(r, &k) != 0)	/* checked before the query: cannot fail now */
 		return;
 	n = json_parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
@@ -214,18 +192,13 @@ client_loaded(void *arg, enum db_status st, const PGresult *res)
 void
 route_client_matches(struct request *r)
 {
-	char id[24];
-	const char *values[1] = {id};
 	int k;
 
 	if (!catalog_sync_ready(r->d->catalog)) {
-		catalog_loading(r);
+		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
 	if (read_limit(r, &k) != 0)
 		return;
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	r->pending = db_query(r->d->db, client_sql, 1, values, client_loaded, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_by_id(r, client_sql, client_loaded);
 }

@@ -217,8 +217,6 @@ route_referrals(struct request *r)
 	struct referral_need need;
 	struct referral_state *s;
 	bool has_need;
-	char id[24];
-	const char *values[1] = { id };
 	int limit;
 
 	if (request_query_int(r, "limit", REFERRAL_DEFAULT_LIMIT, 1, REFERRAL_MAX_LIMIT,
@@ -232,9 +230,7 @@ route_referrals(struct request *r)
 		return;
 	}
 	if (!catalog_sync_ready(r->d->catalog)) {
-		request_header(r, "Retry-After", "1");
-		request_problem(r, 503, "the therapist catalog is still loading; retry shortly",
-		    NULL);
+		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
 	s = calloc(1, sizeof(*s));
@@ -245,8 +241,5 @@ route_referrals(struct request *r)
 	s->limit = limit;
 	r->state = s;
 	r->state_free = referral_state_free;
-	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
-	r->pending = db_query(r->d->db, sql, 1, values, referral_loaded, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_by_id(r, sql, referral_loaded);
 }

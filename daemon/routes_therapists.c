@@ -632,9 +632,5 @@ colleagues_get_cb(void *arg, enum db_status st, const PGresult *res)
 void
 route_colleagues_get(struct request *r)
 {
-	char id[24];
-	const char *values[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	submit(r, colleagues_get_sql, 1, values, colleagues_get_cb);
+	request_db_by_id(r, colleagues_get_sql, colleagues_get_cb);
 }
