@@ -1,14 +1,15 @@
 # Alliance: allianced (daemon/), alliancectl (client/), tests/.
-# Non-recursive. `make` builds into build/; `make SANITIZE=address,undefined`
+# Non-recursive.  `make` builds into build/; `make SANITIZE=address,undefined`
 # builds instrumented copies into build/san/ so both can live side by side.
+# `make help` lists the targets.
 
-PREFIX    ?= /usr/local
-DESTDIR   ?=
-BINDIR    ?= $(PREFIX)/bin
-SBINDIR   ?= $(PREFIX)/sbin
-DATADIR   ?= $(PREFIX)/share/alliance
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share/alliance
 SYSCONFDIR ?= /etc/alliance
-UNITDIR   ?= $(PREFIX)/lib/systemd/system
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
 PKGS      := libevent libpq jansson yaml-0.1
@@ -22,20 +23,29 @@ B         := build/san
 SANFLAGS  := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# -Werror only where we choose the compiler (make check, CI): a packager's
+# newer compiler may warn about new things and must still build.
+WERROR    ?=
+WARN      := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS    ?= -O2 -g
+DEPFLAGS  := -MMD -MP
+# Includes name their folder ("engine/match.h", "store/db.h"): one -I.
 ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-              -DALLIANCE_VERSION='"$(VERSION)"' -Idaemon -Idaemon/engine -I$(B)/gen $(PKG_CFLAGS)
-ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Idaemon/engine
+              -DALLIANCE_VERSION='"$(VERSION)"' -Idaemon -I$(B)/gen $(PKG_CFLAGS)
+ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Idaemon
 LDFLAGS   += $(SANFLAGS)
 LIBS      := $(PKG_LIBS) -lm
 
+# The layers of the daemon, bottom up (tests/scripts/check-layers.sh enforces
+# that includes point down); daemon/*.c at the top is the process wiring.
+LAYERS     := base codec store http api
 ENGINE_SRC := $(sort $(wildcard daemon/engine/*.c))
-DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
+DAEMON_SRC := $(sort $(foreach l,$(LAYERS),$(wildcard daemon/$(l)/*.c)) \
+                     $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -50,9 +60,17 @@ FUZZ_SECONDS ?= 60
 
 PYTHON    := /usr/bin/python3
 
-.PHONY: all clean install run check unit e2e deps san bench bench-engine lint-engine openapi \
-	fuzz fuzz-replay
-all: $(B)/allianced $(B)/alliancectl
+.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine lint \
+	openapi fuzz fuzz-replay format format-check help FORCE
+.DEFAULT_GOAL := all
+
+all: $(B)/allianced $(B)/alliancectl ## build allianced and alliancectl into build/
+
+# Objects depend on the flags they were built with: switching WERROR or
+# CFLAGS rebuilds instead of mixing objects of two configurations.
+$(B)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(ALL_CFLAGS) $(ENGINE_CFLAGS)' | cmp -s - $@ || echo '$(ALL_CFLAGS) $(ENGINE_CFLAGS)' > $@
 
 $(B)/libengine.a: $(ENGINE_OBJ)
 	@mkdir -p $(@D)
@@ -65,47 +83,52 @@ $(B)/libdaemon.a: $(DAEMON_OBJ)
 $(B)/allianced: $(B)/obj/daemon/main.o $(B)/libdaemon.a $(B)/libengine.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/alliancectl: $(CLIENT_OBJ) $(B)/libdaemon.a $(B)/libengine.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# The CLI talks HTTP only: it links none of the daemon's objects.
+$(B)/alliancectl: $(CLIENT_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/obj/daemon/engine/%.o: daemon/engine/%.c $(wildcard daemon/engine/*.h)
+$(B)/obj/daemon/engine/%.o: daemon/engine/%.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ENGINE_CFLAGS) -c -o $@ $<
+	$(CC) $(ENGINE_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/obj/%.o: %.c $(wildcard daemon/*.h daemon/engine/*.h) $(B)/gen/migrations.c
+$(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Migrations are embedded so the binary knows the schema version it needs.
-$(B)/gen/migrations.c: daemon/mkmigrations.sh $(MIGRATIONS)
+$(B)/gen/migrations.c: daemon/store/mkmigrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
-	sh daemon/mkmigrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	sh daemon/store/mkmigrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/gen/migrations.o: $(B)/gen/migrations.c
+$(B)/obj/gen/migrations.o: $(B)/gen/migrations.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libdaemon.a $(B)/libengine.a
+$(B)/tests/%: tests/unit/%.c $(B)/libdaemon.a $(B)/libengine.a $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libdaemon.a $(B)/libengine.a $(CMOCKA_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) -o $@ $< $(B)/libdaemon.a \
+	  $(B)/libengine.a $(CMOCKA_LIBS) $(LIBS)
 
 # Fuzz targets: with the normal compiler a main() replays the corpus (make
 # check); `make fuzz` builds them with clang's libFuzzer and runs each.
-$(B)/fuzz/%: tests/fuzz/%.c $(B)/libdaemon.a $(B)/libengine.a
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libdaemon.a $(B)/libengine.a $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libdaemon.a $(B)/libengine.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) -o $@ $< $(B)/libdaemon.a \
+	  $(B)/libengine.a $(LIBS)
 
-fuzz-replay: $(FUZZ_BIN)
+fuzz-replay: $(FUZZ_BIN) ## replay every fuzz corpus (make check runs it under ASan/UBSan)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 	  ./$$f tests/fuzz/corpus/$${n#fuzz_}/*; done
 
-FUZZ_DEPS := $(ENGINE_SRC) daemon/json_body.c daemon/json_fields.c daemon/intake_json.c \
-	daemon/therapist_json.c
-fuzz:
-	@mkdir -p build/fuzz
+# libFuzzer builds link the whole daemon library (derived, not listed: a
+# target may call any reader) with clang's instrumentation.
+FUZZ_DEPS := $(ENGINE_SRC) $(DAEMON_SRC) build/fuzz/gen/migrations.c
+fuzz: ## run each libFuzzer target for FUZZ_SECONDS (needs clang)
+	@mkdir -p build/fuzz/gen
+	sh daemon/store/mkmigrations.sh $(MIGRATIONS) > build/fuzz/gen/migrations.c
 	@set -e; for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
-	  clang -std=c11 -g -O1 -D_GNU_SOURCE -DFUZZ_LIBFUZZER \
-	    -fsanitize=fuzzer,address,undefined -Idaemon -Idaemon/engine $(PKG_CFLAGS) \
+	  clang -std=c11 -g -O1 -D_GNU_SOURCE -DFUZZ_LIBFUZZER -DALLIANCE_VERSION='"$(VERSION)"' \
+	    -fsanitize=fuzzer,address,undefined -Idaemon $(PKG_CFLAGS) \
 	    -o build/fuzz/$$n-libfuzzer $$src $(FUZZ_DEPS) $(LIBS); \
 	  mkdir -p build/fuzz/$$n-corpus; \
 	  build/fuzz/$$n-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
@@ -115,46 +138,61 @@ $(B)/bench_engine: tests/bench/bench_engine.c $(B)/libengine.a
 	$(CC) $(ENGINE_CFLAGS) -O2 $(LDFLAGS) -o $@ $^ -lm
 
 # ---- set-up --------------------------------------------------------------
-deps:
+deps: ## install the Debian packages that are missing (as root)
 	@sh tests/scripts/install-deps.sh
 
-san:
+san: ## the ASan/UBSan build and unit tests into build/san/
 	$(MAKE) SANITIZE=address,undefined all $(UNIT_BIN:build/%=build/san/%)
 
-# ---- tests ---------------------------------------------------------------
-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+# ---- checks --------------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-lint-engine:
-	@sh tests/scripts/check-engine-purity.sh
+lint: ## includes point down the layers; fails on one that reaches up
+	@$(PYTHON) tests/scripts/check-layers.py
+	@sh tests/scripts/test-check-layers.sh
 
-openapi:
+format: ## rewrite every C file in the house style (.clang-format)
+	clang-format -i $(C_FILES)
+
+format-check: ## fail when a C file differs from the house style
+	@clang-format --dry-run -Werror $(C_FILES) && echo "format-check: ok"
+
+openapi: ## lint daemon/api/openapi.yaml and compare it with the route table
 	@sh tests/scripts/check-openapi.sh
 
-e2e: all
+unit: $(UNIT_BIN) ## build and run the cmocka unit tests
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+
+e2e: all ## the pytest end-to-end suite against build/allianced
 	ALLIANCED=$(CURDIR)/$(B)/allianced $(PYTHON) -m pytest -q tests/e2e
 
-# make check: deps, normal and sanitizer builds, unit tests under ASan/UBSan,
-# then the e2e suite against the sanitizer binary and a throwaway PostgreSQL.
-check: deps
-	$(MAKE) all
-	$(MAKE) lint-engine
-	$(MAKE) SANITIZE=address,undefined all unit fuzz-replay
+# make check: deps, normal and sanitizer builds with -Werror, lint, format,
+# unit tests and fuzz corpora under ASan/UBSan, the OpenAPI check, then the
+# e2e suite against the sanitizer binary and a throwaway PostgreSQL.
+check: deps ## everything make check runs in CI (see README "Development")
+	$(MAKE) WERROR=-Werror all
+	$(MAKE) lint
+	$(MAKE) format-check
+	$(MAKE) WERROR=-Werror SANITIZE=address,undefined all unit fuzz-replay
 	$(MAKE) openapi
 	ALLIANCED=$(CURDIR)/build/san/allianced $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
-run: deps
+run: deps ## build, start a throwaway PostgreSQL under .run/ and the daemon
 	$(MAKE) all
 	@bash tests/scripts/run.sh
 
-bench-engine: $(B)/bench_engine
+bench-engine: $(B)/bench_engine ## the engine's match benchmark against its floor
 	./$(B)/bench_engine
 
-bench: all
+bench: all ## HTTP throughput against an echo ceiling and pgbench (wrk)
 	@bash tests/bench/run.sh
 
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+
 # ---- install -------------------------------------------------------------
-install: all
+install: all ## install under PREFIX (DESTDIR for packaging)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/allianced $(DESTDIR)$(SBINDIR)/allianced
@@ -169,7 +207,13 @@ install: all
 	  > $(DESTDIR)$(UNITDIR)/allianced.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/allianced.service
 
-clean:
+# The configuration in SYSCONFDIR is the clinic's: uninstall leaves it.
+uninstall: ## remove what install put under PREFIX (not the configuration)
+	rm -f $(DESTDIR)$(SBINDIR)/allianced $(DESTDIR)$(BINDIR)/alliancectl \
+	      $(DESTDIR)$(UNITDIR)/allianced.service
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean: ## remove build/
 	rm -rf build
 
--include $(wildcard $(B)/obj/daemon/*.d)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "log_level.h"
+#include "base/log_level.h"
 
 /* One vocabulary set: lowercase snake_case names, no duplicates, in file order. */
 struct config_vocab {

@@ -14,15 +14,15 @@
 
 #include <event2/event.h>
 
-#include "catalog_sync.h"
+#include "store/catalog_sync.h"
 #include "config.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "engine_config.h"
 #include "daemon.h"
 #include "daemon_run.h"
-#include "db.h"
+#include "store/db.h"
 #include "metrics.h"
-#include "server.h"
+#include "http/server.h"
 
 double
 daemon_now(void)

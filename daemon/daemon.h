@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "log.h"
-#include "params.h"
+#include "base/log.h"
+#include "engine/params.h"
 #include "sdnotify.h"
 
 struct event_base;

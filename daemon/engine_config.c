@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "engine_config.h"
 
 static int

@@ -8,7 +8,7 @@
 
 #include "config.h"
 #include "daemon_run.h"
-#include "migrate.h"
+#include "store/migrate.h"
 
 #define DEFAULT_CONFIG "/etc/alliance/allianced.yaml"
 

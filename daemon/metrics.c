@@ -8,7 +8,7 @@
 #include <event2/buffer.h>
 
 #include "metrics.h"
-#include "router.h"
+#include "http/router.h"
 
 static const double bucket_le[] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10

@@ -1,6 +1,6 @@
 /* alliance.c — session judgement and episode status (see alliance.h). */
-#include "alliance.h"
-#include "engine_err.h"
+#include "engine/alliance.h"
+#include "engine/engine_err.h"
 
 #include <string.h>
 

@@ -41,9 +41,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "instrument.h"
-#include "params.h"
-#include "reasons.h"
+#include "engine/instrument.h"
+#include "engine/params.h"
+#include "engine/reasons.h"
 
 enum attendance_status { ATT_ATTENDED, ATT_CANCELLED, ATT_NO_SHOW };
 /* "attended", "cancelled", "no_show"; lookup -1 when unknown. */

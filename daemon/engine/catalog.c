@@ -1,6 +1,6 @@
 /* catalog.c — the therapist catalog (see catalog.h and catalog_layout.h). */
-#include "catalog_layout.h"
-#include "engine_err.h"
+#include "engine/catalog_layout.h"
+#include "engine/engine_err.h"
 
 #include <stdlib.h>
 #include <string.h>

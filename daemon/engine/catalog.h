@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
-#include "records.h"
+#include "engine/profile.h"
+#include "engine/records.h"
 
 struct catalog;
 

@@ -7,9 +7,9 @@
 
 #include <stdint.h>
 
-#include "catalog.h"
-#include "records.h"
-#include "vocab.h"
+#include "engine/catalog.h"
+#include "engine/records.h"
+#include "engine/vocab.h"
 
 #define CAT_MAX_LANGS 64
 #define CAT_MAX_GENDERS 63 /* index + 1 must fit a uint64_t mask */

@@ -18,16 +18,16 @@
 #ifndef ENGINE_H
 #define ENGINE_H
 
-#include "engine_err.h"
-#include "vocab.h"
-#include "params.h"
-#include "profile.h"
-#include "records.h"
-#include "catalog.h"
-#include "reasons.h"
-#include "match.h"
-#include "instrument.h"
-#include "alliance.h"
-#include "referral.h"
+#include "engine/engine_err.h"
+#include "engine/vocab.h"
+#include "engine/params.h"
+#include "engine/profile.h"
+#include "engine/records.h"
+#include "engine/catalog.h"
+#include "engine/reasons.h"
+#include "engine/match.h"
+#include "engine/instrument.h"
+#include "engine/alliance.h"
+#include "engine/referral.h"
 
 #endif

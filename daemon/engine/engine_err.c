@@ -1,4 +1,4 @@
-#include "engine_err.h"
+#include "engine/engine_err.h"
 
 const char *engine_strerror(int err)
 {

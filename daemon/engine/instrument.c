@@ -1,6 +1,6 @@
 /* instrument.c — feedback item tables, validation and scoring (see instrument.h). */
-#include "instrument.h"
-#include "engine_err.h"
+#include "engine/instrument.h"
+#include "engine/engine_err.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* match.c — hard filters, component scores and top-k selection (see match.h). */
-#include "match.h"
-#include "catalog_layout.h"
-#include "engine_err.h"
-#include "records.h"
+#include "engine/match.h"
+#include "engine/catalog_layout.h"
+#include "engine/engine_err.h"
+#include "engine/records.h"
 
 #include <string.h>
 

@@ -37,11 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "params.h"
-#include "profile.h"
-#include "reasons.h"
-#include "vocab.h"
+#include "engine/catalog.h"
+#include "engine/params.h"
+#include "engine/profile.h"
+#include "engine/reasons.h"
+#include "engine/vocab.h"
 
 enum exclusion {
 	EXCL_INACTIVE,

@@ -1,6 +1,6 @@
 /* params.c — defaults and validation of struct engine_params. */
-#include "params.h"
-#include "engine_err.h"
+#include "engine/params.h"
+#include "engine/engine_err.h"
 
 
 static const char *const comp_names[COMP_COUNT] = {

@@ -1,6 +1,6 @@
 /* profile.c — profile/intake helpers and the weekly availability mask. */
-#include "profile.h"
-#include "engine_err.h"
+#include "engine/profile.h"
+#include "engine/engine_err.h"
 
 /* Field names of the style axes in validation errors, by enum style_axis. */
 static const char *const style_fields[STYLE_AXES] = {

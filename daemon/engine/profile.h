@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vocab.h"
+#include "engine/vocab.h"
 
 /* --- availability: bit (day * 24 + hour), day 0 = Monday, clinic-local time --- */
 struct avail {

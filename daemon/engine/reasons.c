@@ -1,6 +1,6 @@
 /* reasons.c — reason codes and their English sentences (see reasons.h). */
-#include "reasons.h"
-#include "engine_err.h"
+#include "engine/reasons.h"
+#include "engine/engine_err.h"
 
 #include <stdio.h>
 #include <string.h>

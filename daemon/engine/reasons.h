@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vocab.h"
+#include "engine/vocab.h"
 
 enum reason_code {
 	REASON_NONE = 0,

@@ -1,6 +1,6 @@
 /* records.c — empirical-Bayes shrinkage of therapist records (see records.h). */
-#include "records.h"
-#include "engine_err.h"
+#include "engine/records.h"
+#include "engine/engine_err.h"
 
 double records_shrink(double n, double mean, double prior_mean, double k)
 {

@@ -1,7 +1,7 @@
 /* referral.c — colleague suggestions (see referral.h). */
-#include "referral.h"
-#include "catalog_layout.h"
-#include "engine_err.h"
+#include "engine/referral.h"
+#include "engine/catalog_layout.h"
+#include "engine/engine_err.h"
 
 #include <string.h>
 

@@ -28,11 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "instrument.h"
-#include "match.h"
-#include "params.h"
-#include "profile.h"
+#include "engine/catalog.h"
+#include "engine/instrument.h"
+#include "engine/match.h"
+#include "engine/params.h"
+#include "engine/profile.h"
 
 struct referral_signals {
 	bool low_approach; /* approach (srs), adapts (alliance5) or Task (wai_sr) low */

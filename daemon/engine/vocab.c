@@ -1,6 +1,6 @@
 /* vocab.c — tag vocabularies as data (see vocab.h). */
-#include "vocab.h"
-#include "engine_err.h"
+#include "engine/vocab.h"
+#include "engine/engine_err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static uint64_t rs = 88172645463325252ULL;
 static uint32_t rnd(void)

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine.h"
-#include "intake_json.h"
-#include "json_body.h"
-#include "therapist_json.h"
+#include "engine/engine.h"
+#include "codec/intake_json.h"
+#include "http/json_body.h"
+#include "codec/therapist_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

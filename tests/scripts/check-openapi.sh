@@ -1,18 +1,18 @@
 #!/bin/sh
 # Checks the socket API's OpenAPI description (make check):
-#  1. lints daemon/openapi.yaml with the pinned @redocly/cli (tests/openapi), installing it
+#  1. lints daemon/api/openapi.yaml with the pinned @redocly/cli (tests/openapi), installing it
 #     with `npm ci` when node_modules is missing or does not match the lock file;
-#  2. fails for every route of the daemon's route table (daemon/routes.c) that the description
+#  2. fails for every route of the daemon's route table (daemon/api/routes.c) that the description
 #     lacks, and for every route whose scope differs from the operation's x-scope.
 # Usage: tests/scripts/check-openapi.sh [ROUTES_C [OPENAPI_YAML]]  (paths relative to the repo
-# root; the defaults are daemon/routes.c and daemon/openapi.yaml). POSIX sh: make runs it with sh.
+# root; the defaults are daemon/api/routes.c and daemon/api/openapi.yaml). POSIX sh: make runs it with sh.
 set -eu
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
-routes_c="${1:-daemon/routes.c}"
-openapi="${2:-daemon/openapi.yaml}"
+routes_c="${1:-daemon/api/routes.c}"
+openapi="${2:-daemon/api/openapi.yaml}"
 tooldir="tests/openapi"
 python=/usr/bin/python3   # Debian's python3: the first one on PATH is not, and lacks yaml
 

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static void prof(struct therapist_profile *t, uint32_t id)
 {

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "engine_config.h"
 
 static void

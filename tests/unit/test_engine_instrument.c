@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static struct feedback fb_of(enum instrument in, uint32_t session, const double *items)
 {

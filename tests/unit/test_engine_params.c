@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static void test_defaults_are_design_values(void **state)
 {

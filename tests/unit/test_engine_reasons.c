@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static void expect(const struct vocab *v, enum reason_code code, int a0, int a1, const char *want)
 {

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "feedback_json.h"
+#include "codec/feedback_json.h"
 
 /* Parses TEXT; returns the error fields joined by ',' into buf ("" when valid). */
 static int

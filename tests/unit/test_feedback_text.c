@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "feedback_json.h"
+#include "codec/feedback_json.h"
 
 static struct feedback
 ors_feedback(void)

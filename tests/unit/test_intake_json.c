@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "engine.h"
-#include "intake_json.h"
+#include "engine/engine.h"
+#include "codec/intake_json.h"
 
 struct fx {
 	struct vocab *v;

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "json_body.h"
+#include "http/json_body.h"
 
 static void
 test_depth_counts_nesting(void **state)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "json_writer.h"
+#include "codec/json_writer.h"
 
 /* What the old code sent: json_real(round(v * s) / s), dumped with 15 digits. */
 static char *

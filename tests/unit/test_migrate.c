@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "migrate.h"
+#include "store/migrate.h"
 
 static void test_embedded_list_valid(void **state)
 {

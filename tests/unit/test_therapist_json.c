@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "therapist_json.h"
+#include "codec/therapist_json.h"
 
 #define ANA \
 	"{\"external_ref\": \"T-1001\", \"display_name\": \"Ana Ruiz\", \"gender\": \"female\"," \

@@ -1,0 +1,153 @@
+/*
+ * routes_clients.c - POST /v1/clients (intake, upsert by external_ref) and
+ * GET /v1/clients/{id}.
+ *
+ * A client row keeps only what matching needs: the intake system's
+ * external_ref and the validated intake preferences (the intake object
+ * without external_ref, JSON nulls dropped) as jsonb.  The intake object has
+ * no names or notes, and unknown fields are refused, so nothing else can
+ * slip in.  Readers of clients.preferences parse it with intake_from_json().
+ * Logs carry ids only: preferences are health data.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/catalog_sync.h"
+#include "daemon.h"
+#include "store/db.h"
+#include "codec/intake_json.h"
+#include "http/router.h"
+#include "api/routes_all.h"
+
+/* One statement: atomic and committed before its result arrives.  xmax = 0
+ * on the returned row means it was inserted rather than updated. */
+static const char upsert_sql[] =
+    "INSERT INTO clients (external_ref, preferences) VALUES ($1, $2::jsonb) "
+    "ON CONFLICT (external_ref) DO UPDATE SET preferences = EXCLUDED.preferences "
+    "RETURNING id, external_ref, preferences::text, (xmax = 0) AS inserted";
+
+static const char get_sql[] =
+    "SELECT id, external_ref, preferences::text FROM clients WHERE id = $1";
+
+/* A copy of v without JSON nulls in objects (null means absent). */
+static json_t *
+without_nulls(const json_t *v)
+{
+	const char *key;
+	json_t *val, *out;
+	size_t i;
+
+	if (json_is_object(v)) {
+		out = json_object();
+		json_object_foreach((json_t *)v, key, val)
+			if (out != NULL && !json_is_null(val) &&
+			    json_object_set_new(out, key, without_nulls(val)) != 0) {
+				json_decref(out);
+				return NULL;
+			}
+		return out;
+	}
+	if (json_is_array(v)) {
+		out = json_array();
+		json_array_foreach(v, i, val)
+			if (out != NULL && json_array_append_new(out, without_nulls(val)) != 0) {
+				json_decref(out);
+				return NULL;
+			}
+		return out;
+	}
+	return json_deep_copy(v);
+}
+
+/* {"id", "external_ref", ...preferences} from one row (columns 0..2). */
+static json_t *
+client_json(const PGresult *res)
+{
+	json_t *prefs = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+	json_t *o = json_pack("{s:I, s:s}", "id",
+	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+	    "external_ref", PQgetvalue(res, 0, 1));
+
+	if (o == NULL || !json_is_object(prefs) || json_object_update(o, prefs) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(prefs);
+	return o;
+}
+
+static void
+upsert_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	json_t *body;
+	bool created;
+
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, "client upsert");
+		return;
+	}
+	if (PQntuples(res) != 1 || (body = client_json(res)) == NULL) {
+		request_problem(r, 500, "internal error", NULL);
+		return;
+	}
+	created = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	log_info(&r->d->log, "request id=%s client id=%s %s", r->id, PQgetvalue(res, 0, 0),
+	    created ? "created" : "updated");
+	request_reply_json(r, created ? 201 : 200, body);
+}
+
+void
+route_client_upsert(struct request *r)
+{
+	struct field_errors fe;
+	struct intake in;
+	json_t *prefs = NULL;
+	char *text = NULL;
+	const char *values[2];
+
+	field_errors_init(&fe);
+	if (intake_from_json(r->body, catalog_sync_vocab(r->d->catalog), true, &in, &fe) != 0) {
+		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
+		return;
+	}
+	field_errors_clear(&fe);
+	prefs = without_nulls(r->body);
+	if (prefs == NULL || json_object_del(prefs, "external_ref") != 0 ||
+	    (text = json_dumps(prefs, JSON_COMPACT)) == NULL)
+		goto fail;
+	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
+	values[1] = text;
+	r->pending = db_query(r->d->db, upsert_sql, 2, values, upsert_done, r);
+	free(text);		/* db_query copied the values */
+	json_decref(prefs);
+	if (r->pending == NULL)
+		request_unavailable(r);
+	return;
+fail:
+	json_decref(prefs);
+	request_problem(r, 500, "out of memory", NULL);
+}
+
+static void
+get_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	json_t *body;
+
+	if (!request_db_row(r, st, res, "client get", "client"))
+		return;
+	if ((body = client_json(res)) == NULL) {
+		request_problem(r, 500, "internal error", NULL);
+		return;
+	}
+	request_reply_json(r, 200, body);
+}
+
+void
+route_client_get(struct request *r)
+{
+	request_db_by_id(r, get_sql, get_done);
+}

@@ -1,0 +1,475 @@
+/*
+ * routes_episodes.c - start, show and end episodes; attendance.
+ *
+ * Capacity is enforced in the database, not in memory: starting an episode
+ * runs in a transaction that first locks the therapist's row (and the episode
+ * it is referred from), then checks and inserts in a second statement, whose
+ * fresh READ COMMITTED snapshot sees every episode committed before the lock
+ * was granted.  (One statement with FOR UPDATE in a CTE would count the
+ * caseload in the snapshot taken *before* waiting for the lock, so two
+ * concurrent starts could overbook.)  Everything else is one statement.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "daemon.h"
+#include "store/db.h"
+#include "api/episode_alliance.h"
+#include "codec/json_fields.h"
+#include "http/router.h"
+#include "api/routes_all.h"
+
+#define ISO(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The episode object's columns, in episode_json's order (8 columns). */
+#define EPISODE_COLS(e) \
+	e ".id, " e ".client_id, " e ".therapist_id, " e ".status, " ISO(e ".started_at") ", " \
+	ISO(e ".ended_at") ", " e ".end_reason, " e ".referred_from"
+
+static json_t *
+nullable_int(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	return json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
+}
+
+static json_t *
+nullable_str(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	return json_string(PQgetvalue(res, row, col));
+}
+
+static json_t *
+episode_json(const PGresult *res, int row, int col)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", nullable_int(res, row, col),
+	    "client_id", nullable_int(res, row, col + 1),
+	    "therapist_id", nullable_int(res, row, col + 2),
+	    "status", nullable_str(res, row, col + 3),
+	    "started_at", nullable_str(res, row, col + 4),
+	    "ended_at", nullable_str(res, row, col + 5),
+	    "end_reason", nullable_str(res, row, col + 6),
+	    "referred_from", nullable_int(res, row, col + 7));
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /v1/episodes */
+
+struct episode_start {
+	char client[24], therapist[24], referred[24];
+	bool has_referred;
+	json_t *episode;	/* the answer, held until COMMIT */
+};
+
+static void
+episode_start_free(void *p)
+{
+	struct episode_start *s = p;
+
+	json_decref(s->episode);
+	free(s);
+}
+
+static void
+start_fail(struct request *r, enum db_status st, const PGresult *res)
+{
+	db_release(r->lease);
+	r->lease = NULL;
+	request_db_failure(r, st, res, "episode start");
+}
+
+static void
+start_committed(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct episode_start *s = r->state;
+	json_t *ep;
+
+	if (st != DB_OK) {
+		start_fail(r, st, res);
+		return;
+	}
+	db_release(r->lease);
+	r->lease = NULL;
+	ep = s->episode;
+	s->episode = NULL;
+	/* The episodes trigger's NOTIFY reloads both therapists (caseload and
+	 * records) in every daemon, this one included. */
+	request_reply_json(r, 201, ep);
+}
+
+/* Columns of the check-and-insert statement below. */
+enum {
+	SC_CLIENT, SC_T_FOUND, SC_T_ACTIVE, SC_T_ACCEPTING, SC_T_CAPACITY, SC_LOAD,
+	SC_OLD_CLIENT, SC_OLD_STATUS, SC_OLD_THERAPIST, SC_PAIR, SC_EPISODE
+};
+
+static void
+start_checked(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct episode_start *s = r->state;
+	json_t *errs;
+	const char *conflict = NULL;
+	char msg[96];
+
+	if (st != DB_OK) {
+		start_fail(r, st, res);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		start_fail(r, DB_SQL_ERROR, res);
+		return;
+	}
+	errs = json_array();
+	if (strcmp(PQgetvalue(res, 0, SC_CLIENT), "0") == 0) {
+		snprintf(msg, sizeof(msg), "no client %s", s->client);
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "client_id",
+		    "message", msg));
+	}
+	if (strcmp(PQgetvalue(res, 0, SC_T_FOUND), "0") == 0) {
+		snprintf(msg, sizeof(msg), "no therapist %s", s->therapist);
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "therapist_id",
+		    "message", msg));
+	}
+	if (s->has_referred && (PQgetisnull(res, 0, SC_OLD_CLIENT) ||
+	    strcmp(PQgetvalue(res, 0, SC_OLD_CLIENT), s->client) != 0)) {
+		snprintf(msg, sizeof(msg), "no episode %s of this client", s->referred);
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "referred_from",
+		    "message", msg));
+	}
+	if (json_array_size(errs) > 0) {
+		db_release(r->lease);
+		r->lease = NULL;
+		request_problem(r, 422, "invalid episode", errs);
+		return;
+	}
+	json_decref(errs);
+	if (strcmp(PQgetvalue(res, 0, SC_T_ACTIVE), "t") != 0)
+		conflict = "therapist is retired or inactive";
+	else if (strcmp(PQgetvalue(res, 0, SC_T_ACCEPTING), "t") != 0)
+		conflict = "therapist is not accepting new clients";
+	else if (s->has_referred && strcmp(PQgetvalue(res, 0, SC_OLD_STATUS), "active") != 0)
+		conflict = "the episode referred from has already ended";
+	else if (strcmp(PQgetvalue(res, 0, SC_PAIR), "t") == 0)
+		conflict = "the client already has an active episode with this therapist";
+	else if (strtol(PQgetvalue(res, 0, SC_LOAD), NULL, 10) >=
+	    strtol(PQgetvalue(res, 0, SC_T_CAPACITY), NULL, 10))
+		conflict = "therapist at capacity";
+	if (conflict != NULL || PQgetisnull(res, 0, SC_EPISODE)) {
+		db_release(r->lease);	/* rolls back */
+		r->lease = NULL;
+		request_problem(r, 409, conflict ? conflict : "the episode could not be started",
+		    NULL);
+		return;
+	}
+	s->episode = episode_json(res, 0, SC_EPISODE);
+	if (db_conn_query(r->lease, "COMMIT", 0, NULL, start_committed, r) < 0)
+		start_fail(r, DB_UNAVAILABLE, NULL);
+}
+
+static void
+start_locked(void *arg, enum db_status st, const PGresult *res)
+{
+	/*
+	 * A fresh snapshot, taken after the locks: the caseload counted here
+	 * includes every episode committed before.  The insert happens only when
+	 * every check passes; the old episode ends only when the insert happens.
+	 */
+	static const char sql[] =
+	    "WITH c AS (SELECT id FROM clients WHERE id = $1::bigint),"
+	    " t AS (SELECT id, active, accepting_new, capacity FROM therapists WHERE id = $2::bigint),"
+	    " load AS (SELECT count(*) AS n FROM episodes"
+	    "          WHERE therapist_id = $2::bigint AND status = 'active'),"
+	    " old AS (SELECT id, client_id, status, therapist_id FROM episodes WHERE id = $3::bigint),"
+	    " pair AS (SELECT 1 FROM episodes WHERE client_id = $1::bigint"
+	    "          AND therapist_id = $2::bigint AND status = 'active'),"
+	    " ok AS (SELECT 1 FROM c, t, load WHERE t.active AND t.accepting_new"
+	    "        AND load.n < t.capacity AND NOT EXISTS (SELECT 1 FROM pair)"
+	    "        AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM old"
+	    "             WHERE old.client_id = $1::bigint AND old.status = 'active'))),"
+	    " ins AS (INSERT INTO episodes (client_id, therapist_id, referred_from)"
+	    "         SELECT $1::bigint, $2::bigint, $3::bigint FROM ok"
+	    "         RETURNING " EPISODE_COLS("episodes") "),"
+	    " ended AS (UPDATE episodes SET status = 'ended', ended_at = now(),"
+	    "           end_reason = 'referred'"
+	    "           WHERE id = $3::bigint AND status = 'active' AND EXISTS (SELECT 1 FROM ins)"
+	    "           RETURNING id)"
+	    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM t),"
+	    "  coalesce((SELECT active FROM t), false), coalesce((SELECT accepting_new FROM t), false),"
+	    "  coalesce((SELECT capacity FROM t), 0), (SELECT n FROM load),"
+	    "  (SELECT client_id FROM old), (SELECT status FROM old), (SELECT therapist_id FROM old),"
+	    "  EXISTS (SELECT 1 FROM pair), ins.*, (SELECT count(*) FROM ended)"
+	    " FROM (SELECT 1) one LEFT JOIN ins ON true";
+	struct request *r = arg;
+	struct episode_start *s = r->state;
+	const char *values[3] = { s->client, s->therapist, s->has_referred ? s->referred : NULL };
+
+	if (st != DB_OK) {
+		start_fail(r, st, res);
+		return;
+	}
+	if (db_conn_query(r->lease, sql, 3, values, start_checked, r) < 0)
+		start_fail(r, DB_UNAVAILABLE, NULL);
+}
+
+static void
+start_begun(void *arg, enum db_status st, const PGresult *res)
+{
+	/* Lock order: therapist, then the old episode (an end locks only the episode). */
+	static const char sql[] =
+	    "WITH t AS (SELECT id FROM therapists WHERE id = $1::bigint FOR UPDATE),"
+	    " o AS (SELECT id FROM episodes WHERE id = $2::bigint FOR UPDATE)"
+	    " SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM o)";
+	struct request *r = arg;
+	struct episode_start *s = r->state;
+	const char *values[2] = { s->therapist, s->has_referred ? s->referred : NULL };
+
+	if (st != DB_OK) {
+		start_fail(r, st, res);
+		return;
+	}
+	if (db_conn_query(r->lease, sql, 2, values, start_locked, r) < 0)
+		start_fail(r, DB_UNAVAILABLE, NULL);
+}
+
+static void
+start_leased(void *arg, struct db_conn *conn)
+{
+	struct request *r = arg;
+
+	r->pending = NULL;
+	if (conn == NULL) {
+		request_unavailable(r);
+		return;
+	}
+	r->lease = conn;
+	if (db_conn_query(conn, "BEGIN", 0, NULL, start_begun, r) < 0)
+		start_fail(r, DB_UNAVAILABLE, NULL);
+}
+
+void
+route_episode_start(struct request *r)
+{
+	static const char *const fields[] = { "client_id", "therapist_id", "referred_from", NULL };
+	struct field_errors fe;
+	struct episode_start *s;
+	long long client = 0, therapist = 0, referred = 0;
+	int has_referred;
+
+	field_errors_init(&fe);
+	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
+		request_problem(r, 422, "invalid episode", field_errors_take(&fe));
+		return;
+	}
+	if (jf_int(r->body, "client_id", "client_id", 1, INT64_MAX, &client, &fe) == 0)
+		field_error(&fe, "client_id", "is required");
+	if (jf_int(r->body, "therapist_id", "therapist_id", 1, UINT32_MAX, &therapist, &fe) == 0)
+		field_error(&fe, "therapist_id", "is required");
+	has_referred = jf_int(r->body, "referred_from", "referred_from", 1, INT64_MAX, &referred,
+	    &fe);
+	if (field_errors_any(&fe)) {
+		request_problem(r, 422, "invalid episode", field_errors_take(&fe));
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	snprintf(s->client, sizeof(s->client), "%lld", client);
+	snprintf(s->therapist, sizeof(s->therapist), "%lld", therapist);
+	snprintf(s->referred, sizeof(s->referred), "%lld", referred);
+	s->has_referred = has_referred == 1;
+	r->state = s;
+	r->state_free = episode_start_free;
+	r->pending = db_acquire(r->d->db, start_leased, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /v1/episodes/{id} */
+
+static void
+episode_got(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+
+	if (request_db_row(r, st, res, "episode get", "episode"))
+		request_reply_json(r, 200, episode_json(res, 0, 0));
+}
+
+void
+route_episode_get(struct request *r)
+{
+	static const char sql[] =
+	    "SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
+
+	request_db_by_id(r, sql, episode_got);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /v1/episodes/{id}/end */
+
+static void
+episode_ended(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, "episode end");
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		request_not_found(r, "episode");
+		return;
+	}
+	if (PQgetisnull(res, 0, 1)) {
+		request_problem(r, 409, "the episode has already ended", NULL);
+		return;
+	}
+	/* Caseload and records follow through the episodes trigger's NOTIFY. */
+	request_reply_json(r, 200, episode_json(res, 0, 1));
+}
+
+void
+route_episode_end(struct request *r)
+{
+	static const char *const fields[] = { "reason", NULL };
+	static const char *const reasons[] = {
+		"completed", "mismatch", "referred", "client_left", "other", NULL
+	};
+	/* The UPDATE re-checks status after any concurrent end: at most one wins. */
+	static const char sql[] =
+	    "WITH cur AS (SELECT id FROM episodes WHERE id = $1::bigint),"
+	    " upd AS (UPDATE episodes SET status = 'ended', ended_at = now(), end_reason = $2"
+	    "         WHERE id = $1::bigint AND status = 'active'"
+	    "         RETURNING " EPISODE_COLS("episodes") ")"
+	    " SELECT cur.id, upd.* FROM cur LEFT JOIN upd ON true";
+	struct field_errors fe;
+	const char *reason = NULL;
+	const char *const *p;
+	char id[24];
+	const char *values[2] = { id, NULL };
+
+	field_errors_init(&fe);
+	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
+		request_problem(r, 422, "invalid end", field_errors_take(&fe));
+		return;
+	}
+	if (jf_string(r->body, "reason", "reason", 32, &reason, &fe) == 0)
+		field_error(&fe, "reason", "is required");
+	else if (reason != NULL) {
+		for (p = reasons; *p != NULL && strcmp(*p, reason) != 0; p++)
+			;
+		if (*p == NULL)
+			field_error(&fe, "reason", "must be one of completed, mismatch, referred, "
+			    "client_left, other");
+	}
+	if (field_errors_any(&fe)) {
+		request_problem(r, 422, "invalid end", field_errors_take(&fe));
+		return;
+	}
+	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
+	values[1] = reason;
+	r->pending = db_query(r->d->db, sql, 2, values, episode_ended, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /v1/episodes/{id}/attendance */
+
+struct attendance_req {
+	uint32_t session;
+	enum attendance_status status;
+};
+
+static void
+attendance_free(void *p)
+{
+	free(p);
+}
+
+/* Columns: 0 episode status, 1 upserted (t/f), 2.. the episode's other rows. */
+static void
+attendance_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct attendance_req *a = r->state;
+
+	if (!request_db_row(r, st, res, "attendance", "episode"))
+		return;
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		request_problem(r, 409, "the episode has ended", NULL);
+		return;
+	}
+	alliance_reply(r, res, 2, NULL, a->session, a->status);
+}
+
+void
+route_attendance(struct request *r)
+{
+	static const char *const fields[] = { "session", "status", NULL };
+	/* Upsert per session; the other rows come from the snapshot before it,
+	 * this session's entry is added in C. */
+	static const char sql[] =
+	    "WITH ep AS (SELECT id, status FROM episodes WHERE id = $1::bigint),"
+	    " up AS (INSERT INTO attendance (episode_id, session, status)"
+	    "        SELECT id, $2::integer, $3 FROM ep WHERE status = 'active'"
+	    "        ON CONFLICT (episode_id, session)"
+	    "        DO UPDATE SET status = EXCLUDED.status, recorded_at = now()"
+	    "        RETURNING 1)"
+	    " SELECT ep.status, EXISTS (SELECT 1 FROM up), r.*"
+	    " FROM ep LEFT JOIN LATERAL ("
+	    EPISODE_ROWS_SQL("ep.id", "true", "t.session <> $2::integer")
+	    " ) r ON true";
+	struct field_errors fe;
+	struct attendance_req *a;
+	long long session = 0;
+	const char *status = NULL;
+	int stv = -1;
+	char id[24], sess[16];
+	const char *values[3] = { id, sess, NULL };
+
+	field_errors_init(&fe);
+	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
+		request_problem(r, 422, "invalid attendance", field_errors_take(&fe));
+		return;
+	}
+	if (jf_int(r->body, "session", "session", 1, 10000, &session, &fe) == 0)
+		field_error(&fe, "session", "is required");
+	if (jf_string(r->body, "status", "status", 32, &status, &fe) == 0)
+		field_error(&fe, "status", "is required");
+	else if (status != NULL && (stv = attendance_status_lookup(status)) < 0)
+		field_error(&fe, "status", "must be one of attended, cancelled, no_show");
+	if (field_errors_any(&fe)) {
+		request_problem(r, 422, "invalid attendance", field_errors_take(&fe));
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	a->session = (uint32_t)session;
+	a->status = (enum attendance_status)stv;
+	r->state = a;
+	r->state_free = attendance_free;
+	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
+	snprintf(sess, sizeof(sess), "%lld", session);
+	values[2] = attendance_status_name(a->status);
+	r->pending = db_query(r->d->db, sql, 3, values, attendance_done, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}

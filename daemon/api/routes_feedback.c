@@ -1,0 +1,289 @@
+/*
+ * routes_feedback.c - session feedback and the alliance status.
+ *
+ * A submission is ONE statement (autocommit, so it is committed before its
+ * result arrives): it checks the episode, looks up an earlier submission with
+ * the same Idempotency-Key, inserts, and returns the episode's other rows so
+ * that the answer is computed without a second round trip.  The new row is
+ * added to the evaluation in C (the statement's snapshot predates it).
+ *
+ * Idempotency: the key is stored with a SHA-256 of the canonical body (keys
+ * sorted, compact).  The same key and body answer the status as of the first
+ * submission (rows up to it), the same key with another body is 409.  Two
+ * concurrent submissions with one key: the loser hits the unique constraint
+ * and is run once more, when it finds the winner's row.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <libpq-fe.h>
+
+#include "store/catalog_sync.h"
+#include "daemon.h"
+#include "store/db.h"
+#include "api/episode_alliance.h"
+#include "codec/feedback_json.h"
+#include "http/problem.h"
+#include "http/router.h"
+#include "api/routes_all.h"
+
+#define IDEMPOTENCY_KEY_MAX 255	/* the schema's CHECK and openapi.yaml */
+
+enum { FB_ID, FB_SESSION, FB_INSTRUMENT, FB_ITEMS, FB_FLAGS, FB_NEG, FB_OCCURRED, FB_KEY,
+       FB_BODY, FB_INDEX, FB_TRUST, FB_ORS, FB_NPARAMS };
+
+struct feedback_state {
+	struct feedback fb;
+	struct json_writer items, flags;	/* the stored JSON text, written here */
+	char *body;			/* owned; canonical body (with a key) */
+	char items_buf[1024], flags_buf[256];	/* room for any instrument */
+	char id[24], session[16], neg[8], index[32], trust[32], ors[32];
+	char key[IDEMPOTENCY_KEY_MAX + 1];
+	const char *occurred_at;	/* borrowed from r->body */
+	bool has_key;
+	int tries;
+};
+
+static void
+feedback_state_free(void *p)
+{
+	struct feedback_state *s = p;
+
+	jw_free(&s->items);
+	jw_free(&s->flags);
+	free(s->body);
+	free(s);
+}
+
+/* A data error can only be occurred_at (a date the calendar lacks): name it;
+ * the rest is the standard answer. */
+static void
+reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
+{
+	if (st == DB_SQL_ERROR && strncmp(db_sqlstate(res), "22", 2) == 0) {
+		json_t *errs = json_array();
+
+		problem_add_error(errs, "occurred_at", "must be a valid RFC 3339 date-time");
+		request_problem(r, 422, "invalid feedback", errs);
+		return;
+	}
+	request_db_failure(r, st, res, what);
+}
+
+static void feedback_send(struct request *r);
+
+/* Columns: 0 therapist_id, 1 outcome, 2.. the rows. */
+static void
+feedback_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct feedback_state *s = r->state;
+	struct daemon *d = r->d;
+	const char *outcome;
+	uint32_t therapist;
+	bool records_changed;
+
+	r->pending = NULL;
+	if (st == DB_SQL_ERROR) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+		if (state != NULL && strcmp(state, "23505") == 0) {
+			if (cons != NULL && strstr(cons, "idempotency") != NULL && s->tries < 2) {
+				feedback_send(r);	/* a concurrent twin won: replay it */
+				return;
+			}
+			request_problem(r, 409, s->fb.instrument == INSTR_ORS ?
+			    "this session already has an ORS" :
+			    "this session already has an alliance rating", NULL);
+			return;
+		}
+	}
+	if (st != DB_OK) {
+		reply_db_failure(r, st, res, "feedback");
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		request_not_found(r, "episode");
+		return;
+	}
+	outcome = PQgetvalue(res, 0, 1);
+	if (strcmp(outcome, "ended") == 0) {
+		request_problem(r, 409, "the episode has ended", NULL);
+		return;
+	}
+	if (strcmp(outcome, "key_conflict") == 0) {
+		request_problem(r, 409, "this Idempotency-Key was used with a different body",
+		    NULL);
+		return;
+	}
+	therapist = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	if (strcmp(outcome, "replay") == 0) {
+		alliance_reply(r, res, 2, NULL, 0, ATT_ATTENDED);
+		return;
+	}
+	/* The records behind matching changed: this daemon follows at once.  An
+	 * ORS changes none of them while its episode is active (outcomes count
+	 * ended episodes, whose end reloads the therapist anyway).  Read before
+	 * replying: the reply frees r and its state. */
+	records_changed = s->fb.instrument != INSTR_ORS;
+	alliance_reply(r, res, 2, &s->fb, 0, ATT_ATTENDED);
+	if (records_changed)
+		catalog_sync_refresh(d->catalog, therapist);
+}
+
+static void
+feedback_send(struct request *r)
+{
+	static const char sql[] =
+	    "WITH ep AS (SELECT id, therapist_id, status FROM episodes WHERE id = $1::bigint),"
+	    " prior AS (SELECT f.id, f.received_at,"
+	    "           f.request_hash = sha256(convert_to($9::text, 'UTF8')) AS same"
+	    "           FROM feedback f WHERE f.episode_id = $1::bigint"
+	    "           AND f.idempotency_key = $8::text),"
+	    " ins AS (INSERT INTO feedback (episode_id, session, instrument, items, flags,"
+	    "           negative_feelings, occurred_at, idempotency_key, request_hash,"
+	    "           alliance_index, trust_signal, ors_total)"
+	    "         SELECT ep.id, $2::integer, $3, $4::jsonb, $5::jsonb, $6::smallint,"
+	    "           coalesce($7::timestamptz, now()), $8::text,"
+	    "           CASE WHEN $8::text IS NULL THEN NULL"
+	    "                ELSE sha256(convert_to($9::text, 'UTF8')) END,"
+	    "           $10::float8, $11::float8, $12::float8"
+	    "         FROM ep WHERE ep.status = 'active' AND NOT EXISTS (SELECT 1 FROM prior)"
+	    "         RETURNING id),"
+	    " st AS (SELECT ep.id, ep.therapist_id,"
+	    "          CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'stored'"
+	    "               WHEN (SELECT same FROM prior) THEN 'replay'"
+	    "               WHEN EXISTS (SELECT 1 FROM prior) THEN 'key_conflict'"
+	    "               ELSE 'ended' END AS outcome,"
+	    "          (SELECT id FROM prior) AS upto_id, (SELECT received_at FROM prior) AS upto_at"
+	    "        FROM ep)"
+	    " SELECT st.therapist_id, st.outcome, r.*"
+	    " FROM st LEFT JOIN LATERAL ("
+	    EPISODE_ROWS_SQL("st.id", "st.upto_id IS NULL OR f.id <= st.upto_id",
+		"st.upto_at IS NULL OR t.recorded_at <= st.upto_at")
+	    " ) r ON st.outcome IN ('stored', 'replay')";
+	struct feedback_state *s = r->state;
+	const char *values[FB_NPARAMS];
+
+	s->tries++;
+	values[FB_ID] = s->id;
+	values[FB_SESSION] = s->session;
+	values[FB_INSTRUMENT] = instrument_name(s->fb.instrument);
+	values[FB_ITEMS] = s->items.buf;
+	values[FB_FLAGS] = s->flags.buf;
+	values[FB_NEG] = s->fb.has_negative_feelings ? s->neg : NULL;
+	values[FB_OCCURRED] = s->occurred_at;
+	values[FB_KEY] = s->has_key ? s->key : NULL;
+	values[FB_BODY] = s->has_key ? s->body : NULL;
+	values[FB_INDEX] = s->fb.instrument == INSTR_ORS ? NULL : s->index;
+	values[FB_TRUST] = s->fb.instrument == INSTR_ORS ? NULL : s->trust;
+	values[FB_ORS] = s->fb.instrument == INSTR_ORS ? s->ors : NULL;
+	r->pending = db_query(r->d->db, sql, FB_NPARAMS, values, feedback_done, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+/* 0 with the key copied (or none given), -1 when it is malformed. */
+static int
+read_idempotency_key(struct request *r, struct feedback_state *s)
+{
+	const char *k = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Idempotency-Key");
+	size_t i, n;
+
+	if (k == NULL)
+		return 0;
+	n = strlen(k);
+	if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (k[i] < 0x21 || k[i] > 0x7e)	/* visible ASCII only */
+			return -1;
+	memcpy(s->key, k, n + 1);
+	s->has_key = true;
+	return 0;
+}
+
+void
+route_feedback(struct request *r)
+{
+	struct field_errors fe;
+	struct feedback_request fr;
+	struct instrument_score sc;
+	struct feedback_state *s;
+
+	field_errors_init(&fe);
+	if (feedback_from_json(r->body, &fr, &fe) < 0) {
+		request_problem(r, 422, "invalid feedback", field_errors_take(&fe));
+		return;
+	}
+	if (instrument_score(&fr.fb, &sc) != 0) {
+		request_problem(r, 422, "invalid feedback", NULL);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	r->state = s;
+	r->state_free = feedback_state_free;
+	if (read_idempotency_key(r, s) < 0) {
+		json_t *errs = json_array();
+
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "Idempotency-Key",
+		    "message", "must be 1 to 255 visible ASCII characters"));
+		request_problem(r, 422, "invalid Idempotency-Key header", errs);
+		return;
+	}
+	s->fb = fr.fb;
+	s->occurred_at = fr.occurred_at;
+	jw_init(&s->items, s->items_buf, sizeof(s->items_buf));
+	jw_init(&s->flags, s->flags_buf, sizeof(s->flags_buf));
+	feedback_items_write(&s->items, &fr.fb);
+	feedback_flags_write(&s->flags, &fr.fb);
+	/* The hash input stays Jansson's canonical dump: keys stored by earlier
+	 * versions must keep matching. */
+	if (s->has_key)
+		s->body = json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (jw_cstr(&s->items) == NULL || jw_cstr(&s->flags) == NULL ||
+	    (s->has_key && s->body == NULL)) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	snprintf(s->id, sizeof(s->id), "%" PRId64, r->params[0]);
+	snprintf(s->session, sizeof(s->session), "%u", (unsigned)fr.fb.session);
+	snprintf(s->neg, sizeof(s->neg), "%d", (int)fr.fb.negative_feelings);
+	/* %.17g: the stored value is the engine's, to the last bit. */
+	snprintf(s->index, sizeof(s->index), "%.17g", sc.index);
+	snprintf(s->trust, sizeof(s->trust), "%.17g", sc.trust);
+	snprintf(s->ors, sizeof(s->ors), "%.17g", sc.total);
+	feedback_send(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /v1/episodes/{id}/alliance */
+
+static void
+alliance_got(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+
+	if (request_db_row(r, st, res, "alliance", "episode"))
+		alliance_reply(r, res, 1, NULL, 0, ATT_ATTENDED);
+}
+
+void
+route_alliance_get(struct request *r)
+{
+	static const char sql[] =
+	    "SELECT ep.id, r.* FROM episodes ep LEFT JOIN LATERAL ("
+	    EPISODE_ROWS_SQL("ep.id", "true", "true")
+	    " ) r ON true WHERE ep.id = $1::bigint";
+
+	request_db_by_id(r, sql, alliance_got);
+}

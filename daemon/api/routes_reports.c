@@ -1,0 +1,420 @@
+/*
+ * routes_reports.c - clinic reports: alliance per therapist, episodes at risk.
+ *
+ * "At risk" is the engine's judgement (unsafe, disengaging, mismatch,
+ * strained), so it is computed from the rows of active episodes, never
+ * stored.  GET /v1/reports/at-risk scans active episodes in id order, a page
+ * at a time (?limit= episodes scanned, ?after= the cursor from "next"), so a
+ * large clinic never loads everything at once.  The alliance report runs one
+ * aggregate statement, then evaluates the active episodes for its at_risk
+ * counts.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store/catalog_sync.h"
+#include "daemon.h"
+#include "store/db.h"
+#include "api/episode_alliance.h"
+#include "http/router.h"
+#include "api/routes_all.h"
+
+#define AT_RISK_DEFAULT_SCAN 500
+#define AT_RISK_MAX_SCAN 5000
+
+/* Active episodes with their rows: 0 id, 1 client_id, 2 therapist_id, 3.. rows. */
+#define ACTIVE_ROWS_SQL(WHERE_LIMIT) \
+	"WITH ep AS (SELECT id, client_id, therapist_id FROM episodes" \
+	"            WHERE status = 'active' " WHERE_LIMIT ")" \
+	" SELECT ep.id, ep.client_id, ep.therapist_id, r.*" \
+	" FROM ep LEFT JOIN LATERAL (" EPISODE_ROWS_SQL("ep.id", "true", "true") ") r ON true" \
+	" ORDER BY ep.id"
+
+static bool
+at_risk(enum alliance_state s)
+{
+	return s == AST_UNSAFE || s == AST_DISENGAGING || s == AST_MISMATCH || s == AST_STRAINED;
+}
+
+/* Lower is more urgent. */
+static int
+urgency(enum alliance_state s)
+{
+	switch (s) {
+	case AST_UNSAFE: return 0;
+	case AST_DISENGAGING: return 1;
+	case AST_MISMATCH: return 2;
+	default: return 3;
+	}
+}
+
+typedef int (*episode_visit)(void *arg, int64_t episode, int64_t client, int64_t therapist,
+			     const struct alliance_result *a);
+
+/* Groups the rows by episode, evaluates each, calls visit.  0, or -1. */
+static int
+each_episode(const PGresult *res, const struct engine_params *p, episode_visit visit, void *arg)
+{
+	struct episode_rows er;
+	struct alliance_result a;
+	int i = 0, n = PQntuples(res), rc = 0;
+
+	episode_rows_init(&er);
+	while (i < n && rc == 0) {
+		const char *id = PQgetvalue(res, i, 0);
+		int64_t ep = strtoll(id, NULL, 10);
+		int64_t client = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		int64_t therapist = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+
+		episode_rows_reset(&er);
+		for (; i < n && strtoll(PQgetvalue(res, i, 0), NULL, 10) == ep; i++)
+			if (episode_rows_add_pg(&er, res, i, 3) < 0)
+				rc = -1;
+		if (rc == 0 && episode_rows_evaluate(&er, p, &a) != 0)
+			rc = -1;
+		if (rc == 0)
+			rc = visit(arg, ep, client, therapist, &a);
+	}
+	episode_rows_clear(&er);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /v1/reports/at-risk */
+
+struct at_risk_item {
+	int64_t episode, client, therapist;
+	struct alliance_result a;
+};
+
+struct at_risk_list {
+	struct at_risk_item *items;
+	size_t n, cap;
+	int64_t last;		/* last episode scanned */
+	size_t scanned;
+};
+
+static int
+collect_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
+		const struct alliance_result *a)
+{
+	struct at_risk_list *l = arg;
+
+	l->last = episode;
+	l->scanned++;
+	if (!at_risk(a->status))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct at_risk_item *p = realloc(l->items, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		l->items = p;
+		l->cap = cap;
+	}
+	l->items[l->n].episode = episode;
+	l->items[l->n].client = client;
+	l->items[l->n].therapist = therapist;
+	l->items[l->n].a = *a;
+	l->n++;
+	return 0;
+}
+
+static int
+by_urgency(const void *x, const void *y)
+{
+	const struct at_risk_item *a = x, *b = y;
+	int ua = urgency(a->a.status), ub = urgency(b->a.status);
+
+	if (ua != ub)
+		return ua - ub;
+	return a->episode < b->episode ? -1 : a->episode > b->episode;
+}
+
+static json_t *
+at_risk_json(const struct at_risk_item *it, const struct vocab *v)
+{
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:o}",
+	    "episode_id", (json_int_t)it->episode, "client_id", (json_int_t)it->client,
+	    "therapist_id", (json_int_t)it->therapist,
+	    "status", alliance_state_name(it->a.status),
+	    "action", alliance_action_name(it->a.action),
+	    "sessions", (json_int_t)it->a.sessions,
+	    "index_latest", it->a.has_index ? json_one_decimal(it->a.index_latest) : json_null(),
+	    "reasons", alliance_reasons_json(&it->a, v));
+}
+
+static void
+at_risk_loaded(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	int *scan = r->state;
+	struct at_risk_list l;
+	json_t *list;
+	char next[24];
+	size_t i;
+
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, "report");
+		return;
+	}
+	memset(&l, 0, sizeof(l));
+	if (each_episode(res, &r->d->params, collect_at_risk, &l) != 0) {
+		free(l.items);
+		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
+		return;
+	}
+	if (l.n > 1)
+		qsort(l.items, l.n, sizeof(*l.items), by_urgency);
+	list = json_array();
+	for (i = 0; list != NULL && i < l.n; i++)
+		json_array_append_new(list, at_risk_json(&l.items[i],
+		    catalog_sync_vocab(r->d->catalog)));
+	free(l.items);
+	/* A full page may have more behind it. */
+	snprintf(next, sizeof(next), "%" PRId64, l.last);
+	request_reply_json(r, 200, json_pack("{s:o, s:o}", "episodes", list,
+	    "next", (int)l.scanned == *scan ? json_string(next) : json_null()));
+}
+
+void
+route_report_at_risk(struct request *r)
+{
+	static const char sql[] =
+	    ACTIVE_ROWS_SQL("AND id > $1::bigint ORDER BY id LIMIT $2::integer");
+	const char *after = request_query(r, "after");
+	char scan_s[16];
+	const char *values[2] = { after ? after : "0", scan_s };
+	int *scan;
+	char *end;
+	int limit;
+
+	if (request_query_int(r, "limit", AT_RISK_DEFAULT_SCAN, 1, AT_RISK_MAX_SCAN, &limit) != 0)
+		return;
+	if (after != NULL && (after[0] == '\0' || strtoll(after, &end, 10) < 0 || *end != '\0' ||
+	    strlen(after) > 18)) {
+		json_t *errs = json_array();
+
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "after",
+		    "message", "must be a cursor from a previous page's next"));
+		request_problem(r, 422, "invalid query parameter", errs);
+		return;
+	}
+	scan = malloc(sizeof(*scan));
+	if (scan == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	*scan = limit;
+	r->state = scan;
+	r->state_free = free;
+	snprintf(scan_s, sizeof(scan_s), "%d", limit);
+	r->pending = db_query(r->d->db, sql, 2, values, at_risk_loaded, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /v1/reports/alliance */
+
+enum {
+	AR_ID, AR_REF, AR_NAME, AR_ACTIVE, AR_ENDED, AR_RATED, AR_MEAN, AR_REC_N, AR_REC_MEAN,
+	AR_OUT_N, AR_OUT_MEAN, AR_COLS
+};
+
+struct alliance_report {
+	json_t *report;		/* {"clinic_mean", "therapists": [in id order]} */
+};
+
+static void
+alliance_report_free(void *p)
+{
+	struct alliance_report *s = p;
+
+	json_decref(s->report);
+	free(s);
+}
+
+static int
+count_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
+	      const struct alliance_result *a)
+{
+	json_t *rows = arg, *row;
+	size_t i, lo = 0, hi = json_array_size(rows);
+	json_int_t id;
+
+	(void)episode;
+	(void)client;
+	if (!at_risk(a->status))
+		return 0;
+	/* Rows are in therapist id order: binary search. */
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		row = json_array_get(rows, i);
+		id = json_integer_value(json_object_get(row, "therapist_id"));
+		if (id == therapist) {
+			json_object_set_new(row, "at_risk", json_integer(
+			    json_integer_value(json_object_get(row, "at_risk")) + 1));
+			return 0;
+		}
+		if (id < therapist)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return 0;
+}
+
+static void
+alliance_active_loaded(void *arg, enum db_status st, const PGresult *res)
+{
+	struct request *r = arg;
+	struct alliance_report *s = r->state;
+	json_t *report;
+
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, "report");
+		return;
+	}
+	if (each_episode(res, &r->d->params, count_at_risk,
+	    json_object_get(s->report, "therapists")) != 0) {
+		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
+		return;
+	}
+	report = s->report;
+	s->report = NULL;
+	request_reply_json(r, 200, report);
+}
+
+/* A share 0-1 to three decimals. */
+static double
+round_share(double x)
+{
+	return round(x * 1000.0) / 1000.0;
+}
+
+static json_t *
+nullable_number(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	return json_one_decimal(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+static void
+alliance_loaded(void *arg, enum db_status st, const PGresult *res)
+{
+	static const char sql[] = ACTIVE_ROWS_SQL("");
+	struct request *r = arg;
+	struct alliance_report *s = r->state;
+	const struct engine_params *p = &r->d->params;
+	struct record_total ta = { 0, 0 }, to = { 0, 0 };
+	json_t *list;
+	double clinic_a, clinic_o;
+	int i, n;
+
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, "report");
+		return;
+	}
+	n = PQntuples(res);
+	/* The clinic means first: the records shrink toward them. */
+	for (i = 0; i < n; i++) {
+		struct record ra, ro;
+
+		ra.n = (uint32_t)strtoul(PQgetvalue(res, i, AR_REC_N), NULL, 10);
+		ra.mean = ra.n ? strtod(PQgetvalue(res, i, AR_REC_MEAN), NULL) : 0;
+		ro.n = (uint32_t)strtoul(PQgetvalue(res, i, AR_OUT_N), NULL, 10);
+		ro.mean = ro.n ? strtod(PQgetvalue(res, i, AR_OUT_MEAN), NULL) : 0;
+		record_total_add(&ta, &ra);
+		record_total_add(&to, &ro);
+	}
+	clinic_a = record_total_mean(&ta);
+	clinic_o = record_total_mean(&to);
+	list = json_array();
+	for (i = 0; list != NULL && i < n; i++) {
+		double an = strtod(PQgetvalue(res, i, AR_REC_N), NULL);
+		double on = strtod(PQgetvalue(res, i, AR_OUT_N), NULL);
+		double am = an > 0 ? strtod(PQgetvalue(res, i, AR_REC_MEAN), NULL) : 0;
+		double om = on > 0 ? strtod(PQgetvalue(res, i, AR_OUT_MEAN), NULL) : 0;
+
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i}",
+		    "therapist_id", (json_int_t)strtoll(PQgetvalue(res, i, AR_ID), NULL, 10),
+		    "external_ref", PQgetvalue(res, i, AR_REF),
+		    "display_name", PQgetvalue(res, i, AR_NAME),
+		    "active_episodes", (json_int_t)strtoll(PQgetvalue(res, i, AR_ACTIVE), NULL, 10),
+		    "ended_episodes", (json_int_t)strtoll(PQgetvalue(res, i, AR_ENDED), NULL, 10),
+		    "rated_sessions", (json_int_t)strtoll(PQgetvalue(res, i, AR_RATED), NULL, 10),
+		    "alliance_mean", nullable_number(res, i, AR_MEAN),
+		    "alliance_record", ta.n > 0 ?
+			json_one_decimal(records_shrink(an, am, clinic_a, p->record_prior_weight)) :
+			json_null(),
+		    "outcome_record", to.n > 0 ?
+			json_real(round_share(records_shrink(on, om, clinic_o,
+			    p->record_prior_weight))) : json_null(),
+		    "at_risk", 0));
+	}
+	s->report = json_pack("{s:o, s:o}", "clinic_mean",
+	    ta.n > 0 ? json_one_decimal(clinic_a) : json_null(), "therapists", list);
+	if (s->report == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	r->pending = db_query(r->d->db, sql, 0, NULL, alliance_active_loaded, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+void
+route_report_alliance(struct request *r)
+{
+	/*
+	 * Per episode: rated sessions, their mean index, first and latest ORS.
+	 * Per therapist: the raw mean over rated sessions; the alliance record
+	 * (mean of episode means, over episodes with ratings) and the outcome
+	 * record (share of ended episodes with an ORS whose rise is reliable),
+	 * both shrunk toward the clinic mean in C as matching does.
+	 */
+	static const char sql[] =
+	    "WITH eps AS (SELECT e.id, e.therapist_id, e.status,"
+	    "   count(f.alliance_index) AS n, avg(f.alliance_index) AS mean,"
+	    "   (array_agg(f.ors_total ORDER BY f.session) FILTER (WHERE f.ors_total IS NOT NULL))[1]"
+	    "     AS ors_first,"
+	    "   (array_agg(f.ors_total ORDER BY f.session DESC)"
+	    "     FILTER (WHERE f.ors_total IS NOT NULL))[1] AS ors_last"
+	    "  FROM episodes e LEFT JOIN feedback f ON f.episode_id = e.id GROUP BY e.id)"
+	    " SELECT t.id, t.external_ref, t.display_name,"
+	    "  count(eps.id) FILTER (WHERE eps.status = 'active'),"
+	    "  count(eps.id) FILTER (WHERE eps.status = 'ended'),"
+	    "  coalesce(sum(eps.n), 0),"
+	    "  sum(eps.mean * eps.n) / nullif(sum(eps.n), 0),"
+	    "  count(eps.mean), avg(eps.mean),"
+	    "  count(*) FILTER (WHERE eps.status = 'ended' AND eps.ors_first IS NOT NULL),"
+	    "  avg(CASE WHEN eps.ors_last - eps.ors_first >= $1::float8 THEN 1.0 ELSE 0.0 END)"
+	    "    FILTER (WHERE eps.status = 'ended' AND eps.ors_first IS NOT NULL)"
+	    " FROM therapists t LEFT JOIN eps ON eps.therapist_id = t.id"
+	    " GROUP BY t.id ORDER BY t.id";
+	struct alliance_report *s = calloc(1, sizeof(*s));
+	char change[32];
+	const char *values[1] = { change };
+
+	if (s == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	r->state = s;
+	r->state_free = alliance_report_free;
+	snprintf(change, sizeof(change), "%.17g", r->d->params.ors_reliable_change);
+	r->pending = db_query(r->d->db, sql, 1, values, alliance_loaded, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}

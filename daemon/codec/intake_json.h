@@ -1,0 +1,26 @@
+/*
+ * intake_json.h - a client intake (DESIGN.md "intake" object) from JSON into
+ * the engine's struct intake, with every bad field named.
+ *
+ * Used by POST /v1/clients (stored), GET /v1/clients/{id}/matches and
+ * POST /v1/match (stateless), and referrals (the stored preferences).
+ * Everything is optional except what the caller demands (external_ref for a
+ * stored client); a missing preference means "no preference".
+ */
+#ifndef ALLIANCE_INTAKE_JSON_H
+#define ALLIANCE_INTAKE_JSON_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "engine/engine.h"
+#include "codec/json_fields.h"
+
+/* Validates obj and fills *out (intake_init'ed first).  Unknown fields are
+ * errors.  external_ref is read and checked (1..128 chars) when present;
+ * require_ref makes it mandatory.  Returns 0, or -1 with errors in fe. */
+int intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref,
+		     struct intake *out, struct field_errors *fe);
+
+#endif

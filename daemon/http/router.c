@@ -1,0 +1,453 @@
+/*
+ * router.c - from an evhttp request to a route handler and back.
+ *
+ * Matching walks the one route table (routes.c).  The checks every route
+ * shares happen here, once: method (405 with Allow), database availability
+ * (503), Content-Type (415), body depth and syntax (400), the request
+ * timeout, the request id, the access log line and the metrics.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "store/db.h"
+#include "http/json_body.h"
+#include "codec/json_writer.h"
+#include "metrics.h"
+#include "http/problem.h"
+#include "http/router.h"
+#include "http/server.h"
+
+static const char *
+method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET:     return "GET";
+	case EVHTTP_REQ_POST:    return "POST";
+	case EVHTTP_REQ_HEAD:    return "HEAD";
+	case EVHTTP_REQ_PUT:     return "PUT";
+	case EVHTTP_REQ_DELETE:  return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE:   return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH:   return "PATCH";
+	}
+	return "?";
+}
+
+/* Matches PATH against PATTERN; fills params with the {id} segments. */
+static bool
+path_match(const char *pattern, const char *path, int64_t *params)
+{
+	int np = 0;
+
+	while (*pattern != '\0' && *path != '\0') {
+		if (pattern[0] == '{') {
+			const char *end = strchr(pattern, '}');
+			int64_t v = 0;
+			int digits = 0;
+
+			if (end == NULL)
+				return false;
+			while (isdigit((unsigned char)*path)) {
+				if (++digits > 15)
+					return false;	/* ids fit a JSON number exactly */
+				v = v * 10 + (*path - '0');
+				path++;
+			}
+			if (digits == 0 || v <= 0 || np >= ROUTE_MAX_PARAMS)
+				return false;
+			params[np++] = v;
+			pattern = end + 1;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static void
+request_free(struct request *r)
+{
+	if (r->pending != NULL)
+		db_query_cancel(r->pending);
+	if (r->lease != NULL)
+		db_release(r->lease);
+	if (r->state_free != NULL)
+		r->state_free(r->state);
+	if (r->timer_set)
+		event_del(&r->timer);
+	if (r->query != NULL) {
+		evhttp_clear_headers(r->query);
+		free(r->query);
+	}
+	json_decref(r->body);
+	server_request_end(r->d->server);
+	free(r);
+}
+
+static void
+request_finish(struct request *r, int status)
+{
+	struct daemon *d = r->d;
+	double dur = daemon_now() - r->started;
+	const char *route = r->route ? r->route->path : "unmatched";
+
+	metrics_observe(d->metrics, r->route_index, status, dur);
+	log_info(&d->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f",
+	    r->id, method_name(evhttp_request_get_command(r->req)), route, status,
+	    dur * 1000.0);
+	request_free(r);
+}
+
+void
+request_header(struct request *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+static void
+send_body(struct request *r, int status, const char *ctype, const char *text, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "X-Request-Id", r->id);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (r->d->stopping)
+		evhttp_add_header(h, "Connection", "close");
+	if (len > 0)
+		evbuffer_add(out, text, len);
+	evhttp_send_reply(r->req, status, http_status_title(status), NULL);
+	request_finish(r, status);
+}
+
+void
+request_reply_text(struct request *r, int status, const char *ctype, const char *text, size_t len)
+{
+	send_body(r, status, ctype, text, len);
+}
+
+static void
+reply_json_as(struct request *r, int status, json_t *body, const char *ctype)
+{
+	/* 15 significant digits: 87.3 prints as 87.3, not 87.299999999999997. */
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+
+	json_decref(body);
+	if (text == NULL) {
+		static const char oom[] =
+		    "{\"type\":\"urn:alliance:problem:500\",\"title\":\"Internal Server Error\","
+		    "\"status\":500,\"detail\":\"out of memory\",\"errors\":[]}";
+		send_body(r, 500, "application/problem+json", oom, sizeof(oom) - 1);
+		return;
+	}
+	send_body(r, status, ctype, text, strlen(text));
+	free(text);
+}
+
+void
+request_reply_json(struct request *r, int status, json_t *body)
+{
+	reply_json_as(r, status, body, "application/json");
+}
+
+void
+request_reply_writer(struct request *r, int status, struct json_writer *w)
+{
+	const char *text;
+	size_t len;
+
+	if (jw_failed(w)) {
+		jw_free(w);
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	text = jw_text(w, &len);
+	send_body(r, status, "application/json", text, len);
+	jw_free(w);
+}
+
+void
+request_problem(struct request *r, int status, const char *detail, json_t *errors)
+{
+	const char *uri = evhttp_request_get_uri(r->req);
+
+	reply_json_as(r, status, problem_new(status, detail, uri, errors),
+	    "application/problem+json");
+}
+
+void
+request_retry_later(struct request *r, const char *detail)
+{
+	request_header(r, "Retry-After", "1");
+	request_problem(r, 503, detail, NULL);
+}
+
+void
+request_unavailable(struct request *r)
+{
+	request_retry_later(r, "the database is unavailable; retry shortly");
+}
+
+void
+request_not_found(struct request *r, const char *what)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "no %s %lld", what, (long long)r->params[0]);
+	request_problem(r, 404, msg, NULL);
+}
+
+const char *
+db_sqlstate(const PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s ? s : "";
+}
+
+void
+request_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
+{
+	const char *state;
+
+	if (st != DB_SQL_ERROR) {
+		request_unavailable(r);
+		return;
+	}
+	state = db_sqlstate(res);
+	log_warn(&r->d->log, "request id=%s %s refused by the database sqlstate=%s", r->id,
+	    what, state[0] ? state : "?");
+	if (strcmp(state, "23505") == 0)
+		request_problem(r, 409, "conflicts with an existing record", NULL);
+	else if (strcmp(state, "23503") == 0)
+		request_problem(r, 422, "a referenced record does not exist", NULL);
+	else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+		request_problem(r, 422, "a value was refused by the database", NULL);
+	else
+		request_problem(r, 500, "the database refused the request", NULL);
+}
+
+void
+request_db_by_id(struct request *r, const char *sql, db_result_cb cb)
+{
+	char id[24];
+	const char *values[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
+	r->pending = db_query(r->d->db, sql, 1, values, cb, r);
+	if (r->pending == NULL)
+		request_unavailable(r);
+}
+
+bool
+request_db_row(struct request *r, enum db_status st, const PGresult *res, const char *what,
+	       const char *thing)
+{
+	r->pending = NULL;
+	if (st != DB_OK) {
+		request_db_failure(r, st, res, what);
+		return false;
+	}
+	if (PQntuples(res) == 0) {
+		request_not_found(r, thing);
+		return false;
+	}
+	return true;
+}
+
+const char *
+request_query(struct request *r, const char *name)
+{
+	return r->query ? evhttp_find_header(r->query, name) : NULL;
+}
+
+int
+request_query_int(struct request *r, const char *name, int def, int min, int max, int *out)
+{
+	const char *v = request_query(r, name);
+	char *end;
+	long n;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < min || n > max) {
+		char msg[96];
+		json_t *errs = json_array();
+
+		snprintf(msg, sizeof(msg), "must be an integer between %d and %d", min, max);
+		problem_add_error(errs, name, msg);
+		request_problem(r, 422, "invalid query parameter", errs);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static void
+request_timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct request *r = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn(&r->d->log, "request id=%s timed out", r->id);
+	request_retry_later(r, "the request timed out");
+}
+
+/* Honour a sane X-Request-Id from a proxy; else make one. */
+static void
+set_request_id(struct request *r)
+{
+	const char *in = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "X-Request-Id");
+	size_t i, n = in ? strlen(in) : 0;
+
+	if (n > 0 && n < sizeof(r->id)) {
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)in[i]) && in[i] != '-' && in[i] != '_')
+				break;
+		if (i == n) {
+			memcpy(r->id, in, n + 1);
+			return;
+		}
+	}
+	snprintf(r->id, sizeof(r->id), "%llx-%llu",
+	    (unsigned long long)r->d->started.tv_sec,
+	    (unsigned long long)++r->d->next_request_id);
+}
+
+/* Finds the route; on a path known under other methods builds the Allow list. */
+static int
+find_route(const char *method, const char *path, int64_t *params, char *allow, size_t allowlen)
+{
+	int i;
+
+	allow[0] = '\0';
+	for (i = 0; i < route_count; i++) {
+		int64_t p[ROUTE_MAX_PARAMS] = {0};
+
+		if (!path_match(route_table[i].path, path, p))
+			continue;
+		if (strcmp(route_table[i].method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(route_table[i].method, "GET") == 0)) {
+			memcpy(params, p, sizeof(p));
+			return i;
+		}
+		if (allow[0] != '\0')
+			strncat(allow, ", ", allowlen - strlen(allow) - 1);
+		strncat(allow, route_table[i].method, allowlen - strlen(allow) - 1);
+	}
+	return -1;
+}
+
+/* Body checks shared by every route; 0 to go on, -1 when already answered. */
+static int
+read_body(struct request *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *ctype;
+	char err[160];
+	char *buf;
+
+	if (len == 0 && !(r->route->flags & ROUTE_JSON_BODY))
+		return 0;
+	if (!(r->route->flags & (ROUTE_JSON_BODY | ROUTE_OPTIONAL_BODY))) {
+		request_problem(r, 400, "this route takes no request body", NULL);
+		return -1;
+	}
+	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Content-Type");
+	if (len > 0 && !json_content_type_ok(ctype)) {
+		request_problem(r, 415, "the request body must be application/json", NULL);
+		return -1;
+	}
+	buf = (char *)evbuffer_pullup(in, -1);
+	r->body = json_body_parse(buf, len, r->d->cfg->max_json_depth, err, sizeof(err));
+	if (r->body == NULL) {
+		json_t *errs = json_array();
+
+		problem_add_error(errs, "", err);
+		request_problem(r, 400, err, errs);
+		return -1;
+	}
+	return 0;
+}
+
+void
+router_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *method = method_name(evhttp_request_get_command(req));
+	struct request *r;
+	struct timeval tv;
+	char allow[64];
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	r->d = d;
+	r->req = req;
+	r->route_index = -1;
+	r->started = daemon_now();
+	server_request_begin(d->server, req);
+	set_request_id(r);
+
+	if (d->stopping) {
+		request_retry_later(r, "the server is shutting down");
+		return;
+	}
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	r->route_index = find_route(method, path, r->params, allow, sizeof(allow));
+	if (r->route_index < 0) {
+		if (allow[0] != '\0') {
+			request_header(r, "Allow", allow);
+			request_problem(r, 405, "method not allowed on this resource", NULL);
+		} else {
+			request_problem(r, 404, "no such resource", NULL);
+		}
+		return;
+	}
+	r->route = &route_table[r->route_index];
+	if (qs != NULL) {
+		r->query = calloc(1, sizeof(*r->query));
+		if (r->query == NULL || evhttp_parse_query_str(qs, r->query) != 0) {
+			request_problem(r, 400, "malformed query string", NULL);
+			return;
+		}
+	}
+	if (read_body(r) < 0)
+		return;
+	if ((r->route->flags & ROUTE_NEEDS_DB) && !db_pool_up(d->db)) {
+		request_unavailable(r);
+		return;
+	}
+	evtimer_assign(&r->timer, d->base, request_timed_out, r);
+	r->timer_set = true;
+	tv.tv_sec = d->cfg->request_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(&r->timer, &tv);
+	r->route->handler(r);
+}

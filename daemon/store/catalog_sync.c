@@ -1,0 +1,862 @@
+/*
+ * catalog_sync.c - the engine catalog, loaded from PostgreSQL and kept current
+ * through LISTEN/NOTIFY (see catalog_sync.h).
+ *
+ * One statement (load_sql) serves both the full load ($1 NULL) and the reload
+ * of one therapist ($1 = id): the therapist's API object (THERAPIST_JSON_SQL,
+ * parsed by therapist_from_json() like a request body: one mapping), the
+ * caseload (active episodes) and the records.
+ *
+ * Records, per therapist and per concern of the client's intake
+ * (clients.preferences->concerns[].tag):
+ * - alliance: n = episodes with at least one rated session, mean = the mean
+ *   over those episodes of each episode's MEAN alliance index (every rated
+ *   session counts once within its episode, so one rupture does not decide,
+ *   and each episode counts once for the therapist);
+ * - outcome: n = ended episodes with at least one ORS, mean = the share of
+ *   them whose latest ORS total minus the first is >= ors_reliable_change (a
+ *   single ORS is no measurable change).
+ *
+ * Ordering.  A full load replaces the whole catalog when its answer is
+ * complete (matching never sees a half-built one).  NOTIFYs that arrive while
+ * it runs may describe commits after its snapshot, so their ids are kept and
+ * reloaded once it is swapped in.  A single reload older than the last full
+ * load is dropped (the full load saw at least as much).  At most one reload
+ * per therapist is in flight; a NOTIFY meanwhile reruns it afterwards, so an
+ * older answer never overwrites a newer one.  A failed reload falls back to a
+ * full load (with backoff) rather than leave the catalog stale.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "store/catalog_sync.h"
+#include "config.h"
+#include "daemon.h"
+#include "store/db.h"
+#include "engine/engine.h"
+#include "codec/json_fields.h"
+#include "codec/therapist_json.h"
+
+#define CHANNEL			"alliance_catalog"
+#define RETRY_MIN_MS		100
+#define RETRY_MAX_MS		2000
+#define DEFERRED_MAX		4096	/* beyond: one more full load instead */
+/* Records after feedback: statistics shrunk toward the clinic mean move
+ * little per session, so a therapist's reload is at most this often, not
+ * once per submission (the reload aggregates all their episodes). */
+#define REFRESH_DELAY_MS	2000
+#define REFRESH_MAX		4096
+
+/* Per-therapist aggregates of the episodes EP_COND selects: caseload and
+ * records overall (per) and per concern of the client's intake (pcj). */
+#define RECORDS_CTE(EP_COND) \
+	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
+	"   (SELECT avg(f.alliance_index) FROM feedback f" \
+	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a," \
+	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]" \
+	"         - (array_agg(f.ors_total ORDER BY f.session))[1]" \
+	"     FROM feedback f WHERE f.episode_id = e.id AND f.instrument = 'ors') AS ors_change" \
+	"  FROM episodes e WHERE " EP_COND ")," \
+	" per AS (SELECT ep.therapist_id," \
+	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload," \
+	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
+	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
+	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
+	"  FROM ep GROUP BY ep.therapist_id)," \
+	" pc AS (SELECT ep.therapist_id, ct.tag," \
+	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
+	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
+	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
+	"  FROM ep JOIN clients cl ON cl.id = ep.client_id" \
+	"  CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
+	"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
+	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)" \
+	"   WHERE jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
+	"  GROUP BY ep.therapist_id, ct.tag)," \
+	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
+	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0" \
+	"  GROUP BY pc.therapist_id)"
+
+static const char load_sql[] =
+	RECORDS_CTE("$1::bigint IS NULL OR e.therapist_id = $1::bigint")
+	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) ","
+	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean,"
+	"  coalesce(per.o_n, 0), per.o_mean, pcj.j"
+	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id"
+	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
+	" WHERE $1::bigint IS NULL OR t.id = $1::bigint ORDER BY t.id";
+
+/* Records only, for a batch of therapists ($1 an array of ids, NULL = all):
+ * what feedback moves.  Profiles and caseloads follow NOTIFY; this never
+ * touches them, so it cannot race a newer single reload. */
+static const char records_sql[] =
+	RECORDS_CTE("$1::bigint[] IS NULL OR e.therapist_id = ANY($1::bigint[])")
+	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j"
+	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id";
+enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
+
+enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
+
+/* id -> names, sorted by id (loads arrive in id order: appends). */
+struct name_entry {
+	uint32_t id;
+	char *external_ref, *display_name;	/* owned */
+};
+
+struct names {
+	struct name_entry *v;
+	size_t n, cap;
+};
+
+struct reload {
+	struct catalog_sync *cs;
+	struct reload *next;
+	struct db_query *q;	/* NULL once its callback started */
+	uint32_t id;
+	unsigned gen;		/* cs->gen when sent */
+	bool again;		/* a NOTIFY came while in flight: rerun */
+	bool stale;		/* a local write was applied meanwhile: drop this answer */
+};
+
+struct catalog_sync {
+	struct daemon *d;
+	struct catalog *cat;		/* owned; what matching reads */
+	struct vocab *vocab;		/* owned; the bits of cat */
+	struct names names;
+	struct vocab *next_vocab;	/* owned; waiting for its full load */
+	bool ready;
+	bool listening;
+	/* full load */
+	struct db_query *full_q;	/* in flight */
+	double full_started;
+	struct event *retry;		/* owned; a full load after a failure */
+	int retry_ms;
+	bool full_again;		/* too much deferred: load in full once more */
+	bool last_full_efull;
+	unsigned gen;			/* full loads sent */
+	uint32_t *deferred;		/* NOTIFYs during a full load */
+	size_t n_deferred, cap_deferred;
+	struct reload *reloads;		/* in flight */
+	uint32_t *dirty;		/* owned; catalog_sync_refresh() ids waiting */
+	struct db_query *refresh_q;	/* the records batch in flight */
+	bool refresh_all;		/* the next batch covers every therapist */
+	struct event *records_tick;	/* owned; sets refresh_all every records_refresh s */
+	unsigned refresh_gen;		/* cs->gen when it was sent */
+	size_t n_dirty;
+	struct event *refresh;		/* owned; reloads the dirty ids */
+	unsigned long long full_loads, reload_count;
+};
+
+static void full_load_start(struct catalog_sync *cs);
+static void reload_request(struct catalog_sync *cs, uint32_t id);
+static void refresh_cb(evutil_socket_t fd, short what, void *arg);
+static void records_tick_cb(evutil_socket_t fd, short what, void *arg);
+
+/* --- names ------------------------------------------------------------- */
+
+static long
+names_find(const struct names *nm, uint32_t id, bool *found)
+{
+	size_t lo = 0, hi = nm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (nm->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < nm->n && nm->v[lo].id == id;
+	return (long)lo;
+}
+
+static int
+names_put(struct names *nm, uint32_t id, const char *ref, const char *name)
+{
+	char *r = strdup(ref), *n = strdup(name);
+	bool found;
+	long at;
+
+	if (r == NULL || n == NULL)
+		goto fail;
+	at = names_find(nm, id, &found);
+	if (found) {
+		free(nm->v[at].external_ref);
+		free(nm->v[at].display_name);
+	} else {
+		if (nm->n == nm->cap) {
+			size_t cap = nm->cap ? nm->cap * 2 : 256;
+			struct name_entry *v = realloc(nm->v, cap * sizeof(*v));
+
+			if (v == NULL)
+				goto fail;
+			nm->v = v;
+			nm->cap = cap;
+		}
+		memmove(&nm->v[at + 1], &nm->v[at], (nm->n - (size_t)at) * sizeof(nm->v[0]));
+		nm->n++;
+		nm->v[at].id = id;
+	}
+	nm->v[at].external_ref = r;
+	nm->v[at].display_name = n;
+	return 0;
+fail:
+	free(r);
+	free(n);
+	return -1;
+}
+
+static void
+names_del(struct names *nm, uint32_t id)
+{
+	bool found;
+	long at = names_find(nm, id, &found);
+
+	if (!found)
+		return;
+	free(nm->v[at].external_ref);
+	free(nm->v[at].display_name);
+	memmove(&nm->v[at], &nm->v[at + 1], (nm->n - (size_t)at - 1) * sizeof(nm->v[0]));
+	nm->n--;
+}
+
+static void
+names_clear(struct names *nm)
+{
+	for (size_t i = 0; i < nm->n; i++) {
+		free(nm->v[i].external_ref);
+		free(nm->v[i].display_name);
+	}
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+/* --- rows into a catalog ---------------------------------------------- */
+
+static double
+clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static void
+record_from(struct record *rec, const char *n, const char *mean, double max)
+{
+	rec->n = (uint32_t)strtoul(n, NULL, 10);
+	rec->mean = rec->n > 0 && mean != NULL && mean[0] ? clamp(strtod(mean, NULL), 0, max) : 0;
+}
+
+/* [[tag, a_n, a_mean, o_n, o_mean], ...] into per-concern records. */
+static void
+concern_records(const char *text, const struct vocab *v, struct therapist_records *r)
+{
+	json_t *arr = text && text[0] ? json_loads(text, 0, NULL) : NULL, *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		int c = vocab_lookup(v, VOCAB_CONCERNS, json_string_value(json_array_get(e, 0)) ?
+		    json_string_value(json_array_get(e, 0)) : "");
+		struct concern_record *cr;
+
+		if (c < 0 || r->n_per_concern >= RECORDS_MAX_CONCERNS)
+			continue;
+		cr = &r->per_concern[r->n_per_concern++];
+		cr->concern = (uint8_t)c;
+		cr->alliance.n = (uint32_t)json_integer_value(json_array_get(e, 1));
+		cr->alliance.mean = cr->alliance.n ?
+		    clamp(json_number_value(json_array_get(e, 2)), 0, 100) : 0;
+		cr->outcome.n = (uint32_t)json_integer_value(json_array_get(e, 3));
+		cr->outcome.mean = cr->outcome.n ?
+		    clamp(json_number_value(json_array_get(e, 4)), 0, 1) : 0;
+	}
+	json_decref(arr);
+}
+
+/* The records of a row whose columns from A_N on are a_n, a_mean, o_n,
+ * o_mean and the per-concern list (both queries share that order). */
+static void
+records_of(const PGresult *res, int row, int a_n, const struct vocab *v,
+	   struct therapist_records *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	record_from(&rec->alliance, PQgetisnull(res, row, a_n) ? "0" : PQgetvalue(res, row, a_n),
+	    PQgetisnull(res, row, a_n + 1) ? NULL : PQgetvalue(res, row, a_n + 1), 100);
+	record_from(&rec->outcome, PQgetisnull(res, row, a_n + 2) ? "0" :
+	    PQgetvalue(res, row, a_n + 2),
+	    PQgetisnull(res, row, a_n + 3) ? NULL : PQgetvalue(res, row, a_n + 3), 1);
+	if (!PQgetisnull(res, row, a_n + 4))
+		concern_records(PQgetvalue(res, row, a_n + 4), v, rec);
+}
+
+/* The profile of a stored object; -1 (logged, ids and field names only). */
+static int
+profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
+	   struct therapist_profile *p)
+{
+	struct field_errors fe;
+	int rc;
+
+	field_errors_init(&fe);
+	rc = therapist_from_json(obj, THERAPIST_STORED, v, p, NULL, &fe);
+	if (rc != 0) {
+		const char *field = json_string_value(json_object_get(json_array_get(fe.errors, 0),
+		    "field"));
+
+		log_warn(&cs->d->log, "catalog: therapist id=%lld skipped: invalid %s",
+		    (long long)json_integer_value(json_object_get(obj, "id")),
+		    field && field[0] ? field : "object");
+	}
+	field_errors_clear(&fe);
+	return rc;
+}
+
+/* Upserts one row; 0, -1 skipped, ENGINE_EFULL when the intern tables are full. */
+static int
+apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
+	  const struct vocab *v, const PGresult *res, int row)
+{
+	struct therapist_profile p;
+	struct therapist_records rec;
+	json_t *obj = json_loads(PQgetvalue(res, row, COL_JSON), 0, NULL);
+	int rc = -1;
+
+	if (obj == NULL || profile_of(cs, obj, v, &p) != 0)
+		goto done;
+	rc = catalog_upsert(cat, &p);
+	if (rc != 0) {
+		log_warn(&cs->d->log, "catalog: therapist id=%u not loaded: %s", p.id,
+		    engine_strerror(rc));
+		goto done;
+	}
+	catalog_set_caseload(cat, p.id, (unsigned)strtoul(PQgetvalue(res, row, COL_CASELOAD),
+	    NULL, 10));
+	records_of(res, row, COL_A_N, v, &rec);
+	if (catalog_set_records(cat, p.id, &rec) != 0)
+		log_warn(&cs->d->log, "catalog: therapist id=%u records refused", p.id);
+	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
+	    json_string_value(json_object_get(obj, "display_name"))) != 0)
+		rc = ENGINE_ENOMEM;
+done:
+	json_decref(obj);
+	return rc;
+}
+
+/* --- full loads -------------------------------------------------------- */
+
+static void
+schedule_full_load(struct catalog_sync *cs)
+{
+	struct timeval tv;
+
+	/* Whatever was deferred is covered by the load to come. */
+	cs->n_deferred = 0;
+	if (cs->retry == NULL || evtimer_pending(cs->retry, NULL))
+		return;
+	tv.tv_sec = cs->retry_ms / 1000;
+	tv.tv_usec = (cs->retry_ms % 1000) * 1000;
+	evtimer_add(cs->retry, &tv);
+	cs->retry_ms = cs->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : cs->retry_ms * 2;
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	full_load_start(arg);
+}
+
+static void
+full_load_cb(void *arg, enum db_status st, const PGresult *res)
+{
+	struct catalog_sync *cs = arg;
+	struct vocab *v = cs->next_vocab ? cs->next_vocab : cs->vocab;
+	struct names nm = { NULL, 0, 0 };
+	struct catalog *cat = NULL;
+	bool efull = false;
+	int i, n;
+
+	cs->full_q = NULL;
+	if (st != DB_OK) {
+		if (cs->d->stopping)
+			return;
+		log_warn(&cs->d->log, "catalog: full load failed (%s%s); retrying",
+		    st == DB_SQL_ERROR ? "sqlstate " : st == DB_TIMEOUT ? "timeout" : "unavailable",
+		    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+		schedule_full_load(cs);
+		return;
+	}
+	cat = catalog_new();
+	if (cat == NULL)
+		goto nomem;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		int rc = apply_row(cs, cat, &nm, v, res, i);
+
+		if (rc == ENGINE_ENOMEM)
+			goto nomem;
+		if (rc == ENGINE_EFULL)
+			efull = true;
+	}
+	/* Complete: swap catalog, names and (after SIGHUP) the vocabulary at once. */
+	catalog_free(cs->cat);
+	cs->cat = cat;
+	names_clear(&cs->names);
+	cs->names = nm;
+	if (cs->next_vocab != NULL) {
+		vocab_free(cs->vocab);
+		cs->vocab = cs->next_vocab;
+		cs->next_vocab = NULL;
+	}
+	cs->ready = true;
+	cs->full_loads++;
+	cs->retry_ms = RETRY_MIN_MS;
+	cs->last_full_efull = efull;
+	log_info(&cs->d->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cat),
+	    (daemon_now() - cs->full_started) * 1000);
+	if (cs->full_again) {
+		cs->full_again = false;
+		cs->n_deferred = 0;
+		full_load_start(cs);
+		return;
+	}
+	n = (int)cs->n_deferred;
+	cs->n_deferred = 0;
+	for (i = 0; i < n; i++)
+		reload_request(cs, cs->deferred[i]);
+	return;
+nomem:
+	log_error(&cs->d->log, "catalog: out of memory during a full load; retrying");
+	catalog_free(cat);
+	names_clear(&nm);
+	schedule_full_load(cs);
+}
+
+static void
+full_load_start(struct catalog_sync *cs)
+{
+	char rc[32];
+	const char *values[2] = { NULL, rc };
+
+	if (cs->full_q != NULL)
+		db_query_cancel(cs->full_q);
+	cs->full_q = NULL;
+	if (cs->retry != NULL)
+		evtimer_del(cs->retry);
+	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	cs->gen++;
+	cs->full_started = daemon_now();
+	cs->full_q = db_query(cs->d->db, load_sql, 2, values, full_load_cb, cs);
+	if (cs->full_q == NULL)
+		schedule_full_load(cs);
+}
+
+/* --- single reloads ---------------------------------------------------- */
+
+static void
+defer(struct catalog_sync *cs, uint32_t id)
+{
+	for (size_t i = 0; i < cs->n_deferred; i++)
+		if (cs->deferred[i] == id)
+			return;
+	if (cs->n_deferred == cs->cap_deferred) {
+		size_t cap = cs->cap_deferred ? cs->cap_deferred * 2 : 64;
+		uint32_t *v = cap <= DEFERRED_MAX ? realloc(cs->deferred, cap * sizeof(*v)) : NULL;
+
+		if (v == NULL) {
+			cs->full_again = true;
+			return;
+		}
+		cs->deferred = v;
+		cs->cap_deferred = cap;
+	}
+	cs->deferred[cs->n_deferred++] = id;
+}
+
+static void
+reload_unlink(struct catalog_sync *cs, struct reload *rl)
+{
+	struct reload **pp;
+
+	for (pp = &cs->reloads; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rl) {
+			*pp = rl->next;
+			return;
+		}
+}
+
+static void reload_send(struct catalog_sync *cs, struct reload *rl);
+
+static void
+reload_cb(void *arg, enum db_status st, const PGresult *res)
+{
+	struct reload *rl = arg;
+	struct catalog_sync *cs = rl->cs;
+
+	rl->q = NULL;
+	if (st != DB_OK) {
+		if (!cs->d->stopping)
+			log_warn(&cs->d->log, "catalog: reload of therapist id=%u failed; "
+			    "loading in full", rl->id);
+		reload_unlink(cs, rl);
+		free(rl);
+		schedule_full_load(cs);
+		return;
+	}
+	if (rl->gen == cs->gen && !rl->stale) {
+		if (PQntuples(res) == 0) {
+			catalog_remove(cs->cat, rl->id);
+			names_del(&cs->names, rl->id);
+		} else if (apply_row(cs, cs->cat, &cs->names, cs->vocab, res, 0) == ENGINE_EFULL &&
+		    !cs->last_full_efull) {
+			/* The intern tables only grow: a fresh load compacts them. */
+			schedule_full_load(cs);
+		}
+		cs->reload_count++;
+	}
+	if (rl->again && cs->full_q != NULL) {
+		defer(cs, rl->id);
+	} else if (rl->again && rl->gen == cs->gen) {
+		rl->again = false;
+		reload_send(cs, rl);
+		return;
+	}
+	reload_unlink(cs, rl);
+	free(rl);
+}
+
+static void
+reload_send(struct catalog_sync *cs, struct reload *rl)
+{
+	char id[16], rc[32];
+	const char *values[2] = { id, rc };
+
+	snprintf(id, sizeof(id), "%u", rl->id);
+	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	rl->gen = cs->gen;
+	rl->stale = false;
+	rl->q = db_query(cs->d->db, load_sql, 2, values, reload_cb, rl);
+	if (rl->q == NULL) {
+		/* No connection: the reconnect's full load will cover it. */
+		reload_unlink(cs, rl);
+		free(rl);
+		schedule_full_load(cs);
+	}
+}
+
+static void
+reload_request(struct catalog_sync *cs, uint32_t id)
+{
+	struct reload *rl;
+
+	if (cs->full_q != NULL) {
+		defer(cs, id);
+		return;
+	}
+	if (!cs->ready || (cs->retry != NULL && evtimer_pending(cs->retry, NULL)))
+		return;		/* a full load is on its way */
+	for (rl = cs->reloads; rl != NULL; rl = rl->next)
+		if (rl->id == id) {
+			rl->again = true;
+			return;
+		}
+	rl = calloc(1, sizeof(*rl));
+	if (rl == NULL) {
+		schedule_full_load(cs);
+		return;
+	}
+	rl->cs = cs;
+	rl->id = id;
+	rl->next = cs->reloads;
+	cs->reloads = rl;
+	reload_send(cs, rl);
+}
+
+static void
+on_notify(void *arg, const char *channel, const char *payload)
+{
+	struct catalog_sync *cs = arg;
+	unsigned long long id = 0;
+	const char *s;
+
+	(void)channel;
+	if (payload == NULL) {
+		/* (Re)connected: anything may have been missed. */
+		full_load_start(cs);
+		return;
+	}
+	for (s = payload; *s >= '0' && *s <= '9' && id <= UINT32_MAX; s++)
+		id = id * 10 + (unsigned)(*s - '0');
+	if (*s != '\0' || s == payload || id == 0 || id > UINT32_MAX) {
+		log_debug(&cs->d->log, "catalog: ignoring a malformed notification");
+		return;
+	}
+	reload_request(cs, (uint32_t)id);
+}
+
+/* --- the public API ----------------------------------------------------- */
+
+struct catalog_sync *
+catalog_sync_new(struct daemon *d, struct vocab *vocab)
+{
+	struct catalog_sync *cs = calloc(1, sizeof(*cs));
+
+	if (cs == NULL || (cs->cat = catalog_new()) == NULL) {
+		free(cs);
+		vocab_free(vocab);
+		return NULL;
+	}
+	cs->d = d;
+	cs->vocab = vocab;
+	cs->retry_ms = RETRY_MIN_MS;
+	return cs;
+}
+
+int
+catalog_sync_start(struct catalog_sync *cs)
+{
+	struct timeval tv = {0, 0};
+
+	cs->retry = evtimer_new(cs->d->base, retry_cb, cs);
+	cs->refresh = evtimer_new(cs->d->base, refresh_cb, cs);
+	cs->records_tick = evtimer_new(cs->d->base, records_tick_cb, cs);
+	cs->dirty = calloc(REFRESH_MAX, sizeof(*cs->dirty));
+	if (cs->retry == NULL || cs->refresh == NULL || cs->records_tick == NULL ||
+	    cs->dirty == NULL)
+		return -1;
+	tv.tv_sec = cs->d->cfg->engine_records_refresh;
+	evtimer_add(cs->records_tick, &tv);
+	if (db_pool_listen(cs->d->db, CHANNEL, on_notify, cs) != 0)
+		return -1;
+	cs->listening = true;
+	return 0;
+}
+
+void
+catalog_sync_free(struct catalog_sync *cs)
+{
+	struct reload *rl, *next;
+
+	if (cs == NULL)
+		return;
+	if (cs->full_q != NULL)
+		db_query_cancel(cs->full_q);
+	if (cs->refresh_q != NULL)
+		db_query_cancel(cs->refresh_q);
+	for (rl = cs->reloads; rl != NULL; rl = next) {
+		next = rl->next;
+		if (rl->q != NULL)
+			db_query_cancel(rl->q);
+		free(rl);
+	}
+	if (cs->retry != NULL)
+		event_free(cs->retry);
+	if (cs->refresh != NULL)
+		event_free(cs->refresh);
+	if (cs->records_tick != NULL)
+		event_free(cs->records_tick);
+	free(cs->dirty);
+	catalog_free(cs->cat);
+	names_clear(&cs->names);
+	vocab_free(cs->vocab);
+	vocab_free(cs->next_vocab);
+	free(cs->deferred);
+	free(cs);
+}
+
+bool
+catalog_sync_ready(const struct catalog_sync *cs)
+{
+	return cs->ready;
+}
+
+const struct catalog *
+catalog_sync_catalog(const struct catalog_sync *cs)
+{
+	return cs->cat;
+}
+
+const struct vocab *
+catalog_sync_vocab(const struct catalog_sync *cs)
+{
+	return cs->vocab;
+}
+
+int
+catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
+		   const char **display_name)
+{
+	bool found;
+	long at = names_find(&cs->names, id, &found);
+
+	if (!found)
+		return -1;
+	if (external_ref != NULL)
+		*external_ref = cs->names.v[at].external_ref;
+	if (display_name != NULL)
+		*display_name = cs->names.v[at].display_name;
+	return 0;
+}
+
+void
+catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
+{
+	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	size_t i;
+
+	if (therapist_id == 0)
+		return;
+	for (i = 0; i < cs->n_dirty; i++)
+		if (cs->dirty[i] == therapist_id)
+			return;
+	if (cs->n_dirty == REFRESH_MAX)
+		return;		/* full: its records wait for its next reload */
+	cs->dirty[cs->n_dirty++] = therapist_id;
+	if (!evtimer_pending(cs->refresh, NULL))
+		evtimer_add(cs->refresh, &tv);
+}
+
+static void
+refresh_done(void *arg, enum db_status st, const PGresult *res)
+{
+	struct catalog_sync *cs = arg;
+	struct therapist_records rec;
+	int i, n;
+
+	cs->refresh_q = NULL;
+	if (st != DB_OK) {
+		if (!cs->d->stopping)
+			log_warn(&cs->d->log, "catalog: records refresh failed; loading in full");
+		schedule_full_load(cs);
+		return;
+	}
+	if (cs->refresh_gen != cs->gen)
+		return;		/* a full load since: it has newer records */
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		uint32_t id = (uint32_t)strtoul(PQgetvalue(res, i, RCOL_ID), NULL, 10);
+
+		records_of(res, i, RCOL_A_N, cs->vocab, &rec);
+		if (catalog_set_records(cs->cat, id, &rec) != 0)
+			log_warn(&cs->d->log, "catalog: therapist id=%u records refused", id);
+	}
+	cs->reload_count += (unsigned long long)n;
+}
+
+/* Every REFRESH_DELAY_MS: the records of all therapists with new feedback in
+ * one statement (a burst of single reloads would queue ahead of requests). */
+static void
+refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catalog_sync *cs = arg;
+	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	const char *values[2];
+	char rc[32], *ids = NULL;
+	size_t i, used = 0, cap;
+
+	(void)fd;
+	(void)what;
+	if (cs->n_dirty == 0 && !cs->refresh_all)
+		return;
+	if (cs->refresh_q != NULL || cs->full_q != NULL || !cs->ready) {
+		evtimer_add(cs->refresh, &tv);	/* one batch at a time */
+		return;
+	}
+	if (cs->refresh_all) {
+		values[0] = NULL;	/* everyone: feedback stored by other daemons */
+		goto send;
+	}
+	cap = cs->n_dirty * 11 + 3;
+	ids = malloc(cap);
+	if (ids == NULL) {
+		evtimer_add(cs->refresh, &tv);
+		return;
+	}
+	ids[used++] = '{';
+	for (i = 0; i < cs->n_dirty; i++)
+		used += (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "", cs->dirty[i]);
+	ids[used++] = '}';
+	ids[used] = '\0';
+	values[0] = ids;
+send:
+	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	values[1] = rc;
+	cs->refresh_gen = cs->gen;
+	cs->refresh_q = db_query(cs->d->db, records_sql, 2, values, refresh_done, cs);
+	free(ids);
+	if (cs->refresh_q == NULL) {
+		evtimer_add(cs->refresh, &tv);	/* the database is away: later */
+		return;
+	}
+	cs->n_dirty = 0;
+	cs->refresh_all = false;
+}
+
+/* Feedback stored through another daemon sends no NOTIFY: every
+ * records_refresh seconds the records of all therapists are read again. */
+static void
+records_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct catalog_sync *cs = arg;
+	struct timeval tv = {cs->d->cfg->engine_records_refresh, 0};
+
+	(void)fd;
+	(void)what;
+	cs->refresh_all = true;
+	if (!evtimer_pending(cs->refresh, NULL))
+		refresh_cb(-1, 0, cs);
+	evtimer_add(cs->records_tick, &tv);	/* reread: SIGHUP may change it */
+}
+
+void
+catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
+{
+	struct therapist_profile p;
+	struct reload *rl;
+	int rc;
+
+	if (profile_of(cs, therapist, cs->vocab, &p) != 0)
+		return;
+	rc = catalog_upsert(cs->cat, &p);
+	if (rc != 0) {
+		log_warn(&cs->d->log, "catalog: therapist id=%u not applied: %s", p.id,
+		    engine_strerror(rc));
+		return;
+	}
+	/* A reload in flight read a snapshot older than this write: its answer
+	 * must not overwrite it (read-your-writes); reload once more after. */
+	for (rl = cs->reloads; rl != NULL; rl = rl->next)
+		if (rl->id == p.id) {
+			rl->stale = true;
+			rl->again = true;
+		}
+	names_put(&cs->names, p.id, json_string_value(json_object_get(therapist, "external_ref")),
+	    json_string_value(json_object_get(therapist, "display_name")));
+}
+
+void
+catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab)
+{
+	vocab_free(cs->next_vocab);
+	cs->next_vocab = vocab;
+	if (cs->listening)
+		full_load_start(cs);
+}
+
+void
+catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
+		   unsigned long long *full_loads, unsigned long long *reloads)
+{
+	*therapists = (unsigned)catalog_count(cs->cat);
+	*full_loads = cs->full_loads;
+	*reloads = cs->reload_count;
+}
