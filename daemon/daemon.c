@@ -14,30 +14,19 @@
 
 #include <event2/event.h>
 
-#include "store/catalog_sync.h"
+#include "api/api.h"
+#include "api/request_db.h"
+#include "base/clock.h"
 #include "config.h"
-#include "engine/engine.h"
-#include "engine_config.h"
 #include "daemon.h"
 #include "daemon_run.h"
-#include "store/db.h"
-#include "metrics.h"
+#include "engine/engine.h"
+#include "engine_config.h"
+#include "http/router.h"
 #include "http/server.h"
-
-double
-daemon_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-daemon_uptime(const struct daemon *d)
-{
-	return daemon_now() - ((double)d->started.tv_sec + (double)d->started.tv_nsec / 1e9);
-}
+#include "metrics.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 /* The last reply is queued, not yet written: give the loop a moment to
  * flush it before leaving (replies while stopping say Connection: close). */
@@ -49,9 +38,12 @@ exit_after_flush(struct daemon *d)
 	event_base_loopexit(d->base, &tv);
 }
 
-void
-daemon_drained(struct daemon *d)
+/* server_settings.on_drained: the last in-flight request of a stop ended. */
+static void
+on_drained(void *arg)
 {
+	struct daemon *d = arg;
+
 	log_info(&d->log, "drained: no request in flight; exiting");
 	exit_after_flush(d);
 }
@@ -88,6 +80,7 @@ begin_stop(struct daemon *d, const char *why)
 		return;
 	}
 	d->stopping = true;
+	catalog_sync_stop(d->catalog);
 	sdnotify_send(&d->notify, "STOPPING=1");
 	log_info(&d->log, "%s: stopping; %d request(s) in flight", why,
 	    server_inflight(d->server));
@@ -101,6 +94,51 @@ begin_stop(struct daemon *d, const char *why)
 	d->drain_timer = evtimer_new(d->base, drain_timeout, d);
 	if (d->drain_timer == NULL || evtimer_add(d->drain_timer, &tv) != 0)
 		event_base_loopexit(d->base, NULL);
+}
+
+static void
+server_limits_of(const struct config *cfg, struct server_limits *lim)
+{
+	lim->max_body_bytes = cfg->max_body_bytes;
+	lim->max_header_bytes = cfg->max_header_bytes;
+	lim->idle_timeout = cfg->idle_timeout;
+	lim->max_connections = cfg->max_connections;
+}
+
+/* The reloadable limits of d->cfg, handed down to the layers that use them. */
+static void
+apply_limits(struct daemon *d)
+{
+	struct server_limits lim;
+
+	server_limits_of(d->cfg, &lim);
+	server_apply_limits(d->server, &lim);
+	router_apply_limits(d->router, d->cfg->request_timeout, d->cfg->max_json_depth);
+	d->api.default_limit = d->cfg->engine_default_limit;
+	d->api.max_limit = d->cfg->engine_max_limit;
+}
+
+/* router_settings.observe */
+static void
+observe(void *arg, int route_index, int status, double seconds)
+{
+	struct daemon *d = arg;
+
+	metrics_observe(d->metrics, route_index, status, seconds);
+}
+
+/* api.render_metrics */
+static int
+render_metrics(void *arg, struct evbuffer *out)
+{
+	struct daemon *d = arg;
+	struct metrics_sources src;
+
+	src.uptime = clock_now() - d->started;
+	src.server = d->server;
+	src.db = d->db;
+	src.catalog = d->catalog;
+	return metrics_render(d->metrics, &src, out);
 }
 
 static void
@@ -139,7 +177,8 @@ reload(struct daemon *d)
 	 * a full reload. */
 	records_changed = params.ors_reliable_change != d->params.ors_reliable_change;
 	d->params = params;
-	server_apply_limits(d->server, next);
+	apply_limits(d);
+	catalog_sync_set_records_refresh(d->catalog, next->engine_records_refresh);
 	if (engine_vocab_equal(vocab, catalog_sync_vocab(d->catalog)) && !records_changed) {
 		vocab_free(vocab);
 	} else {
@@ -192,7 +231,8 @@ daemon_new(const char *config_path, struct config *cfg)
 	}
 	d->cfg = cfg;
 	d->config_path = config_path ? strdup(config_path) : NULL;
-	clock_gettime(CLOCK_MONOTONIC, &d->started);
+	d->started = clock_now();
+	d->started_wall = time(NULL);
 	logger_init(&d->log, cfg->log_level, stderr);
 	sdnotify_init(&d->notify);
 	return d;
@@ -210,10 +250,65 @@ add_signal(struct daemon *d, int sig)
 	return ev;
 }
 
+/* The HTTP layer and the routes, wired to the objects they borrow. */
+static int
+start_http(struct daemon *d)
+{
+	struct server_settings ss;
+	struct router_settings rs;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.base = d->base;
+	ss.log = &d->log;
+	ss.listen_tcp = d->cfg->listen_tcp;
+	ss.listen_unix = d->cfg->listen_unix;
+	ss.listen_unix_mode = d->cfg->listen_unix_mode;
+	server_limits_of(d->cfg, &ss.limits);
+	ss.on_drained = on_drained;
+	ss.drained_arg = d;
+	d->server = server_new(&ss);
+	if (d->server == NULL)
+		return -1;
+
+	d->api.db = d->db;
+	d->api.catalog = d->catalog;
+	d->api.params = &d->params;
+	d->api.log = &d->log;
+	d->api.default_limit = d->cfg->engine_default_limit;
+	d->api.max_limit = d->cfg->engine_max_limit;
+	d->api.started = d->started;
+	d->api.render_metrics = render_metrics;
+	d->api.render_arg = d;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.base = d->base;
+	rs.log = &d->log;
+	rs.server = d->server;
+	rs.tables = api_route_tables;
+	rs.request_timeout = d->cfg->request_timeout;
+	rs.max_json_depth = d->cfg->max_json_depth;
+	rs.id_epoch = (unsigned long long)d->started_wall;
+	rs.app = &d->api;
+	rs.available = api_available;
+	rs.cancel = request_db_cancel;
+	rs.release = request_db_release;
+	rs.observe = observe;
+	rs.observe_arg = d;
+	d->router = router_new(&rs);
+	if (d->router == NULL)
+		return -1;
+	d->metrics = metrics_new(d->router);
+	if (d->metrics == NULL)
+		return -1;
+	server_set_handler(d->server, router_dispatch, d->router);
+	return 0;
+}
+
 int
 daemon_run(struct daemon *d)
 {
 	struct db_settings dbs;
+	struct catalog_sync_settings cs;
 	struct vocab *vocab = NULL;
 	char err[512];
 
@@ -221,12 +316,6 @@ daemon_run(struct daemon *d)
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		log_error(&d->log, "cannot create the event loop");
-		return 1;
-	}
-	d->metrics = metrics_new();
-	d->server = server_new(d);
-	if (d->metrics == NULL || d->server == NULL) {
-		log_error(&d->log, "out of memory at start");
 		return 1;
 	}
 	memset(&dbs, 0, sizeof(dbs));
@@ -245,9 +334,19 @@ daemon_run(struct daemon *d)
 		log_error(&d->log, "%s", err);
 		return 1;
 	}
-	d->catalog = catalog_sync_new(d, vocab);
+	memset(&cs, 0, sizeof(cs));
+	cs.base = d->base;
+	cs.db = d->db;
+	cs.log = &d->log;
+	cs.params = &d->params;
+	cs.records_refresh = d->cfg->engine_records_refresh;
+	d->catalog = catalog_sync_new(&cs, vocab);
 	if (d->catalog == NULL || catalog_sync_start(d->catalog) != 0) {
 		log_error(&d->log, "cannot start the catalog");
+		return 1;
+	}
+	if (start_http(d) != 0) {
+		log_error(&d->log, "out of memory at start");
 		return 1;
 	}
 	if (server_listen(d->server, err, sizeof(err)) != 0) {
@@ -294,9 +393,12 @@ daemon_free(struct daemon *d)
 		return;
 	/* The pool first: failing its queries answers their requests while
 	 * the HTTP server still exists. */
+	if (d->catalog != NULL)
+		catalog_sync_stop(d->catalog);
 	db_pool_free(d->db);
 	catalog_sync_free(d->catalog);
 	server_free(d->server);
+	router_free(d->router);
 	metrics_free(d->metrics);
 	if (d->sig_term) event_free(d->sig_term);
 	if (d->sig_int) event_free(d->sig_int);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "base/log.h"
 #include "engine/params.h"
 #include "sdnotify.h"
@@ -17,10 +18,14 @@ struct event_base;
 struct event;
 struct config;
 struct server;
+struct router;
 struct db_pool;
 struct metrics;
 struct catalog_sync;
 
+/* The top of the house: it owns every object and hands each lower layer
+ * what it needs at creation (settings structs, callbacks); nothing below
+ * daemon/ includes this header. */
 struct daemon {
 	struct event_base *base;	/* owned */
 	char *config_path;		/* owned; NULL = built-in defaults */
@@ -28,6 +33,8 @@ struct daemon {
 	struct logger log;
 	struct sdnotify notify;
 	struct server *server;		/* owned */
+	struct router *router;		/* owned */
+	struct api api;			/* the routes' context (r->app) */
 	struct db_pool *db;		/* owned */
 	struct metrics *metrics;	/* owned */
 	struct catalog_sync *catalog;	/* owned; the engine catalog and its vocabulary */
@@ -35,18 +42,10 @@ struct daemon {
 	struct event *sig_term, *sig_int, *sig_hup;	/* owned */
 	struct event *watchdog;		/* owned; NULL without WATCHDOG_USEC */
 	struct event *drain_timer;	/* owned; bounds a graceful stop */
-	struct timespec started;	/* CLOCK_MONOTONIC */
-	uint64_t next_request_id;
+	double started;			/* clock_now() at start */
+	time_t started_wall;		/* prefix of request ids */
 	bool stopping;
 	int exit_code;
 };
-
-/* Seconds since the daemon started (monotonic). */
-double daemon_uptime(const struct daemon *d);
-/* Monotonic now in seconds; the one clock the server reads. */
-double daemon_now(void);
-
-/* Called by the server when the last in-flight request of a draining daemon ends. */
-void daemon_drained(struct daemon *d);
 
 #endif

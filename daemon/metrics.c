@@ -7,8 +7,11 @@
 
 #include <event2/buffer.h>
 
-#include "metrics.h"
 #include "http/router.h"
+#include "http/server.h"
+#include "metrics.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 static const double bucket_le[] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
@@ -27,19 +30,21 @@ struct route_metrics {
 };
 
 struct metrics {
+	const struct router *rt;	/* borrowed: route labels */
 	int nroutes;
 	struct route_metrics *routes;	/* nroutes + 1: the last is "unmatched" */
 };
 
 struct metrics *
-metrics_new(void)
+metrics_new(const struct router *rt)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return NULL;
-	m->nroutes = route_count;
-	m->routes = calloc((size_t)route_count + 1, sizeof(*m->routes));
+	m->rt = rt;
+	m->nroutes = router_route_count(rt);
+	m->routes = calloc((size_t)m->nroutes + 1, sizeof(*m->routes));
 	if (m->routes == NULL) {
 		free(m);
 		return NULL;
@@ -85,19 +90,21 @@ metrics_observe(struct metrics *m, int route_index, int status, double seconds)
 }
 
 static void
-labels(int i, int nroutes, const char **method, const char **route)
+labels(const struct metrics *m, int i, const char **method, const char **route)
 {
-	if (i == nroutes) {
+	const struct route *e = router_route(m->rt, i);
+
+	if (e == NULL) {
 		*method = "any";
 		*route = "unmatched";
 	} else {
-		*method = route_table[i].method;
-		*route = route_table[i].path;
+		*method = e->method;
+		*route = e->path;
 	}
 }
 
-int
-metrics_render_http(const struct metrics *m, struct evbuffer *out)
+static int
+render_http(const struct metrics *m, struct evbuffer *out)
 {
 	const char *method, *route;
 	int i;
@@ -109,7 +116,7 @@ metrics_render_http(const struct metrics *m, struct evbuffer *out)
 	for (i = 0; i <= m->nroutes; i++) {
 		const struct route_metrics *rm = &m->routes[i];
 
-		labels(i, m->nroutes, &method, &route);
+		labels(m, i, &method, &route);
 		for (s = 0; s < MAX_STATUSES && rm->by_status[s].status != 0; s++)
 			evbuffer_add_printf(out,
 			    "alliance_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
@@ -125,7 +132,7 @@ metrics_render_http(const struct metrics *m, struct evbuffer *out)
 
 		if (rm->count == 0)
 			continue;
-		labels(i, m->nroutes, &method, &route);
+		labels(m, i, &method, &route);
 		for (b = 0; b < NBUCKETS; b++) {
 			cum += rm->buckets[b];
 			evbuffer_add_printf(out,
@@ -143,10 +150,58 @@ metrics_render_http(const struct metrics *m, struct evbuffer *out)
 	return 0;
 }
 
-int
-metrics_render_one(struct evbuffer *out, const char *name, const char *type,
+static int
+render_one(struct evbuffer *out, const char *name, const char *type,
 		   const char *help, double value)
 {
 	return evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n",
 	    name, help, name, type, name, value) < 0 ? -1 : 0;
+}
+
+int
+metrics_render(const struct metrics *m, const struct metrics_sources *src, struct evbuffer *out)
+{
+	struct db_stats st;
+	unsigned therapists;
+	unsigned long long full_loads, reloads;
+	int rc = 0;
+
+	db_pool_stats(src->db, &st);
+	catalog_sync_stats(src->catalog, &therapists, &full_loads, &reloads);
+	rc |= render_http(m, out);
+	rc |= render_one(out, "alliance_uptime_seconds", "gauge",
+	    "Seconds since the daemon started.", src->uptime);
+	rc |= render_one(out, "alliance_http_connections", "gauge",
+	    "Open client connections.", server_connections(src->server));
+	rc |= render_one(out, "alliance_http_requests_in_flight", "gauge",
+	    "Requests being handled.", server_inflight(src->server));
+	rc |= render_one(out, "alliance_db_pool_size", "gauge",
+	    "Configured database connections.", st.size);
+	rc |= render_one(out, "alliance_db_pool_connected", "gauge",
+	    "Database connections ready for queries.", st.connected);
+	rc |= render_one(out, "alliance_db_pool_idle", "gauge",
+	    "Database connections idle.", st.idle);
+	rc |= render_one(out, "alliance_db_pool_busy", "gauge",
+	    "Database connections running a query.", st.busy);
+	rc |= render_one(out, "alliance_db_pool_connecting", "gauge",
+	    "Database connections being (re)established.", st.connecting);
+	rc |= render_one(out, "alliance_db_pool_queued", "gauge",
+	    "Queries waiting for a free connection.", st.queued);
+	rc |= render_one(out, "alliance_db_reconnects_total", "counter",
+	    "Database reconnections since start.", (double)st.reconnects);
+	rc |= render_one(out, "alliance_db_queries_total", "counter",
+	    "Database queries sent.", (double)st.queries);
+	rc |= render_one(out, "alliance_db_errors_total", "counter",
+	    "Database queries that failed.", (double)st.errors);
+	rc |= render_one(out, "alliance_db_listen_up", "gauge",
+	    "1 when the LISTEN connection for catalog changes is up.", st.listen_up);
+	rc |= render_one(out, "alliance_catalog_therapists", "gauge",
+	    "Therapists in the in-memory matching catalog.", therapists);
+	rc |= render_one(out, "alliance_catalog_ready", "gauge",
+	    "1 once the catalog has been loaded in full.", catalog_sync_ready(src->catalog));
+	rc |= render_one(out, "alliance_catalog_full_loads_total", "counter",
+	    "Full catalog loads (start, reconnect, vocabulary change).", (double)full_loads);
+	rc |= render_one(out, "alliance_catalog_reloads_total", "counter",
+	    "Single-therapist catalog reloads (NOTIFY or local write).", (double)reloads);
+	return rc != 0 ? -1 : 0;
 }

@@ -7,20 +7,31 @@
 #ifndef ALLIANCE_METRICS_H
 #define ALLIANCE_METRICS_H
 
+struct catalog_sync;
+struct db_pool;
 struct evbuffer;
 struct metrics;
+struct router;
+struct server;
 
-/* Sized for the route table; NULL on allocation failure.  Caller frees. */
-struct metrics *metrics_new(void);
+/* What /metrics reports beside the per-route counters (all borrowed). */
+struct metrics_sources {
+	double uptime;			/* seconds */
+	const struct server *server;
+	const struct db_pool *db;
+	const struct catalog_sync *catalog;
+};
+
+/* Sized for the router's routes (labels borrowed from it: the router must
+ * outlive the metrics); NULL on allocation failure.  Caller frees. */
+struct metrics *metrics_new(const struct router *rt);
 void metrics_free(struct metrics *m);
 
+/* router_settings.observe takes this through a wrapper (void *arg). */
 void metrics_observe(struct metrics *m, int route_index, int status, double seconds);
 
-/* Appends the HTTP families (requests_total, request_duration_seconds). */
-int metrics_render_http(const struct metrics *m, struct evbuffer *out);
-
-/* Appends "# HELP/# TYPE" and one sample of a gauge or counter. */
-int metrics_render_one(struct evbuffer *out, const char *name, const char *type,
-		       const char *help, double value);
+/* Appends every family: HTTP, database pool, catalog.  0 or -1. */
+int metrics_render(const struct metrics *m, const struct metrics_sources *src,
+		   struct evbuffer *out);
 
 #endif

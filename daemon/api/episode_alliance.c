@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/router.h"
-#include "daemon.h"
-#include "store/catalog_sync.h"
-#include "codec/json_writer.h"
+#include "api/api.h"
 #include "api/episode_alliance.h"
+#include "base/log.h"
 #include "codec/feedback_json.h"
+#include "codec/json_writer.h"
+#include "http/router.h"
+#include "store/catalog_sync.h"
 
 void
 episode_rows_init(struct episode_rows *er)
@@ -300,17 +301,17 @@ alliance_reply(struct request *r, const PGresult *res, int col, const struct fee
 		goto fail;
 	if (extra_session != 0 && episode_rows_add_attendance(&er, extra_session, extra_status) < 0)
 		goto fail;
-	if (episode_rows_evaluate(&er, &r->d->params, &out) != 0)
+	if (episode_rows_evaluate(&er, request_api(r)->params, &out) != 0)
 		goto fail;
 	episode_rows_clear(&er);
 	/* Written as text: no json_t tree per answer. */
 	jw_init(&w, text, sizeof(text));
-	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(r->d->catalog));
+	alliance_write(&w, r->params[0], &out, catalog_sync_vocab(request_api(r)->catalog));
 	request_reply_writer(r, 200, &w);
 	return;
 fail:
 	episode_rows_clear(&er);
-	log_warn(&r->d->log, "request id=%s episode=%lld rows do not evaluate", r->id,
+	log_warn(request_log(r), "request id=%s episode=%lld rows do not evaluate", r->id,
 	    (long long)r->params[0]);
 	request_problem(r, 500, "the episode's feedback could not be evaluated", NULL);
 }

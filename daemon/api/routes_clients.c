@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/catalog_sync.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
+#include "api/request_db.h"
+#include "api/routes.h"
+#include "base/log.h"
 #include "codec/intake_json.h"
-#include "http/router.h"
-#include "api/routes_all.h"
+#include "store/catalog_sync.h"
 
 /* One statement: atomic and committed before its result arrives.  xmax = 0
  * on the returned row means it was inserted rather than updated. */
@@ -77,29 +77,26 @@ client_json(const PGresult *res)
 	return o;
 }
 
+static const struct request_db_call upsert_call = { "client upsert", NULL, NULL };
+static const struct request_db_call get_call = { "client get", "client", NULL };
+
 static void
-upsert_done(void *arg, enum db_status st, const PGresult *res)
+upsert_done(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	json_t *body;
 	bool created;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "client upsert");
-		return;
-	}
 	if (PQntuples(res) != 1 || (body = client_json(res)) == NULL) {
 		request_problem(r, 500, "internal error", NULL);
 		return;
 	}
 	created = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	log_info(&r->d->log, "request id=%s client id=%s %s", r->id, PQgetvalue(res, 0, 0),
+	log_info(request_log(r), "request id=%s client id=%s %s", r->id, PQgetvalue(res, 0, 0),
 	    created ? "created" : "updated");
 	request_reply_json(r, created ? 201 : 200, body);
 }
 
-void
+static void
 route_client_upsert(struct request *r)
 {
 	struct field_errors fe;
@@ -109,7 +106,7 @@ route_client_upsert(struct request *r)
 	const char *values[2];
 
 	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(r->d->catalog), true, &in, &fe) != 0) {
+	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), true, &in, &fe) != 0) {
 		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
 		return;
 	}
@@ -120,11 +117,9 @@ route_client_upsert(struct request *r)
 		goto fail;
 	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
 	values[1] = text;
-	r->pending = db_query(r->d->db, upsert_sql, 2, values, upsert_done, r);
-	free(text);		/* db_query copied the values */
+	request_db_query(r, &upsert_call, upsert_sql, 2, values, upsert_done);
+	free(text);		/* the pool copied the values */
 	json_decref(prefs);
-	if (r->pending == NULL)
-		request_unavailable(r);
 	return;
 fail:
 	json_decref(prefs);
@@ -132,13 +127,10 @@ fail:
 }
 
 static void
-get_done(void *arg, enum db_status st, const PGresult *res)
+get_done(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	json_t *body;
 
-	if (!request_db_row(r, st, res, "client get", "client"))
-		return;
 	if ((body = client_json(res)) == NULL) {
 		request_problem(r, 500, "internal error", NULL);
 		return;
@@ -146,8 +138,15 @@ get_done(void *arg, enum db_status st, const PGresult *res)
 	request_reply_json(r, 200, body);
 }
 
-void
+static void
 route_client_get(struct request *r)
 {
-	request_db_by_id(r, get_sql, get_done);
+	request_db_by_id(r, &get_call, get_sql, get_done);
 }
+
+const struct route routes_clients[] = {
+	{ "POST", "/v1/clients", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_client_upsert },
+	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_get },
+	ROUTE_END
+};

@@ -16,12 +16,13 @@
 
 #include <libpq-fe.h>
 
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
 #include "api/episode_alliance.h"
+#include "api/request_db.h"
+#include "api/routes.h"
 #include "codec/json_fields.h"
 #include "http/router.h"
-#include "api/routes_all.h"
+#include "store/db.h"
 
 #define ISO(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -78,27 +79,18 @@ episode_start_free(void *p)
 	free(s);
 }
 
-static void
-start_fail(struct request *r, enum db_status st, const PGresult *res)
-{
-	db_release(r->lease);
-	r->lease = NULL;
-	request_db_failure(r, st, res, "episode start");
-}
+/* Every step's failure is the standard answer; answering releases the
+ * lease, which rolls the transaction back. */
+static const struct request_db_call start_call = { "episode start", NULL, NULL };
 
 static void
-start_committed(void *arg, enum db_status st, const PGresult *res)
+start_committed(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct episode_start *s = r->state;
 	json_t *ep;
 
-	if (st != DB_OK) {
-		start_fail(r, st, res);
-		return;
-	}
-	db_release(r->lease);
-	r->lease = NULL;
+	(void)res;
+	request_db_release_lease(r);
 	ep = s->episode;
 	s->episode = NULL;
 	/* The episodes trigger's NOTIFY reloads both therapists (caseload and
@@ -113,20 +105,15 @@ enum {
 };
 
 static void
-start_checked(void *arg, enum db_status st, const PGresult *res)
+start_checked(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct episode_start *s = r->state;
 	json_t *errs;
 	const char *conflict = NULL;
 	char msg[96];
 
-	if (st != DB_OK) {
-		start_fail(r, st, res);
-		return;
-	}
 	if (PQntuples(res) != 1) {
-		start_fail(r, DB_SQL_ERROR, res);
+		request_problem(r, 500, "the database refused the request", NULL);
 		return;
 	}
 	errs = json_array();
@@ -147,9 +134,7 @@ start_checked(void *arg, enum db_status st, const PGresult *res)
 		    "message", msg));
 	}
 	if (json_array_size(errs) > 0) {
-		db_release(r->lease);
-		r->lease = NULL;
-		request_problem(r, 422, "invalid episode", errs);
+		request_problem(r, 422, "invalid episode", errs);	/* rolls back */
 		return;
 	}
 	json_decref(errs);
@@ -165,19 +150,17 @@ start_checked(void *arg, enum db_status st, const PGresult *res)
 	    strtol(PQgetvalue(res, 0, SC_T_CAPACITY), NULL, 10))
 		conflict = "therapist at capacity";
 	if (conflict != NULL || PQgetisnull(res, 0, SC_EPISODE)) {
-		db_release(r->lease);	/* rolls back */
-		r->lease = NULL;
+		/* answering releases the lease: rolls back */
 		request_problem(r, 409, conflict ? conflict : "the episode could not be started",
 		    NULL);
 		return;
 	}
 	s->episode = episode_json(res, 0, SC_EPISODE);
-	if (db_conn_query(r->lease, "COMMIT", 0, NULL, start_committed, r) < 0)
-		start_fail(r, DB_UNAVAILABLE, NULL);
+	request_db_lease_query(r, &start_call, "COMMIT", 0, NULL, start_committed);
 }
 
 static void
-start_locked(void *arg, enum db_status st, const PGresult *res)
+start_locked(struct request *r, const PGresult *res)
 {
 	/*
 	 * A fresh snapshot, taken after the locks: the caseload counted here
@@ -209,54 +192,35 @@ start_locked(void *arg, enum db_status st, const PGresult *res)
 	    "  (SELECT client_id FROM old), (SELECT status FROM old), (SELECT therapist_id FROM old),"
 	    "  EXISTS (SELECT 1 FROM pair), ins.*, (SELECT count(*) FROM ended)"
 	    " FROM (SELECT 1) one LEFT JOIN ins ON true";
-	struct request *r = arg;
 	struct episode_start *s = r->state;
 	const char *values[3] = { s->client, s->therapist, s->has_referred ? s->referred : NULL };
 
-	if (st != DB_OK) {
-		start_fail(r, st, res);
-		return;
-	}
-	if (db_conn_query(r->lease, sql, 3, values, start_checked, r) < 0)
-		start_fail(r, DB_UNAVAILABLE, NULL);
+	(void)res;
+	request_db_lease_query(r, &start_call, sql, 3, values, start_checked);
 }
 
 static void
-start_begun(void *arg, enum db_status st, const PGresult *res)
+start_begun(struct request *r, const PGresult *res)
 {
 	/* Lock order: therapist, then the old episode (an end locks only the episode). */
 	static const char sql[] =
 	    "WITH t AS (SELECT id FROM therapists WHERE id = $1::bigint FOR UPDATE),"
 	    " o AS (SELECT id FROM episodes WHERE id = $2::bigint FOR UPDATE)"
 	    " SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM o)";
-	struct request *r = arg;
 	struct episode_start *s = r->state;
 	const char *values[2] = { s->therapist, s->has_referred ? s->referred : NULL };
 
-	if (st != DB_OK) {
-		start_fail(r, st, res);
-		return;
-	}
-	if (db_conn_query(r->lease, sql, 2, values, start_locked, r) < 0)
-		start_fail(r, DB_UNAVAILABLE, NULL);
+	(void)res;
+	request_db_lease_query(r, &start_call, sql, 2, values, start_locked);
 }
 
 static void
-start_leased(void *arg, struct db_conn *conn)
+start_leased(struct request *r)
 {
-	struct request *r = arg;
-
-	r->pending = NULL;
-	if (conn == NULL) {
-		request_unavailable(r);
-		return;
-	}
-	r->lease = conn;
-	if (db_conn_query(conn, "BEGIN", 0, NULL, start_begun, r) < 0)
-		start_fail(r, DB_UNAVAILABLE, NULL);
+	request_db_lease_query(r, &start_call, "BEGIN", 0, NULL, start_begun);
 }
 
-void
+static void
 route_episode_start(struct request *r)
 {
 	static const char *const fields[] = { "client_id", "therapist_id", "referred_from", NULL };
@@ -291,49 +255,35 @@ route_episode_start(struct request *r)
 	s->has_referred = has_referred == 1;
 	r->state = s;
 	r->state_free = episode_start_free;
-	r->pending = db_acquire(r->d->db, start_leased, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_acquire(r, &start_call, start_leased);
 }
 
 /* ------------------------------------------------------------------------ */
 /* GET /v1/episodes/{id} */
 
 static void
-episode_got(void *arg, enum db_status st, const PGresult *res)
+episode_got(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
-
-	if (request_db_row(r, st, res, "episode get", "episode"))
-		request_reply_json(r, 200, episode_json(res, 0, 0));
+	request_reply_json(r, 200, episode_json(res, 0, 0));
 }
 
-void
+static void
 route_episode_get(struct request *r)
 {
 	static const char sql[] =
 	    "SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
 
-	request_db_by_id(r, sql, episode_got);
+	static const struct request_db_call call = { "episode get", "episode", NULL };
+
+	request_db_by_id(r, &call, sql, episode_got);
 }
 
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes/{id}/end */
 
 static void
-episode_ended(void *arg, enum db_status st, const PGresult *res)
+episode_ended(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
-
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "episode end");
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_not_found(r, "episode");
-		return;
-	}
 	if (PQgetisnull(res, 0, 1)) {
 		request_problem(r, 409, "the episode has already ended", NULL);
 		return;
@@ -342,7 +292,7 @@ episode_ended(void *arg, enum db_status st, const PGresult *res)
 	request_reply_json(r, 200, episode_json(res, 0, 1));
 }
 
-void
+static void
 route_episode_end(struct request *r)
 {
 	static const char *const fields[] = { "reason", NULL };
@@ -356,6 +306,7 @@ route_episode_end(struct request *r)
 	    "         WHERE id = $1::bigint AND status = 'active'"
 	    "         RETURNING " EPISODE_COLS("episodes") ")"
 	    " SELECT cur.id, upd.* FROM cur LEFT JOIN upd ON true";
+	static const struct request_db_call call = { "episode end", "episode", NULL };
 	struct field_errors fe;
 	const char *reason = NULL;
 	const char *const *p;
@@ -382,9 +333,7 @@ route_episode_end(struct request *r)
 	}
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	values[1] = reason;
-	r->pending = db_query(r->d->db, sql, 2, values, episode_ended, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_query(r, &call, sql, 2, values, episode_ended);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -403,13 +352,10 @@ attendance_free(void *p)
 
 /* Columns: 0 episode status, 1 upserted (t/f), 2.. the episode's other rows. */
 static void
-attendance_done(void *arg, enum db_status st, const PGresult *res)
+attendance_done(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct attendance_req *a = r->state;
 
-	if (!request_db_row(r, st, res, "attendance", "episode"))
-		return;
 	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
 		request_problem(r, 409, "the episode has ended", NULL);
 		return;
@@ -417,7 +363,7 @@ attendance_done(void *arg, enum db_status st, const PGresult *res)
 	alliance_reply(r, res, 2, NULL, a->session, a->status);
 }
 
-void
+static void
 route_attendance(struct request *r)
 {
 	static const char *const fields[] = { "session", "status", NULL };
@@ -434,6 +380,7 @@ route_attendance(struct request *r)
 	    " FROM ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "t.session <> $2::integer")
 	    " ) r ON true";
+	static const struct request_db_call call = { "attendance", "episode", NULL };
 	struct field_errors fe;
 	struct attendance_req *a;
 	long long session = 0;
@@ -469,7 +416,16 @@ route_attendance(struct request *r)
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	snprintf(sess, sizeof(sess), "%lld", session);
 	values[2] = attendance_status_name(a->status);
-	r->pending = db_query(r->d->db, sql, 3, values, attendance_done, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_query(r, &call, sql, 3, values, attendance_done);
 }
+
+const struct route routes_episodes[] = {
+	{ "POST", "/v1/episodes", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_episode_start },
+	{ "GET", "/v1/episodes/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_episode_get },
+	{ "POST", "/v1/episodes/{id}/end", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_episode_end },
+	{ "POST", "/v1/episodes/{id}/attendance", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_attendance },
+	ROUTE_END
+};

@@ -21,14 +21,15 @@
 #include <event2/http.h>
 #include <libpq-fe.h>
 
-#include "store/catalog_sync.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
 #include "api/episode_alliance.h"
+#include "api/request_db.h"
+#include "api/routes.h"
 #include "codec/feedback_json.h"
 #include "http/problem.h"
 #include "http/router.h"
-#include "api/routes_all.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 #define IDEMPOTENCY_KEY_MAX 255	/* the schema's CHECK and openapi.yaml */
 
@@ -58,58 +59,53 @@ feedback_state_free(void *p)
 	free(s);
 }
 
-/* A data error can only be occurred_at (a date the calendar lacks): name it;
- * the rest is the standard answer. */
-static void
-reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
+static void feedback_send(struct request *r);
+
+/* A duplicate session is named; a concurrent twin with the same key is
+ * replayed; a data error can only be occurred_at (a date the calendar
+ * lacks); the rest is the standard answer. */
+static bool
+feedback_failed(struct request *r, enum db_status st, const PGresult *res)
 {
-	if (st == DB_SQL_ERROR && strncmp(db_sqlstate(res), "22", 2) == 0) {
+	struct feedback_state *s = r->state;
+	const char *state = db_sqlstate(res);
+
+	if (st != DB_SQL_ERROR)
+		return false;
+	if (strcmp(state, "23505") == 0) {
+		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+		if (cons != NULL && strstr(cons, "idempotency") != NULL && s->tries < 2) {
+			feedback_send(r);	/* a concurrent twin won: replay it */
+			return true;
+		}
+		request_problem(r, 409, s->fb.instrument == INSTR_ORS ?
+		    "this session already has an ORS" :
+		    "this session already has an alliance rating", NULL);
+		return true;
+	}
+	if (strncmp(state, "22", 2) == 0) {
 		json_t *errs = json_array();
 
 		problem_add_error(errs, "occurred_at", "must be a valid RFC 3339 date-time");
 		request_problem(r, 422, "invalid feedback", errs);
-		return;
+		return true;
 	}
-	request_db_failure(r, st, res, what);
+	return false;
 }
 
-static void feedback_send(struct request *r);
+static const struct request_db_call feedback_call = { "feedback", "episode", feedback_failed };
 
 /* Columns: 0 therapist_id, 1 outcome, 2.. the rows. */
 static void
-feedback_done(void *arg, enum db_status st, const PGresult *res)
+feedback_done(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct feedback_state *s = r->state;
-	struct daemon *d = r->d;
+	struct catalog_sync *catalog = request_api(r)->catalog;
 	const char *outcome;
 	uint32_t therapist;
 	bool records_changed;
 
-	r->pending = NULL;
-	if (st == DB_SQL_ERROR) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-		if (state != NULL && strcmp(state, "23505") == 0) {
-			if (cons != NULL && strstr(cons, "idempotency") != NULL && s->tries < 2) {
-				feedback_send(r);	/* a concurrent twin won: replay it */
-				return;
-			}
-			request_problem(r, 409, s->fb.instrument == INSTR_ORS ?
-			    "this session already has an ORS" :
-			    "this session already has an alliance rating", NULL);
-			return;
-		}
-	}
-	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "feedback");
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		request_not_found(r, "episode");
-		return;
-	}
 	outcome = PQgetvalue(res, 0, 1);
 	if (strcmp(outcome, "ended") == 0) {
 		request_problem(r, 409, "the episode has ended", NULL);
@@ -132,7 +128,7 @@ feedback_done(void *arg, enum db_status st, const PGresult *res)
 	records_changed = s->fb.instrument != INSTR_ORS;
 	alliance_reply(r, res, 2, &s->fb, 0, ATT_ATTENDED);
 	if (records_changed)
-		catalog_sync_refresh(d->catalog, therapist);
+		catalog_sync_refresh(catalog, therapist);
 }
 
 static void
@@ -182,9 +178,7 @@ feedback_send(struct request *r)
 	values[FB_INDEX] = s->fb.instrument == INSTR_ORS ? NULL : s->index;
 	values[FB_TRUST] = s->fb.instrument == INSTR_ORS ? NULL : s->trust;
 	values[FB_ORS] = s->fb.instrument == INSTR_ORS ? s->ors : NULL;
-	r->pending = db_query(r->d->db, sql, FB_NPARAMS, values, feedback_done, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_done);
 }
 
 /* 0 with the key copied (or none given), -1 when it is malformed. */
@@ -208,7 +202,7 @@ read_idempotency_key(struct request *r, struct feedback_state *s)
 	return 0;
 }
 
-void
+static void
 route_feedback(struct request *r)
 {
 	struct field_errors fe;
@@ -269,15 +263,12 @@ route_feedback(struct request *r)
 /* GET /v1/episodes/{id}/alliance */
 
 static void
-alliance_got(void *arg, enum db_status st, const PGresult *res)
+alliance_got(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
-
-	if (request_db_row(r, st, res, "alliance", "episode"))
-		alliance_reply(r, res, 1, NULL, 0, ATT_ATTENDED);
+	alliance_reply(r, res, 1, NULL, 0, ATT_ATTENDED);
 }
 
-void
+static void
 route_alliance_get(struct request *r)
 {
 	static const char sql[] =
@@ -285,5 +276,14 @@ route_alliance_get(struct request *r)
 	    EPISODE_ROWS_SQL("ep.id", "true", "true")
 	    " ) r ON true WHERE ep.id = $1::bigint";
 
-	request_db_by_id(r, sql, alliance_got);
+	static const struct request_db_call call = { "alliance", "episode", NULL };
+
+	request_db_by_id(r, &call, sql, alliance_got);
 }
+
+const struct route routes_feedback[] = {
+	{ "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_feedback },
+	{ "GET", "/v1/episodes/{id}/alliance", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, route_alliance_get },
+	ROUTE_END
+};

@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/catalog_sync.h"
-#include "config.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
+#include "api/request_db.h"
+#include "api/routes.h"
+#include "base/log.h"
 #include "codec/intake_json.h"
-#include "codec/match_json.h"
 #include "codec/json_fields.h"
+#include "codec/match_json.h"
 #include "http/router.h"
-#include "api/routes_all.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 /* Earlier mismatches beyond what the engine can take are the oldest ones:
  * leaving them out only means they may show up again. */
@@ -73,13 +74,13 @@ nobody_hint(const struct match_summary *sum, char *buf, size_t len)
 static int
 read_limit(struct request *r, int *k)
 {
-	int max = r->d->cfg->engine_max_limit;
+	int max = request_api(r)->max_limit;
 
 	if (max > MATCH_MAX_K)
 		max = MATCH_MAX_K;
 	if (max < 1)
 		max = 1;
-	if (request_query_int(r, "limit", r->d->cfg->engine_default_limit, 1, max, k) != 0)
+	if (request_query_int(r, "limit", request_api(r)->default_limit, 1, max, k) != 0)
 		return -1;
 	if (*k > max)
 		*k = max;	/* a default above the maximum is the maximum */
@@ -98,7 +99,7 @@ static void
 run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclude,
 	      size_t n_exclude, int k)
 {
-	const struct catalog_sync *cs = r->d->catalog;
+	const struct catalog_sync *cs = request_api(r)->catalog;
 	struct match_adjust adj;
 	struct match_summary sum;
 	struct match_item stack_items[ITEMS_ON_STACK];
@@ -113,12 +114,12 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 	adj.exclude = exclude;
 	adj.n_exclude = n_exclude;
 	adj.alliance_weight_mult = 1.0;
-	if (match_run_adjusted(catalog_sync_catalog(cs), &r->d->params, in, &adj, (size_t)k,
+	if (match_run_adjusted(catalog_sync_catalog(cs), request_api(r)->params, in, &adj, (size_t)k,
 	    items, &sum) != 0) {
-		log_warn(&r->d->log, "request id=%s match_run refused the intake", r->id);
+		log_warn(request_log(r), "request id=%s match_run refused the intake", r->id);
 		goto fail;
 	}
-	match_result_write(&w, cs, items, sum.n_results, &sum,
+	match_result_write(&w, catalog_sync_names(cs), items, sum.n_results, &sum,
 	    nobody_hint(&sum, hint, sizeof(hint)));
 	if (items != stack_items)
 		free(items);
@@ -131,21 +132,21 @@ fail:
 	request_problem(r, 500, "internal error", NULL);
 }
 
-void
+static void
 route_match(struct request *r)
 {
 	struct field_errors fe;
 	struct intake in;
 	int k;
 
-	if (!catalog_sync_ready(r->d->catalog)) {
+	if (!catalog_sync_ready(request_api(r)->catalog)) {
 		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
 	if (read_limit(r, &k) != 0)
 		return;
 	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(r->d->catalog), false, &in, &fe) != 0) {
+	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), false, &in, &fe) != 0) {
 		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
 		return;
 	}
@@ -153,18 +154,17 @@ route_match(struct request *r)
 	run_and_reply(r, &in, NULL, 0, k);
 }
 
+static const struct request_db_call client_call = { "client matches", "client", NULL };
+
 static void
-client_loaded(void *arg, enum db_status st, const PGresult *res)
+client_loaded(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct field_errors fe;
 	struct intake in;
 	uint32_t mismatches[MISMATCH_MAX];
 	json_t *prefs;
 	int k, n;
 
-	if (!request_db_row(r, st, res, "client matches", "client"))
-		return;
 	if (read_limit(r, &k) != 0)	/* checked before the query: cannot fail now */
 		return;
 	n = json_parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
@@ -175,10 +175,10 @@ client_loaded(void *arg, enum db_status st, const PGresult *res)
 		return;
 	}
 	field_errors_init(&fe);
-	if (intake_from_json(prefs, catalog_sync_vocab(r->d->catalog), false, &in, &fe) != 0) {
+	if (intake_from_json(prefs, catalog_sync_vocab(request_api(r)->catalog), false, &in, &fe) != 0) {
 		/* The vocabulary changed since the intake was stored (SIGHUP). */
 		json_decref(prefs);
-		log_warn(&r->d->log, "request id=%s client id=%lld: stored intake no longer "
+		log_warn(request_log(r), "request id=%s client id=%lld: stored intake no longer "
 		    "valid", r->id, (long long)r->params[0]);
 		request_problem(r, 422, "the stored intake does not fit the configured "
 		    "vocabulary any more; submit the intake again", field_errors_take(&fe));
@@ -189,16 +189,22 @@ client_loaded(void *arg, enum db_status st, const PGresult *res)
 	run_and_reply(r, &in, mismatches, (size_t)n, k);
 }
 
-void
+static void
 route_client_matches(struct request *r)
 {
 	int k;
 
-	if (!catalog_sync_ready(r->d->catalog)) {
+	if (!catalog_sync_ready(request_api(r)->catalog)) {
 		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
 	if (read_limit(r, &k) != 0)
 		return;
-	request_db_by_id(r, client_sql, client_loaded);
+	request_db_by_id(r, &client_call, client_sql, client_loaded);
 }
+
+const struct route routes_match[] = {
+	{ "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_matches },
+	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match },
+	ROUTE_END
+};

@@ -15,16 +15,18 @@
 
 #include <libpq-fe.h>
 
-#include "store/catalog_sync.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
 #include "api/episode_alliance.h"
+#include "api/request_db.h"
+#include "api/routes.h"
+#include "base/log.h"
 #include "codec/intake_json.h"
 #include "codec/json_fields.h"
 #include "codec/json_writer.h"
 #include "codec/match_json.h"
 #include "http/router.h"
-#include "api/routes_all.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 #define REFERRAL_DEFAULT_LIMIT 3
 #define REFERRAL_MAX_LIMIT 50
@@ -101,11 +103,10 @@ parse_colleagues(const char *text, const struct vocab *v, struct colleague_link 
 
 /* Columns: 0 therapist_id, 1 preferences, 2 mismatches, 3 colleagues, 4.. rows. */
 static void
-referral_loaded(void *arg, enum db_status st, const PGresult *res)
+referral_loaded(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct referral_state *s = r->state;
-	const struct catalog_sync *cs = r->d->catalog;
+	const struct catalog_sync *cs = request_api(r)->catalog;
 	const struct vocab *v = catalog_sync_vocab(cs);
 	struct field_errors fe;
 	struct referral_need need;
@@ -120,29 +121,10 @@ referral_loaded(void *arg, enum db_status st, const PGresult *res)
 	struct json_writer w;
 	char text[8192];
 	bool has_need;
-	int i, n, n_mis, n_links;
-	char msg[64];
+	int i, n = PQntuples(res), n_mis, n_links;
 
-	r->pending = NULL;
 	episode_rows_init(&er);
 	field_errors_init(&fe);
-	if (st != DB_OK) {
-		if (st == DB_SQL_ERROR)
-			log_warn(&r->d->log, "request id=%s referrals failed: sqlstate=%s", r->id,
-			    PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
-			    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "?");
-		if (st == DB_SQL_ERROR)
-			request_problem(r, 500, "the database refused the request", NULL);
-		else
-			request_unavailable(r);
-		return;
-	}
-	n = PQntuples(res);
-	if (n == 0) {
-		snprintf(msg, sizeof(msg), "no episode %" PRId64, r->params[0]);
-		request_problem(r, 404, msg, NULL);
-		return;
-	}
 	/* The vocabulary of this very moment: the catalog's bits agree with it. */
 	if (read_need(r->body, v, &need, &has_need, &fe) < 0) {
 		request_problem(r, 422, "invalid referral request", field_errors_take(&fe));
@@ -174,14 +156,14 @@ referral_loaded(void *arg, enum db_status st, const PGresult *res)
 	req.colleagues = links;
 	req.n_colleagues = (size_t)n_links;
 	req.need = has_need ? &need : NULL;
-	if (referral_signals_from_feedback(&r->d->params, er.fb, er.n_fb, &req.signals) != 0 ||
-	    referral_suggest(catalog_sync_catalog(cs), &r->d->params, &req, (size_t)s->limit,
+	if (referral_signals_from_feedback(request_api(r)->params, er.fb, er.n_fb, &req.signals) != 0 ||
+	    referral_suggest(catalog_sync_catalog(cs), request_api(r)->params, &req, (size_t)s->limit,
 		items, &sum) != 0)
 		goto fail;
 	free(links);
 	episode_rows_clear(&er);
 	jw_init(&w, text, sizeof(text));
-	referral_result_write(&w, cs, items, sum.n_results, &sum);
+	referral_result_write(&w, catalog_sync_names(cs), items, sum.n_results, &sum);
 	free(items);
 	request_reply_writer(r, 200, &w);
 	return;
@@ -189,10 +171,12 @@ fail:
 	free(items);
 	free(links);
 	episode_rows_clear(&er);
-	log_warn(&r->d->log, "request id=%s episode=%" PRId64 " referrals could not be computed",
+	log_warn(request_log(r), "request id=%s episode=%" PRId64 " referrals could not be computed",
 	    r->id, r->params[0]);
 	request_problem(r, 500, "the referrals could not be computed", NULL);
 }
+
+static const struct request_db_call referral_call = { "referrals", "episode", NULL };
 
 static void
 referral_state_free(void *p)
@@ -200,7 +184,7 @@ referral_state_free(void *p)
 	free(p);
 }
 
-void
+static void
 route_referrals(struct request *r)
 {
 	static const char sql[] =
@@ -225,11 +209,11 @@ route_referrals(struct request *r)
 	field_errors_init(&fe);
 	/* Checked now so that a bad body costs no query; read again with the
 	 * vocabulary of the moment the catalog is used. */
-	if (read_need(r->body, catalog_sync_vocab(r->d->catalog), &need, &has_need, &fe) < 0) {
+	if (read_need(r->body, catalog_sync_vocab(request_api(r)->catalog), &need, &has_need, &fe) < 0) {
 		request_problem(r, 422, "invalid referral request", field_errors_take(&fe));
 		return;
 	}
-	if (!catalog_sync_ready(r->d->catalog)) {
+	if (!catalog_sync_ready(request_api(r)->catalog)) {
 		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
@@ -241,5 +225,11 @@ route_referrals(struct request *r)
 	s->limit = limit;
 	r->state = s;
 	r->state_free = referral_state_free;
-	request_db_by_id(r, sql, referral_loaded);
+	request_db_by_id(r, &referral_call, sql, referral_loaded);
 }
+
+const struct route routes_referrals[] = {
+	{ "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
+	  ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB, route_referrals },
+	ROUTE_END
+};

@@ -17,12 +17,13 @@
 
 #include <libpq-fe.h>
 
-#include "store/catalog_sync.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
 #include "api/episode_alliance.h"
+#include "api/request_db.h"
+#include "api/routes.h"
 #include "http/router.h"
-#include "api/routes_all.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 #define AT_RISK_DEFAULT_SCAN 500
 #define AT_RISK_MAX_SCAN 5000
@@ -150,23 +151,19 @@ at_risk_json(const struct at_risk_item *it, const struct vocab *v)
 	    "reasons", alliance_reasons_json(&it->a, v));
 }
 
+static const struct request_db_call report_call = { "report", NULL, NULL };
+
 static void
-at_risk_loaded(void *arg, enum db_status st, const PGresult *res)
+at_risk_loaded(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	int *scan = r->state;
 	struct at_risk_list l;
 	json_t *list;
 	char next[24];
 	size_t i;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "report");
-		return;
-	}
 	memset(&l, 0, sizeof(l));
-	if (each_episode(res, &r->d->params, collect_at_risk, &l) != 0) {
+	if (each_episode(res, request_api(r)->params, collect_at_risk, &l) != 0) {
 		free(l.items);
 		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
 		return;
@@ -176,7 +173,7 @@ at_risk_loaded(void *arg, enum db_status st, const PGresult *res)
 	list = json_array();
 	for (i = 0; list != NULL && i < l.n; i++)
 		json_array_append_new(list, at_risk_json(&l.items[i],
-		    catalog_sync_vocab(r->d->catalog)));
+		    catalog_sync_vocab(request_api(r)->catalog)));
 	free(l.items);
 	/* A full page may have more behind it. */
 	snprintf(next, sizeof(next), "%" PRId64, l.last);
@@ -184,7 +181,7 @@ at_risk_loaded(void *arg, enum db_status st, const PGresult *res)
 	    "next", (int)l.scanned == *scan ? json_string(next) : json_null()));
 }
 
-void
+static void
 route_report_at_risk(struct request *r)
 {
 	static const char sql[] =
@@ -216,9 +213,7 @@ route_report_at_risk(struct request *r)
 	r->state = scan;
 	r->state_free = free;
 	snprintf(scan_s, sizeof(scan_s), "%d", limit);
-	r->pending = db_query(r->d->db, sql, 2, values, at_risk_loaded, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_query(r, &report_call, sql, 2, values, at_risk_loaded);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,18 +268,12 @@ count_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
 }
 
 static void
-alliance_active_loaded(void *arg, enum db_status st, const PGresult *res)
+alliance_active_loaded(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	struct alliance_report *s = r->state;
 	json_t *report;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "report");
-		return;
-	}
-	if (each_episode(res, &r->d->params, count_at_risk,
+	if (each_episode(res, request_api(r)->params, count_at_risk,
 	    json_object_get(s->report, "therapists")) != 0) {
 		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
 		return;
@@ -310,22 +299,16 @@ nullable_number(const PGresult *res, int row, int col)
 }
 
 static void
-alliance_loaded(void *arg, enum db_status st, const PGresult *res)
+alliance_loaded(struct request *r, const PGresult *res)
 {
 	static const char sql[] = ACTIVE_ROWS_SQL("");
-	struct request *r = arg;
 	struct alliance_report *s = r->state;
-	const struct engine_params *p = &r->d->params;
+	const struct engine_params *p = request_api(r)->params;
 	struct record_total ta = { 0, 0 }, to = { 0, 0 };
 	json_t *list;
 	double clinic_a, clinic_o;
 	int i, n;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, "report");
-		return;
-	}
 	n = PQntuples(res);
 	/* The clinic means first: the records shrink toward them. */
 	for (i = 0; i < n; i++) {
@@ -369,12 +352,10 @@ alliance_loaded(void *arg, enum db_status st, const PGresult *res)
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
-	r->pending = db_query(r->d->db, sql, 0, NULL, alliance_active_loaded, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	request_db_query(r, &report_call, sql, 0, NULL, alliance_active_loaded);
 }
 
-void
+static void
 route_report_alliance(struct request *r)
 {
 	/*
@@ -413,8 +394,12 @@ route_report_alliance(struct request *r)
 	}
 	r->state = s;
 	r->state_free = alliance_report_free;
-	snprintf(change, sizeof(change), "%.17g", r->d->params.ors_reliable_change);
-	r->pending = db_query(r->d->db, sql, 1, values, alliance_loaded, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	snprintf(change, sizeof(change), "%.17g", request_api(r)->params->ors_reliable_change);
+	request_db_query(r, &report_call, sql, 1, values, alliance_loaded);
 }
+
+const struct route routes_reports[] = {
+	{ "GET", "/v1/reports/alliance", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_alliance },
+	{ "GET", "/v1/reports/at-risk", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_at_risk },
+	ROUTE_END
+};

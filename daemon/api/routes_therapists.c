@@ -15,14 +15,16 @@
 
 #include <libpq-fe.h>
 
-#include "store/catalog_sync.h"
-#include "daemon.h"
-#include "store/db.h"
+#include "api/api.h"
+#include "api/request_db.h"
+#include "api/routes.h"
+#include "base/log.h"
 #include "codec/json_fields.h"
+#include "codec/therapist_json.h"
 #include "http/problem.h"
 #include "http/router.h"
-#include "api/routes_all.h"
-#include "codec/therapist_json.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 #define LIST_DEFAULT_LIMIT	50
 #define LIST_MAX_LIMIT		500
@@ -164,16 +166,23 @@ problem_field(struct request *r, int status, const char *detail, const char *fie
 
 /* A failed statement: a duplicate external_ref is named; the rest is the
  * standard answer. */
-static void
-reply_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
+static bool
+therapist_failed(struct request *r, enum db_status st, const PGresult *res)
 {
 	if (st == DB_SQL_ERROR && strcmp(db_sqlstate(res), "23505") == 0) {
 		problem_field(r, 409, "a therapist with this external_ref exists", "external_ref",
 		    "already in use");
-		return;
+		return true;
 	}
-	request_db_failure(r, st, res, what);
+	return false;
 }
+
+static const struct request_db_call create_call = { "create", "therapist", therapist_failed };
+static const struct request_db_call update_call = { "update", "therapist", therapist_failed };
+static const struct request_db_call retire_call = { "retire", "therapist", therapist_failed };
+static const struct request_db_call get_call = { "get", "therapist", therapist_failed };
+static const struct request_db_call list_call = { "list", NULL, therapist_failed };
+static const struct request_db_call colleagues_call = { "colleagues", NULL, therapist_failed };
 
 /* The one-row, one-column jsonb answer as JSON; NULL when absent/unparsable. */
 static json_t *
@@ -185,59 +194,44 @@ row_json(const PGresult *res, int row, int col)
 }
 
 static void
-reply_therapist(struct request *r, enum db_status st, const PGresult *res, int status,
-		const char *what, bool write)
+reply_therapist(struct request *r, const PGresult *res, int status, const char *what,
+		bool write)
 {
 	json_t *t;
 
-	if (st == DB_SQL_ERROR && strcmp(db_sqlstate(res), "23505") == 0) {
-		r->pending = NULL;
-		reply_db_failure(r, st, res, what);
-		return;
-	}
-	if (!request_db_row(r, st, res, what, "therapist"))
-		return;
 	t = row_json(res, 0, 0);
 	if (t == NULL) {
-		log_error(&r->d->log, "therapists: %s answer unreadable request=%s", what, r->id);
+		log_error(request_log(r), "therapists: %s answer unreadable request=%s", what, r->id);
 		request_problem(r, 500, "internal error", NULL);
 		return;
 	}
 	if (write)
-		catalog_sync_apply(r->d->catalog, t);
+		catalog_sync_apply(request_api(r)->catalog, t);
 	request_reply_json(r, status, t);
 }
 
 static void
-created_cb(void *arg, enum db_status st, const PGresult *res)
+created_cb(struct request *r, const PGresult *res)
 {
-	reply_therapist(arg, st, res, 201, "create", true);
+	reply_therapist(r, res, 201, "create", true);
 }
 
 static void
-updated_cb(void *arg, enum db_status st, const PGresult *res)
+updated_cb(struct request *r, const PGresult *res)
 {
-	reply_therapist(arg, st, res, 200, "update", true);
+	reply_therapist(r, res, 200, "update", true);
 }
 
 static void
-retired_cb(void *arg, enum db_status st, const PGresult *res)
+retired_cb(struct request *r, const PGresult *res)
 {
-	reply_therapist(arg, st, res, 200, "retire", true);
+	reply_therapist(r, res, 200, "retire", true);
 }
 
 static void
-got_cb(void *arg, enum db_status st, const PGresult *res)
+got_cb(struct request *r, const PGresult *res)
 {
-	reply_therapist(arg, st, res, 200, "get", false);
-}
-
-static void
-submit(struct request *r, const char *sql, int n, const char *const *values, db_result_cb cb)
-{
-	r->pending = db_query(r->d->db, sql, n, values, cb, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
+	reply_therapist(r, res, 200, "get", false);
 }
 
 /* --- therapists ------------------------------------------------------------ */
@@ -254,7 +248,7 @@ read_body(struct request *r, enum therapist_json_mode mode, char **canon, char b
 	json_t *c;
 
 	field_errors_init(&fe);
-	if (therapist_from_json(r->body, mode, catalog_sync_vocab(r->d->catalog), &p,
+	if (therapist_from_json(r->body, mode, catalog_sync_vocab(request_api(r)->catalog), &p,
 	    &has_avail, &fe) != 0) {
 		request_problem(r, 422, "invalid therapist", field_errors_take(&fe));
 		return -1;
@@ -273,7 +267,7 @@ read_body(struct request *r, enum therapist_json_mode mode, char **canon, char b
 	return 0;
 }
 
-void
+static void
 route_therapist_create(struct request *r)
 {
 	char *canon, bits[169];
@@ -283,7 +277,7 @@ route_therapist_create(struct request *r)
 		return;
 	values[0] = canon;
 	values[1] = bits;
-	submit(r, insert_sql, 2, values, created_cb);
+	request_db_query(r, &create_call, insert_sql, 2, values, created_cb);
 	free(canon);
 }
 
@@ -299,32 +293,32 @@ update(struct request *r, enum therapist_json_mode mode)
 	values[0] = id;
 	values[1] = canon;
 	values[2] = bits[0] ? bits : NULL;
-	submit(r, update_sql, 3, values, updated_cb);
+	request_db_query(r, &update_call, update_sql, 3, values, updated_cb);
 	free(canon);
 }
 
-void
+static void
 route_therapist_replace(struct request *r)
 {
 	update(r, THERAPIST_FULL);
 }
 
-void
+static void
 route_therapist_update(struct request *r)
 {
 	update(r, THERAPIST_PATCH);
 }
 
-void
+static void
 route_therapist_retire(struct request *r)
 {
-	request_db_by_id(r, retire_sql, retired_cb);
+	request_db_by_id(r, &retire_call, retire_sql, retired_cb);
 }
 
-void
+static void
 route_therapist_get(struct request *r)
 {
-	request_db_by_id(r, get_sql, got_cb);
+	request_db_by_id(r, &get_call, get_sql, got_cb);
 }
 
 struct list_state {
@@ -332,18 +326,12 @@ struct list_state {
 };
 
 static void
-listed_cb(void *arg, enum db_status st, const PGresult *res)
+listed_cb(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	const struct list_state *ls = r->state;
 	json_t *list, *out;
 	int i, n;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "list");
-		return;
-	}
 	n = PQntuples(res);
 	list = json_array();
 	for (i = 0; list != NULL && i < n && i < ls->limit; i++) {
@@ -392,7 +380,7 @@ parse_cursor(const char *s)
 	return digits > 0 && v > 0 ? v : -1;
 }
 
-void
+static void
 route_therapist_list(struct request *r)
 {
 	struct list_state *ls;
@@ -426,7 +414,7 @@ route_therapist_list(struct request *r)
 	values[0] = active;
 	values[1] = after;
 	values[2] = limit;
-	submit(r, list_sql, 3, values, listed_cb);
+	request_db_query(r, &list_call, list_sql, 3, values, listed_cb);
 }
 
 /* --- colleagues ------------------------------------------------------------ */
@@ -540,17 +528,11 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 }
 
 static void
-colleagues_put_cb(void *arg, enum db_status st, const PGresult *res)
+colleagues_put_cb(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	json_t *missing, *set, *errors;
 	size_t i;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "colleagues");
-		return;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
 		request_problem(r, 404, "no such therapist", NULL);
 		return;
@@ -578,7 +560,7 @@ colleagues_put_cb(void *arg, enum db_status st, const PGresult *res)
 	request_reply_json(r, 200, set);
 }
 
-void
+static void
 route_colleagues_put(struct request *r)
 {
 	struct field_errors fe;
@@ -587,7 +569,7 @@ route_colleagues_put(struct request *r)
 	const char *values[2];
 
 	field_errors_init(&fe);
-	set = colleagues_from_json(r->body, r->params[0], catalog_sync_vocab(r->d->catalog), &fe);
+	set = colleagues_from_json(r->body, r->params[0], catalog_sync_vocab(request_api(r)->catalog), &fe);
 	if (set == NULL) {
 		request_problem(r, 422, "invalid colleagues", field_errors_take(&fe));
 		return;
@@ -602,21 +584,15 @@ route_colleagues_put(struct request *r)
 	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
 	values[0] = id;
 	values[1] = text;
-	submit(r, colleagues_put_sql, 2, values, colleagues_put_cb);
+	request_db_query(r, &colleagues_call, colleagues_put_sql, 2, values, colleagues_put_cb);
 	free(text);
 }
 
 static void
-colleagues_get_cb(void *arg, enum db_status st, const PGresult *res)
+colleagues_get_cb(struct request *r, const PGresult *res)
 {
-	struct request *r = arg;
 	json_t *set;
 
-	r->pending = NULL;
-	if (st != DB_OK) {
-		reply_db_failure(r, st, res, "colleagues");
-		return;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
 		request_problem(r, 404, "no such therapist", NULL);
 		return;
@@ -629,8 +605,25 @@ colleagues_get_cb(void *arg, enum db_status st, const PGresult *res)
 	request_reply_json(r, 200, set);
 }
 
-void
+static void
 route_colleagues_get(struct request *r)
 {
-	request_db_by_id(r, colleagues_get_sql, colleagues_get_cb);
+	request_db_by_id(r, &colleagues_call, colleagues_get_sql, colleagues_get_cb);
 }
+
+const struct route routes_therapists[] = {
+	{ "POST", "/v1/therapists", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_therapist_create },
+	{ "GET", "/v1/therapists", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_list },
+	{ "GET", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_get },
+	{ "PUT", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_therapist_replace },
+	{ "PATCH", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_therapist_update },
+	{ "DELETE", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_retire },
+	{ "PUT", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	  route_colleagues_put },
+	{ "GET", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_NEEDS_DB,
+	  route_colleagues_get },
+	ROUTE_END
+};

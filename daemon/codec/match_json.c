@@ -6,7 +6,6 @@
  */
 #include <math.h>
 
-#include "store/catalog_sync.h"
 #include "codec/match_json.h"
 
 /* Written straight into a buffer as text: no json_t tree per answer.  Scores
@@ -32,17 +31,17 @@ sentences_write(struct json_writer *w, const struct vocab *v, const struct reaso
 }
 
 void
-match_item_write(struct json_writer *w, const struct catalog_sync *cs,
+match_item_write(struct json_writer *w, struct match_names names,
 		 const struct match_item *it, bool with_colleague)
 {
-	const struct vocab *v = catalog_sync_vocab(cs);
+	const struct vocab *v = names.vocab;
 	const char *ref = NULL, *name = NULL;
 	int c;
 
 	jw_object_begin(w);
 	jw_key(w, "therapist_id");
 	jw_int(w, it->therapist_id);
-	if (catalog_sync_names(cs, it->therapist_id, &ref, &name) == 0) {
+	if (names.lookup(names.arg, it->therapist_id, &ref, &name) == 0) {
 		if (ref != NULL) {
 			jw_key(w, "external_ref");
 			jw_string(w, ref);
@@ -75,7 +74,7 @@ match_item_write(struct json_writer *w, const struct catalog_sync *cs,
 
 /* {"<key>": [items], "excluded": {...}, "considered": N, "hint"?} */
 static void
-result_write(struct json_writer *w, const struct catalog_sync *cs, const char *key,
+result_write(struct json_writer *w, struct match_names names, const char *key,
 	     const struct match_item *items, size_t n, const struct match_summary *sum,
 	     const char *hint, bool with_colleague)
 {
@@ -86,7 +85,7 @@ result_write(struct json_writer *w, const struct catalog_sync *cs, const char *k
 	jw_key(w, key);
 	jw_array_begin(w);
 	for (i = 0; i < n; i++)
-		match_item_write(w, cs, &items[i], with_colleague);
+		match_item_write(w, names, &items[i], with_colleague);
 	jw_array_end(w);
 	jw_key(w, "excluded");
 	jw_object_begin(w);
@@ -106,16 +105,16 @@ result_write(struct json_writer *w, const struct catalog_sync *cs, const char *k
 }
 
 void
-match_result_write(struct json_writer *w, const struct catalog_sync *cs,
+match_result_write(struct json_writer *w, struct match_names names,
 		   const struct match_item *items, size_t n, const struct match_summary *sum,
 		   const char *hint)
 {
-	result_write(w, cs, "matches", items, n, sum, hint, false);
+	result_write(w, names, "matches", items, n, sum, hint, false);
 }
 
 void
-referral_result_write(struct json_writer *w, const struct catalog_sync *cs,
+referral_result_write(struct json_writer *w, struct match_names names,
 		      const struct match_item *items, size_t n, const struct match_summary *sum)
 {
-	result_write(w, cs, "suggestions", items, n, sum, NULL, true);
+	result_write(w, names, "suggestions", items, n, sum, NULL, true);
 }

@@ -13,7 +13,16 @@
 #include "engine/engine.h"
 #include "codec/json_writer.h"
 
-struct catalog_sync;
+/* What the writers need beside the results: the vocabulary the tag bits
+ * were built with, and the therapists' external_ref and display_name by id
+ * (borrowed; lookup returns -1 for an unknown id: the fields are then null).
+ * The catalog provides it (catalog_sync_names). */
+struct match_names {
+	const struct vocab *vocab;
+	int (*lookup)(const void *arg, uint32_t id, const char **external_ref,
+		      const char **display_name);
+	const void *arg;
+};
 
 /* Written as text into a json_writer (no json_t tree per answer).
  *
@@ -21,15 +30,15 @@ struct catalog_sync;
  * decimal), "components": {name: value in [0,1], only those used, three
  * decimals}, "reasons": [sentences], "warnings": [sentences]}; referrals add
  * "colleague": bool (with_colleague). */
-void match_item_write(struct json_writer *w, const struct catalog_sync *cs,
+void match_item_write(struct json_writer *w, struct match_names names,
 		      const struct match_item *it, bool with_colleague);
 /* {"matches": [...], "excluded": {reason: count > 0}, "considered": N}, plus
  * "hint" when hint is not NULL. */
-void match_result_write(struct json_writer *w, const struct catalog_sync *cs,
+void match_result_write(struct json_writer *w, struct match_names names,
 			const struct match_item *items, size_t n,
 			const struct match_summary *sum, const char *hint);
 /* {"suggestions": [... with "colleague"], "excluded": {...}, "considered": N} */
-void referral_result_write(struct json_writer *w, const struct catalog_sync *cs,
+void referral_result_write(struct json_writer *w, struct match_names names,
 			   const struct match_item *items, size_t n,
 			   const struct match_summary *sum);
 

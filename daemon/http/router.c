@@ -1,7 +1,7 @@
 /*
  * router.c - from an evhttp request to a route handler and back.
  *
- * Matching walks the one route table (routes.c).  The checks every route
+ * Matching walks the route tables (api/routes.c lists them).  The checks every route
  * shares happen here, once: method (405 with Allow), database availability
  * (503), Content-Type (415), body depth and syntax (400), the request
  * timeout, the request id, the access log line and the metrics.
@@ -15,17 +15,21 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <libpq-fe.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "store/db.h"
-#include "http/json_body.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "codec/json_writer.h"
-#include "metrics.h"
+#include "http/json_body.h"
 #include "http/problem.h"
 #include "http/router.h"
 #include "http/server.h"
+
+struct router {
+	struct router_settings set;	/* pointers borrowed */
+	const struct route **routes;	/* owned array; the entries are borrowed */
+	int nroutes;
+	unsigned long long next_request_id;
+};
 
 static const char *
 method_name(enum evhttp_cmd_type t)
@@ -81,10 +85,12 @@ path_match(const char *pattern, const char *path, int64_t *params)
 static void
 request_free(struct request *r)
 {
-	if (r->pending != NULL)
-		db_query_cancel(r->pending);
-	if (r->lease != NULL)
-		db_release(r->lease);
+	const struct router_settings *set = &r->rt->set;
+
+	if (r->pending != NULL && set->cancel != NULL)
+		set->cancel(r->pending);
+	if (r->lease != NULL && set->release != NULL)
+		set->release(r->lease);
 	if (r->state_free != NULL)
 		r->state_free(r->state);
 	if (r->timer_set)
@@ -94,19 +100,20 @@ request_free(struct request *r)
 		free(r->query);
 	}
 	json_decref(r->body);
-	server_request_end(r->d->server);
+	server_request_end(r->rt->set.server);
 	free(r);
 }
 
 static void
 request_finish(struct request *r, int status)
 {
-	struct daemon *d = r->d;
-	double dur = daemon_now() - r->started;
+	const struct router_settings *set = &r->rt->set;
+	double dur = clock_now() - r->started;
 	const char *route = r->route ? r->route->path : "unmatched";
 
-	metrics_observe(d->metrics, r->route_index, status, dur);
-	log_info(&d->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f",
+	if (set->observe != NULL)
+		set->observe(set->observe_arg, r->route_index, status, dur);
+	log_info(set->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f",
 	    r->id, method_name(evhttp_request_get_command(r->req)), route, status,
 	    dur * 1000.0);
 	request_free(r);
@@ -127,7 +134,7 @@ send_body(struct request *r, int status, const char *ctype, const char *text, si
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "X-Request-Id", r->id);
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	if (r->d->stopping)
+	if (server_stopping(r->rt->set.server))
 		evhttp_add_header(h, "Connection", "close");
 	if (len > 0)
 		evbuffer_add(out, text, len);
@@ -213,64 +220,6 @@ request_not_found(struct request *r, const char *what)
 }
 
 const char *
-db_sqlstate(const PGresult *res)
-{
-	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return s ? s : "";
-}
-
-void
-request_db_failure(struct request *r, enum db_status st, const PGresult *res, const char *what)
-{
-	const char *state;
-
-	if (st != DB_SQL_ERROR) {
-		request_unavailable(r);
-		return;
-	}
-	state = db_sqlstate(res);
-	log_warn(&r->d->log, "request id=%s %s refused by the database sqlstate=%s", r->id,
-	    what, state[0] ? state : "?");
-	if (strcmp(state, "23505") == 0)
-		request_problem(r, 409, "conflicts with an existing record", NULL);
-	else if (strcmp(state, "23503") == 0)
-		request_problem(r, 422, "a referenced record does not exist", NULL);
-	else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
-		request_problem(r, 422, "a value was refused by the database", NULL);
-	else
-		request_problem(r, 500, "the database refused the request", NULL);
-}
-
-void
-request_db_by_id(struct request *r, const char *sql, db_result_cb cb)
-{
-	char id[24];
-	const char *values[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
-	r->pending = db_query(r->d->db, sql, 1, values, cb, r);
-	if (r->pending == NULL)
-		request_unavailable(r);
-}
-
-bool
-request_db_row(struct request *r, enum db_status st, const PGresult *res, const char *what,
-	       const char *thing)
-{
-	r->pending = NULL;
-	if (st != DB_OK) {
-		request_db_failure(r, st, res, what);
-		return false;
-	}
-	if (PQntuples(res) == 0) {
-		request_not_found(r, thing);
-		return false;
-	}
-	return true;
-}
-
-const char *
 request_query(struct request *r, const char *name)
 {
 	return r->query ? evhttp_find_header(r->query, name) : NULL;
@@ -307,7 +256,7 @@ request_timed_out(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn(&r->d->log, "request id=%s timed out", r->id);
+	log_warn(request_log(r), "request id=%s timed out", r->id);
 	request_retry_later(r, "the request timed out");
 }
 
@@ -328,33 +277,45 @@ set_request_id(struct request *r)
 			return;
 		}
 	}
-	snprintf(r->id, sizeof(r->id), "%llx-%llu",
-	    (unsigned long long)r->d->started.tv_sec,
-	    (unsigned long long)++r->d->next_request_id);
+	snprintf(r->id, sizeof(r->id), "%llx-%llu", r->rt->set.id_epoch,
+	    ++r->rt->next_request_id);
 }
 
-/* Finds the route; on a path known under other methods builds the Allow list. */
+/* Finds the route; on a path known under other methods builds the Allow list
+ * (when allow is not NULL). */
 static int
-find_route(const char *method, const char *path, int64_t *params, char *allow, size_t allowlen)
+find_route(const struct router *rt, const char *method, const char *path, int64_t *params,
+	   char *allow, size_t allowlen)
 {
 	int i;
 
-	allow[0] = '\0';
-	for (i = 0; i < route_count; i++) {
+	if (allow != NULL)
+		allow[0] = '\0';
+	for (i = 0; i < rt->nroutes; i++) {
+		const struct route *e = rt->routes[i];
 		int64_t p[ROUTE_MAX_PARAMS] = {0};
 
-		if (!path_match(route_table[i].path, path, p))
+		if (!path_match(e->path, path, p))
 			continue;
-		if (strcmp(route_table[i].method, method) == 0 ||
-		    (strcmp(method, "HEAD") == 0 && strcmp(route_table[i].method, "GET") == 0)) {
+		if (strcmp(e->method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(e->method, "GET") == 0)) {
 			memcpy(params, p, sizeof(p));
 			return i;
 		}
+		if (allow == NULL)
+			continue;
 		if (allow[0] != '\0')
 			strncat(allow, ", ", allowlen - strlen(allow) - 1);
-		strncat(allow, route_table[i].method, allowlen - strlen(allow) - 1);
+		strncat(allow, e->method, allowlen - strlen(allow) - 1);
 	}
 	return -1;
+}
+
+int
+router_find(const struct router *rt, const char *method, const char *path,
+	    int64_t params[ROUTE_MAX_PARAMS])
+{
+	return find_route(rt, method, path, params, NULL, 0);
 }
 
 /* Body checks shared by every route; 0 to go on, -1 when already answered. */
@@ -379,7 +340,7 @@ read_body(struct request *r)
 		return -1;
 	}
 	buf = (char *)evbuffer_pullup(in, -1);
-	r->body = json_body_parse(buf, len, r->d->cfg->max_json_depth, err, sizeof(err));
+	r->body = json_body_parse(buf, len, r->rt->set.max_json_depth, err, sizeof(err));
 	if (r->body == NULL) {
 		json_t *errs = json_array();
 
@@ -393,7 +354,7 @@ read_body(struct request *r)
 void
 router_dispatch(struct evhttp_request *req, void *arg)
 {
-	struct daemon *d = arg;
+	struct router *rt = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
@@ -407,20 +368,21 @@ router_dispatch(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	r->d = d;
+	r->rt = rt;
+	r->app = rt->set.app;
 	r->req = req;
 	r->route_index = -1;
-	r->started = daemon_now();
-	server_request_begin(d->server, req);
+	r->started = clock_now();
+	server_request_begin(rt->set.server, req);
 	set_request_id(r);
 
-	if (d->stopping) {
+	if (server_stopping(rt->set.server)) {
 		request_retry_later(r, "the server is shutting down");
 		return;
 	}
 	if (path == NULL || path[0] == '\0')
 		path = "/";
-	r->route_index = find_route(method, path, r->params, allow, sizeof(allow));
+	r->route_index = find_route(rt, method, path, r->params, allow, sizeof(allow));
 	if (r->route_index < 0) {
 		if (allow[0] != '\0') {
 			request_header(r, "Allow", allow);
@@ -430,7 +392,7 @@ router_dispatch(struct evhttp_request *req, void *arg)
 		}
 		return;
 	}
-	r->route = &route_table[r->route_index];
+	r->route = rt->routes[r->route_index];
 	if (qs != NULL) {
 		r->query = calloc(1, sizeof(*r->query));
 		if (r->query == NULL || evhttp_parse_query_str(qs, r->query) != 0) {
@@ -440,14 +402,77 @@ router_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (read_body(r) < 0)
 		return;
-	if ((r->route->flags & ROUTE_NEEDS_DB) && !db_pool_up(d->db)) {
+	if ((r->route->flags & ROUTE_NEEDS_DB) && rt->set.available != NULL &&
+	    !rt->set.available(rt->set.app)) {
 		request_unavailable(r);
 		return;
 	}
-	evtimer_assign(&r->timer, d->base, request_timed_out, r);
+	evtimer_assign(&r->timer, rt->set.base, request_timed_out, r);
 	r->timer_set = true;
-	tv.tv_sec = d->cfg->request_timeout;
+	tv.tv_sec = rt->set.request_timeout;
 	tv.tv_usec = 0;
 	evtimer_add(&r->timer, &tv);
 	r->route->handler(r);
+}
+
+const struct logger *
+request_log(const struct request *r)
+{
+	return r->rt->set.log;
+}
+
+struct router *
+router_new(const struct router_settings *set)
+{
+	struct router *rt;
+	const struct route *const *t;
+	const struct route *e;
+	int n = 0;
+
+	if (set->base == NULL || set->log == NULL || set->server == NULL || set->tables == NULL)
+		return NULL;
+	for (t = set->tables; *t != NULL; t++)
+		for (e = *t; e->method != NULL; e++)
+			n++;
+	rt = calloc(1, sizeof(*rt));
+	if (rt == NULL)
+		return NULL;
+	rt->routes = calloc((size_t)n + 1, sizeof(*rt->routes));
+	if (rt->routes == NULL) {
+		free(rt);
+		return NULL;
+	}
+	rt->set = *set;
+	for (t = set->tables; *t != NULL; t++)
+		for (e = *t; e->method != NULL; e++)
+			rt->routes[rt->nroutes++] = e;
+	return rt;
+}
+
+void
+router_free(struct router *rt)
+{
+	if (rt == NULL)
+		return;
+	free(rt->routes);
+	free(rt);
+}
+
+void
+router_apply_limits(struct router *rt, int request_timeout, int max_json_depth)
+{
+	rt->set.request_timeout = request_timeout;
+	rt->set.max_json_depth = max_json_depth;
+}
+
+int
+router_route_count(const struct router *rt)
+{
+	return rt->nroutes;
+}
+
+const struct route *
+router_route(const struct router *rt, int i)
+{
+	return i >= 0 && i < rt->nroutes ? rt->routes[i] : NULL;
 }

@@ -2,12 +2,16 @@
  * router.h - requests, the route table's types and dispatch.
  *
  * Every request is a struct request owned by the router from arrival until
- * one of the reply functions is called; a reply frees it (after cancelling
- * any database query still pending for it), so a handler must not touch the
- * request after replying.  Handlers that wait for the database store the
- * query in r->pending (or, for a transaction, the leased connection in
- * r->lease); a request that runs past limits.request_timeout is answered 503
- * by the router, its pending query cancelled and its lease released.
+ * one of the reply functions is called; a reply frees it, so a handler must
+ * not touch the request after replying.  Work a request waits for outside
+ * the router (a database query, a leased connection) is parked in
+ * r->pending and r->lease; when the request ends first (timeout, early
+ * answer) the router hands them to the settings' cancel and release hooks,
+ * so a late callback never sees a freed request.  A request that runs past
+ * its timeout is answered 503 by the router.
+ *
+ * The router knows nothing of the routes' resources: it gets the route
+ * table, the application context (r->app) and its hooks at creation.
  */
 #ifndef ALLIANCE_ROUTER_H
 #define ALLIANCE_ROUTER_H
@@ -18,19 +22,18 @@
 #include <event2/event_struct.h>
 #include <jansson.h>
 
-#include "store/db.h"
+#include "base/compiler.h"
 
-struct daemon;
 struct evhttp_request;
-struct event;
-struct db_query;
-struct db_conn;
-struct request;
+struct event_base;
 struct evkeyvalq;
-struct pg_result;
 struct json_writer;
+struct logger;
+struct request;
+struct router;
+struct server;
 
-/* Who may call a route (DESIGN.md "Scopes"); enforced by the auth layer. */
+/* Who may call a route (docs/api.md "Scopes"). */
 enum scope {
 	SCOPE_NONE = 0,		/* health, readiness, metrics */
 	SCOPE_INTAKE,
@@ -47,41 +50,77 @@ enum scope {
 
 typedef void (*route_fn)(struct request *r);
 
+/* One route, declared beside its handler: each api/routes_*.c ends with its
+ * table of entries closed by ROUTE_END, and api/routes.c lists the tables. */
 struct route {
-	const char *method;	/* "GET", "POST", ... */
+	const char *method;	/* "GET", "POST", ...; NULL ends a table */
 	const char *path;	/* pattern; "{id}" matches a positive integer */
 	enum scope scope;
 	int flags;
 	route_fn handler;
 };
+#define ROUTE_END { NULL, NULL, SCOPE_NONE, 0, NULL }
 
 struct request {
-	struct daemon *d;
+	struct router *rt;		/* the router that owns the request */
+	void *app;			/* the settings' app: the routes' context */
 	struct evhttp_request *req;	/* not owned (libevent's) */
 	const struct route *route;
 	int route_index;		/* into the table; -1 when unmatched */
 	char id[48];			/* request id, echoed as X-Request-Id */
-	double started;			/* daemon_now() at arrival */
+	double started;			/* clock_now() at arrival */
 	int64_t params[ROUTE_MAX_PARAMS];	/* the {id}s of the path, in order */
 	json_t *body;			/* owned; parsed JSON body or NULL */
 	struct evkeyvalq *query;	/* owned; decoded query string */
 	struct event timer;		/* request_timeout; inside the request: no
 					 * allocation per request */
 	bool timer_set;
-	struct db_query *pending;	/* query to cancel if the request ends first */
-	struct db_conn *lease;		/* leased connection (transaction); released, and
-					 * an open transaction rolled back, when the request
-					 * ends first: a late callback never runs */
+	void *pending;			/* work to cancel (hooks.cancel) if the request
+					 * ends first */
+	void *lease;			/* a held resource (a leased connection) given to
+					 * hooks.release when the request ends */
 	void *state;			/* handler state, freed by state_free */
 	void (*state_free)(void *state);
 };
 
-/* The table (routes.c) and its size. */
-extern const struct route route_table[];
-extern const int route_count;
+/* What the router needs, given at creation; every pointer is borrowed and
+ * must outlive the router. */
+struct router_settings {
+	struct event_base *base;
+	const struct logger *log;
+	struct server *server;		/* request accounting and the stopping state */
+	/* NULL-terminated list of route tables (each closed by ROUTE_END). */
+	const struct route *const *tables;
+	int request_timeout;		/* seconds; router_apply_limits changes it */
+	int max_json_depth;
+	unsigned long long id_epoch;	/* prefix of generated request ids (start time) */
+	void *app;			/* handed to every request as r->app */
+	/* ROUTE_NEEDS_DB routes answer 503 at once while this says false. */
+	bool (*available)(void *app);
+	/* r->pending and r->lease of a request that ends (either may be NULL:
+	 * not called then). */
+	void (*cancel)(void *pending);
+	void (*release)(void *lease);
+	/* Each answered request: its route index (-1 unmatched), status, duration. */
+	void (*observe)(void *arg, int route_index, int status, double seconds);
+	void *observe_arg;
+};
 
-/* libevent's generic callback: matching, body checks, dispatch. */
-void router_dispatch(struct evhttp_request *req, void *arg /* struct daemon * */);
+/* NULL on bad settings or out of memory. */
+struct router *router_new(const struct router_settings *set);
+void router_free(struct router *rt);
+void router_apply_limits(struct router *rt, int request_timeout, int max_json_depth);
+/* The routes in dispatch order; index i is the route_index of metrics. */
+int router_route_count(const struct router *rt);
+const struct route *router_route(const struct router *rt, int i);
+/* The route a method and path resolve to (HEAD finds GET); -1 when none. */
+int router_find(const struct router *rt, const char *method, const char *path,
+		int64_t params[ROUTE_MAX_PARAMS]);
+
+/* libevent's generic callback (server_set_handler): matching, body checks, dispatch. */
+void router_dispatch(struct evhttp_request *req, void *arg /* struct router * */);
+/* The logger of the request's router (for handlers' log lines). */
+const struct logger *request_log(const struct request *r);
 
 /* Replies; each frees r. body is stolen (json_decref'd); sent as application/json. */
 void request_reply_json(struct request *r, int status, json_t *body);
@@ -98,28 +137,12 @@ void request_retry_later(struct request *r, const char *detail);
 void request_unavailable(struct request *r);
 /* 404 "no <what> <id>" for the path's first {id}. */
 void request_not_found(struct request *r, const char *what);
-/* Answers a failed statement the one standard way: 503 with Retry-After when
- * the database is away or busy; by SQLSTATE 409 for a unique violation, 422
- * for a foreign-key, check or data error, else 500.  Logs WHAT, the SQLSTATE
- * and the request id only (never values).  A route with a more precise
- * answer for some SQLSTATE checks it first (db_sqlstate) and falls back here. */
-void request_db_failure(struct request *r, enum db_status st, const PGresult *res,
-			const char *what);
-/* Runs SQL with the path's first {id} as $1, the request as the callback's
- * argument and r->pending set; 503 at once when the database is away. */
-void request_db_by_id(struct request *r, const char *sql, db_result_cb cb);
-/* In a callback: clears r->pending; true when the statement succeeded with
- * at least one row.  Otherwise it has answered (request_db_failure, or 404
- * "no <thing> <id>" for no row) and the caller must not touch r. */
-bool request_db_row(struct request *r, enum db_status st, const PGresult *res,
-		    const char *what, const char *thing);
-/* The SQLSTATE of a failed result; "" when there is none. */
-const char *db_sqlstate(const PGresult *res);
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 
-/* Query-string helpers: 0 ok, -1 replied with 422 already. */
+/* Query-string helpers: 0 ok, -1 replied with 422 already (r is gone). */
 const char *request_query(struct request *r, const char *name);
-int request_query_int(struct request *r, const char *name, int def, int min, int max, int *out);
+MUSTCHECK int request_query_int(struct request *r, const char *name, int def, int min, int max,
+				int *out);
 
 #endif

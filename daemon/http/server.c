@@ -18,9 +18,8 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "http/router.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "http/server.h"
 
 #define SET_CAPACITY 131072	/* twice the largest limits.max_connections */
@@ -33,7 +32,13 @@ struct ptrset {
 };
 
 struct server {
-	struct daemon *d;
+	struct event_base *base;	/* borrowed */
+	const struct logger *log;	/* borrowed */
+	char *listen_tcp, *listen_unix;	/* owned copies of the settings */
+	int listen_unix_mode;
+	void (*on_drained)(void *arg);
+	void *drained_arg;
+	bool stopping;
 	struct evhttp *http;
 	struct evconnlistener *tcp;	/* owned via evhttp's bound socket */
 	struct evconnlistener *unix_l;
@@ -133,10 +138,10 @@ set_accepting(struct server *s, bool on)
 static void
 update_accepting(struct server *s)
 {
-	if (s->d->stopping)
+	if (s->stopping)
 		return;
 	set_accepting(s, s->connections < s->max_connections &&
-	    daemon_now() >= s->backoff_until);
+	    clock_now() >= s->backoff_until);
 }
 
 static void
@@ -219,8 +224,8 @@ server_request_begin(struct server *s, struct evhttp_request *req)
 void
 server_request_end(struct server *s)
 {
-	if (--s->inflight == 0 && s->d->stopping)
-		daemon_drained(s->d);
+	if (--s->inflight == 0 && s->stopping && s->on_drained != NULL)
+		s->on_drained(s->drained_arg);
 }
 
 int
@@ -254,47 +259,52 @@ accept_error(struct evconnlistener *l, void *arg)
 
 	(void)l;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		log_warn(&s->d->log, "accept: %s; pausing for %d s", strerror(err), BACKOFF_SEC);
-		s->backoff_until = daemon_now() + BACKOFF_SEC;
+		log_warn(s->log, "accept: %s; pausing for %d s", strerror(err), BACKOFF_SEC);
+		s->backoff_until = clock_now() + BACKOFF_SEC;
 		set_accepting(s, false);
 	} else {
-		log_warn(&s->d->log, "accept: %s", strerror(err));
+		log_warn(s->log, "accept: %s", strerror(err));
 	}
 }
 
 void
-server_apply_limits(struct server *s, const struct config *cfg)
+server_apply_limits(struct server *s, const struct server_limits *lim)
 {
-	evhttp_set_max_body_size(s->http, cfg->max_body_bytes);
-	evhttp_set_max_headers_size(s->http, cfg->max_header_bytes);
-	evhttp_set_timeout(s->http, cfg->idle_timeout);
-	s->max_connections = cfg->max_connections;
-	s->idle_timeout = cfg->idle_timeout;
+	evhttp_set_max_body_size(s->http, lim->max_body_bytes);
+	evhttp_set_max_headers_size(s->http, lim->max_header_bytes);
+	evhttp_set_timeout(s->http, lim->idle_timeout);
+	s->max_connections = lim->max_connections;
+	s->idle_timeout = lim->idle_timeout;
 	update_accepting(s);
 }
 
 struct server *
-server_new(struct daemon *d)
+server_new(const struct server_settings *set)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct timeval tv = {1, 0};
 
 	if (s == NULL)
 		return NULL;
-	s->d = d;
+	s->base = set->base;
+	s->log = set->log;
+	s->listen_unix_mode = set->listen_unix_mode;
+	s->on_drained = set->on_drained;
+	s->drained_arg = set->drained_arg;
+	s->listen_tcp = strdup(set->listen_tcp ? set->listen_tcp : "");
+	s->listen_unix = strdup(set->listen_unix ? set->listen_unix : "");
 	s->pending.slot = calloc(SET_CAPACITY, sizeof(void *));
 	s->seen.slot = calloc(SET_CAPACITY, sizeof(void *));
-	s->http = evhttp_new(d->base);
-	s->tick = event_new(d->base, -1, EV_PERSIST, tick_cb, s);
-	s->sweep = event_new(d->base, -1, EV_PERSIST, sweep_cb, s);
-	if (s->pending.slot == NULL || s->seen.slot == NULL || s->http == NULL ||
-	    s->tick == NULL || s->sweep == NULL)
+	s->http = evhttp_new(s->base);
+	s->tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
+	s->sweep = event_new(s->base, -1, EV_PERSIST, sweep_cb, s);
+	if (s->listen_tcp == NULL || s->listen_unix == NULL || s->pending.slot == NULL ||
+	    s->seen.slot == NULL || s->http == NULL || s->tick == NULL || s->sweep == NULL)
 		goto fail;
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(s->http, router_dispatch, d);
 	evhttp_set_bevcb(s->http, make_bufferevent, s);
-	server_apply_limits(s, d->cfg);
+	server_apply_limits(s, &set->limits);
 	event_add(s->tick, &tv);
 	return s;
 fail:
@@ -302,12 +312,25 @@ fail:
 	return NULL;
 }
 
+void
+server_set_handler(struct server *s, void (*handler)(struct evhttp_request *, void *),
+		   void *arg)
+{
+	evhttp_set_gencb(s->http, handler, arg);
+}
+
+bool
+server_stopping(const struct server *s)
+{
+	return s->stopping;
+}
+
 static struct evconnlistener *
 listen_on(struct server *s, struct sockaddr *sa, socklen_t len, struct evhttp_bound_socket **bound)
 {
 	struct evconnlistener *l;
 
-	l = evconnlistener_new_bind(s->d->base, NULL, NULL,
+	l = evconnlistener_new_bind(s->base, NULL, NULL,
 	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511, sa, (int)len);
 	if (l == NULL)
 		return NULL;
@@ -430,16 +453,14 @@ listen_unix(struct server *s, const char *path, int mode, char *err, size_t errl
 int
 server_listen(struct server *s, char *err, size_t errlen)
 {
-	const struct config *cfg = s->d->cfg;
-
-	if (cfg->listen_tcp[0] == '\0' && cfg->listen_unix[0] == '\0') {
+	if (s->listen_tcp[0] == '\0' && s->listen_unix[0] == '\0') {
 		snprintf(err, errlen, "no listener: listen.tcp and listen.unix are both empty");
 		return -1;
 	}
-	if (cfg->listen_tcp[0] != '\0' && listen_tcp(s, cfg->listen_tcp, err, errlen) != 0)
+	if (s->listen_tcp[0] != '\0' && listen_tcp(s, s->listen_tcp, err, errlen) != 0)
 		return -1;
-	if (cfg->listen_unix[0] != '\0' &&
-	    listen_unix(s, cfg->listen_unix, cfg->listen_unix_mode, err, errlen) != 0)
+	if (s->listen_unix[0] != '\0' &&
+	    listen_unix(s, s->listen_unix, s->listen_unix_mode, err, errlen) != 0)
 		return -1;
 	if (s->tcp)
 		evconnlistener_set_error_cb(s->tcp, accept_error);
@@ -449,6 +470,7 @@ server_listen(struct server *s, char *err, size_t errlen)
 void
 server_stop_accepting(struct server *s)
 {
+	s->stopping = true;
 	if (s->tcp_bound)
 		evhttp_del_accept_socket(s->http, s->tcp_bound);
 	if (s->unix_bound)
@@ -486,5 +508,7 @@ server_free(struct server *s)
 		event_free(s->sweep);
 	free(s->pending.slot);
 	free(s->seen.slot);
+	free(s->listen_tcp);
+	free(s->listen_unix);
 	free(s);
 }

@@ -34,13 +34,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "store/catalog_sync.h"
-#include "config.h"
-#include "daemon.h"
-#include "store/db.h"
-#include "engine/engine.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "codec/json_fields.h"
 #include "codec/therapist_json.h"
+#include "engine/engine.h"
+#include "store/catalog_sync.h"
+#include "store/db.h"
 
 #define CHANNEL			"alliance_catalog"
 #define RETRY_MIN_MS		100
@@ -126,7 +126,12 @@ struct reload {
 };
 
 struct catalog_sync {
-	struct daemon *d;
+	struct event_base *base;	/* borrowed */
+	struct db_pool *db;		/* borrowed */
+	const struct logger *log;	/* borrowed */
+	const struct engine_params *params;	/* borrowed; changes on SIGHUP */
+	int records_refresh;		/* seconds between all-therapist refreshes */
+	bool stopping;			/* failures are expected: no warnings */
 	struct catalog *cat;		/* owned; what matching reads */
 	struct vocab *vocab;		/* owned; the bits of cat */
 	struct names names;
@@ -310,7 +315,7 @@ profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
 		const char *field = json_string_value(json_object_get(json_array_get(fe.errors, 0),
 		    "field"));
 
-		log_warn(&cs->d->log, "catalog: therapist id=%lld skipped: invalid %s",
+		log_warn(cs->log, "catalog: therapist id=%lld skipped: invalid %s",
 		    (long long)json_integer_value(json_object_get(obj, "id")),
 		    field && field[0] ? field : "object");
 	}
@@ -332,7 +337,7 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
 		goto done;
 	rc = catalog_upsert(cat, &p);
 	if (rc != 0) {
-		log_warn(&cs->d->log, "catalog: therapist id=%u not loaded: %s", p.id,
+		log_warn(cs->log, "catalog: therapist id=%u not loaded: %s", p.id,
 		    engine_strerror(rc));
 		goto done;
 	}
@@ -340,7 +345,7 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
 	    NULL, 10));
 	records_of(res, row, COL_A_N, v, &rec);
 	if (catalog_set_records(cat, p.id, &rec) != 0)
-		log_warn(&cs->d->log, "catalog: therapist id=%u records refused", p.id);
+		log_warn(cs->log, "catalog: therapist id=%u records refused", p.id);
 	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
 	    json_string_value(json_object_get(obj, "display_name"))) != 0)
 		rc = ENGINE_ENOMEM;
@@ -386,9 +391,9 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 
 	cs->full_q = NULL;
 	if (st != DB_OK) {
-		if (cs->d->stopping)
+		if (cs->stopping)
 			return;
-		log_warn(&cs->d->log, "catalog: full load failed (%s%s); retrying",
+		log_warn(cs->log, "catalog: full load failed (%s%s); retrying",
 		    st == DB_SQL_ERROR ? "sqlstate " : st == DB_TIMEOUT ? "timeout" : "unavailable",
 		    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
@@ -421,8 +426,8 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	cs->full_loads++;
 	cs->retry_ms = RETRY_MIN_MS;
 	cs->last_full_efull = efull;
-	log_info(&cs->d->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cat),
-	    (daemon_now() - cs->full_started) * 1000);
+	log_info(cs->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cat),
+	    (clock_now() - cs->full_started) * 1000);
 	if (cs->full_again) {
 		cs->full_again = false;
 		cs->n_deferred = 0;
@@ -435,7 +440,7 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 		reload_request(cs, cs->deferred[i]);
 	return;
 nomem:
-	log_error(&cs->d->log, "catalog: out of memory during a full load; retrying");
+	log_error(cs->log, "catalog: out of memory during a full load; retrying");
 	catalog_free(cat);
 	names_clear(&nm);
 	schedule_full_load(cs);
@@ -452,10 +457,10 @@ full_load_start(struct catalog_sync *cs)
 	cs->full_q = NULL;
 	if (cs->retry != NULL)
 		evtimer_del(cs->retry);
-	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
 	cs->gen++;
-	cs->full_started = daemon_now();
-	cs->full_q = db_query(cs->d->db, load_sql, 2, values, full_load_cb, cs);
+	cs->full_started = clock_now();
+	cs->full_q = db_query(cs->db, load_sql, 2, values, full_load_cb, cs);
 	if (cs->full_q == NULL)
 		schedule_full_load(cs);
 }
@@ -504,8 +509,8 @@ reload_cb(void *arg, enum db_status st, const PGresult *res)
 
 	rl->q = NULL;
 	if (st != DB_OK) {
-		if (!cs->d->stopping)
-			log_warn(&cs->d->log, "catalog: reload of therapist id=%u failed; "
+		if (!cs->stopping)
+			log_warn(cs->log, "catalog: reload of therapist id=%u failed; "
 			    "loading in full", rl->id);
 		reload_unlink(cs, rl);
 		free(rl);
@@ -541,10 +546,10 @@ reload_send(struct catalog_sync *cs, struct reload *rl)
 	const char *values[2] = { id, rc };
 
 	snprintf(id, sizeof(id), "%u", rl->id);
-	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
 	rl->gen = cs->gen;
 	rl->stale = false;
-	rl->q = db_query(cs->d->db, load_sql, 2, values, reload_cb, rl);
+	rl->q = db_query(cs->db, load_sql, 2, values, reload_cb, rl);
 	if (rl->q == NULL) {
 		/* No connection: the reconnect's full load will cover it. */
 		reload_unlink(cs, rl);
@@ -597,7 +602,7 @@ on_notify(void *arg, const char *channel, const char *payload)
 	for (s = payload; *s >= '0' && *s <= '9' && id <= UINT32_MAX; s++)
 		id = id * 10 + (unsigned)(*s - '0');
 	if (*s != '\0' || s == payload || id == 0 || id > UINT32_MAX) {
-		log_debug(&cs->d->log, "catalog: ignoring a malformed notification");
+		log_debug(cs->log, "catalog: ignoring a malformed notification");
 		return;
 	}
 	reload_request(cs, (uint32_t)id);
@@ -606,7 +611,7 @@ on_notify(void *arg, const char *channel, const char *payload)
 /* --- the public API ----------------------------------------------------- */
 
 struct catalog_sync *
-catalog_sync_new(struct daemon *d, struct vocab *vocab)
+catalog_sync_new(const struct catalog_sync_settings *set, struct vocab *vocab)
 {
 	struct catalog_sync *cs = calloc(1, sizeof(*cs));
 
@@ -615,7 +620,11 @@ catalog_sync_new(struct daemon *d, struct vocab *vocab)
 		vocab_free(vocab);
 		return NULL;
 	}
-	cs->d = d;
+	cs->base = set->base;
+	cs->db = set->db;
+	cs->log = set->log;
+	cs->params = set->params;
+	cs->records_refresh = set->records_refresh;
 	cs->vocab = vocab;
 	cs->retry_ms = RETRY_MIN_MS;
 	return cs;
@@ -626,16 +635,16 @@ catalog_sync_start(struct catalog_sync *cs)
 {
 	struct timeval tv = {0, 0};
 
-	cs->retry = evtimer_new(cs->d->base, retry_cb, cs);
-	cs->refresh = evtimer_new(cs->d->base, refresh_cb, cs);
-	cs->records_tick = evtimer_new(cs->d->base, records_tick_cb, cs);
+	cs->retry = evtimer_new(cs->base, retry_cb, cs);
+	cs->refresh = evtimer_new(cs->base, refresh_cb, cs);
+	cs->records_tick = evtimer_new(cs->base, records_tick_cb, cs);
 	cs->dirty = calloc(REFRESH_MAX, sizeof(*cs->dirty));
 	if (cs->retry == NULL || cs->refresh == NULL || cs->records_tick == NULL ||
 	    cs->dirty == NULL)
 		return -1;
-	tv.tv_sec = cs->d->cfg->engine_records_refresh;
+	tv.tv_sec = cs->records_refresh;
 	evtimer_add(cs->records_tick, &tv);
-	if (db_pool_listen(cs->d->db, CHANNEL, on_notify, cs) != 0)
+	if (db_pool_listen(cs->db, CHANNEL, on_notify, cs) != 0)
 		return -1;
 	cs->listening = true;
 	return 0;
@@ -691,10 +700,22 @@ catalog_sync_vocab(const struct catalog_sync *cs)
 	return cs->vocab;
 }
 
-int
-catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
-		   const char **display_name)
+void
+catalog_sync_stop(struct catalog_sync *cs)
 {
+	cs->stopping = true;
+}
+
+void
+catalog_sync_set_records_refresh(struct catalog_sync *cs, int seconds)
+{
+	cs->records_refresh = seconds;
+}
+
+static int
+names_lookup(const void *arg, uint32_t id, const char **external_ref, const char **display_name)
+{
+	const struct catalog_sync *cs = arg;
 	bool found;
 	long at = names_find(&cs->names, id, &found);
 
@@ -705,6 +726,14 @@ catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **exte
 	if (display_name != NULL)
 		*display_name = cs->names.v[at].display_name;
 	return 0;
+}
+
+struct match_names
+catalog_sync_names(const struct catalog_sync *cs)
+{
+	struct match_names m = { cs->vocab, names_lookup, cs };
+
+	return m;
 }
 
 void
@@ -734,8 +763,8 @@ refresh_done(void *arg, enum db_status st, const PGresult *res)
 
 	cs->refresh_q = NULL;
 	if (st != DB_OK) {
-		if (!cs->d->stopping)
-			log_warn(&cs->d->log, "catalog: records refresh failed; loading in full");
+		if (!cs->stopping)
+			log_warn(cs->log, "catalog: records refresh failed; loading in full");
 		schedule_full_load(cs);
 		return;
 	}
@@ -747,7 +776,7 @@ refresh_done(void *arg, enum db_status st, const PGresult *res)
 
 		records_of(res, i, RCOL_A_N, cs->vocab, &rec);
 		if (catalog_set_records(cs->cat, id, &rec) != 0)
-			log_warn(&cs->d->log, "catalog: therapist id=%u records refused", id);
+			log_warn(cs->log, "catalog: therapist id=%u records refused", id);
 	}
 	cs->reload_count += (unsigned long long)n;
 }
@@ -788,10 +817,10 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	ids[used] = '\0';
 	values[0] = ids;
 send:
-	snprintf(rc, sizeof(rc), "%.17g", cs->d->params.ors_reliable_change);
+	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
 	values[1] = rc;
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->d->db, records_sql, 2, values, refresh_done, cs);
+	cs->refresh_q = db_query(cs->db, records_sql, 2, values, refresh_done, cs);
 	free(ids);
 	if (cs->refresh_q == NULL) {
 		evtimer_add(cs->refresh, &tv);	/* the database is away: later */
@@ -807,7 +836,7 @@ static void
 records_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
-	struct timeval tv = {cs->d->cfg->engine_records_refresh, 0};
+	struct timeval tv = {cs->records_refresh, 0};
 
 	(void)fd;
 	(void)what;
@@ -828,7 +857,7 @@ catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
 		return;
 	rc = catalog_upsert(cs->cat, &p);
 	if (rc != 0) {
-		log_warn(&cs->d->log, "catalog: therapist id=%u not applied: %s", p.id,
+		log_warn(cs->log, "catalog: therapist id=%u not applied: %s", p.id,
 		    engine_strerror(rc));
 		return;
 	}

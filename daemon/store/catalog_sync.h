@@ -16,7 +16,8 @@
  * at once when it is loaded.
  *
  * Ownership: the daemon owns the struct catalog_sync; everything it returns
- * is borrowed and valid until the next return to the event loop.
+ * is borrowed and valid until the next return to the event loop.  What it
+ * needs (loop, pool, logger, engine parameters) it gets at creation.
  */
 #ifndef ALLIANCE_CATALOG_SYNC_H
 #define ALLIANCE_CATALOG_SYNC_H
@@ -24,17 +25,37 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct daemon;
+#include "base/compiler.h"
+#include "codec/match_json.h"
+
 struct catalog;
-struct vocab;
+struct db_pool;
+struct engine_params;
+struct event_base;
 struct json_t;
+struct logger;
+struct vocab;
 
 struct catalog_sync;
 
-/* Takes ownership of vocab.  Reads d->db, d->params and d->log. NULL on ENOMEM. */
-struct catalog_sync *catalog_sync_new(struct daemon *d, struct vocab *vocab);
+/* Borrowed pointers; each must outlive the catalog. */
+struct catalog_sync_settings {
+	struct event_base *base;
+	struct db_pool *db;
+	const struct logger *log;
+	const struct engine_params *params;	/* read at each load (SIGHUP replaces the value) */
+	int records_refresh;		/* seconds between all-therapist records refreshes */
+};
+
+/* Takes ownership of vocab.  NULL on ENOMEM. */
+struct catalog_sync *catalog_sync_new(const struct catalog_sync_settings *set,
+				      struct vocab *vocab);
 /* Registers the LISTEN; loading starts as soon as the database is up. 0 or -1. */
-int catalog_sync_start(struct catalog_sync *cs);
+MUSTCHECK int catalog_sync_start(struct catalog_sync *cs);
+/* The daemon is stopping: failed loads are expected, not worth a warning. */
+void catalog_sync_stop(struct catalog_sync *cs);
+/* engine.records_refresh changed (SIGHUP); takes effect at the next tick. */
+void catalog_sync_set_records_refresh(struct catalog_sync *cs, int seconds);
 void catalog_sync_free(struct catalog_sync *cs);
 
 /* The 503 detail of routes that need the catalog before its first load. */
@@ -45,9 +66,9 @@ bool catalog_sync_ready(const struct catalog_sync *cs);
 const struct catalog *catalog_sync_catalog(const struct catalog_sync *cs);
 const struct vocab *catalog_sync_vocab(const struct catalog_sync *cs);
 
-/* The therapist's external_ref and display_name (borrowed), or -1 when unknown. */
-int catalog_sync_names(const struct catalog_sync *cs, uint32_t id, const char **external_ref,
-		       const char **display_name);
+/* The vocabulary and the therapists' names, for the match writers (borrowed
+ * like the catalog). */
+struct match_names catalog_sync_names(const struct catalog_sync *cs);
 
 /* Refresh one therapist's alliance and outcome records soon: within about
  * 2 s, in one statement with every other therapist that got feedback in the

@@ -2,16 +2,17 @@
 # Checks the socket API's OpenAPI description (make check):
 #  1. lints daemon/api/openapi.yaml with the pinned @redocly/cli (tests/openapi), installing it
 #     with `npm ci` when node_modules is missing or does not match the lock file;
-#  2. fails for every route of the daemon's route table (daemon/api/routes.c) that the description
-#     lacks, and for every route whose scope differs from the operation's x-scope.
-# Usage: tests/scripts/check-openapi.sh [ROUTES_C [OPENAPI_YAML]]  (paths relative to the repo
-# root; the defaults are daemon/api/routes.c and daemon/api/openapi.yaml). POSIX sh: make runs it with sh.
+#  2. fails for every route entry of the daemon (the tables beside the handlers in
+#     daemon/api/routes_*.c) that the description lacks, for every route whose scope differs
+#     from the operation's x-scope, and for a table that daemon/api/routes.c does not list.
+# Usage: tests/scripts/check-openapi.sh [API_DIR [OPENAPI_YAML]]  (paths relative to the repo
+# root; the defaults are daemon/api and daemon/api/openapi.yaml). POSIX sh: make runs it with sh.
 set -eu
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
-routes_c="${1:-daemon/api/routes.c}"
+api_dir="${1:-daemon/api}"
 openapi="${2:-daemon/api/openapi.yaml}"
 tooldir="tests/openapi"
 python=/usr/bin/python3   # Debian's python3: the first one on PATH is not, and lacks yaml
@@ -19,7 +20,7 @@ python=/usr/bin/python3   # Debian's python3: the first one on PATH is not, and 
 fail() { echo "check-openapi: $*" >&2; exit 1; }
 
 [ -f "$openapi" ] || fail "$openapi not found"
-[ -f "$routes_c" ] || fail "$routes_c not found: the route table to compare the description with"
+[ -f "$api_dir/routes.c" ] || fail "$api_dir/routes.c not found: the list of route tables"
 command -v npm >/dev/null || fail "npm not found (apt-get install -y npm)"
 "$python" -c 'import yaml' 2>/dev/null || fail "python3-yaml missing (apt-get install -y python3-yaml)"
 
@@ -51,13 +52,15 @@ fi
 
 # --- 2. route table against the description ----------------------------------------------------
 routes_ok=1
-summary="$("$python" - "$routes_c" "$openapi" <<'PY'
+summary="$("$python" - "$api_dir" "$openapi" <<'PY'
+import glob
+import os
 import re
 import sys
 
 import yaml
 
-routes_c, openapi = sys.argv[1], sys.argv[2]
+api_dir, openapi = sys.argv[1], sys.argv[2]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -92,19 +95,27 @@ def shape(path):
     return re.sub(r"\{[^}/]*\}", "{}", path)
 
 
-text = strip_c_comments(open(routes_c, encoding="utf-8").read())
 entry = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)"\s*,\s*"(/[^"]*)"(\s*,\s*(SCOPE_[A-Z_]+))?')
-routes = {}    # (METHOD, shape) -> (path, scope or None, line)
+table = re.compile(r'const\s+struct\s+route\s+(routes_[a-z_]+)\s*\[\]\s*=')
+listed = strip_c_comments(open(os.path.join(api_dir, "routes.c"), encoding="utf-8").read())
+routes = {}    # (METHOD, shape) -> (path, scope or None, "file:line")
 errors = []
-for m in entry.finditer(text):
-    method, path, scope = m.group(1), m.group(2), m.group(4)
-    line = text.count("\n", 0, m.start()) + 1
-    key = (method, shape(path))
-    if key in routes and routes[key][1] != scope:
-        errors.append(f"{routes_c}:{line}: {method} {path} is in the table twice with different scopes")
-    routes.setdefault(key, (path, scope, line))
+for routes_c in sorted(glob.glob(os.path.join(api_dir, "routes_*.c"))):
+    text = strip_c_comments(open(routes_c, encoding="utf-8").read())
+    for t in table.finditer(text):
+        if not re.search(r"\b%s\b" % t.group(1), listed):
+            line = text.count("\n", 0, t.start()) + 1
+            errors.append(f"{routes_c}:{line}: table {t.group(1)} is not listed in "
+                          f"{api_dir}/routes.c: its routes are unreachable")
+    for m in entry.finditer(text):
+        method, path, scope = m.group(1), m.group(2), m.group(4)
+        where = f"{routes_c}:{text.count(chr(10), 0, m.start()) + 1}"
+        key = (method, shape(path))
+        if key in routes and routes[key][1] != scope:
+            errors.append(f"{where}: {method} {path} is in the tables twice with different scopes")
+        routes.setdefault(key, (path, scope, where))
 if not routes:
-    errors.append(f"{routes_c}: no route table entries found "
+    errors.append(f"{api_dir}: no route entries found "
                   '(expected lines like { "GET", "/v1/therapists/{id}", SCOPE_ADMIN, ... })')
 
 doc = yaml.safe_load(open(openapi, encoding="utf-8"))
@@ -114,23 +125,23 @@ for path, item in (doc.get("paths") or {}).items():
         if method.upper() in METHODS and isinstance(op, dict):
             operations[(method.upper(), shape(path))] = (path, op.get("x-scope"))
 
-for key, (path, scope, line) in sorted(routes.items(), key=lambda kv: kv[1][2]):
+for key, (path, scope, where) in sorted(routes.items(), key=lambda kv: kv[1][2]):
     method = key[0]
     if key not in operations:
-        errors.append(f"{routes_c}:{line}: {method} {path} is missing from {openapi}")
+        errors.append(f"{where}: {method} {path} is missing from {openapi}")
         continue
     if scope is None:
-        errors.append(f"{routes_c}:{line}: {method} {path} has no SCOPE_* in the route table")
+        errors.append(f"{where}: {method} {path} has no SCOPE_* in its route table")
         continue
     want = scope[len("SCOPE_"):].lower()
     have = operations[key][1]
     if have != want:
-        errors.append(f"{routes_c}:{line}: {method} {path} has scope {scope} but the "
+        errors.append(f"{where}: {method} {path} has scope {scope} but the "
                       f"description's x-scope is {have!r} (want {want!r})")
 
 extra = [f"{k[0]} {operations[k][0]}" for k in sorted(set(operations) - set(routes))]
 if extra:
-    print(f"check-openapi: note: documented but not in {routes_c}: {', '.join(extra)}",
+    print(f"check-openapi: note: documented but not in a route table: {', '.join(extra)}",
           file=sys.stderr)
 
 for e in errors:
