@@ -281,13 +281,32 @@ route_therapist_create(struct request *r)
 	free(canon);
 }
 
+/* A GET answer sent back whole (GET, edit, PUT) carries its "id": accepted
+ * when it names the path's therapist, and dropped before validation (the
+ * path says which therapist; the body never moves a row).  0, or -1 answered. */
+static int
+drop_own_id(struct request *r)
+{
+	json_t *id = json_object_get(r->body, "id");
+
+	if (id == NULL)
+		return 0;
+	if (!json_is_integer(id) || json_integer_value(id) != r->params[0]) {
+		problem_field(r, 422, "invalid therapist", "id",
+		    "must be left out or match the id in the path");
+		return -1;
+	}
+	json_object_del(r->body, "id");
+	return 0;
+}
+
 static void
 update(struct request *r, enum therapist_json_mode mode)
 {
 	char *canon, bits[169], id[24];
 	const char *values[3];
 
-	if (read_body(r, mode, &canon, bits) != 0)
+	if (drop_own_id(r) != 0 || read_body(r, mode, &canon, bits) != 0)
 		return;
 	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
 	values[0] = id;

@@ -177,6 +177,25 @@ def test_put_replaces_the_whole_profile(daemon, db):
     assert daemon.get(f"/v1/therapists/{t['id']}").json() == got
 
 
+def test_get_edit_put_round_trip(daemon, db):
+    """The README's way to edit a profile: GET it, change it, PUT it back whole
+    (the GET answer carries "id", which must match the path)."""
+    t = create(daemon)
+    got = daemon.get(f"/v1/therapists/{t['id']}").json()
+    got["display_name"] = "Ana R."
+    r = send(daemon, "PUT", f"/v1/therapists/{t['id']}", got)
+    assert r.status == 200, r
+    assert r.json() == got
+    other = create(daemon, "T-2")
+    before = snapshot(db)
+    got["id"] = other["id"]
+    r = send(daemon, "PUT", f"/v1/therapists/{t['id']}", got)
+    assert r.status == 422 and field_names(r) == ["id"], r
+    r = send(daemon, "PATCH", f"/v1/therapists/{t['id']}", {"id": "x", "capacity": 3})
+    assert r.status == 422 and field_names(r) == ["id"], r
+    assert snapshot(db) == before
+
+
 def test_put_bad_inputs_change_nothing(daemon, db):
     t = create(daemon, "T-1")
     create(daemon, "T-2")
