@@ -66,7 +66,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static void test_defaults(void **state)
+static void test_defaults_are_the_documented_values(void **state)
 {
 	(void)state;
 	struct config *c = config_new_defaults();
@@ -564,7 +564,7 @@ static void test_restart_needed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_defaults_are_the_documented_values),
 		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_example_is_defaults),
 		cmocka_unit_test(test_every_key_documented),

@@ -114,7 +114,7 @@ test_full_object(void **state)
 }
 
 static void
-test_defaults(void **state)
+test_missing_optional_fields_take_defaults(void **state)
 {
 	struct therapist_profile p;
 	json_t *errors = NULL;
@@ -352,7 +352,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_object, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_optional_fields_take_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_bad_field_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_tag_lists_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_at_once, setup, teardown),
