@@ -41,7 +41,7 @@ engine_config_build(const struct config *cfg, struct engine_params *p, struct vo
 	p->weight[COMP_CAPACITY] = cfg->engine_weight_capacity;
 	p->min_overlap_hours = cfg->engine_min_overlap_hours;
 	p->record_prior_weight = cfg->engine_record_prior_weight;
-	p->record_min_concern_n = cfg->engine_record_min_episodes;
+	p->record_min_episodes = cfg->engine_record_min_episodes;
 	p->colleague_bonus = cfg->engine_colleague_bonus;
 	p->threshold_alliance5 = cfg->alliance_threshold_alliance5;
 	p->threshold_srs = cfg->alliance_threshold_srs;
