@@ -72,6 +72,7 @@ static const struct config_key keys[] = {
 	{ "engine.weight_capacity", CT_DOUBLE, OFF(engine_weight_capacity), R, "0.5", 0, 100 },
 	{ "engine.min_overlap_hours", CT_INT, OFF(engine_min_overlap_hours), R, "1", 0, 168 },
 	{ "engine.record_prior_weight", CT_DOUBLE, OFF(engine_record_prior_weight), R, "20", 0, 10000 },
+	{ "engine.concern_prior_weight", CT_DOUBLE, OFF(engine_concern_prior_weight), R, "10", 0, 10000 },
 	{ "engine.record_min_episodes", CT_INT, OFF(engine_record_min_episodes), R, "5", 1, 1000 },
 	{ "engine.default_limit", CT_INT, OFF(engine_default_limit), R, "5", 1, 100 },
 	{ "engine.max_limit", CT_INT, OFF(engine_max_limit), R, "50", 1, 1000 },
@@ -88,6 +89,8 @@ static const struct config_key keys[] = {
 	{ "alliance.ewma_alpha", CT_DOUBLE, OFF(alliance_ewma_alpha), R, "0.5", 0.01, 1 },
 	{ "alliance.ors_cutoff", CT_DOUBLE, OFF(alliance_ors_cutoff), R, "25", 0, 40 },
 	{ "alliance.ors_reliable_change", CT_DOUBLE, OFF(alliance_ors_reliable_change), R, "5", 1, 40 },
+	{ "alliance.item_flag_max", CT_DOUBLE, OFF(alliance_item_flag_max), R, "3", 0, 10 },
+	{ "alliance.repair_window", CT_INT, OFF(alliance_repair_window), R, "6", 1, 16 },
 
 	{ "vocabulary.concerns", CT_WORDS, OFF(vocab_concerns), R,
 	  "anxiety depression trauma grief relationships couples family substance_use eating "

@@ -58,7 +58,8 @@ struct config {
 	double engine_weight_capacity;
 	int engine_min_overlap_hours;     /* hours per week */
 	double engine_record_prior_weight; /* empirical-Bayes prior weight (pseudo-episodes) */
-	int engine_record_min_episodes;   /* finished episodes in a concern before the per-concern record is used */
+	double engine_concern_prior_weight; /* k_c: pseudo-episodes of a therapist's own record in a concern record */
+	int engine_record_min_episodes;   /* rated episodes before "strong alliance with past clients" */
 	int engine_default_limit;         /* matches returned without ?limit= */
 	int engine_max_limit;             /* largest ?limit= accepted */
 	double engine_colleague_bonus;    /* % of the gap to 100 a trusted colleague closes in referrals */
@@ -71,10 +72,12 @@ struct config {
 	double alliance_trust_floor;         /* trust signal 0..100 */
 	double alliance_affect_threshold;    /* negative_feelings 0..10 */
 	int alliance_min_sessions;
-	double alliance_strained_drop;       /* index points over the last three sessions */
+	double alliance_strained_drop;       /* score points below the highest of the three sessions before */
 	double alliance_ewma_alpha;
 	double alliance_ors_cutoff;          /* ORS total 0..40 */
 	double alliance_ors_reliable_change; /* ORS points */
+	double alliance_item_flag_max;       /* item (0..10) at or below = the flag it mirrors */
+	int alliance_repair_window;          /* rated sessions a poor one holds "repaired" */
 
 	/* vocabulary.* — reloadable */
 	struct config_vocab vocab_concerns;

@@ -41,7 +41,8 @@ engine_config_build(const struct config *cfg, struct engine_params *p, struct vo
 	p->weight[COMP_CAPACITY] = cfg->engine_weight_capacity;
 	p->min_overlap_hours = cfg->engine_min_overlap_hours;
 	p->record_prior_weight = cfg->engine_record_prior_weight;
-	p->record_min_concern_n = cfg->engine_record_min_episodes;
+	p->concern_prior_weight = cfg->engine_concern_prior_weight;
+	p->record_min_episodes = cfg->engine_record_min_episodes;
 	p->colleague_bonus = cfg->engine_colleague_bonus;
 	p->threshold_alliance5 = cfg->alliance_threshold_alliance5;
 	p->threshold_srs = cfg->alliance_threshold_srs;
@@ -53,6 +54,8 @@ engine_config_build(const struct config *cfg, struct engine_params *p, struct vo
 	p->ewma_alpha = cfg->alliance_ewma_alpha;
 	p->ors_cutoff = cfg->alliance_ors_cutoff;
 	p->ors_reliable_change = cfg->alliance_ors_reliable_change;
+	p->item_flag_max = cfg->alliance_item_flag_max;
+	p->repair_window = cfg->alliance_repair_window;
 	if (engine_params_validate(p, &field, &message) != 0) {
 		snprintf(err, errlen, "engine parameter %s: %s", field ? field : "?",
 		    message ? message : "invalid");

@@ -260,6 +260,10 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 	one_decimal_or_null(w, a->has_index, a->index_latest);
 	jw_key(w, "index_ewma");
 	one_decimal_or_null(w, a->has_index, a->index_ewma);
+	jw_key(w, "score_latest");
+	one_decimal_or_null(w, a->has_index, a->score_latest);
+	jw_key(w, "score_ewma");
+	one_decimal_or_null(w, a->has_index, a->score_ewma);
 	jw_key(w, "trend");
 	one_decimal_or_null(w, a->has_index, a->trend);
 	jw_key(w, "evidence");

@@ -4,7 +4,7 @@
  * closed by ROUTE_END; a new route is one entry there, a new resource file
  * one line here.  tests/scripts/check-openapi.sh reads the entries and fails
  * when daemon/api/openapi.yaml lacks a route or disagrees on a scope.
- * Scopes (docs/api.md): intake (clients, matches, episodes, attendance),
+ * Scopes (README "API"): intake (clients, matches, episodes, attendance),
  * feedback, admin (everything).
  */
 #include "api/api.h"

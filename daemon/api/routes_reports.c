@@ -141,13 +141,14 @@ by_urgency(const void *x, const void *y)
 static json_t *
 at_risk_json(const struct at_risk_item *it, const struct vocab *v)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:o, s:o}",
 	    "episode_id", (json_int_t)it->episode, "client_id", (json_int_t)it->client,
 	    "therapist_id", (json_int_t)it->therapist,
 	    "status", alliance_state_name(it->a.status),
 	    "action", alliance_action_name(it->a.action),
 	    "sessions", (json_int_t)it->a.sessions,
 	    "index_latest", it->a.has_index ? json_one_decimal(it->a.index_latest) : json_null(),
+	    "score_latest", it->a.has_index ? json_one_decimal(it->a.score_latest) : json_null(),
 	    "reasons", alliance_reasons_json(&it->a, v));
 }
 
@@ -359,7 +360,7 @@ static void
 route_report_alliance(struct request *r)
 {
 	/*
-	 * Per episode: rated sessions, their mean index, first and latest ORS.
+	 * Per episode: rated sessions, their mean alliance score, first and latest ORS.
 	 * Per therapist: the raw mean over rated sessions; the alliance record
 	 * (mean of episode means, over episodes with ratings) and the outcome
 	 * record (share of ended episodes with an ORS whose rise is reliable),
@@ -367,7 +368,8 @@ route_report_alliance(struct request *r)
 	 */
 	static const char sql[] =
 	    "WITH eps AS (SELECT e.id, e.therapist_id, e.status,"
-	    "   count(f.alliance_index) AS n, avg(f.alliance_index) AS mean,"
+	    "   count(f.alliance_index) AS n,"
+	    "   avg(" ALLIANCE_SCORE_SQL("f", "$2", "$3", "$4") ") AS mean,"
 	    "   (array_agg(f.ors_total ORDER BY f.session) FILTER (WHERE f.ors_total IS NOT NULL))[1]"
 	    "     AS ors_first,"
 	    "   (array_agg(f.ors_total ORDER BY f.session DESC)"
@@ -385,8 +387,8 @@ route_report_alliance(struct request *r)
 	    " FROM therapists t LEFT JOIN eps ON eps.therapist_id = t.id"
 	    " GROUP BY t.id ORDER BY t.id";
 	struct alliance_report *s = calloc(1, sizeof(*s));
-	char change[32];
-	const char *values[1] = { change };
+	char change[32], a5[32], srs[32], wai[32];
+	const char *values[4] = { change, a5, srs, wai };
 
 	if (s == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
@@ -395,7 +397,10 @@ route_report_alliance(struct request *r)
 	r->state = s;
 	r->state_free = alliance_report_free;
 	snprintf(change, sizeof(change), "%.17g", request_api(r)->params->ors_reliable_change);
-	request_db_query(r, &report_call, sql, 1, values, alliance_loaded);
+	snprintf(a5, sizeof(a5), "%.17g", request_api(r)->params->threshold_alliance5);
+	snprintf(srs, sizeof(srs), "%.17g", request_api(r)->params->threshold_srs);
+	snprintf(wai, sizeof(wai), "%.17g", request_api(r)->params->threshold_wai_sr);
+	request_db_query(r, &report_call, sql, 4, values, alliance_loaded);
 }
 
 const struct route routes_reports[] = {

@@ -56,6 +56,31 @@ static double item_low_of(const struct engine_params *p, enum instrument i)
 								      : p->item_low_alliance5;
 }
 
+/*
+ * Items are sums of one-decimal values: 9.1 + 8.9 + 9.0 + 9.0 may land a hair
+ * off 36. Every boundary DESIGN.md names is exact, so comparisons allow this
+ * much binary rounding (far below the 0.1 step of any item).
+ */
+#define EPS 1e-9
+
+double alliance_score(const struct engine_params *p, enum instrument i, double index)
+{
+	double thr = threshold_of(p, i);
+	if (index < thr)
+		return index / thr * 70.0; /* thr > 0 here: index >= 0 */
+	if (thr >= 100)
+		return 100;
+	return 70.0 + (index - thr) / (100.0 - thr) * 30.0;
+}
+
+double alliance_index_of_score(const struct engine_params *p, enum instrument i, double score)
+{
+	double thr = threshold_of(p, i);
+	if (score < 70)
+		return score / 70.0 * thr;
+	return thr + (score - 70.0) / 30.0 * (100.0 - thr);
+}
+
 /* Evidence bits of the items behind the trust signal. */
 static uint32_t trust_bits(enum instrument i)
 {
@@ -67,29 +92,82 @@ static uint32_t trust_bits(enum instrument i)
 	}
 }
 
+/* An item that mirrors a red flag, and the flag a low value raises. */
+struct item_flag {
+	enum instrument instrument;
+	int item;
+	enum feedback_flag flag;
+};
+
+/* DESIGN.md "Per session": looking_forward is deliberately absent (a client in
+ * transference may not look forward either; only the dread flag says so). */
+static const struct item_flag item_flags[] = {
+	{ INSTR_ALLIANCE5, 0, FLAG_UNHEARD },       /* heard */
+	{ INSTR_ALLIANCE5, 1, FLAG_JUDGED },        /* open */
+	{ INSTR_ALLIANCE5, 2, FLAG_MISUNDERSTOOD }, /* adapts */
+	{ INSTR_SRS, 0, FLAG_UNHEARD },             /* relationship */
+	{ INSTR_SRS, 2, FLAG_MISUNDERSTOOD },       /* approach */
+};
+
+/* Flags raised by low items; *items gets the evidence bits of those items. */
+static uint8_t raised_flags(const struct engine_params *p, const struct feedback *fb,
+			    uint32_t *items)
+{
+	uint8_t flags = 0;
+	for (size_t i = 0; i < sizeof(item_flags) / sizeof(item_flags[0]); i++) {
+		const struct item_flag *f = &item_flags[i];
+		if (f->instrument == fb->instrument && fb->items[f->item] <= p->item_flag_max + EPS) {
+			flags |= (uint8_t)(1u << f->flag);
+			*items |= 1u << f->item;
+		}
+	}
+	return flags;
+}
+
+/*
+ * Judge one session from its alliance form a and its ORS o (either may be
+ * NULL, not both; both validated). The flags of both count; only a scores.
+ */
+static void session_judge(const struct engine_params *p, const struct feedback *a,
+			  const struct feedback *o, struct session_eval *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->session = a ? a->session : o->session;
+	out->instrument = a ? a->instrument : INSTR_ORS;
+	out->flags = (uint8_t)((a ? a->flags : 0) | (o ? o->flags : 0));
+	bool strong_affect = false, trust_low = false;
+	if (a) {
+		struct instrument_score sc;
+		instrument_score(a, &sc);
+		out->index = sc.index;
+		out->trust = sc.trust;
+		out->score = alliance_score(p, a->instrument, sc.index);
+		out->has_score = true;
+		out->flags |= raised_flags(p, a, &out->items);
+		double low = item_low_of(p, a->instrument);
+		for (int i = 0; i < instrument_item_count(a->instrument); i++)
+			if (a->items[i] < low)
+				out->items |= 1u << i;
+		strong_affect = a->has_negative_feelings && a->negative_feelings >= p->affect_threshold;
+		trust_low = sc.trust < p->trust_floor - EPS;
+	}
+	out->red_flag = (out->flags & FLAGS_RED) != 0;
+	out->unsafe = (out->flags & FLAGS_UNSAFE) != 0;
+	/* trust is the foundation: below the floor it is an alliance problem, never transference */
+	out->transference = strong_affect && !trust_low && !out->red_flag;
+	out->poor = out->red_flag || trust_low ||
+		    (out->has_score && out->score < 70.0 - EPS && !out->transference);
+	out->items |= (uint32_t)out->flags << EVI_FLAG0;
+	if (strong_affect)
+		out->items |= 1u << EVI_NEGATIVE;
+}
+
 int alliance_session_eval(const struct engine_params *p, const struct feedback *fb,
 			  struct session_eval *out)
 {
-	struct instrument_score sc;
-	if (!p || !fb || !out || fb->instrument == INSTR_ORS || instrument_score(fb, &sc) != 0)
+	if (!p || !fb || !out || fb->instrument == INSTR_ORS || feedback_validate(fb, NULL) != 0)
 		return ENGINE_EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->session = fb->session;
-	out->instrument = fb->instrument;
-	out->index = sc.index;
-	out->trust = sc.trust;
-	out->red_flag = (fb->flags & FLAGS_RED) != 0;
-	out->unsafe = (fb->flags & FLAGS_UNSAFE) != 0;
-	bool strong_affect = fb->has_negative_feelings && fb->negative_feelings >= p->affect_threshold;
-	out->transference = strong_affect && sc.trust >= p->trust_floor && !out->red_flag;
-	out->poor = out->red_flag || (sc.index < threshold_of(p, fb->instrument) && !out->transference);
-	double low = item_low_of(p, fb->instrument);
-	for (int i = 0; i < instrument_item_count(fb->instrument); i++)
-		if (fb->items[i] < low)
-			out->items |= 1u << i;
-	out->items |= (uint32_t)fb->flags << EVI_FLAG0;
-	if (strong_affect)
-		out->items |= 1u << EVI_NEGATIVE;
+	session_judge(p, fb, NULL, out);
 	return 0;
 }
 
@@ -99,54 +177,55 @@ struct stream {
 	struct session_eval win[WIN]; /* the last rated sessions, oldest first */
 	size_t wn;
 	uint32_t n;                   /* rated sessions */
-	double ewma, ewma_prev;
-	bool earlier_poor;            /* a poor session before the latest */
-	struct session_eval last_earlier_poor;
+	uint32_t n_scored;            /* of which with a score (an alliance form) */
+	double ewma;                  /* of the score */
+	const struct session_eval *scored; /* the latest with a score, in win[] */
 };
 
 static void push_session(struct stream *s, const struct session_eval *e, double alpha)
 {
-	if (s->wn && s->win[s->wn - 1].session == e->session) {
-		/* same session rated again: replace, recompute the ewma step */
-		s->win[s->wn - 1] = *e;
-		s->ewma = s->n == 1 ? e->index : alpha * e->index + (1 - alpha) * s->ewma_prev;
-		return;
-	}
-	if (s->wn) {
-		const struct session_eval *prev = &s->win[s->wn - 1];
-		if (prev->poor) {
-			s->earlier_poor = true;
-			s->last_earlier_poor = *prev;
-		}
-	}
 	if (s->wn == WIN) {
 		memmove(s->win, s->win + 1, (WIN - 1) * sizeof(s->win[0]));
 		s->wn--;
 	}
 	s->win[s->wn++] = *e;
-	s->ewma_prev = s->ewma;
-	s->ewma = s->n == 0 ? e->index : alpha * e->index + (1 - alpha) * s->ewma;
 	s->n++;
+	if (!e->has_score)
+		return;
+	s->ewma = s->n_scored == 0 ? e->score : alpha * e->score + (1 - alpha) * s->ewma;
+	s->n_scored++;
 }
 
-/* Least-squares slope of index over session number, last m sessions of the window. */
+/* The latest scored session of the window, or NULL. */
+static const struct session_eval *latest_scored(const struct stream *s)
+{
+	for (size_t i = s->wn; i > 0; i--)
+		if (s->win[i - 1].has_score)
+			return &s->win[i - 1];
+	return NULL;
+}
+
+/* Least-squares slope of the score over session number, last `window` scored sessions. */
 static double trend_of(const struct stream *s, int window)
 {
-	size_t m = s->wn < (size_t)window ? s->wn : (size_t)window;
+	const struct session_eval *w[WIN];
+	size_t m = 0;
+	for (size_t i = s->wn; i > 0 && m < (size_t)window; i--)
+		if (s->win[i - 1].has_score)
+			w[m++] = &s->win[i - 1];
 	if (m < 2)
 		return 0;
-	const struct session_eval *w = s->win + (s->wn - m);
 	double mx = 0, my = 0;
 	for (size_t i = 0; i < m; i++) {
-		mx += w[i].session;
-		my += w[i].index;
+		mx += w[i]->session;
+		my += w[i]->score;
 	}
 	mx /= (double)m;
 	my /= (double)m;
 	double sxy = 0, sxx = 0;
 	for (size_t i = 0; i < m; i++) {
-		sxy += (w[i].session - mx) * (w[i].index - my);
-		sxx += (w[i].session - mx) * (w[i].session - mx);
+		sxy += (w[i]->session - mx) * (w[i]->score - my);
+		sxx += (w[i]->session - mx) * (w[i]->session - mx);
 	}
 	return sxx > 0 ? sxy / sxx : 0;
 }
@@ -203,15 +282,35 @@ static int32_t round_i(double x)
 	return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);
 }
 
-/* Evidence for a poor session: its low items and red flags. */
-static void poor_evidence(struct alliance_result *r, const struct session_eval *e)
+/* Why a session was poor, first cause first: what the client said, trust, the score. */
+static struct reason poor_why(const struct engine_params *p, const struct session_eval *e)
 {
-	uint32_t items = e->items & ~(1u << EVI_NEGATIVE);
 	if (e->red_flag)
-		add_evidence(r, e->session, e->instrument, items, AREASON_RED_FLAG, (int32_t)e->session, 0);
-	else
-		add_evidence(r, e->session, e->instrument, items, AREASON_BELOW_THRESHOLD,
-			     (int32_t)e->session, round_i(e->index));
+		return (struct reason){ AREASON_RED_FLAG,
+					{ (int32_t)e->session, (int32_t)(e->flags & FLAGS_RED) } };
+	if (e->has_score && e->trust < p->trust_floor - EPS)
+		return (struct reason){ AREASON_LOW_TRUST, { (int32_t)e->session, round_i(e->trust) } };
+	return (struct reason){ AREASON_BELOW_THRESHOLD, { (int32_t)e->session, round_i(e->score) } };
+}
+
+/* Evidence for a poor session: its low items and red flags, and its cause. */
+static void poor_evidence(const struct engine_params *p, struct alliance_result *r,
+			  const struct session_eval *e)
+{
+	struct reason why = poor_why(p, e);
+	uint32_t items = e->items & ~(1u << EVI_NEGATIVE);
+	if (why.code == AREASON_LOW_TRUST)
+		items |= trust_bits(e->instrument);
+	add_evidence(r, e->session, e->instrument, items, (enum reason_code)why.code, why.arg[0],
+		     why.arg[1]);
+}
+
+/* The cause of a poor session as a status reason. */
+static void poor_reason(const struct engine_params *p, struct alliance_result *r,
+			const struct session_eval *e)
+{
+	struct reason why = poor_why(p, e);
+	add_reason(r, (enum reason_code)why.code, why.arg[0], why.arg[1]);
 }
 
 static void transference_evidence(struct alliance_result *r, const struct session_eval *e)
@@ -226,6 +325,193 @@ static void set_status(struct alliance_result *r, enum alliance_state s, enum al
 	r->action = a;
 }
 
+/* Rule 1 evidence, gathered over every form: safety flags are never superseded. */
+static void note_unsafe(struct alliance_result *ev, const struct feedback *f, bool *unsafe)
+{
+	if (!(f->flags & FLAGS_UNSAFE))
+		return;
+	enum reason_code code = (f->flags & (1u << FLAG_UNSAFE)) ? AREASON_UNSAFE : AREASON_BOUNDARIES;
+	if (!*unsafe)
+		add_reason(ev, code, (int32_t)f->session, 0);
+	*unsafe = true;
+	add_evidence(ev, f->session, f->instrument, ((uint32_t)f->flags & FLAGS_UNSAFE) << EVI_FLAG0,
+		     code, (int32_t)f->session, 0);
+}
+
+static void note_ors(const struct feedback *f, struct alliance_outcome *o)
+{
+	struct instrument_score sc;
+	instrument_score(f, &sc);
+	if (!o->has)
+		o->first = sc.total;
+	o->has = true;
+	o->n++;
+	o->latest = sc.total;
+}
+
+/*
+ * Read the forms of one session, fb[*i] onward while the session number holds:
+ * the last alliance form and the last ORS of it count (a second rating of the
+ * same family replaces the first). Pushes the session when it is rated: an
+ * alliance form, or an ORS alone that carries a flag.
+ */
+static int read_session(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
+			size_t *i, struct stream *st, struct alliance_result *out,
+			struct alliance_result *unsafe_ev, bool *unsafe)
+{
+	const struct feedback *a = NULL, *o = NULL;
+	uint32_t session = fb[*i].session;
+	for (; *i < n_fb && fb[*i].session == session; (*i)++) {
+		const struct feedback *f = &fb[*i];
+		if (feedback_validate(f, NULL) != 0)
+			return ENGINE_EINVAL;
+		note_unsafe(unsafe_ev, f, unsafe);
+		if (f->instrument == INSTR_ORS)
+			o = f;
+		else
+			a = f;
+	}
+	if (*i < n_fb && fb[*i].session < session)
+		return ENGINE_EUNSORTED;
+	if (o)
+		note_ors(o, &out->outcome);
+	if (a || (o && o->flags)) {
+		struct session_eval e;
+		session_judge(p, a, o, &e);
+		push_session(st, &e, p->ewma_alpha);
+	}
+	return 0;
+}
+
+/* Rule 2: the last two scheduled sessions were no-shows. */
+static bool disengaging(const struct feedback *fb, size_t n_fb, const struct attendance *att,
+			size_t n_att, struct alliance_result *out)
+{
+	uint32_t s1 = scheduled_below(UINT32_MAX, fb, n_fb, att, n_att);
+	uint32_t s2 = s1 ? scheduled_below(s1, fb, n_fb, att, n_att) : 0;
+	enum attendance_status a1 = ATT_ATTENDED, a2 = ATT_ATTENDED;
+	if (!(s2 && session_status(s1, fb, n_fb, att, n_att, &a1) && a1 == ATT_NO_SHOW &&
+	      session_status(s2, fb, n_fb, att, n_att, &a2) && a2 == ATT_NO_SHOW))
+		return false;
+	set_status(out, AST_DISENGAGING, ACT_REACH_OUT);
+	add_reason(out, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
+	add_evidence(out, s2, INSTR_COUNT, 0, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
+	add_evidence(out, s1, INSTR_COUNT, 0, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
+	return true;
+}
+
+/* Rule 3: too early to judge. */
+static void forming(const struct engine_params *p, const struct stream *st,
+		    struct alliance_result *out)
+{
+	const struct session_eval *latest = st->wn ? &st->win[st->wn - 1] : NULL;
+	add_reason(out, AREASON_FEW_SESSIONS, (int32_t)st->n, p->min_sessions);
+	if (latest && latest->transference) {
+		set_status(out, AST_TRANSFERENCE, ACT_CONTINUE);
+		add_reason(out, AREASON_TRANSFERENCE, (int32_t)latest->session, 0);
+		transference_evidence(out, latest);
+	} else if (latest && latest->poor) {
+		set_status(out, AST_FORMING, ACT_DISCUSS);
+		add_reason(out, AREASON_POOR, (int32_t)latest->session, 0);
+		poor_reason(p, out, latest);
+		add_reason(out, AREASON_SPEAK_UP, 0, 0);
+		poor_evidence(p, out, latest);
+	} else {
+		set_status(out, AST_FORMING, ACT_CONTINUE);
+	}
+}
+
+/* Rule 4: two of the last three poor, and the latest poor or a transference
+ * pattern (one angry-but-trusting session does not erase the others). */
+static bool mismatch(const struct engine_params *p, const struct stream *st,
+		     struct alliance_result *out)
+{
+	const struct session_eval *latest = &st->win[st->wn - 1];
+	size_t from = st->wn >= 3 ? st->wn - 3 : 0;
+	int poor3 = 0;
+	for (size_t i = from; i < st->wn; i++)
+		poor3 += st->win[i].poor;
+	if (poor3 < 2 || !(latest->poor || latest->transference))
+		return false;
+	set_status(out, AST_MISMATCH, ACT_REFER);
+	add_reason(out, AREASON_POOR_OF_LAST_THREE, poor3, 0);
+	for (size_t i = from; i < st->wn; i++)
+		if (st->win[i].poor) {
+			poor_reason(p, out, &st->win[i]);
+			poor_evidence(p, out, &st->win[i]);
+		}
+	if (latest->transference)
+		transference_evidence(out, latest);
+	return true;
+}
+
+/* Rule 6: the latest poor, or its score more than strained_drop below the
+ * highest score of the three rated sessions before it. */
+static bool strained(const struct engine_params *p, const struct stream *st,
+		     struct alliance_result *out)
+{
+	const struct session_eval *latest = &st->win[st->wn - 1];
+	const struct session_eval *peak = NULL;
+	for (size_t i = st->wn - 1, k = 0; i > 0 && k < 3; i--, k++)
+		if (st->win[i - 1].has_score && (!peak || st->win[i - 1].score > peak->score))
+			peak = &st->win[i - 1];
+	double drop = peak && latest->has_score ? peak->score - latest->score : 0;
+	bool fell = drop > p->strained_drop + EPS;
+	if (!latest->poor && !fell)
+		return false;
+	set_status(out, AST_STRAINED, ACT_DISCUSS);
+	if (fell) {
+		add_reason(out, AREASON_INDEX_DROP, round_i(drop), (int32_t)peak->session);
+		add_evidence(out, peak->session, peak->instrument, 0, AREASON_INDEX_DROP,
+			     round_i(drop), (int32_t)peak->session);
+		add_evidence(out, latest->session, latest->instrument, latest->items & 0xfffu,
+			     AREASON_INDEX_DROP, round_i(drop), (int32_t)peak->session);
+	}
+	if (latest->poor) {
+		add_reason(out, AREASON_POOR, (int32_t)latest->session, 0);
+		poor_reason(p, out, latest);
+		poor_evidence(p, out, latest);
+	}
+	return true;
+}
+
+/* Rule 7: a poor session among the last repair_window rated ones (the latest is not). */
+static bool repaired(const struct engine_params *p, const struct stream *st,
+		     struct alliance_result *out)
+{
+	const struct session_eval *latest = &st->win[st->wn - 1];
+	size_t w = (size_t)p->repair_window < st->wn ? (size_t)p->repair_window : st->wn;
+	const struct session_eval *poor = NULL;
+	for (size_t i = st->wn; i > st->wn - w && !poor; i--)
+		if (st->win[i - 1].poor)
+			poor = &st->win[i - 1];
+	if (!poor)
+		return false;
+	set_status(out, AST_REPAIRED, ACT_CONTINUE);
+	add_reason(out, AREASON_REPAIRED, (int32_t)poor->session, 0);
+	poor_evidence(p, out, poor);
+	add_evidence(out, latest->session, latest->instrument, 0, AREASON_REPAIRED,
+		     (int32_t)poor->session, 0);
+	return true;
+}
+
+static void fill_values(const struct engine_params *p, const struct stream *st,
+			struct alliance_result *out)
+{
+	const struct session_eval *s = latest_scored(st);
+	out->sessions = st->n;
+	if (!s)
+		return;
+	out->has_index = true;
+	out->instrument_latest = s->instrument;
+	out->index_latest = s->index;
+	out->score_latest = s->score;
+	out->score_ewma = st->ewma;
+	/* the ewma is taken on the common score; shown on the latest instrument's scale too */
+	out->index_ewma = alliance_index_of_score(p, s->instrument, st->ewma);
+	out->trend = trend_of(st, p->trend_window < WIN ? p->trend_window : WIN);
+}
+
 int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
 		      const struct attendance *att, size_t n_att, struct alliance_result *out)
 {
@@ -234,55 +520,20 @@ int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, 
 	memset(out, 0, sizeof(*out));
 	struct stream st;
 	memset(&st, 0, sizeof(st));
-	/* unsafe evidence is gathered on the way: safety flags are never superseded */
 	struct alliance_result unsafe_ev;
 	memset(&unsafe_ev, 0, sizeof(unsafe_ev));
 	bool unsafe = false;
-
-	for (size_t i = 0; i < n_fb; i++) {
-		if (i && fb[i].session < fb[i - 1].session)
-			return ENGINE_EUNSORTED;
-		if (feedback_validate(&fb[i], NULL) != 0)
-			return ENGINE_EINVAL;
-		if (fb[i].flags & FLAGS_UNSAFE) {
-			if (!unsafe) {
-				add_reason(&unsafe_ev, (fb[i].flags & (1u << FLAG_UNSAFE)) ? AREASON_UNSAFE
-											   : AREASON_BOUNDARIES,
-					   (int32_t)fb[i].session, 0);
-			}
-			unsafe = true;
-			add_evidence(&unsafe_ev, fb[i].session, fb[i].instrument,
-				     ((uint32_t)fb[i].flags & FLAGS_UNSAFE) << EVI_FLAG0,
-				     (fb[i].flags & (1u << FLAG_UNSAFE)) ? AREASON_UNSAFE : AREASON_BOUNDARIES,
-				     (int32_t)fb[i].session, 0);
-		}
-		if (fb[i].instrument == INSTR_ORS) {
-			struct instrument_score sc;
-			instrument_score(&fb[i], &sc);
-			if (!out->outcome.has)
-				out->outcome.first = sc.total;
-			out->outcome.has = true;
-			out->outcome.n++;
-			out->outcome.latest = sc.total;
-			continue;
-		}
-		struct session_eval e;
-		alliance_session_eval(p, &fb[i], &e);
-		push_session(&st, &e, p->ewma_alpha);
+	for (size_t i = 0; i < n_fb;) {
+		int rc = read_session(p, fb, n_fb, &i, &st, out, &unsafe_ev, &unsafe);
+		if (rc)
+			return rc;
 	}
 	if (out->outcome.has) {
 		out->outcome.reliable_improvement =
-			out->outcome.latest - out->outcome.first >= p->ors_reliable_change;
-		out->outcome.latest_clinical = out->outcome.latest < p->ors_cutoff;
+			out->outcome.latest - out->outcome.first >= p->ors_reliable_change - EPS;
+		out->outcome.latest_clinical = out->outcome.latest < p->ors_cutoff - EPS;
 	}
-	out->sessions = st.n;
-	const struct session_eval *latest = st.wn ? &st.win[st.wn - 1] : NULL;
-	if (latest) {
-		out->has_index = true;
-		out->index_latest = latest->index;
-		out->index_ewma = st.ewma;
-		out->trend = trend_of(&st, p->trend_window < WIN ? p->trend_window : WIN);
-	}
+	fill_values(p, &st, out);
 
 	/* 1. unsafe */
 	if (unsafe) {
@@ -293,86 +544,32 @@ int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, 
 		out->n_evidence = unsafe_ev.n_evidence;
 		return 0;
 	}
-	/* 2. disengaging: the last two scheduled sessions were no-shows */
-	uint32_t s1 = scheduled_below(UINT32_MAX, fb, n_fb, att, n_att);
-	uint32_t s2 = s1 ? scheduled_below(s1, fb, n_fb, att, n_att) : 0;
-	enum attendance_status a1 = ATT_ATTENDED, a2 = ATT_ATTENDED;
-	if (s2 && session_status(s1, fb, n_fb, att, n_att, &a1) && a1 == ATT_NO_SHOW &&
-	    session_status(s2, fb, n_fb, att, n_att, &a2) && a2 == ATT_NO_SHOW) {
-		set_status(out, AST_DISENGAGING, ACT_REACH_OUT);
-		add_reason(out, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
-		add_evidence(out, s2, INSTR_COUNT, 0, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
-		add_evidence(out, s1, INSTR_COUNT, 0, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
+	/* 2. disengaging */
+	if (disengaging(fb, n_fb, att, n_att, out))
 		return 0;
-	}
 	/* 3. too early to judge */
 	if (st.n < (uint32_t)p->min_sessions) {
-		add_reason(out, AREASON_FEW_SESSIONS, (int32_t)st.n, p->min_sessions);
-		if (latest && latest->transference) {
-			set_status(out, AST_TRANSFERENCE, ACT_CONTINUE);
-			add_reason(out, AREASON_TRANSFERENCE, (int32_t)latest->session, 0);
-			transference_evidence(out, latest);
-		} else if (latest && latest->poor) {
-			set_status(out, AST_FORMING, ACT_DISCUSS);
-			add_reason(out, AREASON_POOR, (int32_t)latest->session, 0);
-			add_reason(out, AREASON_SPEAK_UP, 0, 0);
-			poor_evidence(out, latest);
-		} else {
-			set_status(out, AST_FORMING, ACT_CONTINUE);
-		}
+		forming(p, &st, out);
 		return 0;
 	}
-	/* 4. mismatch: the latest and at least two of the last three are poor */
-	size_t from = st.wn >= 3 ? st.wn - 3 : 0;
-	int poor3 = 0;
-	for (size_t i = from; i < st.wn; i++)
-		poor3 += st.win[i].poor;
-	if (latest->poor && poor3 >= 2) {
-		set_status(out, AST_MISMATCH, ACT_REFER);
-		add_reason(out, AREASON_POOR_OF_LAST_THREE, poor3, 0);
-		for (size_t i = from; i < st.wn; i++)
-			if (st.win[i].poor)
-				poor_evidence(out, &st.win[i]);
+	/* 4. mismatch */
+	if (mismatch(p, &st, out))
 		return 0;
-	}
 	/* 5. transference */
+	const struct session_eval *latest = &st.win[st.wn - 1];
 	if (latest->transference) {
 		set_status(out, AST_TRANSFERENCE, ACT_CONTINUE);
 		add_reason(out, AREASON_TRANSFERENCE, (int32_t)latest->session, 0);
 		transference_evidence(out, latest);
 		return 0;
 	}
-	/* 6. strained: a poor latest session, or a drop over the last three */
-	double drop = st.wn >= 3 ? st.win[st.wn - 3].index - latest->index : 0;
-	if (latest->poor || drop > p->strained_drop) {
-		set_status(out, AST_STRAINED, ACT_DISCUSS);
-		if (latest->poor) {
-			add_reason(out, AREASON_POOR, (int32_t)latest->session, 0);
-			poor_evidence(out, latest);
-		}
-		if (drop > p->strained_drop) {
-			const struct session_eval *first = &st.win[st.wn - 3];
-			add_reason(out, AREASON_INDEX_DROP, round_i(drop), 0);
-			add_evidence(out, first->session, first->instrument, 0, AREASON_INDEX_DROP,
-				     round_i(drop), 0);
-			add_evidence(out, latest->session, latest->instrument, latest->items & 0xfffu,
-				     AREASON_INDEX_DROP, round_i(drop), 0);
-		}
+	/* 6. strained, 7. repaired */
+	if (strained(p, &st, out) || repaired(p, &st, out))
 		return 0;
-	}
-	/* 7. repaired */
-	if (st.earlier_poor) {
-		set_status(out, AST_REPAIRED, ACT_CONTINUE);
-		add_reason(out, AREASON_REPAIRED, (int32_t)st.last_earlier_poor.session, 0);
-		poor_evidence(out, &st.last_earlier_poor);
-		add_evidence(out, latest->session, latest->instrument, 0, AREASON_REPAIRED,
-			     (int32_t)st.last_earlier_poor.session, 0);
-		return 0;
-	}
 	/* 8. strong */
 	set_status(out, AST_STRONG, ACT_CONTINUE);
-	add_reason(out, AREASON_STRONG, round_i(latest->index), 0);
+	add_reason(out, AREASON_STRONG, round_i(latest->score), 0);
 	add_evidence(out, latest->session, latest->instrument, 0, AREASON_STRONG,
-		     round_i(latest->index), 0);
+		     round_i(latest->score), 0);
 	return 0;
 }

@@ -290,11 +290,6 @@ static void totals_remove(struct catalog *c, size_t s)
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
 	record_total_sub(&c->a_total, &a);
 	record_total_sub(&c->o_total, &o);
-	for (int i = 0; i < c->n_pc[s]; i++) {
-		const struct concern_record *r = &c->pc[s][i];
-		record_total_sub(&c->a_concern[r->concern], &r->alliance);
-		record_total_sub(&c->o_concern[r->concern], &r->outcome);
-	}
 }
 
 int catalog_remove(struct catalog *c, uint32_t id)
@@ -367,10 +362,6 @@ int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_r
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
 	record_total_add(&c->a_total, &a);
 	record_total_add(&c->o_total, &o);
-	for (int i = 0; i < r->n_per_concern; i++) {
-		record_total_add(&c->a_concern[pc[i].concern], &pc[i].alliance);
-		record_total_add(&c->o_concern[pc[i].concern], &pc[i].outcome);
-	}
 	c->hot[s].flags = (uint8_t)((c->hot[s].flags & ~HOT_CONCERN_RECORDS) |
 				    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
 	return 0;

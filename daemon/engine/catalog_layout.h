@@ -71,9 +71,9 @@ struct catalog {
 	int n_sites;
 	char payers[CAT_MAX_PAYERS][32];
 	int n_payers;
-	/* clinic totals for the shrinkage priors */
+	/* clinic totals: the prior of every overall record (per-concern
+	 * records shrink toward the therapist's own, records.h) */
 	struct record_total a_total, o_total;
-	struct record_total a_concern[VOCAB_MAX_WIDE], o_concern[VOCAB_MAX_WIDE];
 };
 
 /* Slot of id, or -1. */

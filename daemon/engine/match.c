@@ -40,7 +40,7 @@ struct query {
 	int min_overlap;
 	uint32_t excl[MATCH_MAX_EXCLUDE];
 	size_t n_excl;
-	bool req_mod, req_gender, req_identity;
+	bool req_mod, req_avoid, req_gender, req_identity;
 	/* components */
 	uint16_t used;
 	float w[COMP_COUNT]; /* 100 x weight / total weight of the used components */
@@ -58,10 +58,9 @@ struct query {
 	uint64_t gender_mask; /* bit (interned index + 1) */
 	float inv_wanted;
 	/* records */
-	float k;
-	int min_concern_n;
-	float a_prior, o_prior;
-	float a_prior_of[VOCAB_MAX_WIDE], o_prior_of[VOCAB_MAX_WIDE];
+	float k, kc;
+	float inv_prio_total;   /* 1 / sum of the client's concern priorities */
+	float a_prior, o_prior; /* clinic means M */
 	/* referral adjustments */
 	bool away_mod;
 	uint64_t away_mods[2];
@@ -159,6 +158,12 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 		q->f_format = true;
 		q->formats = in->formats;
 	}
+	if (in->n_sites && !in->formats) {
+		/* sites without formats: any format, but in person only at those
+		 * sites (a stated site is never ignored) */
+		q->f_format = true;
+		q->formats = ~UINT64_C(0);
+	}
 	if (in->n_sites) {
 		q->f_sites = true;
 		q->site_formats = in->in_person_format >= 0 && in->in_person_format < 64
@@ -225,6 +230,7 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 	if (n_prefer || !tagset_empty(&in->mod_avoid))
 		q->used |= BIT(COMP_MODALITY);
 	q->req_mod = in->mod_required && n_prefer;
+	q->req_avoid = in->mod_required && !tagset_empty(&in->mod_avoid);
 	if (adj && adj->away_modality && !tagset_empty(&adj->away_modalities)) {
 		q->away_mod = true;
 		memcpy(q->away_mods, adj->away_modalities.w, sizeof(q->away_mods));
@@ -280,18 +286,14 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 
 	/* records: count once the clinic has any */
 	q->k = (float)p->record_prior_weight;
-	q->min_concern_n = p->record_min_concern_n;
+	q->kc = (float)p->concern_prior_weight;
+	q->inv_prio_total = total ? 1.0f / (float)total : 0.0f;
 	q->a_prior = (float)record_total_mean(&c->a_total);
 	q->o_prior = (float)record_total_mean(&c->o_total);
 	if (c->a_total.n > 0)
 		q->used |= BIT(COMP_ALLIANCE_RECORD);
 	if (c->o_total.n > 0)
 		q->used |= BIT(COMP_OUTCOME_RECORD);
-	for (int i = 0; i < q->n_concerns; i++) {
-		int t = q->concern_idx[i];
-		q->a_prior_of[t] = c->a_concern[t].n > 0 ? (float)record_total_mean(&c->a_concern[t]) : q->a_prior;
-		q->o_prior_of[t] = c->o_concern[t].n > 0 ? (float)record_total_mean(&c->o_concern[t]) : q->o_prior;
-	}
 	q->used |= BIT(COMP_CAPACITY);
 
 	/* weights, normalised so the score is a weighted mean x 100 */
@@ -316,29 +318,26 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 	return 0;
 }
 
-/* Record component: per concern (priority-weighted) where the therapist has
- * enough episodes in a client concern, else the therapist's overall record. */
+/* Record component, shrunk hierarchically (records.h): r_t toward the clinic
+ * mean, then per client concern r_tc toward r_t, priority-weighted over the
+ * client's concerns (a concern without history contributes r_t itself). */
 static inline __attribute__((always_inline)) float
 record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float mean, size_t slot,
 	    bool outcome)
 {
+	float rt = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
 	if (rc->pc_bloom & q->concern_bloom) {
 		const struct concern_record *pc = q->cat->pc[slot];
-		float acc = 0, wsum = 0;
+		float acc = 0;
 		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
 			unsigned t = pc[i].concern;
 			const struct record *r = outcome ? &pc[i].outcome : &pc[i].alliance;
-			if (!q->prio_of[t] || r->n < (uint32_t)q->min_concern_n)
-				continue;
-			float prior = outcome ? q->o_prior_of[t] : q->a_prior_of[t];
-			acc += q->prio_of[t] * shrink((float)r->n, (float)r->mean, prior, q->k);
-			wsum += q->prio_of[t];
+			if (q->prio_of[t] && r->n)
+				acc += q->prio_of[t] * (shrink((float)r->n, (float)r->mean, rt, q->kc) - rt);
 		}
-		if (wsum > 0)
-			return outcome ? acc / wsum : acc / wsum / 100.0f;
+		rt += acc * q->inv_prio_total;
 	}
-	float s = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
-	return outcome ? s : s / 100.0f;
+	return outcome ? rt : rt / 100.0f;
 }
 
 /* Each component in [0,1] (match.h gives the definitions). */
@@ -565,8 +564,10 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 	}
 	if (q->f_avail && overlap > 0)
 		add_reason(it, REASON_SHARED_HOURS, overlap);
-	if ((q->used & BIT(COMP_ALLIANCE_RECORD)) && r->a_n > 0 &&
-	    it->components[COMP_ALLIANCE_RECORD] * 100.0f >= (float)q->p->strong_alliance_reason) {
+	/* on the score scale, and only from enough rated episodes to mean something
+	 * (the margin absorbs float rounding of a record exactly at the threshold) */
+	if ((q->used & BIT(COMP_ALLIANCE_RECORD)) && r->a_n >= (uint32_t)q->p->record_min_episodes &&
+	    it->components[COMP_ALLIANCE_RECORD] * 100.0f + 1e-3f >= (float)q->p->strong_alliance_reason) {
 		add_reason(it, REASON_STRONG_ALLIANCE,
 			   (int32_t)(it->components[COMP_ALLIANCE_RECORD] * 100.0f + 0.5f));
 		if (q->adj && q->adj->alliance_weight_mult > 1)
@@ -592,6 +593,14 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 			}
 }
 
+/* A required avoid: offers an avoided modality and nothing else. */
+static inline __attribute__((always_inline)) bool only_avoided(const struct query *q,
+							       const struct cat_hot *h)
+{
+	return pop2(h->modalities, q->mod_avoid) &&
+	       !((h->modalities[0] & ~q->mod_avoid[0]) | (h->modalities[1] & ~q->mod_avoid[1]));
+}
+
 /* Candidates per block: the filter pass writes a block's survivors, then the
  * scoring pass reads their hot records again while still in L1
  * (SCAN_BLOCK x 128 bytes, well under any L1d). */
@@ -611,8 +620,10 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
 	fail |= (uint32_t)(q->f_format & !shared) << EXCL_FORMAT;
 	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
-	fail |= (uint32_t)(q->f_pay & !(h->payers & q->payer) & (q->max_fee >= 0) &
-			   ((int32_t)h->fee > q->max_fee) & !(h->flags & HOT_SLIDING))
+	/* no fee set = no self-pay, never free; a sliding scale only lowers a fee */
+	fail |= (uint32_t)(q->f_pay & !(h->payers & q->payer) &
+			   ((h->fee == 0) | ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
+					      !(h->flags & HOT_SLIDING))))
 		<< EXCL_PAYMENT;
 	if (q->f_avail) { /* same every iteration: predicted */
 		uint64_t o0 = h->avail[0] & q->avail[0], o1 = h->avail[1] & q->avail[1],
@@ -628,8 +639,9 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 			(*ep)++;
 		fail |= (uint32_t)(*ep < q->n_excl && q->excl[*ep] == i) << EXCL_EXCLUDED;
 	}
-	if (q->req_mod | q->req_gender | q->req_identity)
+	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
 		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
+				   (q->req_avoid && only_avoided(q, h)) ||
 				   (q->req_gender && !((q->gender_mask >> h->gender) & 1)) ||
 				   (q->req_identity && (h->identity & q->identity) != q->identity))
 			<< EXCL_REQUIRED;
@@ -745,7 +757,7 @@ int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
 	}
 	for (size_t i = 0; i < m; i++)
 		fill_item(&q, &sorted[i], &out[i]);
-	memcpy(sum->excluded, excl, sizeof(excl));
+	memcpy(sum->excluded, excl, sizeof(sum->excluded)); /* excl[EXCL_COUNT] counts survivors */
 	sum->considered = (uint32_t)c->n;
 	sum->n_results = (uint32_t)m;
 	return 0;

@@ -2,7 +2,10 @@
  * match.h — rank a catalog's therapists for one intake (DESIGN.md "Matching").
  *
  * One pass over the catalog: the hard filters (each exclusion counted under
- * the first reason that applies, in enum exclusion order), then the score of
+ * the first reason that applies, in enum exclusion order; DESIGN.md "Filter
+ * details": sites without formats still restrict in-person sessions to those
+ * sites, no self-pay fee is no self-pay, `required` applies to avoid too),
+ * then the score of
  * each survivor: 100 x the weighted mean of the component scores in [0,1],
  * leaving out components the client expressed no preference on (capacity
  * always counts; alliance_record / outcome_record count once the clinic has
@@ -22,10 +25,11 @@
  *   identity      share of requested identity tags the therapist has
  *   gender        1 if the therapist's gender is one the client prefers
  *   availability  min(1, overlap hours / wanted hours)
- *   alliance_record  shrunk alliance index / 100 (records.h), per concern
- *                 (priority-weighted) where the therapist has at least
- *                 record_min_concern_n episodes in a client concern
- *   outcome_record   shrunk reliable-improvement share, same way
+ *   alliance_record  the hierarchically shrunk alliance record (score scale)
+ *                 / 100 (records.h): the mean over the client's concerns,
+ *                 priority-weighted, of r_tc (r_t where the therapist has no
+ *                 history in a concern); r_t when the client names none
+ *   outcome_record   the shrunk reliable-improvement share, same way
  *   capacity      (capacity - caseload) / capacity
  *
  * Ownership: out[] is caller-provided with room for k items; nothing is kept.
@@ -49,10 +53,11 @@ enum exclusion {
 	EXCL_LANGUAGE,
 	EXCL_FORMAT,
 	EXCL_POPULATION,
-	EXCL_PAYMENT,
+	EXCL_PAYMENT,       /* payer not taken, and no self-pay fee or one above the maximum */
 	EXCL_AVAILABILITY,
 	EXCL_EXCLUDED,      /* client's exclusions, earlier mismatches, current therapist */
-	EXCL_REQUIRED,      /* a preference marked required is not met */
+	EXCL_REQUIRED,      /* a preference marked required is not met; a required avoid:
+	                       offers avoided modalities and nothing else */
 	EXCL_COUNT
 };
 

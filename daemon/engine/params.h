@@ -35,8 +35,10 @@ struct engine_params {
 	                                outcome_record 2, capacity 0.5 (each >= 0) */
 	int min_overlap_hours;       /* 1: availability filter, when the client gave hours */
 	double record_prior_weight;  /* 20: k of the shrinkage, in pseudo-episodes (records.h) */
-	int record_min_concern_n;    /* 5: episodes in a concern before the per-concern record is used */
-	double strong_alliance_reason; /* 75: shrunk alliance index that earns the reason */
+	double concern_prior_weight; /* 10: k_c, pseudo-episodes of a therapist's overall record
+	                                in their per-concern record (records.h) */
+	int record_min_episodes;     /* 5: rated episodes before "strong alliance with past clients" */
+	double strong_alliance_reason; /* 80: shrunk alliance record (score scale) that earns it */
 	double good_outcome_reason;  /* 0.5: shrunk reliable-improvement share that earns the reason */
 	double style_fit_reason;     /* 0.8: style component that earns "style fits" */
 
@@ -47,12 +49,16 @@ struct engine_params {
 	double trust_floor;          /* 70: trust signal (0-100) at or above = trust holds */
 	double affect_threshold;     /* 6: negative_feelings (0-10) at or above = strong affect */
 	int min_sessions;            /* 3: rated sessions before the alliance is judged */
-	double strained_drop;        /* 15: index points lost over the last three sessions */
+	double strained_drop;        /* 15: score points the latest lies below the highest of
+	                                the three sessions before it ("more than" = strained) */
 	double ewma_alpha;           /* 0.5: weight of the newest session in index_ewma */
 	int trend_window;            /* 5: sessions in the least-squares trend (2..16) */
 	double item_low_alliance5;   /* 7: an alliance5 item below this is evidence */
 	double item_low_srs;         /* 9: "an item below 9 is worth discussing" */
 	double item_low_wai_sr;      /* 3: a WAI-SR item below this is evidence */
+	double item_flag_max;        /* 3: an alliance5 heard/open/adapts or SRS relationship/
+	                                approach item at or below this raises the flag it mirrors */
+	int repair_window;           /* 6: rated sessions a poor one holds "repaired" (1..16) */
 	double ors_cutoff;           /* 25: adult clinical cutoff (total 0-40) */
 	double ors_reliable_change;  /* 5: points of rise from the first ORS = reliable */
 

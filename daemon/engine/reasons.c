@@ -39,6 +39,7 @@ static const char *const names[REASON_CODE_COUNT] = {
 	[AREASON_INDEX_DROP] = "index_drop",
 	[AREASON_REPAIRED] = "repaired",
 	[AREASON_STRONG] = "strong",
+	[AREASON_LOW_TRUST] = "low_trust",
 };
 
 const char *reason_code_name(enum reason_code code)
@@ -66,6 +67,29 @@ static void pretty_tag(const struct vocab *v, enum vocab_kind kind, int idx, cha
 			ch = (char)(ch - 'a' + 'A');
 		out[i] = ch;
 	}
+}
+
+/* What a red flag says, in the client's terms (bit = enum feedback_flag order
+ * of instrument.h: judged, boundaries, unheard, dread, unsafe, misunderstood). */
+static const char *const felt[] = {
+	"felt judged", "felt their boundaries were not respected", "did not feel heard",
+	"dreaded the session", "felt unsafe", "felt misunderstood",
+};
+
+/* "session 3: the client felt judged, did not feel heard and dreaded the session" */
+static int render_felt(int session, unsigned flags, char *buf, size_t n)
+{
+	const char *said[sizeof(felt) / sizeof(felt[0])];
+	int k = 0;
+	for (size_t i = 0; i < sizeof(felt) / sizeof(felt[0]); i++)
+		if (flags >> i & 1)
+			said[k++] = felt[i];
+	char tmp[256];
+	int len = snprintf(tmp, sizeof(tmp), "session %d: the client", session);
+	for (int i = 0; i < k && len >= 0 && (size_t)len < sizeof(tmp); i++)
+		len += snprintf(tmp + len, sizeof(tmp) - (size_t)len, "%s%s",
+				i == 0 ? " " : i == k - 1 ? " and " : ", ", said[i]);
+	return snprintf(buf, n, "%s", tmp);
 }
 
 int reason_render(const struct reason *r, const struct vocab *v, char *buf, size_t n)
@@ -134,19 +158,24 @@ int reason_render(const struct reason *r, const struct vocab *v, char *buf, size
 	case AREASON_POOR:
 		return snprintf(buf, n, "session %d was poor", a0);
 	case AREASON_RED_FLAG:
-		return snprintf(buf, n, "session %d had a red flag", a0);
+		if (!a1)
+			return snprintf(buf, n, "session %d had a red flag", a0);
+		return render_felt(a0, (unsigned)a1, buf, n);
 	case AREASON_BELOW_THRESHOLD:
-		return snprintf(buf, n, "session %d: index %d below the concern threshold", a0, a1);
+		return snprintf(buf, n, "session %d: alliance score %d, below the concern threshold (70)",
+				a0, a1);
 	case AREASON_TRANSFERENCE:
 		return snprintf(buf, n, "session %d: strong negative feelings while trust holds", a0);
 	case AREASON_POOR_OF_LAST_THREE:
 		return snprintf(buf, n, "%d of the last 3 sessions were poor", a0);
 	case AREASON_INDEX_DROP:
-		return snprintf(buf, n, "index fell %d points over the last 3 sessions", a0);
+		return snprintf(buf, n, "alliance score fell %d points below session %d", a0, a1);
 	case AREASON_REPAIRED:
 		return snprintf(buf, n, "recovered after a poor session %d", a0);
 	case AREASON_STRONG:
-		return snprintf(buf, n, "alliance index %d, above the concern threshold", a0);
+		return snprintf(buf, n, "alliance score %d, above the concern threshold (70)", a0);
+	case AREASON_LOW_TRUST:
+		return snprintf(buf, n, "session %d: trust %d, below the trust floor", a0, a1);
 	case REASON_NONE:
 	case REASON_CODE_COUNT:
 		break;

@@ -23,7 +23,7 @@ enum reason_code {
 	REASON_OFFERS,            /* arg0 = modality: "offers EMDR" */
 	REASON_SPEAKS,            /* arg0 = language code: "speaks es" */
 	REASON_SHARED_HOURS,      /* arg0 = hours: "3 h of shared availability" */
-	REASON_STRONG_ALLIANCE,   /* arg0 = shrunk index rounded: "strong alliance with past clients" */
+	REASON_STRONG_ALLIANCE,   /* arg0 = shrunk record (score scale) rounded: "strong alliance with past clients" */
 	REASON_GOOD_OUTCOMES,     /* arg0 = percent reliable improvement: "good outcomes with past clients" */
 	REASON_IDENTITY,          /* arg0 = identity tag: "lgbtq affirming" */
 	REASON_GENDER,            /* "matches your gender preference" */
@@ -46,13 +46,17 @@ enum reason_code {
 	AREASON_FEW_SESSIONS,     /* arg0 = rated, arg1 = minimum: "2 of 3 sessions rated: the alliance is still forming" */
 	AREASON_SPEAK_UP,         /* "speak up early about your needs" */
 	AREASON_POOR,             /* arg0 = session: "session 3 was poor" */
-	AREASON_RED_FLAG,         /* arg0 = session: "session 3 had a red flag" */
-	AREASON_BELOW_THRESHOLD,  /* arg0 = session, arg1 = index: "session 3 index 55 below the concern threshold" */
+	AREASON_RED_FLAG,         /* arg0 = session, arg1 = red flag bits (enum feedback_flag), ticked
+	                             or raised by low items: "session 3: the client felt judged";
+	                             arg1 0: "session 3 had a red flag" */
+	AREASON_BELOW_THRESHOLD,  /* arg0 = session, arg1 = score: "session 3: alliance score 55, below the concern threshold (70)" */
 	AREASON_TRANSFERENCE,     /* arg0 = session: "session 3: strong negative feelings while trust holds" */
 	AREASON_POOR_OF_LAST_THREE, /* arg0 = count: "2 of the last 3 sessions were poor" */
-	AREASON_INDEX_DROP,       /* arg0 = points: "index fell 18 points over the last 3 sessions" */
+	AREASON_INDEX_DROP,       /* arg0 = score points, arg1 = the earlier session it fell from:
+	                             "alliance score fell 18 points below session 2" */
 	AREASON_REPAIRED,         /* arg0 = earlier poor session: "recovered after a poor session 2" */
-	AREASON_STRONG,           /* arg0 = latest index: "alliance index 85, above the concern threshold" */
+	AREASON_STRONG,           /* arg0 = latest score: "alliance score 85, above the concern threshold (70)" */
+	AREASON_LOW_TRUST,        /* arg0 = session, arg1 = trust: "session 2: trust 25, below the trust floor" */
 	REASON_CODE_COUNT
 };
 

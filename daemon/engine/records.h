@@ -1,17 +1,21 @@
 /*
  * records.h — a therapist's alliance and outcome records, and their
- * empirical-Bayes shrinkage toward the clinic mean.
+ * hierarchical empirical-Bayes shrinkage (DESIGN.md "Records").
  *
- *   shrunk = (n * mean + k * prior_mean) / (n + k)
+ *   overall      r_t  = (n_t  m_t  + k   M)   / (n_t  + k)
+ *   in concern c r_tc = (n_tc m_tc + k_c r_t) / (n_tc + k_c)
  *
- * n = the therapist's number of episodes in the record, mean = their mean
- * (alliance: mean episode alliance index 0-100; outcome: share 0-1 of
- * finished episodes with reliable ORS improvement), prior_mean = the clinic
- * mean over all therapists (per concern when the clinic has data there),
- * k = engine_params.record_prior_weight: the number of pseudo-episodes the
- * clinic mean is worth. With k = 20 a therapist with 5 clients stays 80%
- * at the clinic mean: a therapist's own mean needs dozens of clients before
- * it is reliable (DESIGN.md "Matching").
+ * n = the therapist's number of rated episodes in the record, m = their mean
+ * (alliance: mean over episodes of each episode's mean alliance SCORE 0-100,
+ * the common scale of alliance.h, never raw indexes of different instruments;
+ * outcome: share 0-1 of finished episodes with reliable ORS improvement),
+ * M = the clinic mean over all episodes, k = engine_params.record_prior_weight
+ * (20) and k_c = engine_params.concern_prior_weight (10). A per-concern record
+ * shrinks toward the therapist's own overall record, never toward a concern
+ * mean that a handful of episodes (maybe all one therapist's) can set; so a
+ * therapist with no history sits exactly at M, and one with no history in a
+ * concern exactly at r_t. With k = 20 a therapist with 5 clients stays 80% at
+ * the clinic mean: their own mean needs dozens of clients to be reliable.
  *
  * Plain data; no ownership.
  */
@@ -44,7 +48,8 @@ struct therapist_records {
 	uint8_t n_per_concern;
 };
 
-/* The formula above; k <= 0 and n == 0 give prior_mean, and n + k == 0 gives mean. */
+/* (n mean + k prior_mean) / (n + k), both levels above: n == 0 gives prior_mean,
+ * k <= 0 gives mean. */
 double records_shrink(double n, double mean, double prior_mean, double k);
 
 /* Clinic mean of a total (0 when empty). */

@@ -33,7 +33,7 @@ struct request;
 struct router;
 struct server;
 
-/* Who may call a route (docs/api.md "Scopes"). */
+/* Who may call a route (README "API": scopes). */
 enum scope {
 	SCOPE_NONE = 0,		/* health, readiness, metrics */
 	SCOPE_INTAKE,

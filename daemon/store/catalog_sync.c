@@ -10,9 +10,11 @@
  * Records, per therapist and per concern of the client's intake
  * (clients.preferences->concerns[].tag):
  * - alliance: n = episodes with at least one rated session, mean = the mean
- *   over those episodes of each episode's MEAN alliance index (every rated
- *   session counts once within its episode, so one rupture does not decide,
- *   and each episode counts once for the therapist);
+ *   over those episodes of each episode's MEAN alliance score (every rated
+ *   session's ALLIANCE_SCORE_SQL, the common scale, never the raw indexes of
+ *   different instruments; each session counts once within its episode, so
+ *   one rupture does not decide, and each episode counts once for the
+ *   therapist);
  * - outcome: n = ended episodes with at least one ORS, mean = the share of
  *   them whose latest ORS total minus the first is >= ors_reliable_change (a
  *   single ORS is no measurable change).
@@ -56,7 +58,7 @@
  * records overall (per) and per concern of the client's intake (pcj). */
 #define RECORDS_CTE(EP_COND) \
 	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
-	"   (SELECT avg(f.alliance_index) FROM feedback f" \
+	"   (SELECT avg(" ALLIANCE_SCORE_SQL("f", "$3", "$4", "$5") ") FROM feedback f" \
 	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a," \
 	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]" \
 	"         - (array_agg(f.ors_total ORDER BY f.session))[1]" \
@@ -103,6 +105,21 @@ static const char records_sql[] =
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
 
 enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
+
+/* $2..$5 of load_sql and records_sql into values[1..4]: the ORS reliable
+ * change and the alliance5, srs and wai_sr thresholds (the session scores). */
+static void
+records_params(const struct engine_params *p, char buf[4][32], const char **values)
+{
+	int i;
+
+	snprintf(buf[0], sizeof(buf[0]), "%.17g", p->ors_reliable_change);
+	snprintf(buf[1], sizeof(buf[1]), "%.17g", p->threshold_alliance5);
+	snprintf(buf[2], sizeof(buf[2]), "%.17g", p->threshold_srs);
+	snprintf(buf[3], sizeof(buf[3]), "%.17g", p->threshold_wai_sr);
+	for (i = 0; i < 4; i++)
+		values[1 + i] = buf[i];
+}
 
 /* id -> names, sorted by id (loads arrive in id order: appends). */
 struct name_entry {
@@ -449,18 +466,18 @@ nomem:
 static void
 full_load_start(struct catalog_sync *cs)
 {
-	char rc[32];
-	const char *values[2] = { NULL, rc };
+	char rc[4][32];
+	const char *values[5] = { NULL };
 
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
 	cs->full_q = NULL;
 	if (cs->retry != NULL)
 		evtimer_del(cs->retry);
-	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
+	records_params(cs->params, rc, values);
 	cs->gen++;
 	cs->full_started = clock_now();
-	cs->full_q = db_query(cs->db, load_sql, 2, values, full_load_cb, cs);
+	cs->full_q = db_query(cs->db, load_sql, 5, values, full_load_cb, cs);
 	if (cs->full_q == NULL)
 		schedule_full_load(cs);
 }
@@ -542,14 +559,14 @@ reload_cb(void *arg, enum db_status st, const PGresult *res)
 static void
 reload_send(struct catalog_sync *cs, struct reload *rl)
 {
-	char id[16], rc[32];
-	const char *values[2] = { id, rc };
+	char id[16], rc[4][32];
+	const char *values[5] = { id };
 
 	snprintf(id, sizeof(id), "%u", rl->id);
-	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
+	records_params(cs->params, rc, values);
 	rl->gen = cs->gen;
 	rl->stale = false;
-	rl->q = db_query(cs->db, load_sql, 2, values, reload_cb, rl);
+	rl->q = db_query(cs->db, load_sql, 5, values, reload_cb, rl);
 	if (rl->q == NULL) {
 		/* No connection: the reconnect's full load will cover it. */
 		reload_unlink(cs, rl);
@@ -788,8 +805,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
 	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
-	const char *values[2];
-	char rc[32], *ids = NULL;
+	const char *values[5];
+	char rc[4][32], *ids = NULL;
 	size_t i, used = 0, cap;
 
 	(void)fd;
@@ -817,10 +834,9 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	ids[used] = '\0';
 	values[0] = ids;
 send:
-	snprintf(rc, sizeof(rc), "%.17g", cs->params->ors_reliable_change);
-	values[1] = rc;
+	records_params(cs->params, rc, values);
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->db, records_sql, 2, values, refresh_done, cs);
+	cs->refresh_q = db_query(cs->db, records_sql, 5, values, refresh_done, cs);
 	free(ids);
 	if (cs->refresh_q == NULL) {
 		evtimer_add(cs->refresh, &tv);	/* the database is away: later */

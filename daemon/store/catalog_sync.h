@@ -58,6 +58,24 @@ void catalog_sync_stop(struct catalog_sync *cs);
 void catalog_sync_set_records_refresh(struct catalog_sync *cs, int seconds);
 void catalog_sync_free(struct catalog_sync *cs);
 
+/*
+ * The common alliance score (engine alliance.h) of feedback row F (an SQL
+ * alias with instrument and alliance_index) as SQL text: the instrument's
+ * threshold maps to 70.  A5, SRS and WAI are the SQL parameters ("$3") of the
+ * alliance5, srs and wai_sr thresholds.  NULL for an ORS.  Records and
+ * reports average scores, never the indexes of different instruments.
+ */
+#define ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) \
+	"(CASE " F ".instrument WHEN 'srs' THEN " SRS "::float8" \
+	" WHEN 'wai_sr' THEN " WAI "::float8 ELSE " A5 "::float8 END)"
+#define ALLIANCE_SCORE_SQL(F, A5, SRS, WAI) \
+	"(CASE WHEN " F ".alliance_index IS NULL THEN NULL" \
+	" WHEN " F ".alliance_index < " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) \
+	" THEN " F ".alliance_index / " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) " * 70" \
+	" WHEN " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) " >= 100 THEN 100" \
+	" ELSE 70 + (" F ".alliance_index - " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) ")" \
+	" / (100 - " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) ") * 30 END)"
+
 /* The 503 detail of routes that need the catalog before its first load. */
 #define CATALOG_LOADING "the therapist catalog is still loading; retry shortly"
 

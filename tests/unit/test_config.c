@@ -110,6 +110,9 @@ static void test_defaults_are_the_documented_values(void **state)
 	assert_true(c->alliance_ewma_alpha == 0.5);
 	assert_true(c->alliance_ors_cutoff == 25.0);
 	assert_true(c->alliance_ors_reliable_change == 5.0);
+	assert_true(c->alliance_item_flag_max == 3.0);
+	assert_int_equal(c->alliance_repair_window, 6);
+	assert_true(c->engine_concern_prior_weight == 10.0);
 	assert_int_equal(c->vocab_concerns.count, 20);
 	assert_string_equal(c->vocab_concerns.names[0], "anxiety");
 	assert_string_equal(c->vocab_concerns.names[19], "chronic_illness");
@@ -126,7 +129,7 @@ static void test_defaults_are_the_documented_values(void **state)
 static void test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(), 44);
+	assert_int_equal(config_key_count(), 47);
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {

@@ -350,6 +350,337 @@ static void test_session_eval(void **state)
 	assert_int_equal(alliance_session_eval(&P, &o, &e), ENGINE_EINVAL);
 }
 
+
+/* --- issue 10: clinical fidelity ---------------------------------------- */
+
+static struct feedback with_flags(struct feedback f, unsigned flags)
+{
+	f.flags = (uint8_t)flags;
+	return f;
+}
+
+static struct feedback with_nf(struct feedback f, double nf)
+{
+	f.has_negative_feelings = true;
+	f.negative_feelings = nf;
+	return f;
+}
+
+static struct feedback ors_items(uint32_t s, double a, double b, double c, double d)
+{
+	struct feedback f = ors(s, 24);
+	f.items[0] = a;
+	f.items[1] = b;
+	f.items[2] = c;
+	f.items[3] = d;
+	return f;
+}
+
+static struct feedback wai(uint32_t s, double bond, double rest)
+{
+	struct feedback f;
+	memset(&f, 0, sizeof(f));
+	f.session = s;
+	f.instrument = INSTR_WAI_SR;
+	for (int i = 0; i < 12; i++)
+		f.items[i] = (i == 2 || i == 4 || i == 6 || i == 8) ? bond : rest;
+	f.items_present = 0xfff;
+	return f;
+}
+
+#define JUDGED_DREAD ((1u << FLAG_JUDGED) | (1u << FLAG_DREAD))
+
+static int has_reason(const struct alliance_result *r, enum reason_code code)
+{
+	for (int i = 0; i < r->n_reasons; i++)
+		if (r->reasons[i].code == code)
+			return 1;
+	return 0;
+}
+
+/* Case 4: the flags an ORS carries reach the status. */
+static void test_case4_ors_flags_count(void **state)
+{
+	(void)state;
+	struct feedback fb[8];
+	for (uint32_t s = 1; s <= 4; s++) {
+		fb[2 * (s - 1)] = with_flags(ors(s, 20), JUDGED_DREAD);
+		fb[2 * (s - 1) + 1] = good(s);
+	}
+	struct alliance_result r = EVAL(fb);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	assert_int_equal(r.sessions, 4);
+	assert_true(r.evidence[0].items & (1u << (EVI_FLAG0 + FLAG_JUDGED)));
+	/* the ORS after the rating of the same session counts the same */
+	struct feedback after[] = { good(1), good(2), good(3), with_flags(ors(3, 20), 1u << FLAG_UNHEARD),
+				    good(4), with_flags(ors(4, 20), 1u << FLAG_UNHEARD) };
+	r = EVAL(after);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	/* an ORS-only session with a flag is a rated session with no score */
+	struct feedback only[] = { good(1), good(2), with_flags(ors(3, 20), 1u << FLAG_JUDGED),
+				   with_flags(ors(4, 20), 1u << FLAG_JUDGED) };
+	r = EVAL(only);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	assert_int_equal(r.sessions, 4);
+	assert_float_equal(r.index_latest, 80, 1e-9); /* session 2's: the ORS has no score */
+	/* near miss: an ORS without flags is no alliance session */
+	struct feedback plain[] = { good(1), good(2), ors(3, 20), ors(4, 20) };
+	r = EVAL(plain);
+	assert_int_equal(r.sessions, 2);
+	expect(&r, AST_FORMING, ACT_CONTINUE);
+}
+
+/* The common score: each instrument's threshold maps to 70. */
+static void test_score_scale(void **state)
+{
+	(void)state;
+	assert_float_equal(alliance_score(&P, INSTR_ALLIANCE5, 70), 70, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_ALLIANCE5, 85), 85, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_ALLIANCE5, 35), 35, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_SRS, 90), 70, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_SRS, 95), 85, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_SRS, 45), 35, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_SRS, 100), 100, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_WAI_SR, 62.5), 70, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_WAI_SR, 81.25), 85, 1e-9);
+	assert_float_equal(alliance_score(&P, INSTR_WAI_SR, 0), 0, 1e-9);
+	for (double x = 0; x <= 100; x += 2.5)
+		for (int i = 0; i < INSTR_ORS; i++)
+			assert_float_equal(alliance_index_of_score(&P, (enum instrument)i,
+								   alliance_score(&P, (enum instrument)i, x)),
+					   x, 1e-9);
+}
+
+/* Case 5: indexes of different instruments are never subtracted. */
+static void test_case5_one_scale_across_instruments(void **state)
+{
+	(void)state;
+	/* SRS 95 (score 85) three times, then alliance5 at 78 (score 78): a fall of 7 */
+	struct feedback fb[] = { srs(1, 9.5, 9.5, 9.5, 9.5), srs(2, 9.5, 9.5, 9.5, 9.5),
+				 srs(3, 9.5, 9.5, 9.5, 9.5), a5(4, 8, 8, 8, 8, 7) };
+	struct alliance_result r = EVAL(fb);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	assert_float_equal(r.index_latest, 78, 1e-9);
+	assert_float_equal(r.score_latest, 78, 1e-9);
+	assert_float_equal(r.score_ewma, 0.5 * 78 + 0.5 * 85, 1e-9);
+	assert_float_equal(r.index_ewma, 81.5, 1e-9); /* the ewma on the latest instrument's scale */
+	/* an SRS at 95 reads score 85 */
+	r = eval(fb, 3, NULL, 0);
+	assert_float_equal(r.index_latest, 95, 1e-9);
+	assert_float_equal(r.score_latest, 85, 1e-9);
+	assert_int_equal(r.reasons[0].code, AREASON_STRONG);
+	assert_int_equal(r.reasons[0].arg[0], 85);
+	/* a real fall on the score: SRS 100 (score 100) → alliance5 at 80 (80) is 20 */
+	struct feedback fall[] = { srs(1, 10, 10, 10, 10), srs(2, 10, 10, 10, 10), good(3) };
+	r = EVAL(fall);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	assert_int_equal(r.reasons[0].code, AREASON_INDEX_DROP);
+	assert_int_equal(r.reasons[0].arg[0], 20);
+}
+
+/* Case 7: low trust is never strong or transference; low items are flags. */
+static void test_case7_low_trust_and_item_flags(void **state)
+{
+	(void)state;
+	/* WAI-SR Bond at 2, the rest at 5: index 75, trust 25 */
+	struct feedback w[5];
+	for (uint32_t s = 1; s <= 5; s++)
+		w[s - 1] = with_nf(wai(s, 2, 5), 9);
+	struct alliance_result r = EVAL(w);
+	assert_float_equal(r.index_latest, 75, 1e-9);
+	assert_int_not_equal(r.status, AST_STRONG);
+	assert_int_not_equal(r.status, AST_TRANSFERENCE);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	/* alliance5: heard, open, adapts, looking_forward 2, trust 8, negative feelings 8 */
+	struct feedback a[5];
+	for (uint32_t s = 1; s <= 5; s++)
+		a[s - 1] = with_nf(a5(s, 2, 2, 2, 8, 2), 8);
+	r = EVAL(a);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	/* near miss: only looking_forward low, trust holds, strong affect: transference */
+	for (uint32_t s = 1; s <= 5; s++)
+		a[s - 1] = with_nf(a5(s, 8, 8, 8, 8, 0), 8);
+	r = EVAL(a);
+	expect(&r, AST_TRANSFERENCE, ACT_CONTINUE);
+}
+
+static void test_item_flags(void **state)
+{
+	(void)state;
+	struct session_eval e;
+	struct feedback f = a5(1, 3, 9, 9, 9, 9); /* heard 3 = item_flag_max */
+	assert_int_equal(alliance_session_eval(&P, &f, &e), 0);
+	assert_true(e.poor && e.red_flag);
+	assert_true(e.flags & (1u << FLAG_UNHEARD));
+	f = a5(1, 4, 9, 9, 9, 9); /* heard 4: no flag */
+	alliance_session_eval(&P, &f, &e);
+	assert_false(e.red_flag);
+	f = a5(1, 9, 3, 9, 9, 9);
+	alliance_session_eval(&P, &f, &e);
+	assert_true(e.flags & (1u << FLAG_JUDGED));
+	f = a5(1, 9, 9, 3, 9, 9);
+	alliance_session_eval(&P, &f, &e);
+	assert_true(e.flags & (1u << FLAG_MISUNDERSTOOD));
+	f = a5(1, 9, 9, 9, 9, 0); /* looking_forward is never a flag */
+	alliance_session_eval(&P, &f, &e);
+	assert_false(e.red_flag);
+	assert_false(e.poor);
+	f = a5(1, 9, 9, 9, 3, 9); /* low trust: poor, but no flag */
+	alliance_session_eval(&P, &f, &e);
+	assert_false(e.red_flag);
+	assert_true(e.poor);
+	f = srs(1, 9.5, 9.5, 3.0, 9.5); /* approach */
+	alliance_session_eval(&P, &f, &e);
+	assert_true(e.flags & (1u << FLAG_MISUNDERSTOOD));
+	f = srs(1, 9.5, 3.0, 9.5, 9.5); /* goals: no flag */
+	alliance_session_eval(&P, &f, &e);
+	assert_false(e.red_flag);
+	f = srs(1, 9.5, 9.5, 3.1, 9.5);
+	alliance_session_eval(&P, &f, &e);
+	assert_false(e.red_flag);
+	/* item_flag_max is a parameter */
+	P.item_flag_max = 5;
+	f = a5(1, 5, 9, 9, 9, 9);
+	alliance_session_eval(&P, &f, &e);
+	assert_true(e.flags & (1u << FLAG_UNHEARD));
+	P.item_flag_max = 3;
+}
+
+/* Case 8: one angry-but-trusting session does not erase a mismatch. */
+static void test_case8_transference_does_not_erase_mismatch(void **state)
+{
+	(void)state;
+	struct feedback fb[] = { good(1), good(2), with_flags(good(3), 1u << FLAG_JUDGED),
+				 with_flags(good(4), 1u << FLAG_JUDGED), with_nf(a5(5, 6, 6, 6, 8, 5), 8) };
+	struct alliance_result r = EVAL(fb);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	/* near miss: one poor of the last three, then transference */
+	fb[2] = good(3);
+	r = EVAL(fb);
+	expect(&r, AST_TRANSFERENCE, ACT_CONTINUE);
+}
+
+/* Case 9: repaired only within repair_window rated sessions. */
+static void test_case9_repair_window(void **state)
+{
+	(void)state;
+	struct feedback fb[10];
+	for (uint32_t s = 1; s <= 10; s++)
+		fb[s - 1] = s == 2 ? low(2) : good(s);
+	/* the poor session 2 is within the last six at session 7 */
+	struct alliance_result r = eval(fb, 7, NULL, 0);
+	expect(&r, AST_REPAIRED, ACT_CONTINUE);
+	assert_int_equal(r.reasons[0].arg[0], 2);
+	r = eval(fb, 8, NULL, 0);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	r = EVAL(fb);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	P.repair_window = 3;
+	r = eval(fb, 4, NULL, 0);
+	expect(&r, AST_REPAIRED, ACT_CONTINUE);
+	r = eval(fb, 5, NULL, 0);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	P.repair_window = 6;
+}
+
+/* Case 10: the drop is measured from the highest of the three sessions before. */
+static void test_case10_strained_from_peak(void **state)
+{
+	(void)state;
+	struct feedback fb[] = { good(1), a5(2, 10, 10, 10, 10, 10), a5(3, 9, 8, 8, 8, 8) }; /* 80 100 82 */
+	struct alliance_result r = EVAL(fb);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	assert_int_equal(r.reasons[0].code, AREASON_INDEX_DROP);
+	assert_int_equal(r.reasons[0].arg[0], 18);
+	assert_int_equal(r.reasons[0].arg[1], 2);
+	/* the peak may be three sessions back */
+	struct feedback four[] = { a5(1, 10, 10, 10, 10, 10), good(2), good(3), a5(4, 9, 8, 8, 8, 8) };
+	r = EVAL(four);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	/* but not four */
+	struct feedback five[] = { a5(1, 10, 10, 10, 10, 10), good(2), good(3), good(4),
+				   a5(5, 9, 8, 8, 8, 8) };
+	r = EVAL(five);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+}
+
+/* Boundaries DESIGN.md names. */
+static void test_boundaries(void **state)
+{
+	(void)state;
+	/* score exactly 70 is not poor */
+	struct feedback s70[] = { a5(1, 7, 7, 7, 7, 7), a5(2, 7, 7, 7, 7, 7), a5(3, 7, 7, 7, 7, 7) };
+	struct alliance_result r = EVAL(s70);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	assert_float_equal(r.score_latest, 70, 1e-9);
+	/* SRS total exactly 36 (score 70) is not poor; 35.9 is */
+	struct feedback t36[] = { srs(1, 8.9, 8.9, 9.1, 9.1), srs(2, 9.1, 8.9, 9.0, 9.0),
+				  srs(3, 8.9, 8.9, 9.1, 9.1) };
+	r = EVAL(t36);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	assert_float_equal(r.score_latest, 70, 1e-9);
+	t36[2] = srs(3, 9.1, 8.9, 9.0, 8.9);
+	r = EVAL(t36);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	/* a drop of exactly 15 is not strained; more is */
+	struct feedback drop[] = { good(1), a5(2, 10, 10, 10, 10, 10), a5(3, 9, 9, 9, 8, 8) };
+	r = EVAL(drop); /* 100 → 86: fell 14 */
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	drop[2] = a5(3, 9, 9, 8, 8, 8); /* 100 → 84: fell 16 */
+	r = EVAL(drop);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	struct feedback e15[] = { srs(1, 10, 10, 10, 10), srs(2, 10, 10, 10, 10),
+				  srs(3, 9.5, 9.5, 9.5, 9.5) }; /* score 100 → 85: exactly 15 */
+	r = EVAL(e15);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+	e15[2] = srs(3, 9.5, 9.5, 9.5, 9.4); /* 84.25 */
+	r = EVAL(e15);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	/* ORS exactly 25 is not below the cutoff, even when the sum rounds below */
+	struct feedback o25[] = { ors_items(1, 5.0, 5.1, 8.2, 6.7) }; /* 24.999999999999996 */
+	r = EVAL(o25);
+	assert_false(r.outcome.latest_clinical);
+	o25[0] = ors_items(1, 5.0, 5.1, 8.2, 6.6);
+	r = EVAL(o25);
+	assert_true(r.outcome.latest_clinical);
+	/* a rise of exactly 5 is reliable (22.000000000000004 → 27.0) */
+	struct feedback rise[] = { ors_items(1, 6.1, 5.7, 4.9, 5.3), ors_items(2, 5.5, 7.9, 8.4, 5.2) };
+	r = EVAL(rise);
+	assert_true(r.outcome.reliable_improvement);
+	rise[1].items[3] = 5.1;
+	r = EVAL(rise);
+	assert_false(r.outcome.reliable_improvement);
+}
+
+/* Plain-language reasons name what the client said. */
+static void test_reasons_name_the_flags(void **state)
+{
+	(void)state;
+	struct feedback fb[] = { with_flags(good(1), 1u << FLAG_JUDGED), with_flags(good(2), 1u << FLAG_JUDGED),
+				 with_flags(good(3), 1u << FLAG_JUDGED) };
+	struct alliance_result r = EVAL(fb);
+	expect(&r, AST_MISMATCH, ACT_REFER);
+	assert_true(has_reason(&r, AREASON_POOR_OF_LAST_THREE));
+	assert_true(has_reason(&r, AREASON_RED_FLAG));
+	struct vocab *v = vocab_new_default();
+	char buf[128];
+	struct reason why = { AREASON_RED_FLAG, { 3, 1 << FLAG_JUDGED } };
+	reason_render(&why, v, buf, sizeof(buf));
+	assert_string_equal(buf, "session 3: the client felt judged");
+	why.arg[1] = (1 << FLAG_JUDGED) | (1 << FLAG_UNHEARD) | (1 << FLAG_DREAD);
+	reason_render(&why, v, buf, sizeof(buf));
+	assert_string_equal(buf, "session 3: the client felt judged, did not feel heard and dreaded the session");
+	struct reason trust = { AREASON_LOW_TRUST, { 2, 25 } };
+	reason_render(&trust, v, buf, sizeof(buf));
+	assert_string_equal(buf, "session 2: trust 25, below the trust floor");
+	vocab_free(v);
+	/* a low-trust session says so */
+	struct feedback lt[] = { good(1), good(2), a5(3, 9, 9, 9, 5, 9) };
+	r = EVAL(lt);
+	expect(&r, AST_STRAINED, ACT_DISCUSS);
+	assert_true(has_reason(&r, AREASON_LOW_TRUST));
+}
+
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -368,6 +699,16 @@ int main(void)
 		T(test_indices_ewma_trend),
 		T(test_input_errors),
 		T(test_session_eval),
+		T(test_case4_ors_flags_count),
+		T(test_score_scale),
+		T(test_case5_one_scale_across_instruments),
+		T(test_case7_low_trust_and_item_flags),
+		T(test_item_flags),
+		T(test_case8_transference_does_not_erase_mismatch),
+		T(test_case9_repair_window),
+		T(test_case10_strained_from_peak),
+		T(test_boundaries),
+		T(test_reasons_name_the_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

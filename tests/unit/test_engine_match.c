@@ -473,18 +473,26 @@ static void test_component_records_shrunk_per_concern(void **state)
 	/* clinic mean 80, k 20: (20*90 + 20*80)/40 = 85 */
 	assert_float_equal(f->out[0].components[COMP_ALLIANCE_RECORD], 0.85, 1e-4);
 	assert_float_equal(f->out[0].components[COMP_OUTCOME_RECORD], (8 + 20 * 0.5) / 30.0, 1e-4);
-	/* a trauma client: therapist 1's trauma record (10 episodes >= 5) is used,
-	 * prior = the clinic's trauma mean (60): stays 60 */
+	/* a trauma client: therapist 1's trauma record shrinks toward their own
+	 * overall record (85) with k_c = 10: (10 x 60 + 10 x 85) / 20 = 72.5; the
+	 * outcome the same way: (10 x 0.1 + 10 x 0.6) / 20. (The old test read 60:
+	 * the clinic's trauma mean, set by therapist 1 alone, was the prior.) */
 	intake_add_concern(&in, trauma, 2);
 	run(f, &in, 10);
 	const struct match_item *it = f->out[0].therapist_id == 1 ? &f->out[0] : &f->out[1];
-	assert_float_equal(it->components[COMP_ALLIANCE_RECORD], 0.60, 1e-4);
-	assert_float_equal(it->components[COMP_OUTCOME_RECORD], 0.1, 1e-4);
-	/* below record_min_concern_n the overall record is used again */
-	f->p.record_min_concern_n = 11;
+	assert_float_equal(it->components[COMP_ALLIANCE_RECORD], 0.725, 1e-4);
+	assert_float_equal(it->components[COMP_OUTCOME_RECORD], 0.35, 1e-4);
+	/* a concern with no history sits at the overall record */
+	intake_init(&in);
+	intake_add_concern(&in, tag(f, VOCAB_CONCERNS, "grief"), 2);
 	run(f, &in, 10);
 	it = f->out[0].therapist_id == 1 ? &f->out[0] : &f->out[1];
 	assert_float_equal(it->components[COMP_ALLIANCE_RECORD], 0.85, 1e-4);
+	/* two concerns, priority-weighted: grief 2 x 85, trauma 1 x 72.5 */
+	intake_add_concern(&in, trauma, 1);
+	run(f, &in, 10);
+	it = f->out[0].therapist_id == 1 ? &f->out[0] : &f->out[1];
+	assert_float_equal(it->components[COMP_ALLIANCE_RECORD], (72.5 + 2 * 85) / 3 / 100, 1e-4);
 }
 
 static void test_mean_leaves_out_unexpressed(void **state)
@@ -699,6 +707,400 @@ static void test_bad_arguments(void **state)
 	assert_false(found(f, 1));
 }
 
+
+/* --- issue 10: filters that must never ignore a client's statement ------- */
+
+/* Case 1: sites without formats still restrict in-person sessions. */
+static void test_case1_sites_without_formats(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	intake_init(&in);
+	in.in_person_format = tag(f, VOCAB_FORMATS, "in_person");
+	assert_int_equal(intake_add_site(&in, "downtown"), 0);
+	base_profile(f, &t, 1);
+	t.formats = UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
+	t.n_sites = 0;
+	assert_int_equal(profile_add_site(&t, "uptown"), 0);
+	two(f, &t);
+	expect_excluded(f, &in, EXCL_FORMAT);
+	/* near miss: any other format is fine without a site */
+	t.formats |= UINT64_C(1) << tag(f, VOCAB_FORMATS, "video");
+	put(f, &t);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+	/* near miss: in person at the client's site */
+	t.formats = UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
+	assert_int_equal(profile_add_site(&t, "Downtown"), 0);
+	put(f, &t);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+}
+
+/* Case 2: a required avoid excludes who offers only avoided modalities. */
+static void test_case2_required_avoid(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	int psy = tag(f, VOCAB_MODALITIES, "psychodynamic");
+	intake_init(&in);
+	tagset_add(&in.mod_avoid, psy);
+	in.mod_required = true;
+	base_profile(f, &t, 1);
+	tagset_add(&t.modalities, psy);
+	two(f, &t);
+	expect_excluded(f, &in, EXCL_REQUIRED);
+	/* not required: passes with the warning */
+	in.mod_required = false;
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+	/* required, but offers another modality too: passes with the warning */
+	in.mod_required = true;
+	tagset_add(&t.modalities, tag(f, VOCAB_MODALITIES, "cbt"));
+	put(f, &t);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+	const struct match_item *it = f->out[0].therapist_id == 1 ? &f->out[0] : &f->out[1];
+	assert_int_equal(it->n_warnings, 1);
+	assert_int_equal(it->warnings[0].code, WARN_AVOIDED_MODALITY);
+	/* required prefer and required avoid together: both apply */
+	tagset_add(&in.mod_prefer, tag(f, VOCAB_MODALITIES, "emdr"));
+	run(f, &in, 10);
+	assert_int_equal(f->sum.excluded[EXCL_REQUIRED], 2);
+}
+
+/* Case 3: no self-pay fee is no self-pay, never free. */
+static void test_case3_no_fee_is_not_free(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	intake_init(&in);
+	assert_int_equal(intake_set_payer(&in, "aetna"), 0);
+	in.self_pay_max = 120;
+	base_profile(f, &t, 1);
+	t.n_payers = 0;
+	assert_int_equal(profile_add_payer(&t, "cigna"), 0);
+	t.self_pay_fee = 0;
+	two(f, &t);
+	expect_excluded(f, &in, EXCL_PAYMENT);
+	t.sliding_scale = true; /* a sliding scale of no fee is still no self-pay */
+	put(f, &t);
+	expect_excluded(f, &in, EXCL_PAYMENT);
+	/* a payer and no maximum: self-pay at any fee, but not none */
+	in.self_pay_max = -1;
+	expect_excluded(f, &in, EXCL_PAYMENT);
+	t.self_pay_fee = 200;
+	put(f, &t);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+	/* only a maximum, no payer */
+	intake_init(&in);
+	in.self_pay_max = 150;
+	t.self_pay_fee = 0;
+	put(f, &t);
+	expect_excluded(f, &in, EXCL_PAYMENT);
+	/* near miss: the payer is taken, no fee needed */
+	assert_int_equal(intake_set_payer(&in, "cigna"), 0);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 2);
+}
+
+/* Case 11: the summary holds exactly EXCL_COUNT counters and a true
+ * "considered" (the copy of EXCL_COUNT + 1 counters wrote past excluded[]). */
+static void test_case11_summary_counts(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	intake_init(&in);
+	for (uint32_t id = 1; id <= 7; id++) {
+		base_profile(f, &t, id);
+		t.active = id % 3 != 0;
+		put(f, &t);
+	}
+	struct match_summary sum;
+	memset(&sum, 0xa5, sizeof(sum));
+	assert_int_equal(match_run(f->c, &f->p, &in, 10, f->out, &sum), 0);
+	assert_int_equal(sum.considered, 7);
+	assert_int_equal(sum.n_results, 5);
+	assert_int_equal(sum.excluded[EXCL_INACTIVE], 2);
+	uint32_t total = 0;
+	for (int e = 0; e < EXCL_COUNT; e++)
+		total += sum.excluded[e];
+	assert_int_equal(total + sum.n_results, sum.considered);
+}
+
+/* --- issue 10: hierarchical records -------------------------------------- */
+
+static void set_rec(struct catalog *c, uint32_t id, uint32_t n, double mean, int concern,
+		    uint32_t nc, double mc)
+{
+	struct therapist_records r = { 0 };
+	r.alliance = (struct record){ n, mean };
+	if (concern >= 0) {
+		r.n_per_concern = 1;
+		r.per_concern[0] = (struct concern_record){ (uint8_t)concern, { nc, mc }, { 0, 0 } };
+	}
+	assert_int_equal(catalog_set_records(c, id, &r), 0);
+}
+
+static const struct match_item *item_of(struct fx *f, uint32_t id)
+{
+	for (uint32_t i = 0; i < f->sum.n_results; i++)
+		if (f->out[i].therapist_id == id)
+			return &f->out[i];
+	fail_msg("therapist %u not in the results", id);
+	return NULL;
+}
+
+static uint32_t rank_of(struct fx *f, uint32_t id)
+{
+	for (uint32_t i = 0; i < f->sum.n_results; i++)
+		if (f->out[i].therapist_id == id)
+			return i;
+	fail_msg("therapist %u not in the results", id);
+	return 0;
+}
+
+/* Case 6: per-concern records shrink toward the therapist's own record. */
+static void test_case6_concern_records_shrink_hierarchically(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	int eating = tag(f, VOCAB_CONCERNS, "eating");
+	for (uint32_t id = 1; id <= 3; id++) {
+		base_profile(f, &t, id);
+		put(f, &t);
+	}
+	/* 5 eating episodes at 100 against 200 at 90 (therapist 3 sets M to 80) */
+	set_rec(f->c, 1, 5, 100, eating, 5, 100);
+	set_rec(f->c, 2, 200, 90, eating, 200, 90);
+	set_rec(f->c, 3, 1795, 141500 / 1795.0, -1, 0, 0);
+	assert_float_equal(catalog_clinic_alliance(f->c, NULL), 80.0, 1e-3);
+	intake_init(&in);
+	intake_add_concern(&in, eating, 3);
+	run(f, &in, 10);
+	assert_true(rank_of(f, 2) < rank_of(f, 1));
+	/* r_1 = (500 + 20 x 80) / 25 = 84; r_1,eating = (500 + 10 x 84) / 15 */
+	assert_float_equal(item_of(f, 1)->components[COMP_ALLIANCE_RECORD], (500 + 840) / 15.0 / 100, 1e-4);
+	/* no history in the concern: exactly the overall record */
+	assert_float_equal(item_of(f, 3)->components[COMP_ALLIANCE_RECORD],
+			   records_shrink(1795, 141500 / 1795.0, 80.0, 20) / 100, 1e-4);
+}
+
+/* Case 6, second half: per-concern and overall records share one baseline. */
+static void test_case6_one_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	int eating = tag(f, VOCAB_CONCERNS, "eating");
+	for (uint32_t id = 1; id <= 3; id++) {
+		base_profile(f, &t, id);
+		put(f, &t);
+	}
+	/* 1: above the clinic overall (88) and in eating (84); 2: below the clinic
+	 * overall (79), no eating history; 3: the clinic's eating mean is low (60) */
+	set_rec(f->c, 1, 20, 88, eating, 6, 84);
+	set_rec(f->c, 2, 20, 79, -1, 0, 0);
+	set_rec(f->c, 3, 200, 80, eating, 100, 60);
+	intake_init(&in);
+	intake_add_concern(&in, eating, 3);
+	run(f, &in, 10);
+	assert_true(rank_of(f, 1) < rank_of(f, 2));
+}
+
+/* "strong alliance with past clients": r >= 80 from at least 5 rated episodes. */
+static void test_case5_strong_alliance_reason(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	base_profile(f, &t, 1);
+	put(f, &t);
+	intake_init(&in);
+	set_rec(f->c, 1, 200, 77, -1, 0, 0); /* 77: below 80 on the score scale */
+	const struct match_item *it = only(f, &in);
+	for (int i = 0; i < it->n_reasons; i++)
+		assert_int_not_equal(it->reasons[i].code, REASON_STRONG_ALLIANCE);
+	set_rec(f->c, 1, 4, 100, -1, 0, 0); /* r = 100, but 4 episodes */
+	it = only(f, &in);
+	for (int i = 0; i < it->n_reasons; i++)
+		assert_int_not_equal(it->reasons[i].code, REASON_STRONG_ALLIANCE);
+	set_rec(f->c, 1, 5, 100, -1, 0, 0);
+	it = only(f, &in);
+	int hit = 0;
+	for (int i = 0; i < it->n_reasons; i++)
+		hit |= it->reasons[i].code == REASON_STRONG_ALLIANCE;
+	assert_true(hit);
+	set_rec(f->c, 1, 200, 80, -1, 0, 0); /* exactly 80 */
+	it = only(f, &in);
+	hit = 0;
+	for (int i = 0; i < it->n_reasons; i++)
+		hit |= it->reasons[i].code == REASON_STRONG_ALLIANCE;
+	assert_true(hit);
+}
+
+/* Generated catalogs for the record properties: n random therapists with
+ * random records (some with per-concern records), all passing the filters of
+ * an empty intake plus one concern. */
+static struct catalog *record_catalog(struct fx *f, uint32_t n, int concern)
+{
+	struct catalog *c = catalog_new();
+	assert_non_null(c);
+	for (uint32_t id = 1; id <= n; id++) {
+		struct therapist_profile t;
+		base_profile(f, &t, id);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+		if (rnd() % 4 == 0)
+			continue; /* no history */
+		int pc = rnd() % 2 ? (rnd() % 2 ? concern : (int)(rnd() % 20)) : -1;
+		set_rec(c, id, 1 + rnd() % 300, (double)(rnd() % 1001) / 10, pc, rnd() % 50,
+			(double)(rnd() % 1001) / 10);
+	}
+	return c;
+}
+
+/* Add therapist id with a record that brings the clinic mean to exactly m. */
+static void balance_clinic(struct fx *f, struct catalog *c, uint32_t id, double m)
+{
+	double n;
+	double cur = catalog_clinic_alliance(c, &n);
+	struct therapist_profile t;
+	base_profile(f, &t, id);
+	t.active = false; /* counts in the clinic mean, not in the ranking */
+	assert_int_equal(catalog_upsert(c, &t), 0);
+	/* n_b episodes at mean_b: (cur n + n_b mean_b) / (n + n_b) = m, mean_b in [0, 100] */
+	double nb = 10;
+	double mb;
+	for (;; nb *= 2) {
+		mb = (m * (n + nb) - cur * n) / nb;
+		if (mb >= 0 && mb <= 100)
+			break;
+	}
+	set_rec(c, id, (uint32_t)nb, mb, -1, 0, 0);
+}
+
+static void run_on(struct fx *f, struct catalog *c, const struct intake *in)
+{
+	assert_int_equal(match_run(c, &f->p, in, MATCH_MAX_K, f->out, &f->sum), 0);
+}
+
+/* Property: with M = 80, 5 episodes at 100 never outrank 200 at 90. */
+static void test_property_five_at_100_never_outrank_200_at_90(void **state)
+{
+	struct fx *f = *state;
+	rnd_state = 4242;
+	for (int round = 0; round < 300; round++) {
+		int concern = (int)(rnd() % 20);
+		struct catalog *c = record_catalog(f, 5 + rnd() % 40, concern);
+		uint32_t a = 1000, b = 1001;
+		struct therapist_profile t;
+		base_profile(f, &t, a);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+		base_profile(f, &t, b);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+		/* in the client's concern, overall, or both */
+		int where = (int)(rnd() % 3);
+		set_rec(c, a, 5, 100, where ? concern : -1, where ? 5 : 0, 100);
+		set_rec(c, b, 200, 90, where ? concern : -1, where ? 200 : 0, 90);
+		balance_clinic(f, c, 2000, 80);
+		struct intake in;
+		intake_init(&in);
+		intake_add_concern(&in, concern, 1 + (int)(rnd() % 3));
+		run_on(f, c, &in);
+		/* b first by id when tied, so b must be strictly ahead */
+		assert_true(rank_of(f, b) < rank_of(f, a));
+		catalog_free(c);
+	}
+}
+
+/* The shrunk concern record the spec defines, from first principles. */
+static double expected_record(double m_clinic, double k, double kc, uint32_t n, double mean,
+			      uint32_t nc, double mc)
+{
+	double rt = n ? (n * mean + k * m_clinic) / (n + k) : m_clinic;
+	return nc ? (nc * mc + kc * rt) / (nc + kc) : rt;
+}
+
+/* Property: all else equal, a higher shrunk record in the client's concern
+ * ranks higher; and the component is that record. */
+static void test_property_higher_concern_record_ranks_higher(void **state)
+{
+	struct fx *f = *state;
+	rnd_state = 777;
+	int checked = 0;
+	for (int round = 0; round < 300; round++) {
+		int concern = (int)(rnd() % 20);
+		struct catalog *c = record_catalog(f, 5 + rnd() % 40, concern);
+		uint32_t ids[2] = { 1000, 1001 };
+		uint32_t n[2], nc[2];
+		double mean[2], mc[2];
+		for (int i = 0; i < 2; i++) {
+			struct therapist_profile t;
+			base_profile(f, &t, ids[i]);
+			assert_int_equal(catalog_upsert(c, &t), 0);
+			n[i] = rnd() % 100;
+			mean[i] = (double)(rnd() % 1001) / 10;
+			nc[i] = n[i] ? rnd() % (n[i] + 1) : 0;
+			mc[i] = (double)(rnd() % 1001) / 10;
+			set_rec(c, ids[i], n[i], mean[i], nc[i] ? concern : -1, nc[i], mc[i]);
+		}
+		double m_clinic = catalog_clinic_alliance(c, NULL);
+		struct intake in;
+		intake_init(&in);
+		intake_add_concern(&in, concern, 1 + (int)(rnd() % 3));
+		run_on(f, c, &in);
+		double r[2];
+		for (int i = 0; i < 2; i++) {
+			r[i] = expected_record(m_clinic, f->p.record_prior_weight, f->p.concern_prior_weight,
+					       n[i], (float)mean[i], nc[i], (float)mc[i]);
+			assert_float_equal(item_of(f, ids[i])->components[COMP_ALLIANCE_RECORD], r[i] / 100,
+					   1e-4);
+		}
+		if (r[0] - r[1] > 0.01 || r[1] - r[0] > 0.01) {
+			int hi = r[1] > r[0];
+			assert_true(rank_of(f, ids[hi]) < rank_of(f, ids[!hi]));
+			checked++;
+		}
+		catalog_free(c);
+	}
+	assert_true(checked > 250);
+}
+
+/* Property: a therapist with no history sits exactly at the clinic mean, in
+ * any concern, for the alliance and the outcome record. */
+static void test_property_no_history_at_clinic_mean(void **state)
+{
+	struct fx *f = *state;
+	rnd_state = 99;
+	for (int round = 0; round < 300; round++) {
+		int concern = (int)(rnd() % 20);
+		struct catalog *c = record_catalog(f, 5 + rnd() % 40, concern);
+		struct therapist_records ro = { 0 };
+		ro.outcome = (struct record){ 1 + rnd() % 50, (double)(rnd() % 101) / 100 };
+		assert_int_equal(catalog_set_records(c, 1, &ro), 0); /* some outcome data */
+		struct therapist_profile t;
+		base_profile(f, &t, 1000);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+		double m_a = catalog_clinic_alliance(c, NULL), m_o = catalog_clinic_outcome(c, NULL);
+		struct intake in;
+		intake_init(&in);
+		if (rnd() % 4)
+			intake_add_concern(&in, concern, 1 + (int)(rnd() % 3));
+		run_on(f, c, &in);
+		const struct match_item *it = item_of(f, 1000);
+		if (it->comp_used & (1u << COMP_ALLIANCE_RECORD))
+			assert_float_equal(it->components[COMP_ALLIANCE_RECORD], m_a / 100, 1e-5);
+		assert_float_equal(it->components[COMP_OUTCOME_RECORD], m_o, 1e-5);
+		catalog_free(c);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -724,6 +1126,16 @@ int main(void)
 		T(test_topk_equals_full_sort),
 		T(test_reasons_of_a_result),
 		T(test_bad_arguments),
+		T(test_case1_sites_without_formats),
+		T(test_case2_required_avoid),
+		T(test_case3_no_fee_is_not_free),
+		T(test_case11_summary_counts),
+		T(test_case6_concern_records_shrink_hierarchically),
+		T(test_case6_one_baseline),
+		T(test_case5_strong_alliance_reason),
+		T(test_property_five_at_100_never_outrank_200_at_90),
+		T(test_property_higher_concern_record_ranks_higher),
+		T(test_property_no_history_at_clinic_mean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,12 @@ static void test_defaults_are_design_values(void **state)
 	assert_true(p.ors_cutoff == 25.0);
 	assert_true(p.ors_reliable_change == 5.0);
 	assert_int_equal(p.trend_window, 5);
+	assert_true(p.record_prior_weight == 20.0);
+	assert_true(p.concern_prior_weight == 10.0);
+	assert_true(p.strong_alliance_reason == 80.0);
+	assert_int_equal(p.record_min_episodes, 5);
+	assert_true(p.item_flag_max == 3.0);
+	assert_int_equal(p.repair_window, 6);
 	assert_true(p.weight[COMP_CAPACITY] > 0);
 	const char *f = NULL, *m = NULL;
 	assert_int_equal(engine_params_validate(&p, &f, &m), 0);
@@ -49,6 +55,14 @@ static void test_validation_names_the_field(void **state)
 	p.weight[COMP_CAPACITY] = 0;
 	assert_int_equal(engine_params_validate(&p, &f, &m), ENGINE_EINVAL);
 	assert_string_equal(f, "weight.capacity");
+	engine_params_defaults(&p);
+	p.repair_window = 17; /* beyond the 16 sessions the status keeps */
+	assert_int_equal(engine_params_validate(&p, &f, &m), ENGINE_EINVAL);
+	assert_string_equal(f, "repair_window");
+	engine_params_defaults(&p);
+	p.item_flag_max = 11;
+	assert_int_equal(engine_params_validate(&p, &f, &m), ENGINE_EINVAL);
+	assert_string_equal(f, "item_flag_max");
 	assert_string_equal(component_name(COMP_ALLIANCE_RECORD), "alliance_record");
 }
 

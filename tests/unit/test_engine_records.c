@@ -18,6 +18,22 @@ static void test_shrink_formula(void **state)
 	assert_float_equal(records_shrink(10, 90, 70, 0), 90.0, 1e-9);
 }
 
+/* DESIGN.md "Records": a concern record shrinks toward the therapist's own
+ * overall record, which shrinks toward the clinic mean. */
+static void test_hierarchical_shrink(void **state)
+{
+	(void)state;
+	/* M 80, k 20, k_c 10: 5 episodes at 100 → r_t 84, in a concern → 89.33 */
+	double rt = records_shrink(5, 100, 80, 20);
+	assert_float_equal(rt, 84.0, 1e-9);
+	assert_float_equal(records_shrink(5, 100, rt, 10), (500 + 840) / 15.0, 1e-9);
+	/* 200 at 90 → r_t 89.09, in the concern 89.96: still ahead */
+	double rt2 = records_shrink(200, 90, 80, 20);
+	assert_true(records_shrink(200, 90, rt2, 10) > records_shrink(5, 100, rt, 10));
+	/* no history in the concern: exactly r_t */
+	assert_float_equal(records_shrink(0, 55, rt, 10), rt, 1e-12);
+}
+
 static void test_totals(void **state)
 {
 	(void)state;
@@ -54,6 +70,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shrink_formula),
+		cmocka_unit_test(test_hierarchical_shrink),
 		cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_validate),
 	};
