@@ -36,14 +36,12 @@ LIBS      := $(PKG_LIBS) -lm
 
 ENGINE_SRC := $(sort $(wildcard daemon/engine/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
-CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 MIGRATIONS := $(sort $(wildcard sql/[0-9]*.sql))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
-CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?= 60
@@ -65,8 +63,7 @@ $(B)/libdaemon.a: $(DAEMON_OBJ)
 $(B)/allianced: $(B)/obj/daemon/main.o $(B)/libdaemon.a $(B)/libengine.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/alliancectl: $(CLIENT_OBJ) $(B)/libdaemon.a $(B)/libengine.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+include client/client.mk
 
 $(B)/obj/daemon/engine/%.o: daemon/engine/%.c $(wildcard daemon/engine/*.h)
 	@mkdir -p $(@D)
@@ -141,6 +138,7 @@ check: deps
 	$(MAKE) lint-engine
 	$(MAKE) SANITIZE=address,undefined all unit fuzz-replay
 	$(MAKE) openapi
+	$(MAKE) man-lint
 	ALLIANCED=$(CURDIR)/build/san/allianced $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 run: deps
@@ -154,7 +152,7 @@ bench: all
 	@bash tests/bench/run.sh
 
 # ---- install -------------------------------------------------------------
-install: all
+install: all install-ctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/allianced $(DESTDIR)$(SBINDIR)/allianced
