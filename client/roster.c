@@ -318,6 +318,8 @@ data_row(struct csv_state *st)
 	json_array_foreach(st->row, i, c) {
 		if (json_string_length(c) == 0)
 			continue;
+		if (strcmp(columns[st->map[i]].name, "external_ref") == 0)
+			snprintf(rec->ref, sizeof(rec->ref), "%s", json_string_value(c));
 		if (cell(obj, (size_t)st->map[i], json_string_value(c), rec->error,
 		    sizeof(rec->error)) != 0) {
 			snprintf(rec->field, sizeof(rec->field), "%s", columns[st->map[i]].name);

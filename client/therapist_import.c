@@ -258,7 +258,7 @@ one(struct importer *im, const struct roster_record *rec)
 	char msg[128];
 
 	if (rec->obj == NULL) {
-		fail(im, rec->line, NULL, rec->field, rec->error);
+		fail(im, rec->line, rec->ref[0] ? rec->ref : NULL, rec->field, rec->error);
 		return CTL_OK;
 	}
 	ref = json_string_value(json_object_get(rec->obj, "external_ref"));
