@@ -213,3 +213,35 @@ def test_migrate_runs_the_daemons_mode(ctl, daemon, pg, tmp_path):
                                          "connect_timeout": 1}}) + "\n")
     p = ctl("migrate", "-c", str(cfg), daemon=daemon)
     assert p.returncode == 3
+
+
+def test_bash_completion(tmp_path):
+    script = os.path.join(REPO, "client", "alliancectl.bash-completion")
+
+    def complete(*words):
+        prog = (f"source {script}\n"
+                f"COMP_WORDS=({' '.join(repr(w) for w in words)}); "
+                f"COMP_CWORD={len(words) - 1}; _alliancectl; echo \"${{COMPREPLY[*]}}\"\n")
+        return subprocess.run(["bash", "-c", prog], stdout=subprocess.PIPE, text=True,
+                              check=True).stdout.split()
+
+    assert complete("alliancectl", "ther") == ["therapist"]
+    assert complete("alliancectl", "therapist", "") == \
+        ["list", "show", "add", "update", "set", "retire", "import"]
+    assert complete("alliancectl", "--json", "therapist", "list", "--a") == \
+        ["--active", "--accepting"]
+    assert complete("alliancectl", "feedback", "add", "1", "--instrument", "") == \
+        ["alliance5", "srs", "wai_sr", "ors"]
+    top = complete("alliancectl", "")
+    for c in {c.split()[0] for c in COMMANDS}:
+        assert c in top
+
+
+def test_make_install_ctl(tmp_path):
+    p = subprocess.run(["make", "-s", "install-ctl", f"DESTDIR={tmp_path}", "PREFIX=/usr"],
+                       cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0, p.stdout
+    for rel in ("usr/share/man/man1/alliancectl.1", "usr/share/man/man8/allianced.8",
+                "usr/share/man/man5/allianced.yaml.5",
+                "usr/share/bash-completion/completions/alliancectl"):
+        assert (tmp_path / rel).is_file(), rel
