@@ -245,3 +245,14 @@ def test_make_install_ctl(tmp_path):
                 "usr/share/man/man5/allianced.yaml.5",
                 "usr/share/bash-completion/completions/alliancectl"):
         assert (tmp_path / rel).is_file(), rel
+
+
+def test_links_no_daemon_code(alliancectl_bin):
+    # The CLI shares no code with the daemon: no libpq, no libevent, none of
+    # its symbols.
+    libs = subprocess.run(["ldd", alliancectl_bin], stdout=subprocess.PIPE, text=True).stdout
+    assert "libcurl" in libs and "libsmartcols" in libs and "libcsv" in libs
+    assert "libpq" not in libs and "libevent" not in libs
+    syms = subprocess.run(["nm", "--defined-only", alliancectl_bin], stdout=subprocess.PIPE,
+                          text=True).stdout
+    assert not re.search(r"\b(daemon_new|migrate_apply|config_load|alliance_write|catalog_sync_\w+)\b", syms)
