@@ -255,4 +255,39 @@ def test_links_no_daemon_code(alliancectl_bin):
     assert "libpq" not in libs and "libevent" not in libs
     syms = subprocess.run(["nm", "--defined-only", alliancectl_bin], stdout=subprocess.PIPE,
                           text=True).stdout
-    assert not re.search(r"\b(daemon_new|migrate_apply|config_load|alliance_write|catalog_sync_\w+)\b", syms)
+    assert not re.search(r"\b(daemon_new|migrate_apply|config_load|alliance_write|"
+                         r"catalog_sync_\w+)\b", syms)
+
+
+class _AllianceServer(http.server.BaseHTTPRequestHandler):
+    """Answers GET /v1/episodes/7/alliance with per-session scores, the field
+    the sparkline draws (the daemon does not send it yet)."""
+    answer = {"episode_id": 7, "status": "strained", "action": "discuss", "reasons": ["a drop"],
+              "sessions": 4, "index_latest": 40.0, "index_ewma": 60.0, "trend": -10.0,
+              "evidence": [], "outcome": None,
+              "scores": [{"session": 1, "score": 90}, {"session": 2, "score": 80},
+                         {"session": 3, "score": 60}, {"session": 4, "score": 0}]}
+
+    def do_GET(self):
+        body = json.dumps(self.answer).encode()
+        self.send_response(200 if self.path == "/v1/episodes/7/alliance" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_alliance_sparkline_of_session_scores(ctl):
+    srv = http.server.HTTPServer(("127.0.0.1", 0), _AllianceServer)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        out = ok(ctl("--url", "http://127.0.0.1:%d" % srv.server_address[1], "alliance", "7"))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert re.search(r"^scores\s+\u2587\u2587\u2585\u2581  \(90 \.\. 0\)$", out, re.M), out
+    assert re.search(r"^status\s+strained$", out, re.M)
