@@ -40,20 +40,18 @@ ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Idaemon
 LDFLAGS   += $(SANFLAGS)
 LIBS      := $(PKG_LIBS) -lm
 
-# The layers of the daemon, bottom up (tests/scripts/check-layers.sh enforces
+# The layers of the daemon, bottom up (tests/scripts/check-layers.py enforces
 # that includes point down); daemon/*.c at the top is the process wiring.
 LAYERS     := base codec store http api
 ENGINE_SRC := $(sort $(wildcard daemon/engine/*.c))
 DAEMON_SRC := $(sort $(foreach l,$(LAYERS),$(wildcard daemon/$(l)/*.c)) \
                      $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
-CLIENT_SRC := $(sort $(wildcard client/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 MIGRATIONS := $(sort $(wildcard sql/[0-9]*.sql))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/obj/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
-CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SECONDS ?= 60
@@ -83,9 +81,9 @@ $(B)/libdaemon.a: $(DAEMON_OBJ)
 $(B)/allianced: $(B)/obj/daemon/main.o $(B)/libdaemon.a $(B)/libengine.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# The CLI talks HTTP only: it links none of the daemon's objects.
-$(B)/alliancectl: $(CLIENT_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^
+# The CLI talks HTTP only: its own rules, libraries and man pages (client/client.mk);
+# it links none of the daemon's objects.
+include client/client.mk
 
 $(B)/obj/daemon/engine/%.o: daemon/engine/%.c $(B)/.flags
 	@mkdir -p $(@D)
@@ -175,9 +173,10 @@ check: deps ## everything make check runs in CI (see README "Development")
 	$(MAKE) format-check
 	$(MAKE) WERROR=-Werror SANITIZE=address,undefined all unit fuzz-replay
 	$(MAKE) openapi
+	$(MAKE) man-lint
 	ALLIANCED=$(CURDIR)/build/san/allianced $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
-run: deps ## build, start a throwaway PostgreSQL under .run/ and the daemon
+run: deps ## build, start a PostgreSQL of its own under .run/ and the daemon
 	$(MAKE) all
 	@bash tests/scripts/run.sh
 
@@ -188,11 +187,11 @@ bench: all ## HTTP throughput against an echo ceiling and pgbench (wrk)
 	@bash tests/bench/run.sh
 
 help: ## this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
 # ---- install -------------------------------------------------------------
-install: all ## install under PREFIX (DESTDIR for packaging)
+install: all install-ctl ## install under PREFIX (DESTDIR for packaging)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
 	           $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/allianced $(DESTDIR)$(SBINDIR)/allianced
@@ -210,7 +209,9 @@ install: all ## install under PREFIX (DESTDIR for packaging)
 # The configuration in SYSCONFDIR is the clinic's: uninstall leaves it.
 uninstall: ## remove what install put under PREFIX (not the configuration)
 	rm -f $(DESTDIR)$(SBINDIR)/allianced $(DESTDIR)$(BINDIR)/alliancectl \
-	      $(DESTDIR)$(UNITDIR)/allianced.service
+	      $(DESTDIR)$(UNITDIR)/allianced.service \
+	      $(DESTDIR)$(MANDIR)/man1/alliancectl.1 $(DESTDIR)$(MANDIR)/man5/allianced.yaml.5 \
+	      $(DESTDIR)$(MANDIR)/man8/allianced.8 $(DESTDIR)$(COMPLETIONDIR)/alliancectl
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean: ## remove build/

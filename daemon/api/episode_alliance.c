@@ -266,6 +266,17 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 	one_decimal_or_null(w, a->has_index, a->score_ewma);
 	jw_key(w, "trend");
 	one_decimal_or_null(w, a->has_index, a->trend);
+	jw_key(w, "scores");
+	jw_array_begin(w);
+	for (i = 0; i < a->n_recent; i++) {
+		jw_object_begin(w);
+		jw_key(w, "session");
+		jw_int(w, (long long)a->recent[i].session);
+		jw_key(w, "score");
+		one_decimal_or_null(w, true, a->recent[i].score);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
 	jw_key(w, "evidence");
 	jw_array_begin(w);
 	for (i = 0; i < a->n_evidence; i++)

@@ -500,6 +500,11 @@ static void fill_values(const struct engine_params *p, const struct stream *st,
 {
 	const struct session_eval *s = latest_scored(st);
 	out->sessions = st->n;
+	for (size_t i = 0; i < st->wn && out->n_recent < ALLIANCE_MAX_RECENT; i++)
+		if (st->win[i].has_score)
+			out->recent[out->n_recent++] = (struct scored_session){
+				st->win[i].session, st->win[i].score
+			};
 	if (!s)
 		return;
 	out->has_index = true;

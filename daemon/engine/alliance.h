@@ -121,6 +121,14 @@ int alliance_session_eval(const struct engine_params *p, const struct feedback *
 
 #define ALLIANCE_MAX_REASONS 6
 #define ALLIANCE_MAX_EVIDENCE 8
+#define ALLIANCE_MAX_RECENT 16	/* scored sessions kept for the trend chart */
+
+/* One scored session of the trend: the common score, not the index, so that
+ * sessions of different instruments can be drawn on one line. */
+struct scored_session {
+	uint32_t session;
+	double score;
+};
 
 struct evidence {
 	uint32_t session;
@@ -152,6 +160,8 @@ struct alliance_result {
 	uint8_t n_evidence;
 	struct evidence evidence[ALLIANCE_MAX_EVIDENCE];
 	struct alliance_outcome outcome;
+	uint8_t n_recent;      /* the last scored sessions, oldest first */
+	struct scored_session recent[ALLIANCE_MAX_RECENT];
 };
 
 int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size_t n_fb,

@@ -7,7 +7,8 @@ set -eu
 
 pkgs="build-essential pkg-config libevent-dev libpq-dev libjansson-dev libyaml-dev
 libcmocka-dev postgresql python3-pytest python3-psycopg2 python3-requests python3-yaml
-wrk prometheus curl jq clang-format"
+wrk prometheus curl jq clang-format
+libcurl4-openssl-dev libsmartcols-dev libcsv-dev mandoc"
 
 # Node may come from elsewhere (nodesource, nvm): then leave it alone.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -583,6 +583,27 @@ static void test_case9_repair_window(void **state)
 	P.repair_window = 6;
 }
 
+/* The trend chart: the last scored sessions on the common scale, oldest
+ * first; an ORS alone draws nothing, and only the last 16 are kept. */
+static void test_recent_scores_for_the_chart(void **state)
+{
+	(void)state;
+	struct feedback fb[20];
+	for (uint32_t s = 1; s <= 20; s++)
+		fb[s - 1] = s == 3 ? ors(3, 20) : s == 4 ? srs(4, 9, 9, 9, 9) : good(s);
+	struct alliance_result r = eval(fb, 5, NULL, 0);
+	assert_int_equal(r.n_recent, 4);
+	assert_int_equal(r.recent[0].session, 1);
+	assert_int_equal(r.recent[2].session, 4);
+	/* alliance5 index 80: 70 + (80 - 70) / (100 - 70) x 30 = 80 */
+	assert_float_equal(r.recent[0].score, 80.0, 1e-9);
+	assert_float_equal(r.recent[2].score, 70.0, 1e-9);	/* SRS total 36 = threshold */
+	r = EVAL(fb);
+	assert_int_equal(r.n_recent, ALLIANCE_MAX_RECENT);
+	assert_int_equal(r.recent[ALLIANCE_MAX_RECENT - 1].session, 20);
+	assert_int_equal(r.recent[0].session, 5);
+}
+
 /* Case 10: the drop is measured from the highest of the three sessions before. */
 static void test_case10_strained_from_peak(void **state)
 {
@@ -706,6 +727,7 @@ int main(void)
 		T(test_item_flags),
 		T(test_case8_transference_does_not_erase_mismatch),
 		T(test_case9_repair_window),
+		T(test_recent_scores_for_the_chart),
 		T(test_case10_strained_from_peak),
 		T(test_boundaries),
 		T(test_reasons_name_the_flags),

@@ -137,7 +137,7 @@ static void test_validation_errors_are_precise(void **state)
 	assert_string_equal(e.field, "session");
 }
 
-static void test_tables(void **state)
+static void test_names_and_item_ranges_look_up_both_ways(void **state)
 {
 	(void)state;
 	assert_int_equal(instrument_lookup("wai_sr"), INSTR_WAI_SR);
@@ -159,7 +159,7 @@ int main(void)
 		cmocka_unit_test(test_wai_sr_scoring),
 		cmocka_unit_test(test_ors_and_alliance5_scoring),
 		cmocka_unit_test(test_validation_errors_are_precise),
-		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_names_and_item_ranges_look_up_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,7 @@ static void test_hierarchical_shrink(void **state)
 	assert_float_equal(records_shrink(0, 55, rt, 10), rt, 1e-12);
 }
 
-static void test_totals(void **state)
+static void test_clinic_total_adds_and_removes_records(void **state)
 {
 	(void)state;
 	struct record_total t = { 0, 0 };
@@ -48,7 +48,7 @@ static void test_totals(void **state)
 	assert_float_equal(record_total_mean(&t), 0.0, 1e-9);
 }
 
-static void test_validate(void **state)
+static void test_records_refuse_bad_means_and_concerns(void **state)
 {
 	(void)state;
 	struct therapist_records r = { 0 };
@@ -71,8 +71,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shrink_formula),
 		cmocka_unit_test(test_hierarchical_shrink),
-		cmocka_unit_test(test_totals),
-		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_clinic_total_adds_and_removes_records),
+		cmocka_unit_test(test_records_refuse_bad_means_and_concerns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
