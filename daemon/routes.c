@@ -11,6 +11,7 @@
 #define JSON	ROUTE_JSON_BODY
 #define OPTJSON	ROUTE_OPTIONAL_BODY
 #define DB	ROUTE_NEEDS_DB
+#define ARRAY	ROUTE_ARRAY_BODY
 
 const struct route route_table[] = {
 	{ "GET",    "/healthz",                        SCOPE_NONE,     0,         route_healthz },
@@ -23,7 +24,7 @@ const struct route route_table[] = {
 	{ "PUT",    "/v1/therapists/{id}",             SCOPE_ADMIN,    JSON | DB, route_therapist_replace },
 	{ "PATCH",  "/v1/therapists/{id}",             SCOPE_ADMIN,    JSON | DB, route_therapist_update },
 	{ "DELETE", "/v1/therapists/{id}",             SCOPE_ADMIN,    DB,        route_therapist_retire },
-	{ "PUT",    "/v1/therapists/{id}/colleagues",  SCOPE_ADMIN,    JSON | DB, route_colleagues_put },
+	{ "PUT",    "/v1/therapists/{id}/colleagues",  SCOPE_ADMIN,    JSON | ARRAY | DB, route_colleagues_put },
 	{ "GET",    "/v1/therapists/{id}/colleagues",  SCOPE_ADMIN,    DB,        route_colleagues_get },
 
 	{ "POST",   "/v1/clients",                     SCOPE_INTAKE,   JSON | DB, route_client_upsert },

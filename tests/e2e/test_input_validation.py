@@ -1,5 +1,7 @@
 """Bad input never slips through (issue 11): an error cut to fit a message is
-still an error, and the stored intake holds only the intake's fields."""
+still an error, the stored intake holds only the intake's fields, a body of
+the wrong JSON shape is a 422 naming the shape, and a NUL in a string is
+refused with a message that says so."""
 
 import json
 
@@ -55,6 +57,47 @@ def test_feedback_with_an_item_cut_in_its_path_is_refused(daemon, db):
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM feedback WHERE episode_id = %s", (ep["id"],))
         assert cur.fetchone()[0] == 0
+
+
+WRONG_SHAPES = ["42", '"x"', "null", "[]", "true", "1.5"]
+OBJECT_ROUTES = ["/v1/clients", "/v1/match", "/v1/therapists", "/v1/episodes"]
+
+
+@pytest.mark.parametrize("text", WRONG_SHAPES)
+@pytest.mark.parametrize("path", OBJECT_ROUTES)
+def test_a_body_that_is_not_an_object_is_422(daemon, db, path, text):
+    r = post_raw(daemon, path, text)
+    assert r.status == 422, (path, text, r.status, r.text)
+    assert r.content_type == "application/problem+json"
+    p = r.json()
+    assert p["title"] == "the body must be a JSON object" or \
+        p.get("detail") == "the body must be a JSON object", p
+    assert error_fields(r) == [""]
+    assert client_rows(db) == []
+
+
+def test_an_array_route_still_takes_its_array_and_refuses_an_object(daemon, db):
+    r = daemon.post("/v1/therapists", json_body={"external_ref": "T-1",
+                                                 "display_name": "T One"})
+    assert r.status == 201, r.text
+    tid = r.json()["id"]
+    r = daemon.request("PUT", f"/v1/therapists/{tid}/colleagues", body=b"[]",
+                       headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.text
+    r = daemon.request("PUT", f"/v1/therapists/{tid}/colleagues", body=b"{}",
+                       headers={"Content-Type": "application/json"})
+    assert r.status == 422, r.text
+    assert "array" in r.text
+
+
+def test_a_nul_in_a_string_is_refused_with_a_reason(daemon, db):
+    r = post_raw(daemon, "/v1/clients", '{"external_ref": "C-\\u0000"}')
+    assert r.status == 400, r.text
+    assert r.content_type == "application/problem+json"
+    text = json.dumps(r.json())
+    assert "\\\\u0000" in text and "syntax error" not in text, text
+    assert "NUL" in text, text
+    assert client_rows(db) == []
 
 
 def test_the_stored_intake_is_the_validated_fields(daemon, db):
