@@ -100,7 +100,7 @@ fuzz-replay: $(FUZZ_BIN)
 	  ./$$f tests/fuzz/corpus/$${n#fuzz_}/*; done
 
 FUZZ_DEPS := $(ENGINE_SRC) daemon/json_body.c daemon/json_fields.c daemon/intake_json.c \
-	daemon/therapist_json.c
+	daemon/therapist_json.c daemon/feedback_json.c daemon/json_writer.c daemon/config.c
 fuzz:
 	@mkdir -p build/fuzz
 	@set -e; for src in $(FUZZ_SRC); do n=$$(basename $$src .c); \
