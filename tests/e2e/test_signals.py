@@ -16,7 +16,9 @@ def test_sd_notify_ready_after_bind_and_stopping(daemon_factory):
     # READY=1 promises the listeners are bound: no retry here.
     assert d.get("/healthz", timeout=2).status == 200
     assert d.unix_get("/healthz", timeout=2).status == 200
-    assert any("STATUS" in m for m in d.notify.messages), d.notify.messages
+    # STATUS is its own datagram, sent right after READY=1: wait for the
+    # listener thread to have it rather than assume it already does.
+    d.notify.wait_for("STATUS", timeout=5)
     n = d.notify.count()
     d.signal(signal.SIGTERM)
     d.notify.wait_for("STOPPING", "1", timeout=10, start=n)
