@@ -107,3 +107,20 @@ def test_the_stored_intake_is_the_validated_fields(daemon, db):
     assert r.status == 201, r.text
     prefs = json.loads(client_rows(db)[0][2])
     assert prefs == {"population": "adult", "payment": {"payer": "aetna", "self_pay_max": 120}}
+
+
+def test_a_colleague_tag_cut_in_its_message_is_refused_by_name(daemon, db):
+    ids = []
+    for ref in ("T-1", "T-2"):
+        r = daemon.post("/v1/therapists", json_body={"external_ref": ref, "display_name": ref})
+        assert r.status == 201, r.text
+        ids.append(r.json()["id"])
+    body = json.dumps([{"therapist_id": ids[1], "for": ["a" * 47 + "é"]}]).encode()
+    r = daemon.request("PUT", f"/v1/therapists/{ids[0]}/colleagues", body=body,
+                       headers={"Content-Type": "application/json"})
+    assert r.status == 422, r.text
+    assert error_fields(r) == ["[0].for[0]"], r.json()
+    assert r.json()["errors"][0]["message"].startswith('unknown tag "' + "a" * 47 + '"')
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM colleagues")
+        assert cur.fetchone()[0] == 0
