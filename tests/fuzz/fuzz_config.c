@@ -16,19 +16,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char input[64];
+
+static void
+remove_input(void)
+{
+	unlink(input);
+}
+
+/* One temporary file for every input, removed at exit. */
 static const char *
 input_path(void)
 {
-	static char path[64];
 	int fd;
 
-	if (path[0] != '\0')
-		return path;
-	snprintf(path, sizeof(path), "/tmp/fuzz_config.XXXXXX");
-	if ((fd = mkstemp(path)) < 0)
+	if (input[0] != '\0')
+		return input;
+	snprintf(input, sizeof(input), "/tmp/fuzz_config.XXXXXX");
+	if ((fd = mkstemp(input)) < 0)
 		abort();
 	close(fd);
-	return path;
+	if (atexit(remove_input) != 0)
+		abort();
+	return input;
 }
 
 static void
