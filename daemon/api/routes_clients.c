@@ -4,9 +4,10 @@
  *
  * A client row keeps only what matching needs: the intake system's
  * external_ref and the validated intake preferences (the intake object
- * without external_ref, JSON nulls dropped) as jsonb.  The intake object has
- * no names or notes, and unknown fields are refused, so nothing else can
- * slip in.  Readers of clients.preferences parse it with intake_from_json().
+ * without external_ref, JSON nulls dropped) as jsonb, rebuilt field by field
+ * from the intake object's own fields (intake_json_stored), never copied
+ * from the body: the intake object has no names or notes, unknown fields are
+ * refused, and even so nothing else can slip in.  Readers of clients.preferences parse it with intake_from_json().
  * Logs carry ids only: preferences are health data.
  */
 #include <stdio.h>
@@ -29,36 +30,6 @@ static const char upsert_sql[] =
 
 static const char get_sql[] =
     "SELECT id, external_ref, preferences::text FROM clients WHERE id = $1";
-
-/* A copy of v without JSON nulls in objects (null means absent). */
-static json_t *
-without_nulls(const json_t *v)
-{
-	const char *key;
-	json_t *val, *out;
-	size_t i;
-
-	if (json_is_object(v)) {
-		out = json_object();
-		json_object_foreach((json_t *)v, key, val)
-			if (out != NULL && !json_is_null(val) &&
-			    json_object_set_new(out, key, without_nulls(val)) != 0) {
-				json_decref(out);
-				return NULL;
-			}
-		return out;
-	}
-	if (json_is_array(v)) {
-		out = json_array();
-		json_array_foreach(v, i, val)
-			if (out != NULL && json_array_append_new(out, without_nulls(val)) != 0) {
-				json_decref(out);
-				return NULL;
-			}
-		return out;
-	}
-	return json_deep_copy(v);
-}
 
 /* {"id", "external_ref", ...preferences} from one row (columns 0..2). */
 static json_t *
@@ -111,9 +82,10 @@ route_client_upsert(struct request *r)
 		return;
 	}
 	field_errors_clear(&fe);
-	prefs = without_nulls(r->body);
-	if (prefs == NULL || json_object_del(prefs, "external_ref") != 0 ||
-	    (text = json_dumps(prefs, JSON_COMPACT)) == NULL)
+	/* Rebuilt from the intake's own fields, never the body: whatever else a
+	 * body holds cannot reach the table, even past a reader's mistake. */
+	prefs = intake_json_stored(r->body);
+	if (prefs == NULL || (text = json_dumps(prefs, JSON_COMPACT)) == NULL)
 		goto fail;
 	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
 	values[1] = text;

@@ -443,7 +443,7 @@ static int
 colleague_tag(const struct vocab *v, const json_t *tag, const char *path,
 	      struct field_errors *fe)
 {
-	char concerns[400], modalities[400];
+	char concerns[400], modalities[400], shown[49];
 
 	if (!json_is_string(tag)) {
 		field_error(fe, path, "must be a string (a concerns or modalities tag)");
@@ -469,8 +469,12 @@ colleague_tag(const struct vocab *v, const json_t *tag, const char *path,
 			used += (size_t)w;
 		}
 	}
-	field_error(fe, path, "unknown tag \"%.48s\"; allowed: concerns %s; modalities %s",
-	    json_string_value(tag), concerns, modalities);
+	/* At most 48 bytes of the client's string, cut between characters (a
+	 * byte cut is not UTF-8, and the error could not be recorded). */
+	snprintf(shown, sizeof(shown), "%s", json_string_value(tag));
+	jf_utf8_trim(shown);
+	field_error(fe, path, "unknown tag \"%s\"; allowed: concerns %s; modalities %s",
+	    shown, concerns, modalities);
 	return -1;
 }
 
@@ -485,6 +489,7 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 	json_t *out;
 	char ipath[32], path[64], tpath[80];
 	size_t i, j;
+	int bad = 0;		/* from the readers' answers, not the errors recorded */
 
 	if (!json_is_array(body)) {
 		field_error(fe, "", "must be an array");
@@ -501,43 +506,52 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 		int rc;
 
 		jf_index_path(ipath, sizeof(ipath), "", i);
-		if (jf_only(item, ipath, keys, fe) != 0 && !json_is_object(item))
-			continue;
+		if (jf_only(item, ipath, keys, fe) != 0) {
+			bad = 1;
+			if (!json_is_object(item))
+				continue;
+		}
 		jf_path(path, sizeof(path), ipath, "therapist_id");
 		rc = jf_int(item, "therapist_id", path, 1, 999999999999999LL, &id, fe);
 		if (rc == 0)
 			field_error(fe, path, "is required");
-		if (rc == 1 && id == self)
+		if (rc == 1 && id == self) {
 			field_error(fe, path, "must be another therapist (not this one)");
+			rc = -1;
+		}
 		for (j = 0; rc == 1 && j < i; j++) {
 			const json_t *prev = json_object_get(json_array_get(body, j), "therapist_id");
 
 			if (json_is_integer(prev) && json_integer_value(prev) == id) {
 				field_error(fe, path, "duplicate colleague");
-				break;
+				rc = -1;
 			}
 		}
+		bad |= rc != 1;
 		jf_path(path, sizeof(path), ipath, "for");
-		if (jf_array(item, "for", path, COLLEAGUE_TAGS_MAX, &tags, fe) == 1) {
-			json_array_foreach(tags, j, tag) {
-				size_t k;
+		rc = jf_array(item, "for", path, COLLEAGUE_TAGS_MAX, &tags, fe);
+		bad |= rc < 0;
+		json_array_foreach(rc == 1 ? tags : NULL, j, tag) {
+			size_t k;
 
-				jf_index_path(tpath, sizeof(tpath), path, j);
-				if (colleague_tag(v, tag, tpath, fe) != 0)
-					continue;
-				for (k = 0; k < j; k++)
-					if (json_equal(json_array_get(tags, k), (json_t *)tag))
-						break;
-				if (k < j)
-					field_error(fe, tpath, "duplicate tag \"%s\"",
-					    json_string_value(tag));
+			jf_index_path(tpath, sizeof(tpath), path, j);
+			if (colleague_tag(v, tag, tpath, fe) != 0) {
+				bad = 1;
+				continue;
+			}
+			for (k = 0; k < j; k++)
+				if (json_equal(json_array_get(tags, k), (json_t *)tag))
+					break;
+			if (k < j) {
+				field_error(fe, tpath, "duplicate tag \"%s\"", json_string_value(tag));
+				bad = 1;
 			}
 		}
 		if (out != NULL)
 			json_array_append_new(out, json_pack("{s:I, s:o}", "therapist_id",
 			    (json_int_t)id, "for", tags ? json_incref((json_t *)tags) : json_array()));
 	}
-	if (field_errors_any(fe) || out == NULL) {
+	if (bad || out == NULL) {
 		json_decref(out);
 		if (!field_errors_any(fe))
 			field_error(fe, "", "invalid colleagues");
@@ -640,8 +654,8 @@ const struct route routes_therapists[] = {
 	{ "PATCH", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
 	  route_therapist_update },
 	{ "DELETE", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_retire },
-	{ "PUT", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_colleagues_put },
+	{ "PUT", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN,
+	  ROUTE_JSON_BODY | ROUTE_ARRAY_BODY | ROUTE_NEEDS_DB, route_colleagues_put },
 	{ "GET", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_NEEDS_DB,
 	  route_colleagues_get },
 	ROUTE_END

@@ -39,13 +39,14 @@ item_error(enum instrument in, const char *path, struct field_errors *fe)
 	field_error(fe, path, "%s", msg);
 }
 
-static void
+/* 0 when every item is known, valid and present; -1 otherwise. */
+static int
 read_items(const json_t *items, enum instrument in, struct feedback *fb, struct field_errors *fe)
 {
 	const char *key;
 	json_t *val;
 	char path[96];
-	int i, n = instrument_item_count(in);
+	int i, n = instrument_item_count(in), bad = 0;
 
 	json_object_foreach((json_t *)items, key, val) {
 		int idx = instrument_item_index(in, key);
@@ -53,10 +54,12 @@ read_items(const json_t *items, enum instrument in, struct feedback *fb, struct 
 		jf_path(path, sizeof(path), "items", key);
 		if (idx < 0) {
 			field_error(fe, path, "unknown item of %s", instrument_name(in));
+			bad = 1;
 			continue;
 		}
 		if (!json_is_number(val) || !item_ok(in, json_number_value(val))) {
 			item_error(in, path, fe);
+			bad = 1;
 			continue;
 		}
 		fb->items[idx] = json_number_value(val);
@@ -65,74 +68,116 @@ read_items(const json_t *items, enum instrument in, struct feedback *fb, struct 
 	for (i = 0; i < n; i++) {
 		if (fb->items_present & (1u << i))
 			continue;
+		bad = 1;
 		if (json_object_get(items, instrument_item_name(in, i)) != NULL)
 			continue;	/* present but bad: already reported */
 		field_error(fe, jf_path(path, sizeof(path), "items", instrument_item_name(in, i)),
 		    "is required");
 	}
+	return bad ? -1 : 0;
 }
 
-static void
+/* 0 when every flag is known and a boolean; -1 otherwise. */
+static int
 read_flags(const json_t *flags, struct feedback *fb, struct field_errors *fe)
 {
 	const char *key;
 	json_t *val;
 	char path[96];
+	int bad = 0;
 
 	json_object_foreach((json_t *)flags, key, val) {
-		int f = feedback_flag_index(key);
+		int f = feedback_flag_index(key), rc;
 		bool on;
 
 		jf_path(path, sizeof(path), "flags", key);
 		if (f < 0) {
 			field_error(fe, path, "unknown flag; allowed: judged, boundaries, unheard, "
 			    "dread, unsafe, misunderstood");
+			bad = 1;
 			continue;
 		}
-		if (jf_bool(flags, key, path, &on, fe) == 1 && on)
+		rc = jf_bool(flags, key, path, &on, fe);
+		bad |= rc < 0;
+		if (rc == 1 && on)
 			fb->flags |= (uint8_t)(1u << f);
 	}
+	return bad ? -1 : 0;
 }
 
-int
-feedback_from_json(const json_t *obj, struct feedback_request *out, struct field_errors *fe)
+/* session, instrument and items (all three required); 0 or -1. */
+static int
+read_required(const json_t *obj, struct feedback_request *out, struct field_errors *fe)
 {
-	const json_t *items = NULL, *flags = NULL;
+	const json_t *items = NULL;
 	const char *name = NULL;
-	long long session = 0, neg = 0;
-	int instr = -1, got;
-	struct feedback_error err;
+	long long session = 0;
+	int instr = -1, got, bad = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (jf_only(obj, "", feedback_fields, fe) < 0 && !json_is_object(obj))
-		return -1;
 	got = jf_int(obj, "session", "session", 1, FEEDBACK_MAX_SESSION, &session, fe);
 	if (got == 0)
 		field_error(fe, "session", "is required");
+	bad |= got != 1;
+	out->fb.session = (uint32_t)session;
 	got = jf_string(obj, "instrument", "instrument", 32, &name, fe);
 	if (got == 0)
 		field_error(fe, "instrument", "is required");
 	else if (got == 1 && (instr = instrument_lookup(name)) < 0)
 		field_error(fe, "instrument", "must be one of alliance5, srs, wai_sr, ors");
+	bad |= instr < 0;
 	got = jf_object(obj, "items", "items", &items, fe);
 	if (got == 0)
 		field_error(fe, "items", "is required");
+	bad |= got != 1;
 	if (items != NULL && instr >= 0) {
 		out->fb.instrument = (enum instrument)instr;
-		read_items(items, out->fb.instrument, &out->fb, fe);
+		bad |= read_items(items, out->fb.instrument, &out->fb, fe) != 0;
 	}
-	if (jf_object(obj, "flags", "flags", &flags, fe) == 1)
-		read_flags(flags, &out->fb, fe);
-	if (jf_int(obj, "negative_feelings", "negative_feelings", 0, 10, &neg, fe) == 1) {
+	return bad ? -1 : 0;
+}
+
+/* flags, negative_feelings and occurred_at; 0 or -1. */
+static int
+read_optional(const json_t *obj, struct feedback_request *out, struct field_errors *fe)
+{
+	const json_t *flags = NULL;
+	long long neg = 0;
+	int rc, bad = 0;
+
+	rc = jf_object(obj, "flags", "flags", &flags, fe);
+	bad |= rc < 0 || (rc == 1 && read_flags(flags, &out->fb, fe) != 0);
+	rc = jf_int(obj, "negative_feelings", "negative_feelings", 0, 10, &neg, fe);
+	bad |= rc < 0;
+	if (rc == 1) {
 		out->fb.has_negative_feelings = true;
 		out->fb.negative_feelings = (double)neg;
 	}
-	if (jf_string(obj, "occurred_at", "occurred_at", 64, &out->occurred_at, fe) == 1 &&
-	    !rfc3339_valid(out->occurred_at))
+	rc = jf_string(obj, "occurred_at", "occurred_at", 64, &out->occurred_at, fe);
+	if (rc == 1 && !rfc3339_valid(out->occurred_at)) {
 		field_error(fe, "occurred_at",
 		    "must be an RFC 3339 date-time such as 2026-11-20T17:00:00Z");
-	out->fb.session = (uint32_t)session;
-	if (field_errors_any(fe))
+		rc = -1;
+	}
+	bad |= rc < 0;
+	return bad ? -1 : 0;
+}
+
+int
+feedback_from_json(const json_t *obj, struct feedback_request *out, struct field_errors *fe)
+{
+	struct feedback_error err;
+	int bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (jf_only(obj, "", feedback_fields, fe) < 0) {
+		if (!json_is_object(obj))
+			return -1;
+		bad = 1;
+	}
+	/* Validity from the readers' answers, not from the errors recorded. */
+	bad |= read_required(obj, out, fe) != 0;
+	bad |= read_optional(obj, out, fe) != 0;
+	if (bad)
 		return -1;
 	/* The engine has the last word (a check added there must not be bypassed). */
 	if (feedback_validate(&out->fb, &err) != 0) {

@@ -38,8 +38,9 @@ json_t *feedback_items_json(const struct feedback *fb);
 /* {"flag": true, ...} for the flags that are set (false is the default). */
 json_t *feedback_flags_json(const struct feedback *fb);
 
-/* The same two objects written as text (what json_dumps(JSON_COMPACT) gives
- * for the json_t versions above). */
+/* The same two objects written as text (what json_dumps(JSON_COMPACT |
+ * JSON_REAL_PRECISION(15)) gives for the json_t versions above: with
+ * Jansson's default 17 digits an item of 8.4 would read 8.4000000000000004). */
 void feedback_items_write(struct json_writer *w, const struct feedback *fb);
 void feedback_flags_write(struct json_writer *w, const struct feedback *fb);
 

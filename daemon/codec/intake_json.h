@@ -23,4 +23,10 @@
 int intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref,
 		     struct intake *out, struct field_errors *fe);
 
+/* What a client row stores of an object intake_from_json accepted: its
+ * intake fields only, at every level (never anything else the body held),
+ * without external_ref and without nulls.  A new reference; NULL when obj is
+ * not an accepted intake (a field of the wrong shape) or on ENOMEM. */
+json_t *intake_json_stored(const json_t *obj);
+
 #endif

@@ -13,6 +13,7 @@ void
 field_errors_init(struct field_errors *fe)
 {
 	fe->errors = NULL;
+	fe->lost = false;
 }
 
 void
@@ -20,12 +21,13 @@ field_errors_clear(struct field_errors *fe)
 {
 	json_decref(fe->errors);
 	fe->errors = NULL;
+	fe->lost = false;
 }
 
 bool
 field_errors_any(const struct field_errors *fe)
 {
-	return fe->errors != NULL && json_array_size(fe->errors) > 0;
+	return fe->lost || (fe->errors != NULL && json_array_size(fe->errors) > 0);
 }
 
 json_t *
@@ -33,27 +35,52 @@ field_errors_take(struct field_errors *fe)
 {
 	json_t *e = fe->errors ? fe->errors : json_array();
 
+	/* Static ASCII strings: this entry cannot fail the way the lost one did
+	 * (short of memory, and then the caller's answer is still a refusal). */
+	if (fe->lost && e != NULL)
+		json_array_append_new(e, json_pack("{s:s, s:s}", "field", "",
+		    "message", "invalid input (an error could not be described)"));
 	fe->errors = NULL;
+	fe->lost = false;
 	return e;
+}
+
+void
+jf_utf8_trim(char *s)
+{
+	size_t n = strlen(s), lead = n, need;
+	unsigned char c;
+
+	while (lead > 0 && n - lead < 4 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;		/* no lead byte: not UTF-8 to begin with */
+	c = (unsigned char)s[lead - 1];
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (n - (lead - 1) < need)
+		s[lead - 1] = '\0';
 }
 
 void
 field_error(struct field_errors *fe, const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], field[512];
+	json_t *e;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	snprintf(field, sizeof(field), "%s", path);
+	/* json_string refuses invalid UTF-8, which a cut in the middle of a
+	 * character is: cut before it instead. */
+	jf_utf8_trim(msg);
+	jf_utf8_trim(field);
 	if (fe->errors == NULL)
 		fe->errors = json_array();
-	if (fe->errors == NULL)
-		return;
-	/* json_string rejects invalid UTF-8; field names come from parsed JSON
-	 * (valid UTF-8) and messages are ours, so this only guards truncation. */
-	json_array_append_new(fe->errors, json_pack("{s:s%, s:s%}",
-	    "field", path, strlen(path), "message", msg, strlen(msg)));
+	e = json_pack("{s:s, s:s}", "field", field, "message", msg);
+	if (fe->errors == NULL || e == NULL || json_array_append_new(fe->errors, e) != 0)
+		fe->lost = true;	/* append_new has freed e on failure */
 }
 
 const char *
@@ -63,6 +90,7 @@ jf_path(char *buf, size_t len, const char *prefix, const char *key)
 		snprintf(buf, len, "%s", key);
 	else
 		snprintf(buf, len, "%s.%s", prefix, key);
+	jf_utf8_trim(buf);
 	return buf;
 }
 
@@ -70,6 +98,7 @@ const char *
 jf_index_path(char *buf, size_t len, const char *prefix, size_t i)
 {
 	snprintf(buf, len, "%s[%zu]", prefix, i);
+	jf_utf8_trim(buf);
 	return buf;
 }
 
@@ -248,7 +277,7 @@ static void
 unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v,
 	    enum vocab_kind kind, const char *name)
 {
-	char allowed[400];
+	char allowed[400], shown[49];
 	size_t used = 0;
 	int i, n = vocab_count(v, kind);
 
@@ -263,8 +292,11 @@ unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v,
 		}
 		used += (size_t)w;
 	}
-	field_error(fe, path, "unknown %s tag \"%.48s\"; allowed: %s",
-	    vocab_kind_name(kind), name, allowed);
+	/* At most 48 bytes of the client's string, cut between characters. */
+	snprintf(shown, sizeof(shown), "%s", name);
+	jf_utf8_trim(shown);
+	field_error(fe, path, "unknown %s tag \"%s\"; allowed: %s",
+	    vocab_kind_name(kind), shown, allowed);
 }
 
 static int

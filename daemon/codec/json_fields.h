@@ -30,20 +30,30 @@
 
 struct field_errors {
 	json_t *errors;		/* owned; a JSON array, NULL until the first error */
+	bool lost;		/* an error could not be recorded (it still counts) */
 };
 
 void field_errors_init(struct field_errors *fe);
 void field_errors_clear(struct field_errors *fe);
+/* True once any error was added, recorded or not. */
 bool field_errors_any(const struct field_errors *fe);
-/* Adds {field: path, message: printf(fmt, ...)}. */
+/* Adds {field: path, message: printf(fmt, ...)}.  A message or path too long
+ * for its buffer is cut on a UTF-8 character boundary; an error that cannot
+ * be recorded at all (no memory, not UTF-8) marks fe lost, never vanishes. */
 void field_error(struct field_errors *fe, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Hands the array over (e.g. to request_problem); fe is empty afterwards. */
+/* Hands the array over (e.g. to request_problem); fe is empty afterwards.
+ * When an error was lost the array says so, so it is never empty then. */
 json_t *field_errors_take(struct field_errors *fe);
 
-/* Writes "prefix.key" (or "key" when prefix is "") into buf; returns buf. */
+/* Cuts S after its last whole UTF-8 character: what a byte-bounded snprintf
+ * of valid UTF-8 left half-written at the end is dropped. */
+void jf_utf8_trim(char *s);
+
+/* Writes "prefix.key" (or "key" when prefix is "") into buf, cut on a
+ * character boundary when long; returns buf. */
 const char *jf_path(char *buf, size_t len, const char *prefix, const char *key);
-/* Writes "prefix[i]" into buf; returns buf. */
+/* Writes "prefix[i]" into buf (cut the same way); returns buf. */
 const char *jf_index_path(char *buf, size_t len, const char *prefix, size_t i);
 
 /* Every key of obj must be in allowed (NULL-terminated); others are errors

@@ -67,6 +67,30 @@ json_content_type_ok(const char *ct)
 	    strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
+/* jerr.text can quote input ("unexpected token 'x'"): keep only the position
+ * and our own description of what is refused. */
+static void
+parse_error(const json_error_t *jerr, char *err, size_t errlen)
+{
+	switch (json_error_code(jerr)) {
+	case json_error_null_character:
+		snprintf(err, errlen, "a string holds \\u0000 at line %d, column %d: the NUL "
+		    "character is refused in any string, since stored text cannot hold it",
+		    jerr->line, jerr->column);
+		break;
+	case json_error_invalid_utf8:
+		snprintf(err, errlen, "the body is not valid UTF-8 (line %d, column %d): JSON "
+		    "bodies must be UTF-8", jerr->line, jerr->column);
+		break;
+	default:
+		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s",
+		    jerr->line, jerr->column,
+		    json_error_code(jerr) == json_error_duplicate_key ?
+		    "duplicate object key" : "syntax error");
+		break;
+	}
+}
+
 json_t *
 json_body_parse(const char *buf, size_t len, int max_depth, char *err, size_t errlen)
 {
@@ -81,15 +105,10 @@ json_body_parse(const char *buf, size_t len, int max_depth, char *err, size_t er
 		snprintf(err, errlen, "JSON nested deeper than %d levels", max_depth);
 		return NULL;
 	}
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (j == NULL) {
-		/* jerr.text can quote input ("unexpected token 'x'"): keep only
-		 * the position and a generic description. */
-		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s",
-		    jerr.line, jerr.column,
-		    json_error_code(&jerr) == json_error_duplicate_key ?
-		    "duplicate object key" : "syntax error");
-		return NULL;
-	}
+	/* Any value: a well-formed body of the wrong shape (42, null) is for the
+	 * caller to refuse by name, not a syntax error. */
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (j == NULL)
+		parse_error(&jerr, err, errlen);
 	return j;
 }

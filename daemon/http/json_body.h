@@ -19,8 +19,10 @@ bool json_depth_ok(const char *buf, size_t len, int max);
 /* True for "application/json" and "application/<x>+json", parameters allowed. */
 bool json_content_type_ok(const char *content_type);
 
-/* Parses BUF; on failure returns NULL and writes a message with the line and
- * column (never the body's content) into err. */
+/* Parses BUF as any JSON value (the caller checks its shape); on failure
+ * returns NULL and writes a message with the line and column (never the
+ * body's content) into err, saying what is refused (a \u0000 in a string,
+ * bytes that are not UTF-8, a duplicate key, a syntax error). */
 json_t *json_body_parse(const char *buf, size_t len, int max_depth, char *err, size_t errlen);
 
 #endif

@@ -318,6 +318,26 @@ router_find(const struct router *rt, const char *method, const char *path,
 	return find_route(rt, method, path, params, NULL, 0);
 }
 
+/* Well-formed JSON of the wrong shape (42, "x", null, [] where an object is
+ * expected) is a validation error, not a malformed body: 422 naming the
+ * shape.  0 to go on, -1 when already answered. */
+static int
+body_shape(struct request *r)
+{
+	bool want_array = (r->route->flags & ROUTE_ARRAY_BODY) != 0;
+	const char *what = want_array ? "the body must be a JSON array" :
+	    "the body must be a JSON object";
+	json_t *errs;
+
+	if (want_array ? json_is_array(r->body) : json_is_object(r->body))
+		return 0;
+	errs = json_array();
+	problem_add_error(errs, "", want_array ? "must be a JSON array" :
+	    "must be a JSON object");
+	request_problem(r, 422, what, errs);
+	return -1;
+}
+
 /* Body checks shared by every route; 0 to go on, -1 when already answered. */
 static int
 read_body(struct request *r)
@@ -348,7 +368,7 @@ read_body(struct request *r)
 		request_problem(r, 400, err, errs);
 		return -1;
 	}
-	return 0;
+	return body_shape(r);
 }
 
 void

@@ -45,6 +45,7 @@ enum scope {
 #define ROUTE_JSON_BODY		0x01	/* a JSON body is required */
 #define ROUTE_OPTIONAL_BODY	0x02	/* a JSON body may be sent */
 #define ROUTE_NEEDS_DB		0x04	/* 503 at once while the database is down */
+#define ROUTE_ARRAY_BODY	0x08	/* the body is a JSON array (else an object) */
 
 #define ROUTE_MAX_PARAMS 2
 

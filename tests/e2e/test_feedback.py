@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import wait_until
 from episode_util import (a5, count, feedback, new_episode, ors, poor, problem_fields, rows,
                           snapshot, srs, wai)
 
@@ -119,22 +120,46 @@ def test_idempotency_key(daemon, db):
     assert snapshot(db) == before
 
 
-def test_concurrent_retries_store_once(daemon_factory, db):
-    import threading
+def test_concurrent_retries_store_once(daemon_factory, db, pg):
+    """Two submissions with one key, the first held uncommitted while the retry
+    arrives: every time, the retry meets the first one's row in the unique
+    index, waits for it, and must answer what the first answered.
+
+    The test holds the episode row FOR UPDATE: the first INSERT has its row in
+    the indexes and then waits in the foreign-key check (FOR KEY SHARE on that
+    row); the retry, whose snapshot saw no earlier submission, waits on the
+    first's unique-index entry.  Both are seen waiting before the lock goes."""
+    import concurrent.futures
     d = daemon_factory(config={"database": {"pool_size": 4}})
     ep, _, _ = new_episode(d, db)
-    out = []
+    locker = pg.connect(autocommit=False)
+    watcher = pg.connect()
+    pool = concurrent.futures.ThreadPoolExecutor(2)
 
-    def go():
-        out.append(feedback(d, ep["id"], a5(1), key="same"))
-
-    ths = [threading.Thread(target=go) for _ in range(6)]
-    for t in ths:
-        t.start()
-    for t in ths:
-        t.join()
-    assert [r.status for r in out] == [200] * 6
-    assert len({r.text for r in out}) == 1
+    def waiting():
+        with watcher.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                        " AND wait_event_type = 'Lock' AND datname = current_database()"
+                        " AND query LIKE '%INSERT INTO feedback%'")
+            return cur.fetchone()[0]
+    try:
+        with locker.cursor() as cur:
+            cur.execute("SELECT id FROM episodes WHERE id = %s FOR UPDATE", (ep["id"],))
+        first = pool.submit(feedback, d, ep["id"], a5(1), "same")
+        wait_until(lambda: waiting() == 1, 5, what="the first submission to wait on the lock")
+        retry = pool.submit(feedback, d, ep["id"], a5(1), "same")
+        wait_until(lambda: waiting() == 2, 5,
+                   what="the retry to wait on the first's uncommitted row")
+        assert not first.done() and not retry.done()
+        locker.rollback()
+        out = [first.result(timeout=10), retry.result(timeout=10)]
+    finally:
+        locker.rollback()
+        locker.close()
+        watcher.close()
+        pool.shutdown(wait=False)
+    assert [r.status for r in out] == [200, 200], [(r.status, r.text) for r in out]
+    assert out[0].json() == out[1].json()
     assert count(db, "feedback") == 1
 
 
@@ -142,9 +167,10 @@ def test_outage_answers_503_with_retry_after(daemon, db, pg):
     ep, _, _ = new_episode(daemon, db)
     pg.stop()
     try:
+        # README: "503 ... (with `Retry-After: 1`)".
         r = feedback(daemon, ep["id"], a5(1))
-        assert r.status == 503 and r.headers.get("Retry-After")
+        assert r.status == 503 and r.headers.get("Retry-After") == "1"
         r = daemon.get(f"/v1/episodes/{ep['id']}/alliance")
-        assert r.status == 503 and r.headers.get("Retry-After")
+        assert r.status == 503 and r.headers.get("Retry-After") == "1"
     finally:
         pg.start()

@@ -200,13 +200,12 @@ def test_match_wrong_content_type_415(daemon):
 
 def test_match_json_with_charset_accepted(daemon):
     r = daemon.post("/v1/match", body=b"{}", content_type="application/json; charset=utf-8")
-    assert r.status not in (400, 415), r
+    assert r.status == 200, r
+    assert "matches" in r.json()
 
 
 def test_match_empty_intake_ok(daemon):
     r = daemon.post("/v1/match", json_body={})
-    if r.status == 501:
-        pytest.xfail("POST /v1/match is not wired to the engine yet (501)")
     assert r.status == 200, r
     assert r.content_type == "application/json"
     body = r.json()

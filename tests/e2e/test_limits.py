@@ -1,6 +1,8 @@
 """Limits from the config: body size, header size, idle timeout, JSON depth,
 connections."""
 
+import http.client
+import re
 import socket
 import time
 
@@ -32,10 +34,13 @@ def test_oversized_body_413_unix(limited):
 
 
 def test_body_at_limit_accepted(limited):
-    body = b'{"sites": ["' + b"x" * 1900 + b'"]}'
-    assert len(body) <= 2048
+    # A valid intake padded to the limit: served in full, so nothing but 200 will do.
+    head = b'{"sites": ["downtown"]'
+    body = head + b" " * (2048 - len(head) - 1) + b"}"
+    assert len(body) == 2048
     r = limited.post("/v1/match", body=body)
-    assert r.status != 413, r
+    assert r.status == 200, r
+    assert "matches" in r.json()
 
 
 def test_oversized_headers_rejected(limited):
@@ -69,23 +74,40 @@ def test_json_depth_limit(limited):
     assert limited.get("/healthz").status == 200
 
 
+def _connections(conn):
+    """alliance_http_connections, asked on the kept-alive connection CONN."""
+    conn.request("GET", "/metrics")
+    r = conn.getresponse()
+    text = r.read().decode()
+    assert r.status == 200, text
+    return int(float(re.search(r"^alliance_http_connections (\S+)$", text, re.M).group(1)))
+
+
 def test_max_connections(daemon_factory):
-    # idle_timeout bounds how long a connection that never sent a request counts.
-    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 2}})
+    # idle_timeout well above the test's own waits: no connection of the four may
+    # be closed by the daemon while the fifth is being refused.
+    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 30}})
     socks = []
+    fourth = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
     try:
-        for _ in range(4):
+        for _ in range(3):
             socks.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
-        time.sleep(0.2)
+        # The fourth, kept alive, watches the daemon count all four: from then on
+        # it is at its limit (the window the fifth must fall into).
+        wait_until(lambda: _connections(fourth) == 4, 5, interval=0.05,
+                   what="the daemon to count its 4 connections")
         # A fifth connection is not served (refused, closed, 503, or left waiting).
         try:
-            r = d.get("/healthz", timeout=2)
+            r = d.get("/healthz", timeout=1.5)
             assert r.status == 503, f"served a 5th connection with max_connections 4: {r}"
         except OSError:
             pass
+        # The four are still there: the window held for the whole attempt.
+        assert _connections(fourth) == 4
     finally:
         for s in socks:
             s.close()
+        fourth.close()
     # Once they are gone it serves again.
     wait_until(lambda: _ok(d), 5, interval=0.1, what="/healthz 200 after closing connections")
     assert d.alive()
@@ -103,5 +125,18 @@ def test_closed_probe_connections_free_their_slots(daemon_factory):
     d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 60}})
     for _ in range(6):
         socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
-    time.sleep(0.3)
+    # All six given back: only the asking connection is left.  A leak would keep
+    # the count up (and, past 4, nothing would answer at all).
+    wait_until(lambda: _gauge(d) == 1, 5, interval=0.05, what="the probes' slots freed")
     assert d.get("/healthz", timeout=2).status == 200
+
+
+def _gauge(d):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=1)
+        try:
+            return _connections(conn)
+        finally:
+            conn.close()
+    except OSError:
+        return None

@@ -260,4 +260,4 @@ def test_stateless_match_needs_no_database(daemon, db, pg):
     for r in (daemon.get(f"/v1/clients/{cid}/matches"), daemon.get(f"/v1/clients/{cid}"),
               daemon.post("/v1/clients", json_body=intake("C-2"))):
         assert r.status == 503, r.text
-        assert r.headers.get("Retry-After")
+        assert r.headers.get("Retry-After") == "1"     # README: `Retry-After: 1`

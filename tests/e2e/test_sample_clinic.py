@@ -1,5 +1,6 @@
 """config/sample-clinic.json (loaded by `make run`): well-formed therapist
-objects of DESIGN.md that together use the whole vocabulary."""
+objects of DESIGN.md that together use the whole vocabulary, and the loader
+`make run` uses (tests/scripts/load-sample.py) puts them in place."""
 
 import json
 import os
@@ -116,3 +117,49 @@ def test_config_vocabulary_fully_used():
         u = used(ts, vocab)
         assert u == set(words), (vocab, "unused:", sorted(set(words) - u),
                                  "unknown:", sorted(u - set(words)))
+
+
+def _hours(slots):
+    """A weekly availability as a set of (day, hour): runs may be split or merged."""
+    return {(a["day"], h) for a in slots for h in range(int(a["from"][:2]), int(a["to"][:2]))}
+
+
+def _as_api(t):
+    """A sample profile as the API shows it (nulls left out, availability as hours)."""
+    out = {k: v for k, v in t.items() if v is not None and k != "availability"}
+    out["availability"] = _hours(t["availability"])
+    return out
+
+
+def test_the_loader_make_run_uses_puts_the_clinic_in_place(daemon, db):
+    import subprocess
+
+    from conftest import wait_until
+    from therapist_util import metrics, wait_catalog_ready
+
+    wait_catalog_ready(daemon)
+    loader = os.path.join(REPO, "tests", "scripts", "load-sample.py")
+    ts = therapists()
+
+    def load():
+        p = subprocess.run(["/usr/bin/python3", loader, db.dsn, CLINIC], capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert f"sample clinic: {len(ts)} therapists loaded" in p.stdout, p.stdout
+        with db.cursor() as cur:
+            cur.execute("SELECT external_ref, id FROM therapists ORDER BY id")
+            return dict(cur.fetchall())
+
+    ids = load()
+    assert set(ids) == {t["external_ref"] for t in ts}
+    # The daemon follows (NOTIFY) and shows each profile as the file wrote it.
+    wait_until(lambda: metrics(daemon)["alliance_catalog_therapists"] == len(ts), 5,
+               what="the sample clinic in the daemon's catalog")
+    for t in ts:
+        r = daemon.get(f"/v1/therapists/{ids[t['external_ref']]}")
+        assert r.status == 200, r
+        got = r.json()
+        assert got.pop("id") == ids[t["external_ref"]]
+        assert _as_api(got) == _as_api(t), t["external_ref"]
+    # make run may run it again: nothing changes.
+    assert load() == ids

@@ -4,7 +4,6 @@ import concurrent.futures
 import re
 import signal
 import socket
-import time
 
 import pytest
 
@@ -17,7 +16,9 @@ def test_sd_notify_ready_after_bind_and_stopping(daemon_factory):
     # READY=1 promises the listeners are bound: no retry here.
     assert d.get("/healthz", timeout=2).status == 200
     assert d.unix_get("/healthz", timeout=2).status == 200
-    assert any("STATUS" in m for m in d.notify.messages), d.notify.messages
+    # STATUS is its own datagram, sent right after READY=1: wait for the
+    # listener thread to have it rather than assume it already does.
+    d.notify.wait_for("STATUS", timeout=5)
     n = d.notify.count()
     d.signal(signal.SIGTERM)
     d.notify.wait_for("STOPPING", "1", timeout=10, start=n)
@@ -48,9 +49,18 @@ def test_sigint_exits_0(daemon):
     assert daemon.wait(10) == 0
 
 
+def _ignored(pid, sig):
+    """True when process PID ignores SIG (its SigIgn mask in /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigIgn:"))
+    return bool(mask & (1 << (sig - 1)))
+
+
 def test_sigpipe_ignored(daemon):
+    # An ignored signal is discarded when it is sent: once the mask says so, the
+    # kill below cannot act later, and no waiting is needed.
+    assert _ignored(daemon.pid, signal.SIGPIPE)
     daemon.signal(signal.SIGPIPE)
-    time.sleep(0.2)
     assert daemon.alive()
     assert daemon.get("/healthz").status == 200
 
@@ -72,7 +82,14 @@ def test_sighup_good_reload(daemon_factory):
     mark = d.log_mark()
     for _ in range(3):
         assert d.get("/healthz").status == 200
-    time.sleep(0.3)
+    # A line that is logged at warning level, after those requests: once it is
+    # in the log, any request line of theirs would be too (one loop, in order).
+    n = d.notify.count()
+    d.write_config(text="log: [")
+    d.signal(signal.SIGHUP)
+    i = d.notify.wait_for("RELOADING", "1", timeout=10, start=n)
+    d.notify.wait_for("READY", "1", timeout=10, start=i + 1)   # that reload is over
+    d.wait_for_log(r"reload refused", since=mark)
     assert d.request_lines(since=mark) == []
 
     # warning -> info: they come back.
@@ -142,7 +159,9 @@ def _refused(d):
 
 
 def test_sigterm_drains_slow_request(daemon_factory, pg):
-    d = daemon_factory()
+    # The watchdog pings every 100 ms from the loop: pings after STOPPING=1 show
+    # the loop still running, with the request in flight.
+    d = daemon_factory(notify=True, env={"WATCHDOG_USEC": "200000"})
     assert d.get("/readyz").status == 200
     locker = pg.connect(autocommit=False)
     watcher = pg.connect()
@@ -164,11 +183,17 @@ def test_sigterm_drains_slow_request(daemon_factory, pg):
                         f"test cannot hold it in flight (done: {fut.done()})")
         assert not fut.done()
 
+        n = d.notify.count()
         d.signal(signal.SIGTERM)
+        i = d.notify.wait_for("STOPPING", "1", timeout=5, start=n)
+        d.wait_for_log(r"SIGTERM: stopping; 1 request\(s\) in flight")
         wait_until(lambda: _refused(d), 3, what="the TCP listener to close after SIGTERM")
         with pytest.raises(OSError):
             d.unix_get("/healthz", timeout=1)
-        time.sleep(0.2)
+        # Four pings after STOPPING=1: more than 300 ms of loop, past the 200 ms
+        # in which a daemon with nothing in flight exits.
+        for _ in range(4):
+            i = d.notify.wait_for("WATCHDOG", "1", timeout=3, start=i + 1)
         assert d.alive(), "exited with a request in flight"
         assert not fut.done()
 

@@ -365,6 +365,6 @@ def test_503_while_the_database_is_down(daemon, db, pg):
                                    ("PATCH", f"/v1/therapists/{t['id']}", {"capacity": 2})):
             r = send(daemon, method, path, body)
             assert r.status == 503, (method, path, r)
-            assert r.headers.get("Retry-After")
+            assert r.headers.get("Retry-After") == "1"     # README: `Retry-After: 1`
     finally:
         pg.start()

@@ -105,11 +105,6 @@ def wait_catalog_ready(d, timeout=10.0):
                what="catalog loaded")
 
 
-def match_available(d):
-    """True when POST /v1/match is implemented (it answers 501 until then)."""
-    return d.post("/v1/match", json_body={}).status != 501
-
-
 def match_ids(d, intake, limit=50):
     r = d.post(f"/v1/match?limit={limit}", json_body=intake)
     assert r.status == 200, r

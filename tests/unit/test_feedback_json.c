@@ -164,6 +164,24 @@ test_rfc3339(void **state)
 	assert_false(rfc3339_valid("2026-11-20T17:00:00Z "));
 }
 
+/* An unknown item whose path is cut in the middle of a character: the error
+ * must survive the cut, and the feedback must be refused. */
+static void
+test_cut_item_name_still_refuses(void **state)
+{
+	struct feedback_request fr;
+	char text[400], key[120], errs[512];
+
+	(void)state;
+	memset(key, 'a', 88);
+	strcpy(key + 88, "\xc3\xa9");	/* "items." + 88 + 2 bytes: é straddles the cut */
+	snprintf(text, sizeof(text), "{\"session\":1,\"instrument\":\"alliance5\",\"items\":{"
+	    "\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"looking_forward\":6,\"%s\":1}}",
+	    key);
+	assert_int_equal(parse(text, &fr, errs, sizeof(errs)), -1);
+	assert_non_null(strstr(errs, "items.aaaa"));
+}
+
 int
 main(void)
 {
@@ -174,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_wai_range_and_time),
 		cmocka_unit_test(test_storage_round_trip),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_cut_item_name_still_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,7 +46,7 @@ test_written_like_jansson(void **state)
 	feedback_items_write(&w, &fb);
 	mine = jw_cstr(&w);
 	j = feedback_items_json(&fb);
-	theirs = json_dumps(j, JSON_COMPACT);
+	theirs = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	assert_non_null(mine);
 	assert_string_equal(mine, theirs);
 	assert_string_equal(mine, "{\"individual\":6,\"interpersonal\":5.5,\"social\":7,"
@@ -59,7 +59,7 @@ test_written_like_jansson(void **state)
 	feedback_flags_write(&w, &fb);
 	mine = jw_cstr(&w);
 	j = feedback_flags_json(&fb);
-	theirs = json_dumps(j, JSON_COMPACT);
+	theirs = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	assert_string_equal(mine, theirs);
 	free(theirs);
 	json_decref(j);

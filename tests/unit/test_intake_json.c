@@ -330,6 +330,70 @@ test_errors_are_appended_not_replaced(void **state)
 	json_decref(j);
 }
 
+/* A tag cut to fit its message must not take the error with it (the issue's
+ * own example: the avoid list was ignored and the intake accepted). */
+static void
+test_cut_unknown_tag_still_refuses(void **state)
+{
+	struct fx *f = *state;
+	char text[300];
+	const char *m;
+
+	snprintf(text, sizeof(text), "{\"external_ref\": \"C-1\", \"modalities\": {\"avoid\":"
+	    " [\"psychodynamic\", \"%047d\xc3\xa9\"]}}", 0);
+	assert_int_equal(parse(f, text, true), -1);
+	m = error_for(f, "modalities.avoid[1]");
+	assert_non_null(m);
+	assert_non_null(strstr(m, "unknown modalities tag"));
+}
+
+/* A key whose path is cut in the middle of a character is still refused. */
+static void
+test_long_unknown_key_still_refuses(void **state)
+{
+	struct fx *f = *state;
+	char text[400];
+
+	memset(text, 0, sizeof(text));
+	strcpy(text, "{\"external_ref\": \"C-1\", \"");
+	memset(text + strlen(text), 'a', 254);
+	strcat(text, "\xc3\xa9\": \"Jane Doe\"}");
+	assert_int_equal(parse(f, text, true), -1);
+	assert_int_equal(error_count(f), 1);
+}
+
+/* What is stored for a client: the fields of the intake object only, at
+ * every level, whatever else the object holds; nulls dropped. */
+static void
+test_stored_form_keeps_only_intake_fields(void **state)
+{
+	struct fx *f = *state;
+	json_t *j = json_loads(full_intake, 0, NULL), *in, *s, *want;
+
+	(void)f;
+	assert_non_null(j);
+	want = json_deep_copy(j);
+	json_object_del(want, "external_ref");
+	in = json_deep_copy(j);
+	json_object_set_new(in, "notes", json_string("Jane Doe, call after 5"));
+	json_object_set_new(in, "population", json_string("adult"));
+	json_object_set_new(json_object_get(in, "payment"), "copay", json_integer(20));
+	json_object_set_new(json_object_get(in, "modalities"), "note", json_string("x"));
+	json_object_set_new(json_array_get(json_object_get(in, "concerns"), 0), "why",
+	    json_string("x"));
+	json_object_set_new(json_array_get(json_object_get(in, "availability"), 0), "who",
+	    json_string("x"));
+	json_object_set_new(in, "wanted_hours", json_null());
+	json_object_del(want, "wanted_hours");
+	s = intake_json_stored(in);
+	assert_non_null(s);
+	assert_true(json_equal(s, want));
+	json_decref(s);
+	json_decref(in);
+	json_decref(want);
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -343,6 +407,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_configured_vocabulary_is_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contradictions_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_are_appended_not_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_unknown_tag_still_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_unknown_key_still_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stored_form_keeps_only_intake_fields, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,41 @@ test_parse_ok(void **state)
 	json_decref(j);
 }
 
+/* Well-formed values of any shape parse: the caller refuses the shape by
+ * name (422), it is not a syntax error. */
+static void
+test_parse_any_value(void **state)
+{
+	static const char *const bodies[] = {"42", "\"x\"", "null", "[]", "true", "1.5"};
+	char err[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		json_t *j = json_body_parse(bodies[i], strlen(bodies[i]), 16, err, sizeof(err));
+
+		assert_non_null(j);
+		assert_false(json_is_object(j));
+		json_decref(j);
+	}
+}
+
+/* A NUL in a string says what is refused and why, not "syntax error". */
+static void
+test_parse_refuses_nul_by_name(void **state)
+{
+	const char *body = "{\"external_ref\": \"C-\\u0000\"}";
+	char err[160];
+
+	(void)state;
+	assert_null(json_body_parse(body, strlen(body), 16, err, sizeof(err)));
+	assert_non_null(strstr(err, "\\u0000"));
+	assert_non_null(strstr(err, "NUL"));
+	assert_null(strstr(err, "syntax error"));
+	assert_null(json_body_parse("\"\xff\"", 3, 16, err, sizeof(err)));
+	assert_non_null(strstr(err, "UTF-8"));
+}
+
 int
 main(void)
 {
@@ -94,6 +129,8 @@ main(void)
 		cmocka_unit_test(test_parse_errors_give_position_not_content),
 		cmocka_unit_test(test_parse_rejects_duplicates_depth_and_empty),
 		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_any_value),
+		cmocka_unit_test(test_parse_refuses_nul_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
