@@ -46,7 +46,7 @@ struct config {
 	/* log.* — reloadable */
 	enum log_level log_level;
 
-	/* engine.* — reloadable; weights of DESIGN.md "Matching" (0..100 each) */
+	/* engine.* — reloadable; weights of docs/matching.md (0..100 each) */
 	double engine_weight_concerns;
 	double engine_weight_modality;
 	double engine_weight_style;
@@ -65,7 +65,7 @@ struct config {
 	double engine_colleague_bonus;    /* % of the gap to 100 a trusted colleague closes in referrals */
 	int engine_records_refresh;       /* seconds between refreshes of every therapist's records */
 
-	/* alliance.* — reloadable; thresholds of DESIGN.md "Alliance feedback" */
+	/* alliance.* — reloadable; thresholds of docs/alliance.md */
 	double alliance_threshold_alliance5; /* index 0..100 */
 	double alliance_threshold_srs;
 	double alliance_threshold_wai_sr;

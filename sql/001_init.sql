@@ -1,4 +1,4 @@
--- 001_init: the whole of DESIGN.md's data.
+-- 001_init: every table the daemon keeps.
 --
 -- Applied by `allianced --migrate` inside one transaction (the migrator wraps it, so no
 -- BEGIN/COMMIT here) and recorded in schema_migrations, which the migrator itself creates.

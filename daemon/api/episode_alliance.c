@@ -128,7 +128,7 @@ json_one_decimal(double v)
 	return json_real(round(v * 10.0) / 10.0);
 }
 
-/* One sentence per status: what it means and what to do (DESIGN.md). */
+/* One sentence per status: what it means and what to do (docs/alliance.md). */
 static const char *
 status_sentence(const struct alliance_result *a)
 {

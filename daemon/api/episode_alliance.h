@@ -1,7 +1,7 @@
 /*
  * episode_alliance.h - an episode's feedback and attendance rows as engine
  * structs, their evaluation (alliance_evaluate) and the API's "alliance"
- * object (DESIGN.md "alliance").
+ * object (daemon/api/openapi.yaml "Alliance").
  *
  * Rows come from SQL in one shape, six columns starting at a given column:
  *     kind ('f' feedback, 'a' attendance, NULL none), session,

@@ -1,6 +1,6 @@
 /*
  * routes_referrals.c - POST /v1/episodes/{id}/referrals: colleagues for an
- * episode that does not work (DESIGN.md "Referrals").
+ * episode that does not work (docs/referrals.md).
  *
  * One statement brings everything the engine needs: the client's stored
  * intake, the therapists of the client's episodes that ended as a mismatch,

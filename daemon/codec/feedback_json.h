@@ -1,5 +1,5 @@
 /*
- * feedback_json.h - a session's feedback (DESIGN.md "feedback" object) from
+ * feedback_json.h - a session's feedback (the API's feedback object, daemon/api/openapi.yaml) from
  * JSON into the engine's struct feedback, every bad field named
  * ("items.relationship", "flags.judgd"); and the stored form back.
  *

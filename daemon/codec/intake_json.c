@@ -1,5 +1,5 @@
 /*
- * intake_json.c - the DESIGN.md intake object into struct intake.
+ * intake_json.c - the API's intake object into struct intake.
  *
  * Every field is read with the json_fields readers so that one 422 names
  * every bad field at once; nested objects reject unknown keys too, so a typo

@@ -1,5 +1,5 @@
 /*
- * intake_json.h - a client intake (DESIGN.md "intake" object) from JSON into
+ * intake_json.h - a client intake (the API's intake object, daemon/api/openapi.yaml) from JSON into
  * the engine's struct intake, with every bad field named.
  *
  * Used by POST /v1/clients (stored), GET /v1/clients/{id}/matches and

@@ -10,7 +10,7 @@
 
 #include "codec/therapist_json.h"
 
-/* The fields of DESIGN.md's therapist object; the database's object adds "id". */
+/* The fields of the API's therapist object; the database's object adds "id". */
 static const char *const request_fields[] = {
 	"external_ref", "display_name", "gender", "languages", "concerns", "modalities",
 	"formats", "sites", "populations", "identity", "style", "availability", "payers",

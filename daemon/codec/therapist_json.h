@@ -1,5 +1,5 @@
 /*
- * therapist_json.h - the DESIGN.md therapist object: validation, the engine
+ * therapist_json.h - the API's therapist object: validation, the engine
  * profile, and the canonical form the database statements consume.
  *
  * One mapping serves three readers: a request body (POST/PUT/PATCH), and the

@@ -58,7 +58,7 @@ static double item_low_of(const struct engine_params *p, enum instrument i)
 
 /*
  * Items are sums of one-decimal values: 9.1 + 8.9 + 9.0 + 9.0 may land a hair
- * off 36. Every boundary DESIGN.md names is exact, so comparisons allow this
+ * off 36. Every boundary docs/alliance.md names is exact, so comparisons allow this
  * much binary rounding (far below the 0.1 step of any item).
  */
 #define EPS 1e-9
@@ -99,7 +99,7 @@ struct item_flag {
 	enum feedback_flag flag;
 };
 
-/* DESIGN.md "Per session": looking_forward is deliberately absent (a client in
+/* docs/alliance.md "Per session": looking_forward is deliberately absent (a client in
  * transference may not look forward either; only the dread flag says so). */
 static const struct item_flag item_flags[] = {
 	{ INSTR_ALLIANCE5, 0, FLAG_UNHEARD },       /* heard */

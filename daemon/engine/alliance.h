@@ -1,6 +1,6 @@
 /*
  * alliance.h — per-session judgement and the episode's alliance status
- * (DESIGN.md "Alliance feedback").
+ * (docs/alliance.md).
  *
  * One scale: each instrument's index has its own threshold, so indexes of
  * different instruments are never compared, averaged or subtracted. Every

@@ -5,7 +5,7 @@
  * headers, does no I/O and reads no clock. Modules:
  *   engine_err.h  error codes
  *   vocab.h       tag vocabularies as data, tag bitsets, language codes
- *   params.h      every weight and threshold (DESIGN.md defaults)
+ *   params.h      every weight and threshold (the documented defaults, config/allianced.yaml)
  *   profile.h     therapist profile, client intake, weekly availability
  *   records.h     alliance/outcome records and empirical-Bayes shrinkage
  *   catalog.h     the cache-friendly therapist catalog

@@ -1,6 +1,6 @@
 /*
  * instrument.h — session feedback instruments: item tables, validation with
- * precise errors, and scoring (DESIGN.md "Alliance feedback").
+ * precise errors, and scoring (docs/alliance.md).
  *
  *   alliance5  heard open adapts trust looking_forward, integers 0-10;
  *              index = mean x 10; trust signal = trust x 10

@@ -607,7 +607,7 @@ static inline __attribute__((always_inline)) bool only_avoided(const struct quer
 #define SCAN_BLOCK 128
 
 /* All filters as one bit mask (bit = enum exclusion), computed without
- * branches: the lowest bit set is the first reason in DESIGN.md order. */
+ * branches: the lowest bit set is the first reason in docs/matching.md order. */
 static inline __attribute__((always_inline)) uint32_t
 filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep)
 {

@@ -1,9 +1,9 @@
 /*
- * match.h — rank a catalog's therapists for one intake (DESIGN.md "Matching").
+ * match.h — rank a catalog's therapists for one intake (docs/matching.md).
  *
  * One pass over the catalog: the hard filters (each exclusion counted under
- * the first reason that applies, in enum exclusion order; DESIGN.md "Filter
- * details": sites without formats still restrict in-person sessions to those
+ * the first reason that applies, in enum exclusion order; docs/matching.md "Hard
+ * filters": sites without formats still restrict in-person sessions to those
  * sites, no self-pay fee is no self-pay, `required` applies to avoid too),
  * then the score of
  * each survivor: 100 x the weighted mean of the component scores in [0,1],

@@ -2,7 +2,7 @@
  * params.h — every weight and threshold of the engine, in one struct.
  *
  * The daemon fills it from the YAML config (key = field name); the defaults
- * below are DESIGN.md's. engine_params_defaults() gives them;
+ * below are the documented ones (docs/, config/allianced.yaml). engine_params_defaults() gives them;
  * engine_params_validate() checks ranges before a config is accepted.
  * The struct is plain data, copied by value, owned by whoever holds it.
  */
@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-/* Match components, in the order of DESIGN.md "Matching". */
+/* Match components, in the order of docs/matching.md. */
 enum component {
 	COMP_CONCERNS,
 	COMP_MODALITY,

@@ -6,7 +6,7 @@
  * lang_pack). Strings (gender, sites, payers) are copied into fixed arrays so
  * the structs own nothing and can be copied by value. A missing preference is
  * the "empty" value (empty set, n = 0, style axis not given), meaning "no
- * preference" (DESIGN.md).
+ * preference" (docs/matching.md).
  */
 #ifndef ENGINE_PROFILE_H
 #define ENGINE_PROFILE_H

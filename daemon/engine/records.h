@@ -1,6 +1,6 @@
 /*
  * records.h — a therapist's alliance and outcome records, and their
- * hierarchical empirical-Bayes shrinkage (DESIGN.md "Records").
+ * hierarchical empirical-Bayes shrinkage (docs/matching.md "Records").
  *
  *   overall      r_t  = (n_t  m_t  + k   M)   / (n_t  + k)
  *   in concern c r_tc = (n_tc m_tc + k_c r_t) / (n_tc + k_c)

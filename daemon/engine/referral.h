@@ -1,6 +1,6 @@
 /*
  * referral.h — suggest colleagues when a client-therapist pair does not work
- * (DESIGN.md "Referrals").
+ * (docs/referrals.md).
  *
  * Reruns matching for the client's intake with:
  *  - the current therapist and earlier mismatches excluded (counted under

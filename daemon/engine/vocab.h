@@ -4,7 +4,7 @@
  * A clinic's config may add tags (a new concern), so tags are not enums: a
  * struct vocab holds, per kind, an ordered list of lowercase snake_case
  * names; a tag's index in its list is its bit in a tagset. Defaults are the
- * lists of DESIGN.md "Vocabulary".
+ * lists of docs/matching.md "Vocabulary".
  *
  * Limits: concerns and modalities up to VOCAB_MAX_WIDE (128) tags (bitset
  * of two uint64_t); formats, populations and identity up to VOCAB_MAX_NARROW
@@ -47,7 +47,7 @@ struct vocab;
 
 /* An empty vocabulary (add tags with vocab_add). NULL on ENOMEM. */
 struct vocab *vocab_new(void);
-/* The DESIGN.md default vocabulary. NULL on ENOMEM. */
+/* The built-in default vocabulary (docs/matching.md "Vocabulary"). NULL on ENOMEM. */
 struct vocab *vocab_new_default(void);
 void vocab_free(struct vocab *v);
 

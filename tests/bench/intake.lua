@@ -1,4 +1,4 @@
--- intake.lua — POST a realistic intake (DESIGN.md "intake", in the vocabulary
+-- intake.lua — POST a realistic intake (the API's intake object, in the vocabulary
 -- of the synthetic clinic that run.sh loads). The same body goes to
 -- POST /v1/match?limit=5 on allianced and to the echo server (the ceiling).
 -- BENCH_PATH (default /v1/match?limit=5) and BENCH_LUA_DIR come from run.sh.

@@ -12,7 +12,7 @@ from conftest import wait_until
 from therapist_util import (create, insert_client, insert_episode, metrics, rows, send,
                             therapist, wait_catalog_ready)
 
-WITHIN = 1.0    # DESIGN.md: another daemon sees a therapist change within 1 s
+WITHIN = 1.0    # several daemons on one database: a therapist change reaches the others within 1 s
 
 
 @pytest.fixture

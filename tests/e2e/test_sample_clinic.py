@@ -1,5 +1,5 @@
 """config/sample-clinic.json (loaded by `make run`): well-formed therapist
-objects of DESIGN.md that together use the whole vocabulary, and the loader
+objects of the API that together use the whole vocabulary, and the loader
 `make run` uses (tests/scripts/load-sample.py) puts them in place."""
 
 import json
@@ -13,8 +13,8 @@ from conftest import REPO
 CLINIC = os.path.join(REPO, "config", "sample-clinic.json")
 CONFIG = os.path.join(REPO, "config", "allianced.yaml")
 
-# DESIGN.md "Vocabulary" (the built-in defaults).
-DESIGN_VOCAB = {
+# docs/matching.md "Vocabulary" (the built-in defaults).
+BUILT_IN_VOCAB = {
     "concerns": "anxiety depression trauma grief relationships couples family substance_use "
                 "eating ocd bipolar adhd self_esteem stress life_transitions identity parenting "
                 "anger sleep chronic_illness".split(),
@@ -56,7 +56,7 @@ def config_vocab():
         cfg = yaml.safe_load(f) or {}
     voc = cfg.get("vocabulary") or {}
     out = {}
-    for k in DESIGN_VOCAB:
+    for k in BUILT_IN_VOCAB:
         v = voc.get(k)
         if v is None:
             continue
@@ -104,7 +104,7 @@ def test_at_least_30_well_formed_profiles():
 def test_design_vocabulary_fully_used(vocab, key):
     ts = therapists()
     u = used(ts, key)
-    allowed = set(DESIGN_VOCAB[vocab])
+    allowed = set(BUILT_IN_VOCAB[vocab])
     assert u <= allowed, f"tags outside the vocabulary: {sorted(u - allowed)}"
     assert u == allowed, f"{vocab} never used: {sorted(allowed - u)}"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Loads config/sample-clinic.json (DESIGN.md therapist objects) into the database.
+"""Loads config/sample-clinic.json (the API's therapist objects) into the database.
 
 Used by `make run` so a newcomer has a clinic to match against.  Upserts by
 external_ref, so running it again changes nothing.  Usage:

@@ -625,7 +625,7 @@ static void test_case10_strained_from_peak(void **state)
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 }
 
-/* Boundaries DESIGN.md names. */
+/* Boundaries docs/alliance.md names. */
 static void test_boundaries(void **state)
 {
 	(void)state;

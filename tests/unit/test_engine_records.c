@@ -18,7 +18,7 @@ static void test_shrink_formula(void **state)
 	assert_float_equal(records_shrink(10, 90, 70, 0), 90.0, 1e-9);
 }
 
-/* DESIGN.md "Records": a concern record shrinks toward the therapist's own
+/* docs/matching.md "Records": a concern record shrinks toward the therapist's own
  * overall record, which shrinks toward the clinic mean. */
 static void test_hierarchical_shrink(void **state)
 {

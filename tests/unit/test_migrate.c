@@ -59,7 +59,7 @@ static void test_embedded_text_matches_files(void **state)
 	}
 }
 
-/* Every table of DESIGN.md's data exists somewhere in the migrations, and the catalog
+/* Every table the daemon keeps exists somewhere in the migrations, and the catalog
  * NOTIFY trigger is there (the API's in-memory catalog relies on it). */
 static void test_schema_has_all_tables(void **state)
 {
