@@ -40,7 +40,7 @@ exit_after_flush(struct daemon *d)
 
 /* server_settings.on_drained: the last in-flight request of a stop ended. */
 static void
-on_drained(void *arg)
+drained_cb(void *arg)
 {
 	struct daemon *d = arg;
 
@@ -58,7 +58,7 @@ status_line(struct daemon *d, const char *what)
 }
 
 static void
-drain_timeout(evutil_socket_t fd, short what, void *arg)
+drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -91,7 +91,7 @@ begin_stop(struct daemon *d, const char *why)
 	}
 	tv.tv_sec = d->cfg->request_timeout + 1;
 	tv.tv_usec = 0;
-	d->drain_timer = evtimer_new(d->base, drain_timeout, d);
+	d->drain_timer = evtimer_new(d->base, drain_timeout_cb, d);
 	if (d->drain_timer == NULL || evtimer_add(d->drain_timer, &tv) != 0)
 		event_base_loopexit(d->base, NULL);
 }
@@ -120,7 +120,7 @@ apply_limits(struct daemon *d)
 
 /* router_settings.observe */
 static void
-observe(void *arg, int route_index, int status, double seconds)
+observe_cb(void *arg, int route_index, int status, double seconds)
 {
 	struct daemon *d = arg;
 
@@ -129,7 +129,7 @@ observe(void *arg, int route_index, int status, double seconds)
 
 /* api.render_metrics */
 static int
-render_metrics(void *arg, struct evbuffer *out)
+render_metrics_cb(void *arg, struct evbuffer *out)
 {
 	struct daemon *d = arg;
 	struct metrics_sources src;
@@ -192,7 +192,7 @@ reload(struct daemon *d)
 }
 
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -241,7 +241,7 @@ daemon_new(const char *config_path, struct config *cfg)
 static struct event *
 add_signal(struct daemon *d, int sig)
 {
-	struct event *ev = evsignal_new(d->base, sig, on_signal, d);
+	struct event *ev = evsignal_new(d->base, sig, signal_cb, d);
 
 	if (ev != NULL && evsignal_add(ev, NULL) != 0) {
 		event_free(ev);
@@ -264,7 +264,7 @@ start_http(struct daemon *d)
 	ss.listen_unix = d->cfg->listen_unix;
 	ss.listen_unix_mode = d->cfg->listen_unix_mode;
 	server_limits_of(d->cfg, &ss.limits);
-	ss.on_drained = on_drained;
+	ss.on_drained = drained_cb;
 	ss.drained_arg = d;
 	d->server = server_new(&ss);
 	if (d->server == NULL)
@@ -277,7 +277,7 @@ start_http(struct daemon *d)
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
 	d->api.started = d->started;
-	d->api.render_metrics = render_metrics;
+	d->api.render_metrics = render_metrics_cb;
 	d->api.render_arg = d;
 
 	memset(&rs, 0, sizeof(rs));
@@ -292,7 +292,7 @@ start_http(struct daemon *d)
 	rs.available = api_available;
 	rs.cancel = request_db_cancel;
 	rs.release = request_db_release;
-	rs.observe = observe;
+	rs.observe = observe_cb;
 	rs.observe_arg = d;
 	d->router = router_new(&rs);
 	if (d->router == NULL)

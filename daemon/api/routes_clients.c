@@ -52,7 +52,7 @@ static const struct request_db_call upsert_call = { "client upsert", NULL, NULL 
 static const struct request_db_call get_call = { "client get", "client", NULL };
 
 static void
-upsert_done(struct request *r, const PGresult *res)
+upsert_cb(struct request *r, const PGresult *res)
 {
 	json_t *body;
 	bool created;
@@ -89,7 +89,7 @@ route_client_upsert(struct request *r)
 		goto fail;
 	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
 	values[1] = text;
-	request_db_query(r, &upsert_call, upsert_sql, 2, values, upsert_done);
+	request_db_query(r, &upsert_call, upsert_sql, 2, values, upsert_cb);
 	free(text);		/* the pool copied the values */
 	json_decref(prefs);
 	return;
@@ -99,7 +99,7 @@ fail:
 }
 
 static void
-get_done(struct request *r, const PGresult *res)
+get_cb(struct request *r, const PGresult *res)
 {
 	json_t *body;
 
@@ -113,7 +113,7 @@ get_done(struct request *r, const PGresult *res)
 static void
 route_client_get(struct request *r)
 {
-	request_db_by_id(r, &get_call, get_sql, get_done);
+	request_db_by_id(r, &get_call, get_sql, get_cb);
 }
 
 const struct route routes_clients[] = {

@@ -84,7 +84,7 @@ episode_start_free(void *p)
 static const struct request_db_call start_call = { "episode start", NULL, NULL };
 
 static void
-start_committed(struct request *r, const PGresult *res)
+start_committed_cb(struct request *r, const PGresult *res)
 {
 	struct episode_start *s = r->state;
 	json_t *ep;
@@ -105,7 +105,7 @@ enum {
 };
 
 static void
-start_checked(struct request *r, const PGresult *res)
+start_checked_cb(struct request *r, const PGresult *res)
 {
 	struct episode_start *s = r->state;
 	json_t *errs;
@@ -156,11 +156,11 @@ start_checked(struct request *r, const PGresult *res)
 		return;
 	}
 	s->episode = episode_json(res, 0, SC_EPISODE);
-	request_db_lease_query(r, &start_call, "COMMIT", 0, NULL, start_committed);
+	request_db_lease_query(r, &start_call, "COMMIT", 0, NULL, start_committed_cb);
 }
 
 static void
-start_locked(struct request *r, const PGresult *res)
+start_locked_cb(struct request *r, const PGresult *res)
 {
 	/*
 	 * A fresh snapshot, taken after the locks: the caseload counted here
@@ -196,11 +196,11 @@ start_locked(struct request *r, const PGresult *res)
 	const char *values[3] = { s->client, s->therapist, s->has_referred ? s->referred : NULL };
 
 	(void)res;
-	request_db_lease_query(r, &start_call, sql, 3, values, start_checked);
+	request_db_lease_query(r, &start_call, sql, 3, values, start_checked_cb);
 }
 
 static void
-start_begun(struct request *r, const PGresult *res)
+start_begun_cb(struct request *r, const PGresult *res)
 {
 	/* Lock order: therapist, then the old episode (an end locks only the episode). */
 	static const char sql[] =
@@ -211,13 +211,13 @@ start_begun(struct request *r, const PGresult *res)
 	const char *values[2] = { s->therapist, s->has_referred ? s->referred : NULL };
 
 	(void)res;
-	request_db_lease_query(r, &start_call, sql, 2, values, start_locked);
+	request_db_lease_query(r, &start_call, sql, 2, values, start_locked_cb);
 }
 
 static void
-start_leased(struct request *r)
+start_leased_cb(struct request *r)
 {
-	request_db_lease_query(r, &start_call, "BEGIN", 0, NULL, start_begun);
+	request_db_lease_query(r, &start_call, "BEGIN", 0, NULL, start_begun_cb);
 }
 
 static void
@@ -255,14 +255,14 @@ route_episode_start(struct request *r)
 	s->has_referred = has_referred == 1;
 	r->state = s;
 	r->state_free = episode_start_free;
-	request_db_acquire(r, &start_call, start_leased);
+	request_db_acquire(r, &start_call, start_leased_cb);
 }
 
 /* ------------------------------------------------------------------------ */
 /* GET /v1/episodes/{id} */
 
 static void
-episode_got(struct request *r, const PGresult *res)
+got_cb(struct request *r, const PGresult *res)
 {
 	request_reply_json(r, 200, episode_json(res, 0, 0));
 }
@@ -275,14 +275,14 @@ route_episode_get(struct request *r)
 
 	static const struct request_db_call call = { "episode get", "episode", NULL };
 
-	request_db_by_id(r, &call, sql, episode_got);
+	request_db_by_id(r, &call, sql, got_cb);
 }
 
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes/{id}/end */
 
 static void
-episode_ended(struct request *r, const PGresult *res)
+ended_cb(struct request *r, const PGresult *res)
 {
 	if (PQgetisnull(res, 0, 1)) {
 		request_problem(r, 409, "the episode has already ended", NULL);
@@ -333,7 +333,7 @@ route_episode_end(struct request *r)
 	}
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	values[1] = reason;
-	request_db_query(r, &call, sql, 2, values, episode_ended);
+	request_db_query(r, &call, sql, 2, values, ended_cb);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -352,7 +352,7 @@ attendance_free(void *p)
 
 /* Columns: 0 episode status, 1 upserted (t/f), 2.. the episode's other rows. */
 static void
-attendance_done(struct request *r, const PGresult *res)
+attendance_cb(struct request *r, const PGresult *res)
 {
 	struct attendance_req *a = r->state;
 
@@ -416,7 +416,7 @@ route_attendance(struct request *r)
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	snprintf(sess, sizeof(sess), "%lld", session);
 	values[2] = attendance_status_name(a->status);
-	request_db_query(r, &call, sql, 3, values, attendance_done);
+	request_db_query(r, &call, sql, 3, values, attendance_cb);
 }
 
 const struct route routes_episodes[] = {

@@ -65,7 +65,7 @@ static void feedback_send(struct request *r);
  * replayed; a data error can only be occurred_at (a date the calendar
  * lacks); the rest is the standard answer. */
 static bool
-feedback_failed(struct request *r, enum db_status st, const PGresult *res)
+feedback_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 {
 	struct feedback_state *s = r->state;
 	const char *state = db_sqlstate(res);
@@ -94,11 +94,11 @@ feedback_failed(struct request *r, enum db_status st, const PGresult *res)
 	return false;
 }
 
-static const struct request_db_call feedback_call = { "feedback", "episode", feedback_failed };
+static const struct request_db_call feedback_call = { "feedback", "episode", feedback_failed_cb };
 
 /* Columns: 0 therapist_id, 1 outcome, 2.. the rows. */
 static void
-feedback_done(struct request *r, const PGresult *res)
+feedback_cb(struct request *r, const PGresult *res)
 {
 	struct feedback_state *s = r->state;
 	struct catalog_sync *catalog = request_api(r)->catalog;
@@ -178,7 +178,7 @@ feedback_send(struct request *r)
 	values[FB_INDEX] = s->fb.instrument == INSTR_ORS ? NULL : s->index;
 	values[FB_TRUST] = s->fb.instrument == INSTR_ORS ? NULL : s->trust;
 	values[FB_ORS] = s->fb.instrument == INSTR_ORS ? s->ors : NULL;
-	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_done);
+	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_cb);
 }
 
 /* 0 with the key copied (or none given), -1 when it is malformed. */
@@ -263,7 +263,7 @@ route_feedback(struct request *r)
 /* GET /v1/episodes/{id}/alliance */
 
 static void
-alliance_got(struct request *r, const PGresult *res)
+alliance_got_cb(struct request *r, const PGresult *res)
 {
 	alliance_reply(r, res, 1, NULL, 0, ATT_ATTENDED);
 }
@@ -278,7 +278,7 @@ route_alliance_get(struct request *r)
 
 	static const struct request_db_call call = { "alliance", "episode", NULL };
 
-	request_db_by_id(r, &call, sql, alliance_got);
+	request_db_by_id(r, &call, sql, alliance_got_cb);
 }
 
 const struct route routes_feedback[] = {

@@ -53,14 +53,14 @@ ready_reply(struct request *r, bool up, int version, const char *why)
 }
 
 static void
-ready_result(struct request *r, const PGresult *res)
+ready_cb(struct request *r, const PGresult *res)
 {
 	ready_reply(r, true, atoi(PQgetvalue(res, 0, 0)), NULL);
 }
 
 /* Readiness answers every failure itself: not ready, and why. */
 static bool
-ready_failed(struct request *r, enum db_status st, const PGresult *res)
+ready_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 {
 	switch (st) {
 	case DB_OK:
@@ -81,7 +81,7 @@ ready_failed(struct request *r, enum db_status st, const PGresult *res)
 	return true;
 }
 
-static const struct request_db_call ready_call = { "readiness", NULL, ready_failed };
+static const struct request_db_call ready_call = { "readiness", NULL, ready_failed_cb };
 
 static void
 route_readyz(struct request *r)
@@ -92,7 +92,7 @@ route_readyz(struct request *r)
 		ready_reply(r, false, 0, "the database is unreachable");
 		return;
 	}
-	request_db_query(r, &ready_call, sql, 0, NULL, ready_result);
+	request_db_query(r, &ready_call, sql, 0, NULL, ready_cb);
 }
 
 /* The counters live in the process wiring (above the routes): it renders. */

@@ -157,7 +157,7 @@ route_match(struct request *r)
 static const struct request_db_call client_call = { "client matches", "client", NULL };
 
 static void
-client_loaded(struct request *r, const PGresult *res)
+client_loaded_cb(struct request *r, const PGresult *res)
 {
 	struct field_errors fe;
 	struct intake in;
@@ -200,7 +200,7 @@ route_client_matches(struct request *r)
 	}
 	if (read_limit(r, &k) != 0)
 		return;
-	request_db_by_id(r, &client_call, client_sql, client_loaded);
+	request_db_by_id(r, &client_call, client_sql, client_loaded_cb);
 }
 
 const struct route routes_match[] = {

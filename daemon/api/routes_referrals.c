@@ -103,7 +103,7 @@ parse_colleagues(const char *text, const struct vocab *v, struct colleague_link 
 
 /* Columns: 0 therapist_id, 1 preferences, 2 mismatches, 3 colleagues, 4.. rows. */
 static void
-referral_loaded(struct request *r, const PGresult *res)
+referral_loaded_cb(struct request *r, const PGresult *res)
 {
 	struct referral_state *s = r->state;
 	const struct catalog_sync *cs = request_api(r)->catalog;
@@ -225,7 +225,7 @@ route_referrals(struct request *r)
 	s->limit = limit;
 	r->state = s;
 	r->state_free = referral_state_free;
-	request_db_by_id(r, &referral_call, sql, referral_loaded);
+	request_db_by_id(r, &referral_call, sql, referral_loaded_cb);
 }
 
 const struct route routes_referrals[] = {

@@ -101,7 +101,7 @@ struct at_risk_list {
 };
 
 static int
-collect_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
+collect_at_risk_cb(void *arg, int64_t episode, int64_t client, int64_t therapist,
 		const struct alliance_result *a)
 {
 	struct at_risk_list *l = arg;
@@ -155,7 +155,7 @@ at_risk_json(const struct at_risk_item *it, const struct vocab *v)
 static const struct request_db_call report_call = { "report", NULL, NULL };
 
 static void
-at_risk_loaded(struct request *r, const PGresult *res)
+at_risk_loaded_cb(struct request *r, const PGresult *res)
 {
 	int *scan = r->state;
 	struct at_risk_list l;
@@ -164,7 +164,7 @@ at_risk_loaded(struct request *r, const PGresult *res)
 	size_t i;
 
 	memset(&l, 0, sizeof(l));
-	if (each_episode(res, request_api(r)->params, collect_at_risk, &l) != 0) {
+	if (each_episode(res, request_api(r)->params, collect_at_risk_cb, &l) != 0) {
 		free(l.items);
 		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
 		return;
@@ -214,7 +214,7 @@ route_report_at_risk(struct request *r)
 	r->state = scan;
 	r->state_free = free;
 	snprintf(scan_s, sizeof(scan_s), "%d", limit);
-	request_db_query(r, &report_call, sql, 2, values, at_risk_loaded);
+	request_db_query(r, &report_call, sql, 2, values, at_risk_loaded_cb);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -239,7 +239,7 @@ alliance_report_free(void *p)
 }
 
 static int
-count_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
+count_at_risk_cb(void *arg, int64_t episode, int64_t client, int64_t therapist,
 	      const struct alliance_result *a)
 {
 	json_t *rows = arg, *row;
@@ -269,12 +269,12 @@ count_at_risk(void *arg, int64_t episode, int64_t client, int64_t therapist,
 }
 
 static void
-alliance_active_loaded(struct request *r, const PGresult *res)
+alliance_active_loaded_cb(struct request *r, const PGresult *res)
 {
 	struct alliance_report *s = r->state;
 	json_t *report;
 
-	if (each_episode(res, request_api(r)->params, count_at_risk,
+	if (each_episode(res, request_api(r)->params, count_at_risk_cb,
 	    json_object_get(s->report, "therapists")) != 0) {
 		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
 		return;
@@ -300,7 +300,7 @@ nullable_number(const PGresult *res, int row, int col)
 }
 
 static void
-alliance_loaded(struct request *r, const PGresult *res)
+alliance_loaded_cb(struct request *r, const PGresult *res)
 {
 	static const char sql[] = ACTIVE_ROWS_SQL("");
 	struct alliance_report *s = r->state;
@@ -353,7 +353,7 @@ alliance_loaded(struct request *r, const PGresult *res)
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
-	request_db_query(r, &report_call, sql, 0, NULL, alliance_active_loaded);
+	request_db_query(r, &report_call, sql, 0, NULL, alliance_active_loaded_cb);
 }
 
 static void
@@ -400,7 +400,7 @@ route_report_alliance(struct request *r)
 	snprintf(a5, sizeof(a5), "%.17g", request_api(r)->params->threshold_alliance5);
 	snprintf(srs, sizeof(srs), "%.17g", request_api(r)->params->threshold_srs);
 	snprintf(wai, sizeof(wai), "%.17g", request_api(r)->params->threshold_wai_sr);
-	request_db_query(r, &report_call, sql, 4, values, alliance_loaded);
+	request_db_query(r, &report_call, sql, 4, values, alliance_loaded_cb);
 }
 
 const struct route routes_reports[] = {

@@ -167,7 +167,7 @@ problem_field(struct request *r, int status, const char *detail, const char *fie
 /* A failed statement: a duplicate external_ref is named; the rest is the
  * standard answer. */
 static bool
-therapist_failed(struct request *r, enum db_status st, const PGresult *res)
+therapist_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 {
 	if (st == DB_SQL_ERROR && strcmp(db_sqlstate(res), "23505") == 0) {
 		problem_field(r, 409, "a therapist with this external_ref exists", "external_ref",
@@ -177,12 +177,12 @@ therapist_failed(struct request *r, enum db_status st, const PGresult *res)
 	return false;
 }
 
-static const struct request_db_call create_call = { "create", "therapist", therapist_failed };
-static const struct request_db_call update_call = { "update", "therapist", therapist_failed };
-static const struct request_db_call retire_call = { "retire", "therapist", therapist_failed };
-static const struct request_db_call get_call = { "get", "therapist", therapist_failed };
-static const struct request_db_call list_call = { "list", NULL, therapist_failed };
-static const struct request_db_call colleagues_call = { "colleagues", NULL, therapist_failed };
+static const struct request_db_call create_call = { "create", "therapist", therapist_failed_cb };
+static const struct request_db_call update_call = { "update", "therapist", therapist_failed_cb };
+static const struct request_db_call retire_call = { "retire", "therapist", therapist_failed_cb };
+static const struct request_db_call get_call = { "get", "therapist", therapist_failed_cb };
+static const struct request_db_call list_call = { "list", NULL, therapist_failed_cb };
+static const struct request_db_call colleagues_call = { "colleagues", NULL, therapist_failed_cb };
 
 /* The one-row, one-column jsonb answer as JSON; NULL when absent/unparsable. */
 static json_t *

@@ -250,7 +250,7 @@ request_query_int(struct request *r, const char *name, int def, int min, int max
 }
 
 static void
-request_timed_out(evutil_socket_t fd, short what, void *arg)
+timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct request *r = arg;
 
@@ -427,7 +427,7 @@ router_dispatch(struct evhttp_request *req, void *arg)
 		request_unavailable(r);
 		return;
 	}
-	evtimer_assign(&r->timer, rt->set.base, request_timed_out, r);
+	evtimer_assign(&r->timer, rt->set.base, timeout_cb, r);
 	r->timer_set = true;
 	tv.tv_sec = rt->set.request_timeout;
 	tv.tv_usec = 0;

@@ -145,7 +145,7 @@ update_accepting(struct server *s)
 }
 
 static void
-conn_closed(struct evhttp_connection *c, void *arg)
+conn_closed_cb(struct evhttp_connection *c, void *arg)
 {
 	struct server *s = arg;
 
@@ -185,7 +185,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* evhttp asks us for each new connection's bufferevent: the place to count. */
 static struct bufferevent *
-make_bufferevent(struct event_base *base, void *arg)
+bufferevent_cb(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
 	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -217,7 +217,7 @@ server_request_begin(struct server *s, struct evhttp_request *req)
 			bufferevent_decref(bev);
 		else
 			s->connections++;	/* made without our bufferevent */
-		evhttp_connection_set_closecb(c, conn_closed, s);
+		evhttp_connection_set_closecb(c, conn_closed_cb, s);
 	}
 }
 
@@ -252,7 +252,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* accept() failed: on descriptor exhaustion pause instead of spinning. */
 static void
-accept_error(struct evconnlistener *l, void *arg)
+accept_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct server *s = arg;
 	int err = EVUTIL_SOCKET_ERROR();
@@ -303,7 +303,7 @@ server_new(const struct server_settings *set)
 		goto fail;
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-	evhttp_set_bevcb(s->http, make_bufferevent, s);
+	evhttp_set_bevcb(s->http, bufferevent_cb, s);
 	server_apply_limits(s, &set->limits);
 	event_add(s->tick, &tv);
 	return s;
@@ -339,7 +339,7 @@ listen_on(struct server *s, struct sockaddr *sa, socklen_t len, struct evhttp_bo
 		evconnlistener_free(l);
 		return NULL;
 	}
-	evconnlistener_set_error_cb(l, accept_error);
+	evconnlistener_set_error_cb(l, accept_error_cb);
 	/* evhttp_bind_listener installed its own callback; keep our arg for errors. */
 	return l;
 }
@@ -382,7 +382,7 @@ listen_tcp(struct server *s, const char *spec, char *err, size_t errlen)
 		freeaddrinfo(ai);
 		return -1;
 	}
-	evconnlistener_set_error_cb(s->tcp, accept_error);
+	evconnlistener_set_error_cb(s->tcp, accept_error_cb);
 	freeaddrinfo(ai);
 	return 0;
 }
@@ -463,7 +463,7 @@ server_listen(struct server *s, char *err, size_t errlen)
 	    listen_unix(s, s->listen_unix, s->listen_unix_mode, err, errlen) != 0)
 		return -1;
 	if (s->tcp)
-		evconnlistener_set_error_cb(s->tcp, accept_error);
+		evconnlistener_set_error_cb(s->tcp, accept_error_cb);
 	return 0;
 }
 
@@ -491,7 +491,7 @@ server_free(struct server *s)
 		return;
 	if (s->http) {
 		server_stop_accepting(s);
-		/* Closing connections calls conn_closed: keep the set alive until then. */
+		/* Closing connections calls conn_closed_cb: keep the set alive until then. */
 		evhttp_free(s->http);
 	}
 	if (s->tick)

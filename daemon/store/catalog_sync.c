@@ -604,7 +604,7 @@ reload_request(struct catalog_sync *cs, uint32_t id)
 }
 
 static void
-on_notify(void *arg, const char *channel, const char *payload)
+notify_cb(void *arg, const char *channel, const char *payload)
 {
 	struct catalog_sync *cs = arg;
 	unsigned long long id = 0;
@@ -661,7 +661,7 @@ catalog_sync_start(struct catalog_sync *cs)
 		return -1;
 	tv.tv_sec = cs->records_refresh;
 	evtimer_add(cs->records_tick, &tv);
-	if (db_pool_listen(cs->db, CHANNEL, on_notify, cs) != 0)
+	if (db_pool_listen(cs->db, CHANNEL, notify_cb, cs) != 0)
 		return -1;
 	cs->listening = true;
 	return 0;
@@ -772,7 +772,7 @@ catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
 }
 
 static void
-refresh_done(void *arg, enum db_status st, const PGresult *res)
+refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	struct catalog_sync *cs = arg;
 	struct therapist_records rec;
@@ -836,7 +836,7 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 send:
 	records_params(cs->params, rc, values);
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->db, records_sql, 5, values, refresh_done, cs);
+	cs->refresh_q = db_query(cs->db, records_sql, 5, values, refresh_done_cb, cs);
 	free(ids);
 	if (cs->refresh_q == NULL) {
 		evtimer_add(cs->refresh, &tv);	/* the database is away: later */
