@@ -13,13 +13,16 @@
 static int cmd_alliance_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_alliance_entry = {
-	"alliance", "EP", "an episode's alliance: status, action, reasons, evidence, trend",
+	"alliance",
+	"EP",
+	"an episode's alliance: status, action, reasons, evidence, trend",
 	"Prints the status and action, the latest index (on its instrument's own\n"
 	"scale), the alliance score and its weighted average (one scale for every\n"
 	"instrument: 70 is the instrument's threshold, below is a concern), the\n"
 	"trend, the reasons and the evidence (which sessions and items drove the\n"
 	"status), and a sparkline of the last sessions' scores.\n",
-	0, cmd_alliance_exec,
+	0,
+	cmd_alliance_exec,
 };
 
 /* Scaled between the lowest and the highest value shown, as sparklines are:
@@ -27,9 +30,8 @@ const struct cmd_entry cmd_alliance_entry = {
 char *
 alliance_sparkline(const double *values, size_t n, char *buf, size_t buflen)
 {
-	static const char *const bars[] = {
-		"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"
-	};
+	static const char *const bars[] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585",
+		"\u2586", "\u2587", "\u2588" };
 	double lo = 0, hi = 0;
 	size_t i, used = 0;
 	int level;
@@ -63,13 +65,13 @@ print_scores(const json_t *scores)
 	const json_t *s;
 	size_t i, n = 0;
 
-	json_array_foreach(scores, i, s)
+	json_array_foreach (scores, i, s)
 		if (n < 64 && json_is_number(json_object_get(s, "score")))
 			v[n++] = json_number_value(json_object_get(s, "score"));
 	if (n == 0)
 		return;
-	printf("%-12s %s  (%.0f .. %.0f)\n", "scores", alliance_sparkline(v, n, line,
-	    sizeof(line)), v[0], v[n - 1]);
+	printf("%-12s %s  (%.0f .. %.0f)\n", "scores", alliance_sparkline(v, n, line, sizeof(line)),
+	    v[0], v[n - 1]);
 }
 
 static void
@@ -90,14 +92,14 @@ alliance_print(const struct out *o, const json_t *a)
 	char *items;
 	size_t i;
 
-	printf("%-12s %lld\n", "episode", (long long)json_integer_value(json_object_get(a,
-	    "episode_id")));
+	printf("%-12s %lld\n", "episode",
+	    (long long)json_integer_value(json_object_get(a, "episode_id")));
 	printf("%-12s ", "status");
 	out_paint(o, out_status_color(status), status != NULL ? status : "-");
 	printf("\n%-12s ", "action");
 	out_paint(o, out_status_color(action), action != NULL ? action : "-");
-	printf("\n%-12s %lld\n", "sessions", (long long)json_integer_value(json_object_get(a,
-	    "sessions")));
+	printf("\n%-12s %lld\n", "sessions",
+	    (long long)json_integer_value(json_object_get(a, "sessions")));
 	/* The index is on the latest instrument's own scale; the score, its
 	 * weighted average and the trend on the common one (70 = threshold). */
 	number("index", json_object_get(a, "index_latest"), "");
@@ -109,17 +111,19 @@ alliance_print(const struct out *o, const json_t *a)
 		printf("%-12s ORS %.1f -> %.1f%s\n", "outcome",
 		    json_number_value(json_object_get(outcome, "first")),
 		    json_number_value(json_object_get(outcome, "latest")),
-		    json_is_true(json_object_get(outcome, "reliable_improvement")) ?
-		    " (reliable improvement)" : "");
-	json_array_foreach(json_object_get(a, "reasons"), i, v)
+		    json_is_true(json_object_get(outcome, "reliable_improvement"))
+		        ? " (reliable improvement)"
+		        : "");
+	json_array_foreach (json_object_get(a, "reasons"), i, v)
 		printf("%s %s\n", i == 0 ? "reasons     " : "            ", json_string_value(v));
-	json_array_foreach(json_object_get(a, "evidence"), i, ev) {
+	json_array_foreach (json_object_get(a, "evidence"), i, ev) {
 		items = out_text(json_object_get(ev, "items"));
 		printf("%s session %lld [%s]: %s\n", i == 0 ? "evidence    " : "            ",
 		    (long long)json_integer_value(json_object_get(ev, "session")),
 		    items != NULL ? items : "-",
-		    json_string_value(json_object_get(ev, "why")) != NULL ?
-		    json_string_value(json_object_get(ev, "why")) : "");
+		    json_string_value(json_object_get(ev, "why")) != NULL
+		        ? json_string_value(json_object_get(ev, "why"))
+		        : "");
 		free(items);
 	}
 	fflush(stdout);

@@ -25,45 +25,34 @@ static int cmd_help_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_version_exec(struct ctl *ctl, int argc, char **argv);
 
 static const struct cmd_entry cmd_help_entry = {
-	"help", "[COMMAND]", "show this text, or a command's help", NULL, CMD_LOCAL,
+	"help",
+	"[COMMAND]",
+	"show this text, or a command's help",
+	NULL,
+	CMD_LOCAL,
 	cmd_help_exec,
 };
 static const struct cmd_entry cmd_version_entry = {
-	"version", "", "print the version", NULL, CMD_LOCAL, cmd_version_exec,
+	"version",
+	"",
+	"print the version",
+	NULL,
+	CMD_LOCAL,
+	cmd_version_exec,
 };
 
-const struct cmd_entry *const ctl_commands[] = {
-	&cmd_status_entry,
-	&cmd_therapist_list_entry,
-	&cmd_therapist_show_entry,
-	&cmd_therapist_add_entry,
-	&cmd_therapist_update_entry,
-	&cmd_therapist_set_entry,
-	&cmd_therapist_retire_entry,
-	&cmd_therapist_import_entry,
-	&cmd_colleague_link_entry,
-	&cmd_colleague_unlink_entry,
-	&cmd_colleague_list_entry,
-	&cmd_client_show_entry,
-	&cmd_client_add_entry,
-	&cmd_match_entry,
-	&cmd_episode_start_entry,
-	&cmd_episode_end_entry,
-	&cmd_episode_show_entry,
-	&cmd_feedback_add_entry,
-	&cmd_attendance_entry,
-	&cmd_alliance_entry,
-	&cmd_referrals_entry,
-	&cmd_report_alliance_entry,
-	&cmd_report_at_risk_entry,
+const struct cmd_entry *const ctl_commands[] = { &cmd_status_entry, &cmd_therapist_list_entry,
+	&cmd_therapist_show_entry, &cmd_therapist_add_entry, &cmd_therapist_update_entry,
+	&cmd_therapist_set_entry, &cmd_therapist_retire_entry, &cmd_therapist_import_entry,
+	&cmd_colleague_link_entry, &cmd_colleague_unlink_entry, &cmd_colleague_list_entry,
+	&cmd_client_show_entry, &cmd_client_add_entry, &cmd_match_entry, &cmd_episode_start_entry,
+	&cmd_episode_end_entry, &cmd_episode_show_entry, &cmd_feedback_add_entry,
+	&cmd_attendance_entry, &cmd_alliance_entry, &cmd_referrals_entry,
+	&cmd_report_alliance_entry, &cmd_report_at_risk_entry,
 	/* token create|list|revoke: arrive with the security issue (token.c). */
-	&cmd_config_check_entry,
-	&cmd_migrate_entry,
-	&cmd_help_entry,
-	&cmd_version_entry,
-	NULL
-};
+	&cmd_config_check_entry, &cmd_migrate_entry, &cmd_help_entry, &cmd_version_entry, NULL };
 
+/* clang-format off */
 static const char global_help[] =
     "Global options (before COMMAND):\n"
     "  -s, --socket PATH     the daemon's UNIX socket (else $ALLIANCE_SOCKET, else\n"
@@ -77,6 +66,7 @@ static const char global_help[] =
     "\n"
     "Exit codes: 0 ok, 1 usage, 2 refused (validation, not found, conflict),\n"
     "3 daemon unreachable or not ready, 4 unauthorised or forbidden.\n";
+/* clang-format on */
 
 static void
 usage(FILE *f)
@@ -85,7 +75,8 @@ usage(FILE *f)
 	size_t i;
 	char line[256];
 
-	fprintf(f, "Usage: alliancectl [OPTIONS] COMMAND [ARGS]\n\n"
+	fprintf(f,
+	    "Usage: alliancectl [OPTIONS] COMMAND [ARGS]\n\n"
 	    "Admin CLI of the Alliance daemon (allianced).\n\nCommands:\n");
 	for (i = 0; (e = ctl_commands[i]) != NULL; i++) {
 		snprintf(line, sizeof(line), "%s%s%s", e->name, e->args[0] ? " " : "", e->args);
@@ -104,7 +95,8 @@ entry_help(FILE *f, const struct cmd_entry *e)
 	    e->summary);
 	if (e->help != NULL)
 		fprintf(f, "\n%s", e->help);
-	fprintf(f, "\nExit codes: 0 ok, 1 usage, 2 refused, 3 daemon unreachable or not ready,\n"
+	fprintf(f,
+	    "\nExit codes: 0 ok, 1 usage, 2 refused, 3 daemon unreachable or not ready,\n"
 	    "4 unauthorised or forbidden.\n");
 }
 
@@ -204,7 +196,7 @@ cmd_version_exec(struct ctl *ctl, int argc, char **argv)
 }
 
 struct global_opts {
-	const char *socket_path;	/* borrowed from argv */
+	const char *socket_path; /* borrowed from argv */
 	const char *url;
 	const char *token_file;
 	const char *config_path;
@@ -236,8 +228,8 @@ read_token(const struct global_opts *g, char **token)
 		buf[0] = '\0';
 	fclose(f);
 	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-	    buf[n - 1] == '\t'))
+	while (n > 0 &&
+	    (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	if (n == 0) {
 		fprintf(stderr, "alliancectl: %s: no token in the file\n", g->token_file);
@@ -308,16 +300,11 @@ connect_api(const struct global_opts *g, struct ctl *ctl)
 static int
 parse_globals(int argc, char **argv, struct global_opts *g, int *early)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'U' },
-		{ "token-file", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' }, { "url", required_argument, NULL, 'U' },
+		{ "token-file", required_argument, NULL, 'T' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
 	int c;
 
 	*early = -1;
@@ -328,9 +315,15 @@ parse_globals(int argc, char **argv, struct global_opts *g, int *early)
 		case 'U': g->url = optarg; break;
 		case 'T': g->token_file = optarg; break;
 		case 'j': g->json = true; break;
-		case 'h': usage(stdout); *early = CTL_OK; return -1;
+		case 'h':
+			usage(stdout);
+			*early = CTL_OK;
+			return -1;
 		case 'V': *early = cmd_version_exec(NULL, 0, NULL); return -1;
-		default: usage(stderr); *early = CTL_USAGE; return -1;
+		default:
+			usage(stderr);
+			*early = CTL_USAGE;
+			return -1;
 		}
 	}
 	if (optind >= argc) {
@@ -356,8 +349,8 @@ strip_common(int argc, char **argv, struct global_opts *g, bool *help)
 			g->json = true;
 			continue;
 		}
-		if (!rest && i > 0 && (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)) {
+		if (!rest && i > 0 &&
+		    (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
 			*help = true;
 			continue;
 		}
@@ -377,7 +370,7 @@ main(int argc, char **argv)
 	int first, early, words, rc;
 	bool help = false;
 
-	setlocale(LC_ALL, "");	/* libsmartcols prints UTF-8 only in a UTF-8 locale */
+	setlocale(LC_ALL, ""); /* libsmartcols prints UTF-8 only in a UTF-8 locale */
 	first = parse_globals(argc, argv, &g, &early);
 	if (first < 0)
 		return early;
@@ -385,8 +378,11 @@ main(int argc, char **argv)
 	argv += first;
 	e = find_entry(argc, argv, &words);
 	if (e == NULL) {
-		if (group_help(argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0) ? stdout : stderr, argv[0]) == 0)
+		if (group_help(argc > 1 &&
+		                (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		            ? stdout
+		            : stderr,
+		        argv[0]) == 0)
 			return argc > 1 && strcmp(argv[1], "--help") == 0 ? CTL_OK : CTL_USAGE;
 		fprintf(stderr, "alliancectl: unknown command \"%s\"\n", argv[0]);
 		usage(stderr);
@@ -406,7 +402,7 @@ main(int argc, char **argv)
 		if (rc != CTL_OK)
 			return rc;
 	}
-	optind = 0;	/* each command parses its own options from argv[0] */
+	optind = 0; /* each command parses its own options from argv[0] */
 	rc = e->exec(&ctl, argc, argv);
 	api_free(ctl.api);
 	return rc;

@@ -12,10 +12,10 @@
 #include "ctl.h"
 
 struct api {
-	CURL *curl;		/* owned */
-	char *base;		/* owned: "http://localhost" for the socket, else the URL */
-	char *socket_path;	/* owned, or NULL */
-	char *auth;		/* owned: "Authorization: Bearer ...", or NULL */
+	CURL *curl;        /* owned */
+	char *base;        /* owned: "http://localhost" for the socket, else the URL */
+	char *socket_path; /* owned, or NULL */
+	char *auth;        /* owned: "Authorization: Bearer ...", or NULL */
 };
 
 struct api *
@@ -92,7 +92,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	char *p = realloc(r->body, r->len + n + 1);
 
 	if (p == NULL)
-		return 0;	/* curl fails the transfer: CURLE_WRITE_ERROR */
+		return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
 	memcpy(p + r->len, data, n);
 	r->len += n;
 	p[r->len] = '\0';
@@ -113,8 +113,8 @@ api_status_exit(long status)
 }
 
 static int
-prepare(struct api *a, const char *method, const char *path, const json_t *body,
-    char **payload, struct api_reply *r)
+prepare(struct api *a, const char *method, const char *path, const json_t *body, char **payload,
+    struct api_reply *r)
 {
 	char *url = NULL;
 	CURL *c = a->curl;
@@ -123,7 +123,7 @@ prepare(struct api *a, const char *method, const char *path, const json_t *body,
 	if (asprintf(&url, "%s%s", a->base, path) < 0)
 		return -1;
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	free(url);	/* curl copies it */
+	free(url); /* curl copies it */
 	if (a->socket_path != NULL)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->socket_path);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -223,7 +223,7 @@ api_report(const char *prog, const struct api_reply *r)
 	fprintf(stderr, "%s: %ld: %s\n", prog, r->status,
 	    detail != NULL ? detail : "the daemon refused the request");
 	errors = json_object_get(r->json, "errors");
-	json_array_foreach(errors, i, e) {
+	json_array_foreach (errors, i, e) {
 		field = json_string_value(json_object_get(e, "field"));
 		msg = json_string_value(json_object_get(e, "message"));
 		fprintf(stderr, "  %s: %s\n", field != NULL ? field : "(body)",
@@ -232,8 +232,8 @@ api_report(const char *prog, const struct api_reply *r)
 }
 
 int
-api_do(struct api *a, const char *prog, const char *method, const char *path,
-    const json_t *body, const char *extra_header, struct api_reply *r)
+api_do(struct api *a, const char *prog, const char *method, const char *path, const json_t *body,
+    const char *extra_header, struct api_reply *r)
 {
 	int rc = api_call(a, method, path, body, extra_header, r);
 

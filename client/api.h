@@ -17,17 +17,17 @@ struct api;
 
 /* Where and how to reach the daemon. */
 struct api_target {
-	const char *socket_path;	/* the UNIX socket; used when url is NULL */
-	const char *url;		/* "http(s)://host:port", or NULL */
-	const char *token;		/* bearer token, or NULL */
+	const char *socket_path; /* the UNIX socket; used when url is NULL */
+	const char *url;         /* "http(s)://host:port", or NULL */
+	const char *token;       /* bearer token, or NULL */
 };
 
 struct api_reply {
-	long status;		/* HTTP status; 0 when no answer came */
-	char *body;		/* owned, NUL-terminated, may be empty */
+	long status; /* HTTP status; 0 when no answer came */
+	char *body;  /* owned, NUL-terminated, may be empty */
 	size_t len;
-	json_t *json;		/* owned: the parsed body, NULL when not JSON */
-	char error[256];	/* transport error when status == 0 */
+	json_t *json;    /* owned: the parsed body, NULL when not JSON */
+	char error[256]; /* transport error when status == 0 */
 };
 
 /* NULL (and a message in err) on failure. */

@@ -13,13 +13,21 @@ static int cmd_client_show_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_client_add_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_client_show_entry = {
-	"client show", "ID", "show a client's stored intake", NULL, 0, cmd_client_show_exec,
+	"client show",
+	"ID",
+	"show a client's stored intake",
+	NULL,
+	0,
+	cmd_client_show_exec,
 };
 const struct cmd_entry cmd_client_add_entry = {
-	"client add", "FILE", "store a client's intake from a YAML or JSON file (upsert)",
+	"client add",
+	"FILE",
+	"store a client's intake from a YAML or JSON file (upsert)",
 	"FILE holds one intake object with its external_ref; an existing\n"
 	"external_ref has its preferences replaced.  - reads stdin.\n",
-	0, cmd_client_add_exec,
+	0,
+	cmd_client_add_exec,
 };
 
 static int
@@ -59,8 +67,10 @@ cmd_client_show_exec(struct ctl *ctl, int argc, char **argv)
 	if (argc != 2)
 		return cmd_usage(&cmd_client_show_entry);
 	if (ctl_parse_id(argv[1], &id) != 0) {
-		fprintf(stderr, "%s: \"%s\": a client is named by its id (the API has no "
-		    "lookup by external_ref)\n", ctl->prog, argv[1]);
+		fprintf(stderr,
+		    "%s: \"%s\": a client is named by its id (the API has no "
+		    "lookup by external_ref)\n",
+		    ctl->prog, argv[1]);
 		return CTL_USAGE;
 	}
 	snprintf(path, sizeof(path), "/v1/clients/%lld", id);

@@ -17,18 +17,28 @@ static int cmd_colleague_unlink_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_colleague_list_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_colleague_link_entry = {
-	"colleague link", "THERAPIST COLLEAGUE [--for TAG,...]",
+	"colleague link",
+	"THERAPIST COLLEAGUE [--for TAG,...]",
 	"THERAPIST trusts COLLEAGUE for referrals (for TAGs, or any)",
 	"  --for TAG,...   the concern or modality tags the link is for (default: any)\n"
 	"Linking again replaces the link's tags.  THERAPIST and COLLEAGUE: ID or REF.\n",
-	0, cmd_colleague_link_exec,
+	0,
+	cmd_colleague_link_exec,
 };
 const struct cmd_entry cmd_colleague_unlink_entry = {
-	"colleague unlink", "THERAPIST COLLEAGUE", "remove a colleague link", NULL, 0,
+	"colleague unlink",
+	"THERAPIST COLLEAGUE",
+	"remove a colleague link",
+	NULL,
+	0,
 	cmd_colleague_unlink_exec,
 };
 const struct cmd_entry cmd_colleague_list_entry = {
-	"colleague list", "THERAPIST", "a therapist's colleagues", NULL, 0,
+	"colleague list",
+	"THERAPIST",
+	"a therapist's colleagues",
+	NULL,
+	0,
 	cmd_colleague_list_exec,
 };
 
@@ -75,7 +85,7 @@ drop(json_t *net, long long colleague)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(net, i, c)
+	json_array_foreach (net, i, c)
 		if (json_integer_value(json_object_get(c, "therapist_id")) == colleague) {
 			json_array_remove(net, i);
 			return 1;
@@ -125,8 +135,8 @@ change(struct ctl *ctl, int argc, char **argv, const char *tags, bool link)
 	}
 	if (link) {
 		entry = json_pack("{s:I}", "therapist_id", (json_int_t)colleague);
-		if (entry == NULL || (tags != NULL &&
-		    json_object_set_new(entry, "for", split_tags(tags)) != 0) ||
+		if (entry == NULL ||
+		    (tags != NULL && json_object_set_new(entry, "for", split_tags(tags)) != 0) ||
 		    json_array_append(net, entry) != 0) {
 			rc = CTL_UNAVAILABLE;
 			goto out;
@@ -134,8 +144,8 @@ change(struct ctl *ctl, int argc, char **argv, const char *tags, bool link)
 	}
 	rc = put_network(ctl, id, net);
 	if (rc == CTL_OK && !ctl->out->json)
-		printf("therapist %lld %s colleague %lld\n", id, link ? "trusts" : "no longer lists",
-		    colleague);
+		printf("therapist %lld %s colleague %lld\n", id,
+		    link ? "trusts" : "no longer lists", colleague);
 out:
 	json_decref(entry);
 	json_decref(net);
@@ -145,10 +155,8 @@ out:
 static int
 cmd_colleague_link_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "for", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "for", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 } };
 	const char *tags = NULL;
 	int c;
 
@@ -182,12 +190,13 @@ print_network(const struct out *o, const json_t *net)
 
 	if (t == NULL)
 		return -1;
-	json_array_foreach(net, i, c) {
-		tags = json_array_size(json_object_get(c, "for")) > 0 ?
-		    out_text(json_object_get(c, "for")) : strdup("any");
+	json_array_foreach (net, i, c) {
+		tags = json_array_size(json_object_get(c, "for")) > 0
+		    ? out_text(json_object_get(c, "for"))
+		    : strdup("any");
 		bad = tags == NULL || out_row(t) != 0 ||
 		    out_cellf(t, 0, "%lld",
-			(long long)json_integer_value(json_object_get(c, "therapist_id"))) ||
+		        (long long)json_integer_value(json_object_get(c, "therapist_id"))) ||
 		    out_cell(t, 1, tags, NULL);
 		free(tags);
 		if (bad) {

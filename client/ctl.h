@@ -14,11 +14,11 @@
 
 /* Exit codes (listed in --help and alliancectl(1)). */
 enum ctl_exit {
-	CTL_OK = 0,		/* done */
-	CTL_USAGE = 1,		/* bad command line, unreadable input file */
-	CTL_REFUSED = 2,	/* the daemon refused: validation, not found, conflict */
-	CTL_UNAVAILABLE = 3,	/* the daemon is unreachable or not ready */
-	CTL_UNAUTHORISED = 4,	/* 401 or 403 */
+	CTL_OK = 0,           /* done */
+	CTL_USAGE = 1,        /* bad command line, unreadable input file */
+	CTL_REFUSED = 2,      /* the daemon refused: validation, not found, conflict */
+	CTL_UNAVAILABLE = 3,  /* the daemon is unreachable or not ready */
+	CTL_UNAUTHORISED = 4, /* 401 or 403 */
 };
 
 struct api;
@@ -26,21 +26,21 @@ struct out;
 
 /* The run context: global options, the API connection, the output mode. */
 struct ctl {
-	const char *prog;		/* borrowed: "alliancectl" */
-	const char *config_path;	/* borrowed from argv: -c FILE, or NULL */
-	struct api *api;		/* owned by main(); NULL for CMD_LOCAL commands */
-	struct out *out;		/* owned by main() */
+	const char *prog;        /* borrowed: "alliancectl" */
+	const char *config_path; /* borrowed from argv: -c FILE, or NULL */
+	struct api *api;         /* owned by main(); NULL for CMD_LOCAL commands */
+	struct out *out;         /* owned by main() */
 };
 
 /* An entry's flags. */
-#define CMD_LOCAL	0x1	/* runs without the daemon's API (no connection set up) */
+#define CMD_LOCAL 0x1 /* runs without the daemon's API (no connection set up) */
 
 struct cmd_entry {
-	const char *name;	/* one or two words: "status", "therapist list" */
-	const char *args;	/* arguments after the name, for usage lines */
-	const char *summary;	/* one line for the command list */
-	const char *help;	/* the options, for `COMMAND --help`, or NULL */
-	int flags;		/* CMD_* */
+	const char *name;    /* one or two words: "status", "therapist list" */
+	const char *args;    /* arguments after the name, for usage lines */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* the options, for `COMMAND --help`, or NULL */
+	int flags;           /* CMD_* */
 	/* argv[0] is the last word of the name; returns an enum ctl_exit. */
 	int (*exec)(struct ctl *ctl, int argc, char **argv);
 };

@@ -51,8 +51,8 @@ ctl_config_socket(const char *path, char *out, size_t outlen, char *err, size_t 
 		    parser.problem != NULL ? parser.problem : "invalid YAML");
 		goto fail_parser;
 	}
-	unix_node = map_get(&doc, map_get(&doc, yaml_document_get_root_node(&doc), "listen"),
-	    "unix");
+	unix_node =
+	    map_get(&doc, map_get(&doc, yaml_document_get_root_node(&doc), "listen"), "unix");
 	if (unix_node == NULL || unix_node->type != YAML_SCALAR_NODE) {
 		rc = 1;
 	} else if (unix_node->data.scalar.length >= outlen) {

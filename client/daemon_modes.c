@@ -29,20 +29,25 @@ static int cmd_config_check_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_migrate_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_config_check_entry = {
-	"config check", "[-c FILE]", "validate the daemon's configuration (allianced --check-config)",
-	"  -c FILE   the configuration (default: the global -c, else "
-	ALLIANCE_CONFIG_DEFAULT ")\n"
+	"config check",
+	"[-c FILE]",
+	"validate the daemon's configuration (allianced --check-config)",
+	"  -c FILE   the configuration (default: the global -c, else " ALLIANCE_CONFIG_DEFAULT ")\n"
 	"Errors read FILE:LINE:COLUMN: message.  Exit 2 when the file is invalid.\n"
 	"The daemon binary: $ALLIANCED, else allianced beside alliancectl, else\n"
 	"../sbin/allianced, else " ALLIANCE_SBINDIR "/allianced.\n",
-	CMD_LOCAL, cmd_config_check_exec,
+	CMD_LOCAL,
+	cmd_config_check_exec,
 };
 const struct cmd_entry cmd_migrate_entry = {
-	"migrate", "[-c FILE]", "apply the missing database migrations (allianced --migrate)",
+	"migrate",
+	"[-c FILE]",
+	"apply the missing database migrations (allianced --migrate)",
 	"  -c FILE   the configuration naming the database (default: the global -c,\n"
 	"            else " ALLIANCE_CONFIG_DEFAULT ")\n"
 	"Exit 3 when the migrations could not be applied.\n",
-	CMD_LOCAL, cmd_migrate_exec,
+	CMD_LOCAL,
+	cmd_migrate_exec,
 };
 
 /* DIR + TAIL in OUT when it fits and is executable. */

@@ -14,7 +14,7 @@
 struct reader {
 	yaml_parser_t parser;
 	struct doc *doc;
-	char *err;		/* borrowed: the caller's buffer */
+	char *err; /* borrowed: the caller's buffer */
 	size_t errlen;
 	const char *path;
 };
@@ -63,7 +63,8 @@ plain_scalar(const char *s)
 		return json_false();
 	if (matches(s, "^[-+]?[0-9]{1,18}$"))
 		return json_integer(strtoll(s, NULL, 10));
-	if (matches(s, "^[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$"))
+	if (matches(s,
+	        "^[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$"))
 		return json_real(strtod(s, NULL));
 	return json_string(s);
 }
@@ -177,18 +178,10 @@ read_node(struct reader *r, yaml_event_t *ev, int depth)
 			fail_at(r, line, "invalid text (not UTF-8?)");
 		yaml_event_delete(ev);
 		return v;
-	case YAML_MAPPING_START_EVENT:
-		yaml_event_delete(ev);
-		return read_mapping(r, line, depth);
-	case YAML_SEQUENCE_START_EVENT:
-		yaml_event_delete(ev);
-		return read_sequence(r, depth);
-	case YAML_ALIAS_EVENT:
-		fail_at(r, line, "YAML aliases are not supported");
-		break;
-	default:
-		fail_at(r, line, "unexpected YAML event");
-		break;
+	case YAML_MAPPING_START_EVENT: yaml_event_delete(ev); return read_mapping(r, line, depth);
+	case YAML_SEQUENCE_START_EVENT: yaml_event_delete(ev); return read_sequence(r, depth);
+	case YAML_ALIAS_EVENT: fail_at(r, line, "YAML aliases are not supported"); break;
+	default: fail_at(r, line, "unexpected YAML event"); break;
 	}
 	yaml_event_delete(ev);
 	return NULL;

@@ -16,13 +16,13 @@
 #include <jansson.h>
 
 struct doc_line {
-	const json_t *value;	/* borrowed from root: a mapping */
-	unsigned line;		/* 1-based */
+	const json_t *value; /* borrowed from root: a mapping */
+	unsigned line;       /* 1-based */
 };
 
 struct doc {
-	json_t *root;			/* owned */
-	struct doc_line *lines;		/* owned */
+	json_t *root;           /* owned */
+	struct doc_line *lines; /* owned */
 	size_t nlines, caplines;
 };
 

@@ -14,19 +14,29 @@ static int cmd_episode_end_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_episode_show_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_episode_start_entry = {
-	"episode start", "CLIENT THERAPIST [--referred-from EP]",
+	"episode start",
+	"CLIENT THERAPIST [--referred-from EP]",
 	"start an episode between a client (id) and a therapist (ID or REF)",
 	"  --referred-from EP  the episode this one replaces: it ends as \"referred\"\n"
 	"                      and its slot is freed, in the same transaction\n",
-	0, cmd_episode_start_exec,
+	0,
+	cmd_episode_start_exec,
 };
 const struct cmd_entry cmd_episode_end_entry = {
-	"episode end", "EP --reason REASON", "end an episode",
+	"episode end",
+	"EP --reason REASON",
+	"end an episode",
 	"  --reason REASON  completed, mismatch, referred, client_left or other\n",
-	0, cmd_episode_end_exec,
+	0,
+	cmd_episode_end_exec,
 };
 const struct cmd_entry cmd_episode_show_entry = {
-	"episode show", "EP", "show an episode", NULL, 0, cmd_episode_show_exec,
+	"episode show",
+	"EP",
+	"show an episode",
+	NULL,
+	0,
+	cmd_episode_show_exec,
 };
 
 static int
@@ -61,10 +71,8 @@ out:
 static int
 cmd_episode_start_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "referred-from", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "referred-from", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 } };
 	long long client, therapist, from = 0;
 	json_t *body;
 	int c, rc;
@@ -80,8 +88,8 @@ cmd_episode_start_exec(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	body = json_pack("{s:I, s:I}", "client_id", (json_int_t)client, "therapist_id",
 	    (json_int_t)therapist);
-	if (body == NULL || (from != 0 &&
-	    json_object_set_new(body, "referred_from", json_integer(from)) != 0)) {
+	if (body == NULL ||
+	    (from != 0 && json_object_set_new(body, "referred_from", json_integer(from)) != 0)) {
 		json_decref(body);
 		return CTL_UNAVAILABLE;
 	}
@@ -93,10 +101,8 @@ cmd_episode_start_exec(struct ctl *ctl, int argc, char **argv)
 static int
 cmd_episode_end_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 } };
 	const char *reason = NULL;
 	char path[64];
 	long long ep;

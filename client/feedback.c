@@ -28,11 +28,15 @@ const struct cmd_entry cmd_feedback_add_entry = {
 	"  --negative-feelings N   0..10\n"
 	"  --occurred-at TIME      RFC 3339, e.g. 2026-11-20T17:00:00Z\n"
 	"  --idempotency-key K     send the same K on a retry: stored once\n",
-	0, cmd_feedback_add_exec,
+	0,
+	cmd_feedback_add_exec,
 };
 const struct cmd_entry cmd_attendance_entry = {
-	"attendance", "EP SESSION no_show|attended|cancelled",
-	"record whether a session took place; prints the updated alliance", NULL, 0,
+	"attendance",
+	"EP SESSION no_show|attended|cancelled",
+	"record whether a session took place; prints the updated alliance",
+	NULL,
+	0,
 	cmd_attendance_exec,
 };
 
@@ -67,8 +71,8 @@ add_item(struct ctl *ctl, json_t *items, const char *arg)
 	if (*end != '\0')
 		goto bad;
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
-	if (json_object_set_new(items, key, v == (double)(long long)v ?
-	    json_integer((long long)v) : json_real(v)) == 0)
+	if (json_object_set_new(items, key,
+	        v == (double)(long long)v ? json_integer((long long)v) : json_real(v)) == 0)
 		return 0;
 bad:
 	fprintf(stderr, "%s: \"%s\" is not ITEM=SCORE\n", ctl->prog, arg);
@@ -76,23 +80,20 @@ bad:
 }
 
 struct feedback_args {
-	long long episode, session, negative;	/* negative -1: not given */
+	long long episode, session, negative; /* negative -1: not given */
 	const char *instrument, *occurred_at, *key;
-	json_t *items, *flags;			/* owned */
+	json_t *items, *flags; /* owned */
 };
 
 static int
 parse_feedback(struct ctl *ctl, int argc, char **argv, struct feedback_args *fa)
 {
-	static const struct option opts[] = {
-		{ "session", required_argument, NULL, 's' },
+	static const struct option opts[] = { { "session", required_argument, NULL, 's' },
 		{ "instrument", required_argument, NULL, 'i' },
 		{ "flag", required_argument, NULL, 'f' },
 		{ "negative-feelings", required_argument, NULL, 'n' },
 		{ "occurred-at", required_argument, NULL, 'o' },
-		{ "idempotency-key", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "idempotency-key", required_argument, NULL, 'k' }, { NULL, 0, NULL, 0 } };
 	char *end;
 	int c, i;
 
@@ -140,13 +141,13 @@ cmd_feedback_add_exec(struct ctl *ctl, int argc, char **argv)
 		rc = cmd_usage(&cmd_feedback_add_entry);
 		goto out;
 	}
-	body = json_pack("{s:I, s:s, s:O, s:O}", "session", (json_int_t)fa.session,
-	    "instrument", fa.instrument, "items", fa.items, "flags", fa.flags);
+	body = json_pack("{s:I, s:s, s:O, s:O}", "session", (json_int_t)fa.session, "instrument",
+	    fa.instrument, "items", fa.items, "flags", fa.flags);
 	if (body == NULL ||
-	    (fa.negative >= 0 && json_object_set_new(body, "negative_feelings",
-		json_integer(fa.negative)) != 0) ||
-	    (fa.occurred_at != NULL && json_object_set_new(body, "occurred_at",
-		json_string(fa.occurred_at)) != 0) ||
+	    (fa.negative >= 0 &&
+	        json_object_set_new(body, "negative_feelings", json_integer(fa.negative)) != 0) ||
+	    (fa.occurred_at != NULL &&
+	        json_object_set_new(body, "occurred_at", json_string(fa.occurred_at)) != 0) ||
 	    (fa.key != NULL && asprintf(&header, "Idempotency-Key: %s", fa.key) < 0)) {
 		header = NULL;
 		goto out;
@@ -169,8 +170,7 @@ cmd_attendance_exec(struct ctl *ctl, int argc, char **argv)
 	json_t *body;
 	int rc;
 
-	if (argc != 4 || ctl_parse_id(argv[1], &ep) != 0 ||
-	    ctl_parse_id(argv[2], &session) != 0)
+	if (argc != 4 || ctl_parse_id(argv[1], &ep) != 0 || ctl_parse_id(argv[2], &session) != 0)
 		return cmd_usage(&cmd_attendance_entry);
 	body = json_pack("{s:I, s:s}", "session", (json_int_t)session, "status", argv[3]);
 	if (body == NULL)

@@ -15,22 +15,21 @@
 static int cmd_match_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_match_entry = {
-	"match", "CLIENT [--limit N] | --intake FILE [--limit N]",
+	"match",
+	"CLIENT [--limit N] | --intake FILE [--limit N]",
 	"rank therapists for a stored client, or for an intake file (nothing stored)",
 	"  --limit N       at most N matches (1..50, default 5)\n"
 	"  --intake FILE   a YAML or JSON intake: stateless matching, nothing stored\n"
 	"CLIENT is the client's id.\n",
-	0, cmd_match_exec,
+	0,
+	cmd_match_exec,
 };
 
 static int
 cmd_match_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'l' },
-		{ "intake", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "limit", required_argument, NULL, 'l' },
+		{ "intake", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 } };
 	const char *intake = NULL;
 	struct api_reply r;
 	struct doc d = { 0 };
@@ -48,8 +47,8 @@ cmd_match_exec(struct ctl *ctl, int argc, char **argv)
 		default: return cmd_usage(&cmd_match_entry);
 		}
 	}
-	if (intake != NULL ? optind != argc :
-	    (argc - optind != 1 || ctl_parse_id(argv[optind], &id) != 0))
+	if (intake != NULL ? optind != argc
+	                   : (argc - optind != 1 || ctl_parse_id(argv[optind], &id) != 0))
 		return cmd_usage(&cmd_match_entry);
 	if (intake != NULL) {
 		if (doc_load(&d, intake, err, sizeof(err)) != 0) {

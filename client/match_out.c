@@ -19,17 +19,18 @@ row(struct out_table *t, size_t rank, const json_t *m, bool colleague_col)
 	if (reasons == NULL)
 		return -1;
 	if (asprintf(&why, "%s%s%s", reasons, warn != NULL ? "; warning: " : "",
-	    warn != NULL ? warn : "") < 0)
+	        warn != NULL ? warn : "") < 0)
 		why = NULL;
 	bad = why == NULL || out_row(t) != 0 || out_cellf(t, 0, "%zu", rank) ||
 	    out_cellf(t, 1, "%lld",
-		(long long)json_integer_value(json_object_get(m, "therapist_id"))) ||
+	        (long long)json_integer_value(json_object_get(m, "therapist_id"))) ||
 	    out_cell(t, 2, json_string_value(json_object_get(m, "external_ref")), NULL) ||
 	    out_cell(t, 3, json_string_value(json_object_get(m, "display_name")), NULL) ||
 	    out_cellf(t, 4, "%.1f", json_number_value(json_object_get(m, "score")));
 	if (!bad && colleague_col)
 		bad = out_cell(t, 5, json_is_true(json_object_get(m, "colleague")) ? "yes" : "no",
-		    NULL) || out_cell(t, 6, why, NULL);
+		          NULL) ||
+		    out_cell(t, 6, why, NULL);
 	else if (!bad)
 		bad = out_cell(t, 5, why, NULL);
 	free(reasons);
@@ -45,9 +46,9 @@ print_excluded(const json_t *answer)
 	const char *k, *hint = json_string_value(json_object_get(answer, "hint"));
 	int first = 1;
 
-	printf("considered %lld", (long long)json_integer_value(json_object_get(answer,
-	    "considered")));
-	json_object_foreach((json_t *)ex, k, n) {
+	printf("considered %lld",
+	    (long long)json_integer_value(json_object_get(answer, "considered")));
+	json_object_foreach ((json_t *)ex, k, n) {
 		printf("%s %s %lld", first ? "; excluded:" : ",", k,
 		    (long long)json_integer_value(n));
 		first = 0;
@@ -61,9 +62,8 @@ int
 match_print(const struct out *o, const json_t *answer, const char *list)
 {
 	static const char *const mcols[] = { "#>", "ID>", "REF", "NAME", "SCORE>", "WHY~" };
-	static const char *const rcols[] = {
-		"#>", "ID>", "REF", "NAME", "SCORE>", "COLLEAGUE", "WHY~"
-	};
+	static const char *const rcols[] = { "#>", "ID>", "REF", "NAME", "SCORE>", "COLLEAGUE",
+		"WHY~" };
 	bool referrals = strcmp(list, "suggestions") == 0;
 	const json_t *items = json_object_get(answer, list), *m;
 	struct out_table *t;
@@ -77,7 +77,7 @@ match_print(const struct out *o, const json_t *answer, const char *list)
 	t = referrals ? out_table_new(o, rcols, 7) : out_table_new(o, mcols, 6);
 	if (t == NULL)
 		return -1;
-	json_array_foreach(items, i, m)
+	json_array_foreach (items, i, m)
 		if (row(t, i + 1, m, referrals) != 0) {
 			out_table_free(t);
 			return -1;

@@ -12,8 +12,8 @@
 #include "out.h"
 
 struct out_table {
-	struct libscols_table *tb;	/* owned */
-	struct libscols_line *line;	/* the last row, owned by tb */
+	struct libscols_table *tb;  /* owned */
+	struct libscols_line *line; /* the last row, owned by tb */
 };
 
 void
@@ -50,8 +50,8 @@ out_table_new(const struct out *o, const char *const *cols, size_t ncols)
 			flags = SCOLS_FL_WRAP;
 			name[--n] = '\0';
 		}
-		if (scols_table_new_column(t->tb, name, flags == SCOLS_FL_WRAP ? 0.5 : 0, flags)
-		    == NULL)
+		if (scols_table_new_column(t->tb, name, flags == SCOLS_FL_WRAP ? 0.5 : 0, flags) ==
+		    NULL)
 			goto fail;
 	}
 	return t;
@@ -121,8 +121,7 @@ scalar_text(const json_t *v)
 	char *s = NULL;
 
 	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return strdup(json_string_value(v));
+	case JSON_STRING: return strdup(json_string_value(v));
 	case JSON_INTEGER:
 		if (asprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < 0)
 			return NULL;
@@ -131,14 +130,10 @@ scalar_text(const json_t *v)
 		if (asprintf(&s, "%g", json_real_value(v)) < 0)
 			return NULL;
 		return s;
-	case JSON_TRUE:
-		return strdup("yes");
-	case JSON_FALSE:
-		return strdup("no");
-	case JSON_NULL:
-		return strdup("-");
-	default:
-		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	case JSON_TRUE: return strdup("yes");
+	case JSON_FALSE: return strdup("no");
+	case JSON_NULL: return strdup("-");
+	default: return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	}
 }
 
@@ -155,7 +150,7 @@ out_text(const json_t *v)
 		return scalar_text(v);
 	if (json_array_size(v) == 0)
 		return strdup("-");
-	json_array_foreach(v, i, e) {
+	json_array_foreach (v, i, e) {
 		part = scalar_text(e);
 		if (part == NULL)
 			goto fail;
@@ -185,7 +180,7 @@ out_object(const struct out *o, const json_t *obj)
 	if (t == NULL)
 		return -1;
 	scols_table_enable_noheadings(t->tb, 1);
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		text = out_text(v);
 		if (text == NULL || out_row(t) != 0 || out_cell(t, 0, key, NULL) != 0 ||
 		    out_cell(t, 1, text, out_status_color(json_string_value(v))) != 0) {
@@ -227,12 +222,22 @@ out_status_color(const char *word)
 	static const struct {
 		const char *word, *color;
 	} colors[] = {
-		{ "unsafe", "red" }, { "mismatch", "red" }, { "refer", "red" },
-		{ "review", "red" }, { "not_ready", "red" },
-		{ "disengaging", "yellow" }, { "strained", "yellow" }, { "discuss", "yellow" },
-		{ "reach_out", "yellow" }, { "forming", "cyan" }, { "transference", "cyan" },
-		{ "strong", "green" }, { "repaired", "green" }, { "continue", "green" },
-		{ "ready", "green" }, { "ok", "green" },
+		{ "unsafe", "red" },
+		{ "mismatch", "red" },
+		{ "refer", "red" },
+		{ "review", "red" },
+		{ "not_ready", "red" },
+		{ "disengaging", "yellow" },
+		{ "strained", "yellow" },
+		{ "discuss", "yellow" },
+		{ "reach_out", "yellow" },
+		{ "forming", "cyan" },
+		{ "transference", "cyan" },
+		{ "strong", "green" },
+		{ "repaired", "green" },
+		{ "continue", "green" },
+		{ "ready", "green" },
+		{ "ok", "green" },
 	};
 	size_t i;
 
@@ -250,8 +255,11 @@ out_paint(const struct out *o, const char *color, const char *text)
 	static const struct {
 		const char *name, *code;
 	} codes[] = {
-		{ "red", "\033[31m" }, { "green", "\033[32m" }, { "yellow", "\033[33m" },
-		{ "cyan", "\033[36m" }, { "bold", "\033[1m" },
+		{ "red", "\033[31m" },
+		{ "green", "\033[32m" },
+		{ "yellow", "\033[33m" },
+		{ "cyan", "\033[36m" },
+		{ "bold", "\033[1m" },
 	};
 	size_t i;
 

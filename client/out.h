@@ -16,8 +16,8 @@
 #include <jansson.h>
 
 struct out {
-	bool json;	/* --json: print the daemon's JSON, no tables */
-	bool color;	/* stdout is a terminal and NO_COLOR is unset or empty */
+	bool json;  /* --json: print the daemon's JSON, no tables */
+	bool color; /* stdout is a terminal and NO_COLOR is unset or empty */
 };
 
 /* Decides colour from the environment and isatty(stdout). */

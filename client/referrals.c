@@ -12,23 +12,22 @@
 static int cmd_referrals_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_referrals_entry = {
-	"referrals", "EP [--need MODALITY]... [--need-concern TAG]... [--limit N]",
+	"referrals",
+	"EP [--need MODALITY]... [--need-concern TAG]... [--limit N]",
 	"suggest colleagues to refer an episode's client to",
 	"  --need MODALITY      the client looks for this modality (e.g. emdr)\n"
 	"  --need-concern TAG   the client needs expertise in this concern\n"
 	"  --limit N            at most N suggestions (1..50, default 3)\n",
-	0, cmd_referrals_exec,
+	0,
+	cmd_referrals_exec,
 };
 
 static int
 cmd_referrals_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "need", required_argument, NULL, 'm' },
+	static const struct option opts[] = { { "need", required_argument, NULL, 'm' },
 		{ "need-concern", required_argument, NULL, 'c' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "limit", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
 	json_t *mods = json_array(), *concerns = json_array(), *body = NULL;
 	struct api_reply r = { 0 };
 	long long ep, limit = 3;
@@ -53,9 +52,9 @@ cmd_referrals_exec(struct ctl *ctl, int argc, char **argv)
 		body = json_pack("{s:{}}", "need");
 		if (body == NULL ||
 		    (json_array_size(mods) > 0 &&
-			json_object_set(json_object_get(body, "need"), "modalities", mods) != 0) ||
+		        json_object_set(json_object_get(body, "need"), "modalities", mods) != 0) ||
 		    (json_array_size(concerns) > 0 &&
-			json_object_set(json_object_get(body, "need"), "concerns", concerns) != 0))
+		        json_object_set(json_object_get(body, "need"), "concerns", concerns) != 0))
 			goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/episodes/%lld/referrals?limit=%lld", ep, limit);

@@ -15,15 +15,21 @@ static int cmd_report_alliance_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_report_at_risk_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_report_alliance_entry = {
-	"report alliance", "", "per therapist: episodes, sessions, alliance and outcome records",
-	NULL, 0, cmd_report_alliance_exec,
+	"report alliance",
+	"",
+	"per therapist: episodes, sessions, alliance and outcome records",
+	NULL,
+	0,
+	cmd_report_alliance_exec,
 };
 const struct cmd_entry cmd_report_at_risk_entry = {
-	"report at-risk", "[--status WORD,...]",
+	"report at-risk",
+	"[--status WORD,...]",
 	"active episodes now unsafe, disengaging, mismatch or strained, most urgent first",
 	"  --status WORD,...   keep episodes whose status or action is one of these\n"
 	"                      (e.g. refer,review or mismatch,unsafe)\n",
-	0, cmd_report_at_risk_exec,
+	0,
+	cmd_report_at_risk_exec,
 };
 
 static void
@@ -38,10 +44,8 @@ cell_num(struct out_table *t, size_t col, const json_t *v, const char *fmt, int 
 static int
 print_alliance(const struct out *o, const json_t *rep)
 {
-	static const char *const cols[] = {
-		"ID>", "REF", "NAME", "ACTIVE>", "ENDED>", "SESSIONS>", "MEAN>", "RECORD>",
-		"OUTCOME>", "AT RISK>"
-	};
+	static const char *const cols[] = { "ID>", "REF", "NAME", "ACTIVE>", "ENDED>", "SESSIONS>",
+		"MEAN>", "RECORD>", "OUTCOME>", "AT RISK>" };
 	struct out_table *t = out_table_new(o, cols, 10);
 	const json_t *row;
 	size_t i;
@@ -49,12 +53,14 @@ print_alliance(const struct out *o, const json_t *rep)
 
 	if (t == NULL)
 		return -1;
-	json_array_foreach(json_object_get(rep, "therapists"), i, row) {
+	json_array_foreach (json_object_get(rep, "therapists"), i, row) {
 		bad |= out_row(t);
 		bad |= out_cellf(t, 0, "%lld",
 		    (long long)json_integer_value(json_object_get(row, "therapist_id")));
-		bad |= out_cell(t, 1, json_string_value(json_object_get(row, "external_ref")), NULL);
-		bad |= out_cell(t, 2, json_string_value(json_object_get(row, "display_name")), NULL);
+		bad |=
+		    out_cell(t, 1, json_string_value(json_object_get(row, "external_ref")), NULL);
+		bad |=
+		    out_cell(t, 2, json_string_value(json_object_get(row, "display_name")), NULL);
 		cell_num(t, 3, json_object_get(row, "active_episodes"), "%.0f", &bad);
 		cell_num(t, 4, json_object_get(row, "ended_episodes"), "%.0f", &bad);
 		cell_num(t, 5, json_object_get(row, "rated_sessions"), "%.0f", &bad);
@@ -70,7 +76,8 @@ print_alliance(const struct out *o, const json_t *rep)
 	if (out_table_print(t) != 0)
 		return -1;
 	if (json_is_number(json_object_get(rep, "clinic_mean")))
-		printf("clinic mean %.1f\n", json_number_value(json_object_get(rep, "clinic_mean")));
+		printf("clinic mean %.1f\n",
+		    json_number_value(json_object_get(rep, "clinic_mean")));
 	return 0;
 }
 
@@ -134,10 +141,10 @@ fetch_at_risk(struct ctl *ctl, const char *status, json_t *out)
 			rc = CTL_UNAVAILABLE;
 		if (rc != CTL_OK)
 			break;
-		json_array_foreach(json_object_get(r.json, "episodes"), i, ep)
+		json_array_foreach (json_object_get(r.json, "episodes"), i, ep)
 			if ((status == NULL ||
-			    listed(status, json_string_value(json_object_get(ep, "status"))) ||
-			    listed(status, json_string_value(json_object_get(ep, "action")))) &&
+			        listed(status, json_string_value(json_object_get(ep, "status"))) ||
+			        listed(status, json_string_value(json_object_get(ep, "action")))) &&
 			    json_array_append(out, (json_t *)ep) != 0)
 				rc = CTL_UNAVAILABLE;
 		next = json_string_value(json_object_get(r.json, "next"));
@@ -153,10 +160,8 @@ fetch_at_risk(struct ctl *ctl, const char *status, json_t *out)
 static int
 print_at_risk(const struct out *o, const json_t *eps)
 {
-	static const char *const cols[] = {
-		"EPISODE>", "CLIENT>", "THERAPIST>", "STATUS", "ACTION", "SESSIONS>", "INDEX>",
-		"WHY~"
-	};
+	static const char *const cols[] = { "EPISODE>", "CLIENT>", "THERAPIST>", "STATUS", "ACTION",
+		"SESSIONS>", "INDEX>", "WHY~" };
 	struct out_table *t;
 	const json_t *ep;
 	const char *st, *ac;
@@ -171,7 +176,7 @@ print_at_risk(const struct out *o, const json_t *eps)
 	t = out_table_new(o, cols, 8);
 	if (t == NULL)
 		return -1;
-	json_array_foreach(eps, i, ep) {
+	json_array_foreach (eps, i, ep) {
 		st = json_string_value(json_object_get(ep, "status"));
 		ac = json_string_value(json_object_get(ep, "action"));
 		why = out_text(json_object_get(ep, "reasons"));
@@ -199,10 +204,8 @@ print_at_risk(const struct out *o, const json_t *eps)
 static int
 cmd_report_at_risk_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "status", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "status", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 } };
 	const char *status = NULL;
 	json_t *eps = json_array(), *wrap = NULL;
 	int c, rc = CTL_UNAVAILABLE;

@@ -17,14 +17,26 @@ static const struct {
 	const char *name;
 	enum col_kind kind;
 } columns[] = {
-	{ "external_ref", COL_TEXT }, { "display_name", COL_TEXT }, { "gender", COL_TEXT },
-	{ "capacity", COL_INT }, { "self_pay_fee", COL_INT },
-	{ "accepting_new", COL_BOOL }, { "active", COL_BOOL }, { "sliding_scale", COL_BOOL },
-	{ "languages", COL_LIST }, { "modalities", COL_LIST }, { "formats", COL_LIST },
-	{ "sites", COL_LIST }, { "populations", COL_LIST }, { "identity", COL_LIST },
-	{ "payers", COL_LIST }, { "concerns", COL_CONCERNS },
-	{ "directiveness", COL_STYLE }, { "emotional_intensity", COL_STYLE },
-	{ "past_orientation", COL_STYLE }, { "challenge", COL_STYLE },
+	{ "external_ref", COL_TEXT },
+	{ "display_name", COL_TEXT },
+	{ "gender", COL_TEXT },
+	{ "capacity", COL_INT },
+	{ "self_pay_fee", COL_INT },
+	{ "accepting_new", COL_BOOL },
+	{ "active", COL_BOOL },
+	{ "sliding_scale", COL_BOOL },
+	{ "languages", COL_LIST },
+	{ "modalities", COL_LIST },
+	{ "formats", COL_LIST },
+	{ "sites", COL_LIST },
+	{ "populations", COL_LIST },
+	{ "identity", COL_LIST },
+	{ "payers", COL_LIST },
+	{ "concerns", COL_CONCERNS },
+	{ "directiveness", COL_STYLE },
+	{ "emotional_intensity", COL_STYLE },
+	{ "past_orientation", COL_STYLE },
+	{ "challenge", COL_STYLE },
 	{ "availability", COL_HOURS },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
@@ -72,12 +84,14 @@ load_doc(struct roster *r, const char *path, char *err, size_t errlen)
 		return -1;
 	list = json_is_object(d.root) ? json_object_get(d.root, "therapists") : d.root;
 	if (!json_is_array(list)) {
-		snprintf(err, errlen, "%s: expected a list of therapists (or {\"therapists\": "
-		    "[...]})", path);
+		snprintf(err, errlen,
+		    "%s: expected a list of therapists (or {\"therapists\": "
+		    "[...]})",
+		    path);
 		doc_clear(&d);
 		return -1;
 	}
-	json_array_foreach(list, i, t) {
+	json_array_foreach (list, i, t) {
 		rec = add_record(r, doc_line(&d, t));
 		if (rec == NULL)
 			goto nomem;
@@ -100,13 +114,13 @@ nomem:
 
 struct csv_state {
 	struct roster *r;
-	json_t *row;		/* owned: this row's cells (strings) */
-	int *map;		/* owned: column index -> columns[] index */
+	json_t *row; /* owned: this row's cells (strings) */
+	int *map;    /* owned: column index -> columns[] index */
 	size_t ncols;
 	unsigned line, row_line;
 	int header_done, failed;
 	const char *path;
-	char *err;		/* borrowed */
+	char *err; /* borrowed */
 	size_t errlen;
 };
 
@@ -132,13 +146,15 @@ header(struct csv_state *st)
 	st->map = calloc(st->ncols ? st->ncols : 1, sizeof(int));
 	if (st->map == NULL)
 		return -1;
-	json_array_foreach(st->row, i, cell) {
+	json_array_foreach (st->row, i, cell) {
 		name = json_string_value(cell);
 		for (j = 0; j < NCOLUMNS && strcmp(columns[j].name, name) != 0; j++)
 			;
 		if (j == NCOLUMNS) {
-			snprintf(st->err, st->errlen, "%s:%u: unknown column \"%s\" (see "
-			    "alliancectl(1) for the column mapping)", st->path, st->row_line, name);
+			snprintf(st->err, st->errlen,
+			    "%s:%u: unknown column \"%s\" (see "
+			    "alliancectl(1) for the column mapping)",
+			    st->path, st->row_line, name);
 			return -1;
 		}
 		st->map[i] = (int)j;
@@ -193,7 +209,7 @@ concerns(const char *s, char *why, size_t whylen)
 
 	if (parts == NULL || obj == NULL)
 		goto fail;
-	json_array_foreach(parts, i, p) {
+	json_array_foreach (parts, i, p) {
 		txt = json_string_value(p);
 		colon = strchr(txt, ':');
 		level = 1;
@@ -201,7 +217,8 @@ concerns(const char *s, char *why, size_t whylen)
 			snprintf(why, whylen, "\"%s\" is not TAG or TAG:LEVEL", txt);
 			goto fail;
 		}
-		snprintf(tag, sizeof(tag), "%.*s", colon ? (int)(colon - txt) : (int)strlen(txt), txt);
+		snprintf(tag, sizeof(tag), "%.*s", colon ? (int)(colon - txt) : (int)strlen(txt),
+		    txt);
 		if (json_object_set_new(obj, tag, json_integer(level)) != 0)
 			goto fail;
 	}
@@ -223,14 +240,15 @@ hours(const char *s, char *why, size_t whylen)
 
 	if (parts == NULL || arr == NULL)
 		goto fail;
-	json_array_foreach(parts, i, p) {
+	json_array_foreach (parts, i, p) {
 		if (sscanf(json_string_value(p), "%7s %7[0-9:]-%7[0-9:] %c", day, from, to,
-		    &extra) != 3) {
-			snprintf(why, whylen, "\"%s\" is not DAY HH:MM-HH:MM", json_string_value(p));
+		        &extra) != 3) {
+			snprintf(why, whylen, "\"%s\" is not DAY HH:MM-HH:MM",
+			    json_string_value(p));
 			goto fail;
 		}
-		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "day", day, "from",
-		    from, "to", to)) != 0)
+		if (json_array_append_new(arr,
+		        json_pack("{s:s, s:s, s:s}", "day", day, "from", from, "to", to)) != 0)
 			goto fail;
 	}
 	json_decref(parts);
@@ -250,9 +268,7 @@ cell(json_t *obj, size_t col, const char *text, char *why, size_t whylen)
 	json_t *v = NULL, *style;
 
 	switch (columns[col].kind) {
-	case COL_TEXT:
-		v = json_string(text);
-		break;
+	case COL_TEXT: v = json_string(text); break;
 	case COL_INT:
 	case COL_STYLE:
 		if (parse_int(text, &n) != 0) {
@@ -271,15 +287,9 @@ cell(json_t *obj, size_t col, const char *text, char *why, size_t whylen)
 			return -1;
 		}
 		break;
-	case COL_LIST:
-		v = split(text);
-		break;
-	case COL_CONCERNS:
-		v = concerns(text, why, whylen);
-		break;
-	case COL_HOURS:
-		v = hours(text, why, whylen);
-		break;
+	case COL_LIST: v = split(text); break;
+	case COL_CONCERNS: v = concerns(text, why, whylen); break;
+	case COL_HOURS: v = hours(text, why, whylen); break;
 	}
 	if (v == NULL) {
 		if (why[0] == '\0')
@@ -315,13 +325,13 @@ data_row(struct csv_state *st)
 		json_decref(obj);
 		return 0;
 	}
-	json_array_foreach(st->row, i, c) {
+	json_array_foreach (st->row, i, c) {
 		if (json_string_length(c) == 0)
 			continue;
 		if (strcmp(columns[st->map[i]].name, "external_ref") == 0)
 			snprintf(rec->ref, sizeof(rec->ref), "%s", json_string_value(c));
 		if (cell(obj, (size_t)st->map[i], json_string_value(c), rec->error,
-		    sizeof(rec->error)) != 0) {
+		        sizeof(rec->error)) != 0) {
 			snprintf(rec->field, sizeof(rec->field), "%s", columns[st->map[i]].name);
 			json_decref(obj);
 			return 0;

@@ -28,15 +28,15 @@
 #include "doc.h"
 
 struct roster_record {
-	json_t *obj;		/* owned: the therapist, NULL when the record is bad */
-	unsigned line;		/* where the record starts, 0 when unknown */
-	char ref[128];		/* its external_ref when readable (obj == NULL) */
-	char field[64];		/* the bad field (obj == NULL) */
-	char error[256];	/* why (obj == NULL) */
+	json_t *obj;     /* owned: the therapist, NULL when the record is bad */
+	unsigned line;   /* where the record starts, 0 when unknown */
+	char ref[128];   /* its external_ref when readable (obj == NULL) */
+	char field[64];  /* the bad field (obj == NULL) */
+	char error[256]; /* why (obj == NULL) */
 };
 
 struct roster {
-	struct roster_record *v;	/* owned */
+	struct roster_record *v; /* owned */
 	size_t n, cap;
 };
 

@@ -11,10 +11,13 @@
 static int cmd_status_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_status_entry = {
-	"status", "", "the daemon's health, readiness, database, catalog and uptime",
+	"status",
+	"",
+	"the daemon's health, readiness, database, catalog and uptime",
 	"Asks /healthz and /readyz. Exits 0 only when the daemon is ready (database\n"
 	"reachable, schema current, catalog loaded), else 3.\n",
-	0, cmd_status_exec,
+	0,
+	cmd_status_exec,
 };
 
 static void

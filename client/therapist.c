@@ -21,36 +21,56 @@ static int cmd_therapist_set_exec(struct ctl *ctl, int argc, char **argv);
 static int cmd_therapist_retire_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_therapist_list_entry = {
-	"therapist list", "[--active] [--accepting] [--concern TAG] [--language xx]",
+	"therapist list",
+	"[--active] [--accepting] [--concern TAG] [--language xx]",
 	"list therapists (every page)",
 	"  --active        only active therapists\n"
 	"  --accepting     only therapists accepting new clients\n"
 	"  --concern TAG   only therapists with expertise in TAG\n"
 	"  --language xx   only therapists speaking the ISO 639-1 language xx\n",
-	0, cmd_therapist_list_exec,
+	0,
+	cmd_therapist_list_exec,
 };
 const struct cmd_entry cmd_therapist_show_entry = {
-	"therapist show", "ID|REF", "show one therapist", NULL, 0, cmd_therapist_show_exec,
+	"therapist show",
+	"ID|REF",
+	"show one therapist",
+	NULL,
+	0,
+	cmd_therapist_show_exec,
 };
 const struct cmd_entry cmd_therapist_add_entry = {
-	"therapist add", "FILE", "create a therapist from a YAML or JSON file",
+	"therapist add",
+	"FILE",
+	"create a therapist from a YAML or JSON file",
 	"FILE holds one therapist object (see alliancectl(1)); - reads stdin.\n",
-	0, cmd_therapist_add_exec,
+	0,
+	cmd_therapist_add_exec,
 };
 const struct cmd_entry cmd_therapist_update_entry = {
-	"therapist update", "ID|REF FILE", "replace a therapist's whole profile from a file",
+	"therapist update",
+	"ID|REF FILE",
+	"replace a therapist's whole profile from a file",
 	"Fields left out of FILE take their defaults (a full replace, HTTP PUT).\n",
-	0, cmd_therapist_update_exec,
+	0,
+	cmd_therapist_update_exec,
 };
 const struct cmd_entry cmd_therapist_set_entry = {
-	"therapist set", "ID|REF KEY=VALUE...", "change some fields of a therapist",
+	"therapist set",
+	"ID|REF KEY=VALUE...",
+	"change some fields of a therapist",
 	"Each VALUE is read as JSON when it parses (20, false, [\"en\",\"es\"],\n"
 	"{\"trauma\":2}), else as a string: accepting_new=false capacity=20.\n",
-	0, cmd_therapist_set_exec,
+	0,
+	cmd_therapist_set_exec,
 };
 const struct cmd_entry cmd_therapist_retire_entry = {
-	"therapist retire", "ID|REF", "retire a therapist (no more matches; history stays)",
-	NULL, 0, cmd_therapist_retire_exec,
+	"therapist retire",
+	"ID|REF",
+	"retire a therapist (no more matches; history stays)",
+	NULL,
+	0,
+	cmd_therapist_retire_exec,
 };
 
 static char *
@@ -60,9 +80,9 @@ concerns_text(const json_t *concerns)
 	json_t *v;
 	char *s = NULL, *tmp;
 
-	json_object_foreach((json_t *)concerns, k, v) {
+	json_object_foreach ((json_t *)concerns, k, v) {
 		if (asprintf(&tmp, "%s%s%s%s", s != NULL ? s : "", s != NULL ? ", " : "", k,
-		    json_integer_value(v) == 2 ? "*" : "") < 0) {
+		        json_integer_value(v) == 2 ? "*" : "") < 0) {
 			free(s);
 			return NULL;
 		}
@@ -86,7 +106,7 @@ keep(const json_t *t, bool accepting, const char *concern, const char *language)
 		return 0;
 	if (language == NULL)
 		return 1;
-	json_array_foreach(json_object_get(t, "languages"), i, v)
+	json_array_foreach (json_object_get(t, "languages"), i, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), language) == 0)
 			found = 1;
 	return found;
@@ -95,9 +115,8 @@ keep(const json_t *t, bool accepting, const char *concern, const char *language)
 static int
 print_list(const struct out *o, const json_t *list)
 {
-	static const char *const cols[] = {
-		"ID>", "REF", "NAME", "LANG", "CONCERNS~", "CAP>", "ACCEPTING", "ACTIVE"
-	};
+	static const char *const cols[] = { "ID>", "REF", "NAME", "LANG", "CONCERNS~", "CAP>",
+		"ACCEPTING", "ACTIVE" };
 	struct out_table *t = out_table_new(o, cols, 8);
 	const json_t *th;
 	char *lang, *conc;
@@ -106,20 +125,21 @@ print_list(const struct out *o, const json_t *list)
 
 	if (t == NULL)
 		return -1;
-	json_array_foreach(list, i, th) {
+	json_array_foreach (list, i, th) {
 		lang = out_text(json_object_get(th, "languages"));
 		conc = concerns_text(json_object_get(th, "concerns"));
 		bad = lang == NULL || conc == NULL || out_row(t) != 0 ||
-		    out_cellf(t, 0, "%lld", (long long)json_integer_value(json_object_get(th, "id"))) ||
+		    out_cellf(t, 0, "%lld",
+		        (long long)json_integer_value(json_object_get(th, "id"))) ||
 		    out_cell(t, 1, json_string_value(json_object_get(th, "external_ref")), NULL) ||
 		    out_cell(t, 2, json_string_value(json_object_get(th, "display_name")), NULL) ||
 		    out_cell(t, 3, lang, NULL) || out_cell(t, 4, conc, NULL) ||
 		    out_cellf(t, 5, "%lld",
-			(long long)json_integer_value(json_object_get(th, "capacity"))) ||
-		    out_cell(t, 6, json_is_true(json_object_get(th, "accepting_new")) ? "yes" : "no",
-			NULL) ||
+		        (long long)json_integer_value(json_object_get(th, "capacity"))) ||
+		    out_cell(t, 6,
+		        json_is_true(json_object_get(th, "accepting_new")) ? "yes" : "no", NULL) ||
 		    out_cell(t, 7, json_is_true(json_object_get(th, "active")) ? "yes" : "no",
-			NULL);
+		        NULL);
 		free(lang);
 		free(conc);
 		if (bad) {
@@ -133,13 +153,10 @@ print_list(const struct out *o, const json_t *list)
 static int
 cmd_therapist_list_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "active", no_argument, NULL, 'a' },
+	static const struct option opts[] = { { "active", no_argument, NULL, 'a' },
 		{ "accepting", no_argument, NULL, 'n' },
 		{ "concern", required_argument, NULL, 'c' },
-		{ "language", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
+		{ "language", required_argument, NULL, 'l' }, { NULL, 0, NULL, 0 } };
 	const char *concern = NULL, *language = NULL;
 	bool active = false, accepting = false;
 	json_t *all = NULL, *kept = NULL, *t, *wrap = NULL;
@@ -164,7 +181,7 @@ cmd_therapist_list_exec(struct ctl *ctl, int argc, char **argv)
 	kept = json_array();
 	if (kept == NULL)
 		goto out;
-	json_array_foreach(all, i, t)
+	json_array_foreach (all, i, t)
 		if (keep(t, accepting, concern, language) && json_array_append(kept, t) != 0)
 			goto out;
 	if (ctl->out->json) {
@@ -214,8 +231,8 @@ out:
 }
 
 static int
-one_therapist(struct ctl *ctl, const struct cmd_entry *e, int argc, char **argv,
-    const char *method, const char *done)
+one_therapist(struct ctl *ctl, const struct cmd_entry *e, int argc, char **argv, const char *method,
+    const char *done)
 {
 	char path[64];
 	long long id;

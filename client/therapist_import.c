@@ -17,7 +17,8 @@
 static int cmd_therapist_import_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_therapist_import_entry = {
-	"therapist import", "FILE [--dry-run]",
+	"therapist import",
+	"FILE [--dry-run]",
 	"create or update therapists from a roster (YAML, JSON or CSV)",
 	"  --dry-run   read and check the file, say what would change, write nothing\n"
 	"Records are matched by external_ref: a new one is created, a changed one\n"
@@ -25,7 +26,8 @@ const struct cmd_entry cmd_therapist_import_entry = {
 	"FILE:LINE: REF: FIELD: message and the others are still imported; prints\n"
 	"created/updated/unchanged/failed counts and exits 2 when any failed.\n"
 	"CSV: a header row; lists separated by \";\" (see alliancectl(1)).\n",
-	0, cmd_therapist_import_exec,
+	0,
+	cmd_therapist_import_exec,
 };
 
 struct import_counts {
@@ -36,9 +38,9 @@ struct importer {
 	struct ctl *ctl;
 	const char *path;
 	bool dry_run;
-	json_t *stored;		/* owned: external_ref -> stored therapist */
-	json_t *seen;		/* owned: external_ref -> line, refs already in the file */
-	json_t *report;		/* owned: the --json answer's "errors" */
+	json_t *stored; /* owned: external_ref -> stored therapist */
+	json_t *seen;   /* owned: external_ref -> line, refs already in the file */
+	json_t *report; /* owned: the --json answer's "errors" */
 	struct import_counts n;
 };
 
@@ -55,7 +57,7 @@ hour_bits(const json_t *slots, unsigned char bits[168])
 	size_t i;
 
 	memset(bits, 0, 168);
-	json_array_foreach(slots, i, slot) {
+	json_array_foreach (slots, i, slot) {
 		day = json_string_value(json_object_get(slot, "day"));
 		from = json_string_value(json_object_get(slot, "from"));
 		to = json_string_value(json_object_get(slot, "to"));
@@ -82,9 +84,9 @@ same_set(const json_t *a, const json_t *b)
 
 	if (json_array_size(a) != json_array_size(b))
 		return 0;
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		found = 0;
-		json_array_foreach(b, j, y)
+		json_array_foreach (b, j, y)
 			if (same_value(x, y)) {
 				found = 1;
 				break;
@@ -109,7 +111,7 @@ same_value(const json_t *a, const json_t *b)
 	if (json_is_object(a) && json_is_object(b)) {
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach((json_t *)a, k, v)
+		json_object_foreach ((json_t *)a, k, v)
 			if (!same_value(v, json_object_get(b, k)))
 				return 0;
 		return 1;
@@ -122,8 +124,7 @@ same_field(const char *key, const json_t *rec, const json_t *stored)
 {
 	unsigned char a[168], b[168];
 
-	if (strcmp(key, "availability") == 0 && hour_bits(rec, a) == 0 &&
-	    hour_bits(stored, b) == 0)
+	if (strcmp(key, "availability") == 0 && hour_bits(rec, a) == 0 && hour_bits(stored, b) == 0)
 		return memcmp(a, b, sizeof(a)) == 0;
 	return same_value(rec, stored);
 }
@@ -141,13 +142,13 @@ is_default(const char *key, const json_t *v)
 		return json_is_true(v);
 	if (strcmp(key, "sliding_scale") == 0)
 		return json_is_false(v);
-	if (strcmp(key, "capacity") == 0)	/* the daemon's default caseload */
+	if (strcmp(key, "capacity") == 0) /* the daemon's default caseload */
 		return json_integer_value(v) == 25;
 	if (strcmp(key, "style") == 0) {
 		const char *k;
 		json_t *x;
 
-		json_object_foreach((json_t *)v, k, x)
+		json_object_foreach ((json_t *)v, k, x)
 			if (json_integer_value(x) != 0)
 				return 0;
 		return 1;
@@ -161,23 +162,24 @@ unchanged(const json_t *rec, const json_t *stored)
 	const char *k;
 	json_t *v, *s;
 
-	json_object_foreach((json_t *)rec, k, v) {
+	json_object_foreach ((json_t *)rec, k, v) {
 		s = json_object_get(stored, k);
 		if (strcmp(k, "style") == 0 && json_is_object(s) && json_is_object(v)) {
 			const char *axis;
 			json_t *x;
 
 			/* An axis left out of the record is 0. */
-			json_object_foreach(s, axis, x)
+			json_object_foreach (s, axis, x)
 				if (!same_value(x, json_object_get(v, axis)) &&
-				    !(json_integer_value(x) == 0 && json_object_get(v, axis) == NULL))
+				    !(json_integer_value(x) == 0 &&
+				        json_object_get(v, axis) == NULL))
 					return 0;
 			continue;
 		}
 		if (s == NULL ? !json_is_null(v) : !same_field(k, v, s))
 			return 0;
 	}
-	json_object_foreach((json_t *)stored, k, s)
+	json_object_foreach ((json_t *)stored, k, s)
 		if (json_object_get(rec, k) == NULL && !is_default(k, s))
 			return 0;
 	return 1;
@@ -189,8 +191,9 @@ fail(struct importer *im, unsigned line, const char *ref, const char *field, con
 	im->n.failed++;
 	fprintf(stderr, "%s:%u: %s: %s: %s\n", im->path, line, ref != NULL ? ref : "(no ref)",
 	    field, msg);
-	json_array_append_new(im->report, json_pack("{s:I, s:s?, s:s, s:s}", "line",
-	    (json_int_t)line, "external_ref", ref, "field", field, "message", msg));
+	json_array_append_new(im->report,
+	    json_pack("{s:I, s:s?, s:s, s:s}", "line", (json_int_t)line, "external_ref", ref,
+	        "field", field, "message", msg));
 }
 
 static const char *
@@ -211,18 +214,17 @@ refused(struct importer *im, unsigned line, const char *ref, const struct api_re
 		fail(im, line, ref, "(record)", detail != NULL ? detail : "refused");
 		return;
 	}
-	json_array_foreach(errors, i, e) {
+	json_array_foreach (errors, i, e) {
 		fail(im, line, ref, str_or(json_object_get(e, "field"), "(record)"),
 		    str_or(json_object_get(e, "message"), "invalid"));
 		if (i > 0)
-			im->n.failed--;		/* one record, however many fields */
+			im->n.failed--; /* one record, however many fields */
 	}
 }
 
 /* Creates or replaces one record; CTL_OK, or the code that stops the import. */
 static int
-store(struct importer *im, const struct roster_record *rec, const char *ref,
-    const json_t *stored)
+store(struct importer *im, const struct roster_record *rec, const char *ref, const json_t *stored)
 {
 	struct api_reply r;
 	char path[64];
@@ -299,7 +301,7 @@ index_stored(struct importer *im)
 
 	if (rc != CTL_OK)
 		return rc;
-	json_array_foreach(list, i, t) {
+	json_array_foreach (list, i, t) {
 		ref = json_string_value(json_object_get(t, "external_ref"));
 		if (ref != NULL && json_object_set(im->stored, ref, t) != 0)
 			rc = CTL_UNAVAILABLE;
@@ -320,9 +322,9 @@ summary(struct importer *im)
 		    im->n.unchanged, im->n.failed);
 		return 0;
 	}
-	j = json_pack("{s:b, s:i, s:i, s:i, s:i, s:O}", "dry_run", im->dry_run,
-	    "created", im->n.created, "updated", im->n.updated, "unchanged", im->n.unchanged,
-	    "failed", im->n.failed, "errors", im->report);
+	j = json_pack("{s:b, s:i, s:i, s:i, s:i, s:O}", "dry_run", im->dry_run, "created",
+	    im->n.created, "updated", im->n.updated, "unchanged", im->n.unchanged, "failed",
+	    im->n.failed, "errors", im->report);
 	if (j == NULL || out_json(j) != 0)
 		rc = -1;
 	json_decref(j);
@@ -332,10 +334,8 @@ summary(struct importer *im)
 static int
 cmd_therapist_import_exec(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 } };
 	struct importer im = { .ctl = ctl };
 	struct roster ro = { 0 };
 	char err[512];

@@ -59,7 +59,7 @@ therapist_resolve(struct ctl *ctl, const char *arg, long long *id)
 	if (rc != CTL_OK)
 		return rc;
 	rc = CTL_REFUSED;
-	json_array_foreach(list, i, t) {
+	json_array_foreach (list, i, t) {
 		const char *ref = json_string_value(json_object_get(t, "external_ref"));
 
 		if (ref != NULL && strcmp(ref, arg) == 0) {
@@ -70,6 +70,7 @@ therapist_resolve(struct ctl *ctl, const char *arg, long long *id)
 	}
 	json_decref(list);
 	if (rc != CTL_OK)
-		fprintf(stderr, "%s: no therapist with id or external_ref \"%s\"\n", ctl->prog, arg);
+		fprintf(stderr, "%s: no therapist with id or external_ref \"%s\"\n", ctl->prog,
+		    arg);
 	return rc;
 }

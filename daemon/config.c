@@ -17,35 +17,36 @@
 #include <yaml.h>
 
 enum config_type {
-	CT_INT,       /* decimal integer in [min, max] */
-	CT_DOUBLE,    /* finite number in [min, max] */
-	CT_BOOL,      /* true | false */
-	CT_STRING,    /* string, length in [min, max] bytes */
-	CT_HOSTPORT,  /* "host:port" or "" */
-	CT_SOCKPATH,  /* path of at most max bytes, or "" */
-	CT_MODE,      /* octal file mode "0660", at most max */
-	CT_LOGLEVEL,  /* debug | info | warning | error */
-	CT_WORDS,     /* list of snake_case names, at most max entries */
+	CT_INT,      /* decimal integer in [min, max] */
+	CT_DOUBLE,   /* finite number in [min, max] */
+	CT_BOOL,     /* true | false */
+	CT_STRING,   /* string, length in [min, max] bytes */
+	CT_HOSTPORT, /* "host:port" or "" */
+	CT_SOCKPATH, /* path of at most max bytes, or "" */
+	CT_MODE,     /* octal file mode "0660", at most max */
+	CT_LOGLEVEL, /* debug | info | warning | error */
+	CT_WORDS,    /* list of snake_case names, at most max entries */
 };
 
-#define CF_RELOAD 1u  /* applied by a SIGHUP; otherwise needs a restart */
+#define CF_RELOAD 1u /* applied by a SIGHUP; otherwise needs a restart */
 
 struct config_key {
-	const char *name;       /* "section.key" */
+	const char *name; /* "section.key" */
 	enum config_type type;
-	size_t offset;          /* of the field in struct config */
+	size_t offset; /* of the field in struct config */
 	unsigned flags;
-	const char *def;        /* default, as YAML text (CT_WORDS: space-separated) */
+	const char *def; /* default, as YAML text (CT_WORDS: space-separated) */
 	double min, max;
 };
 
 #define OFF(f) offsetof(struct config, f)
-#define R CF_RELOAD
+#define R      CF_RELOAD
 
 static const struct config_key keys[] = {
 	{ "listen.tcp", CT_HOSTPORT, OFF(listen_tcp), 0, "127.0.0.1:7420", 0, 0 },
 	/* 107: sizeof(sockaddr_un.sun_path) minus the NUL on Linux */
-	{ "listen.unix", CT_SOCKPATH, OFF(listen_unix), 0, "/run/allianced/allianced.sock", 0, 107 },
+	{ "listen.unix", CT_SOCKPATH, OFF(listen_unix), 0, "/run/allianced/allianced.sock", 0,
+	    107 },
 	{ "listen.unix_mode", CT_MODE, OFF(listen_unix_mode), 0, "0660", 0, 0777 },
 
 	{ "database.url", CT_STRING, OFF(db_url), 0, "postgresql:///alliance", 1, 4096 },
@@ -66,72 +67,100 @@ static const struct config_key keys[] = {
 	{ "engine.weight_style", CT_DOUBLE, OFF(engine_weight_style), R, "1", 0, 100 },
 	{ "engine.weight_identity", CT_DOUBLE, OFF(engine_weight_identity), R, "1", 0, 100 },
 	{ "engine.weight_gender", CT_DOUBLE, OFF(engine_weight_gender), R, "1", 0, 100 },
-	{ "engine.weight_availability", CT_DOUBLE, OFF(engine_weight_availability), R, "1.5", 0, 100 },
-	{ "engine.weight_alliance_record", CT_DOUBLE, OFF(engine_weight_alliance_record), R, "2", 0, 100 },
-	{ "engine.weight_outcome_record", CT_DOUBLE, OFF(engine_weight_outcome_record), R, "2", 0, 100 },
+	{ "engine.weight_availability", CT_DOUBLE, OFF(engine_weight_availability), R, "1.5", 0,
+	    100 },
+	{ "engine.weight_alliance_record", CT_DOUBLE, OFF(engine_weight_alliance_record), R, "2", 0,
+	    100 },
+	{ "engine.weight_outcome_record", CT_DOUBLE, OFF(engine_weight_outcome_record), R, "2", 0,
+	    100 },
 	{ "engine.weight_capacity", CT_DOUBLE, OFF(engine_weight_capacity), R, "0.5", 0, 100 },
 	{ "engine.min_overlap_hours", CT_INT, OFF(engine_min_overlap_hours), R, "1", 0, 168 },
-	{ "engine.record_prior_weight", CT_DOUBLE, OFF(engine_record_prior_weight), R, "20", 0, 10000 },
-	{ "engine.concern_prior_weight", CT_DOUBLE, OFF(engine_concern_prior_weight), R, "10", 0, 10000 },
+	{ "engine.record_prior_weight", CT_DOUBLE, OFF(engine_record_prior_weight), R, "20", 0,
+	    10000 },
+	{ "engine.concern_prior_weight", CT_DOUBLE, OFF(engine_concern_prior_weight), R, "10", 0,
+	    10000 },
 	{ "engine.record_min_episodes", CT_INT, OFF(engine_record_min_episodes), R, "5", 1, 1000 },
 	{ "engine.default_limit", CT_INT, OFF(engine_default_limit), R, "5", 1, 100 },
 	{ "engine.max_limit", CT_INT, OFF(engine_max_limit), R, "50", 1, 1000 },
 	{ "engine.colleague_bonus", CT_DOUBLE, OFF(engine_colleague_bonus), R, "10", 0, 100 },
 	{ "engine.records_refresh", CT_INT, OFF(engine_records_refresh), R, "60", 1, 3600 },
 
-	{ "alliance.threshold_alliance5", CT_DOUBLE, OFF(alliance_threshold_alliance5), R, "70", 0, 100 },
+	{ "alliance.threshold_alliance5", CT_DOUBLE, OFF(alliance_threshold_alliance5), R, "70", 0,
+	    100 },
 	{ "alliance.threshold_srs", CT_DOUBLE, OFF(alliance_threshold_srs), R, "90", 0, 100 },
-	{ "alliance.threshold_wai_sr", CT_DOUBLE, OFF(alliance_threshold_wai_sr), R, "62.5", 0, 100 },
+	{ "alliance.threshold_wai_sr", CT_DOUBLE, OFF(alliance_threshold_wai_sr), R, "62.5", 0,
+	    100 },
 	{ "alliance.trust_floor", CT_DOUBLE, OFF(alliance_trust_floor), R, "70", 0, 100 },
 	{ "alliance.affect_threshold", CT_DOUBLE, OFF(alliance_affect_threshold), R, "6", 0, 10 },
 	{ "alliance.min_sessions", CT_INT, OFF(alliance_min_sessions), R, "3", 1, 20 },
 	{ "alliance.strained_drop", CT_DOUBLE, OFF(alliance_strained_drop), R, "15", 0, 100 },
 	{ "alliance.ewma_alpha", CT_DOUBLE, OFF(alliance_ewma_alpha), R, "0.5", 0.01, 1 },
 	{ "alliance.ors_cutoff", CT_DOUBLE, OFF(alliance_ors_cutoff), R, "25", 0, 40 },
-	{ "alliance.ors_reliable_change", CT_DOUBLE, OFF(alliance_ors_reliable_change), R, "5", 1, 40 },
+	{ "alliance.ors_reliable_change", CT_DOUBLE, OFF(alliance_ors_reliable_change), R, "5", 1,
+	    40 },
 	{ "alliance.item_flag_max", CT_DOUBLE, OFF(alliance_item_flag_max), R, "3", 0, 10 },
 	{ "alliance.repair_window", CT_INT, OFF(alliance_repair_window), R, "6", 1, 16 },
 
 	{ "vocabulary.concerns", CT_WORDS, OFF(vocab_concerns), R,
-	  "anxiety depression trauma grief relationships couples family substance_use eating "
-	  "ocd bipolar adhd self_esteem stress life_transitions identity parenting anger sleep "
-	  "chronic_illness", 0, 128 },
+	    "anxiety depression trauma grief relationships couples family substance_use eating "
+	    "ocd bipolar adhd self_esteem stress life_transitions identity parenting anger sleep "
+	    "chronic_illness",
+	    0, 128 },
 	{ "vocabulary.modalities", CT_WORDS, OFF(vocab_modalities), R,
-	  "cbt dbt act emdr psychodynamic person_centered ifs schema mindfulness "
-	  "solution_focused narrative gottman eft somatic exposure motivational_interviewing",
-	  0, 128 },
+	    "cbt dbt act emdr psychodynamic person_centered ifs schema mindfulness "
+	    "solution_focused narrative gottman eft somatic exposure motivational_interviewing",
+	    0, 128 },
 	{ "vocabulary.formats", CT_WORDS, OFF(vocab_formats), R, "in_person video phone", 0, 128 },
 	{ "vocabulary.populations", CT_WORDS, OFF(vocab_populations), R,
-	  "child teen adult older_adult couple family", 0, 128 },
+	    "child teen adult older_adult couple family", 0, 128 },
 	{ "vocabulary.identity", CT_WORDS, OFF(vocab_identity), R,
-	  "lgbtq_affirming bipoc faith_based neurodivergent_affirming veteran_informed", 0, 128 },
+	    "lgbtq_affirming bipoc faith_based neurodivergent_affirming veteran_informed", 0, 128 },
 };
 
 #undef R
 #undef OFF
 
-#define NKEYS (sizeof keys / sizeof keys[0])
-#define MAX_FILE_BYTES (1024 * 1024)  /* a config is a few KB; refuse surprises */
-#define WORD_MAX 32
+#define NKEYS          (sizeof keys / sizeof keys[0])
+#define MAX_FILE_BYTES (1024 * 1024) /* a config is a few KB; refuse surprises */
+#define WORD_MAX       32
 
-size_t config_key_count(void) { return NKEYS; }
-const char *config_key_name(size_t i) { return i < NKEYS ? keys[i].name : NULL; }
-const char *config_key_default(size_t i) { return i < NKEYS ? keys[i].def : NULL; }
-bool config_key_reloadable(size_t i) { return i < NKEYS && (keys[i].flags & CF_RELOAD); }
+size_t
+config_key_count(void)
+{
+	return NKEYS;
+}
+const char *
+config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+const char *
+config_key_default(size_t i)
+{
+	return i < NKEYS ? keys[i].def : NULL;
+}
+bool
+config_key_reloadable(size_t i)
+{
+	return i < NKEYS && (keys[i].flags & CF_RELOAD);
+}
 
-static void *field(struct config *cfg, const struct config_key *k)
+static void *
+field(struct config *cfg, const struct config_key *k)
 {
 	return (char *)cfg + k->offset;
 }
 
-static const void *cfield(const struct config *cfg, const struct config_key *k)
+static const void *
+cfield(const struct config *cfg, const struct config_key *k)
 {
 	return (const char *)cfg + k->offset;
 }
 
 /* ---- value parsers: text -> field; on error a message without position ---- */
 
-static void vocab_clear(struct config_vocab *v)
+static void
+vocab_clear(struct config_vocab *v)
 {
 	for (size_t i = 0; i < v->count; i++)
 		free(v->names[i]);
@@ -140,7 +169,8 @@ static void vocab_clear(struct config_vocab *v)
 	v->count = 0;
 }
 
-bool config_vocab_has(const struct config_vocab *v, const char *name)
+bool
+config_vocab_has(const struct config_vocab *v, const char *name)
 {
 	for (size_t i = 0; i < v->count; i++)
 		if (strcmp(v->names[i], name) == 0)
@@ -148,7 +178,8 @@ bool config_vocab_has(const struct config_vocab *v, const char *name)
 	return false;
 }
 
-static int set_string(char **dst, const char *s)
+static int
+set_string(char **dst, const char *s)
 {
 	char *copy = strdup(s);
 	if (!copy)
@@ -158,7 +189,8 @@ static int set_string(char **dst, const char *s)
 	return 0;
 }
 
-static int parse_int(const char *s, long long *out)
+static int
+parse_int(const char *s, long long *out)
 {
 	const char *p = s;
 	if (*p == '+' || *p == '-')
@@ -171,12 +203,13 @@ static int parse_int(const char *s, long long *out)
 	errno = 0;
 	long long v = strtoll(s, NULL, 10);
 	if (errno == ERANGE)
-		v = (*s == '-') ? LLONG_MIN : LLONG_MAX;  /* reported as out of range */
+		v = (*s == '-') ? LLONG_MIN : LLONG_MAX; /* reported as out of range */
 	*out = v;
 	return 0;
 }
 
-static int parse_double(const char *s, double *out)
+static int
+parse_double(const char *s, double *out)
 {
 	/* strtod also takes "nan", "inf" and hex; a config wants plain decimals */
 	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
@@ -190,20 +223,22 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
-static bool valid_host(const char *h, size_t n)
+static bool
+valid_host(const char *h, size_t n)
 {
 	if (n == 0 || n > 253)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = h[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		        c == '.' || c == '-'))
 			return false;
 	}
 	return true;
 }
 
-static bool valid_ipv6(const char *h, size_t n)
+static bool
+valid_ipv6(const char *h, size_t n)
 {
 	if (n < 2 || memchr(h, ':', n) == NULL)
 		return false;
@@ -213,7 +248,8 @@ static bool valid_ipv6(const char *h, size_t n)
 	return true;
 }
 
-static bool valid_hostport(const char *s)
+static bool
+valid_hostport(const char *s)
 {
 	const char *colon;
 	if (s[0] == '[') {
@@ -232,7 +268,8 @@ static bool valid_hostport(const char *s)
 	return port >= 1 && port <= 65535;
 }
 
-static bool valid_word(const char *s)
+static bool
+valid_word(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 1 || n > WORD_MAX)
@@ -243,19 +280,20 @@ static bool valid_word(const char *s)
 	return true;
 }
 
-static void range_msg(const struct config_key *k, char *msg, size_t len)
+static void
+range_msg(const struct config_key *k, char *msg, size_t len)
 {
 	if (k->type == CT_INT)
-		snprintf(msg, len, "must be between %lld and %lld",
-			 (long long)k->min, (long long)k->max);
+		snprintf(msg, len, "must be between %lld and %lld", (long long)k->min,
+		    (long long)k->max);
 	else
 		snprintf(msg, len, "must be between %g and %g", k->min, k->max);
 }
 
 /* Parse scalar TEXT for key K into CFG. Returns 0, -1 with MSG set, or -2 on
  * out of memory. */
-static int set_scalar(struct config *cfg, const struct config_key *k, const char *text,
-		      char *msg, size_t len)
+static int
+set_scalar(struct config *cfg, const struct config_key *k, const char *text, char *msg, size_t len)
 {
 	void *dst = field(cfg, k);
 
@@ -298,22 +336,23 @@ static int set_scalar(struct config *cfg, const struct config_key *k, const char
 		return 0;
 	case CT_STRING:
 		if (strlen(text) < (size_t)k->min || strlen(text) > (size_t)k->max) {
-			snprintf(msg, len, "must be %lld to %lld bytes long",
-				 (long long)k->min, (long long)k->max);
+			snprintf(msg, len, "must be %lld to %lld bytes long", (long long)k->min,
+			    (long long)k->max);
 			return -1;
 		}
 		return set_string(dst, text) < 0 ? -2 : 0;
 	case CT_HOSTPORT:
 		if (*text && !valid_hostport(text)) {
-			snprintf(msg, len, "expected \"host:port\" (e.g. \"127.0.0.1:7420\" or "
-				 "\"[::1]:7420\", port 1..65535), or \"\" to disable");
+			snprintf(msg, len,
+			    "expected \"host:port\" (e.g. \"127.0.0.1:7420\" or "
+			    "\"[::1]:7420\", port 1..65535), or \"\" to disable");
 			return -1;
 		}
 		return set_string(dst, text) < 0 ? -2 : 0;
 	case CT_SOCKPATH:
 		if (strlen(text) > (size_t)k->max) {
 			snprintf(msg, len, "socket path must be at most %lld bytes",
-				 (long long)k->max);
+			    (long long)k->max);
 			return -1;
 		}
 		return set_string(dst, text) < 0 ? -2 : 0;
@@ -337,20 +376,22 @@ static int set_scalar(struct config *cfg, const struct config_key *k, const char
 			}
 		snprintf(msg, len, "expected one of debug, info, warning, error");
 		return -1;
-	case CT_WORDS:
-		break;
+	case CT_WORDS: break;
 	}
 	snprintf(msg, len, "expected a list");
 	return -1;
 }
 
 /* Append WORD to the list of key K. Returns 0, -1 with MSG set, -2 on OOM. */
-static int words_add(struct config_vocab *v, const struct config_key *k, const char *word,
-		     char *msg, size_t len)
+static int
+words_add(struct config_vocab *v, const struct config_key *k, const char *word, char *msg,
+    size_t len)
 {
 	if (!valid_word(word)) {
-		snprintf(msg, len, "\"%.40s\" is not a valid name (lowercase a-z, 0-9 and _, "
-			 "1 to %d characters)", word, WORD_MAX);
+		snprintf(msg, len,
+		    "\"%.40s\" is not a valid name (lowercase a-z, 0-9 and _, "
+		    "1 to %d characters)",
+		    word, WORD_MAX);
 		return -1;
 	}
 	if (config_vocab_has(v, word)) {
@@ -373,7 +414,8 @@ static int words_add(struct config_vocab *v, const struct config_key *k, const c
 
 /* ---- defaults, free, compare ---- */
 
-static int apply_env(struct config *cfg)
+static int
+apply_env(struct config *cfg)
 {
 	const char *url = getenv("ALLIANCE_DATABASE_URL");
 	if (url && *url)
@@ -381,7 +423,8 @@ static int apply_env(struct config *cfg)
 	return 0;
 }
 
-static int set_default(struct config *cfg, const struct config_key *k)
+static int
+set_default(struct config *cfg, const struct config_key *k)
 {
 	char msg[256];
 
@@ -408,7 +451,8 @@ static int set_default(struct config *cfg, const struct config_key *k)
 	return 0;
 }
 
-void config_free(struct config *cfg)
+void
+config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
@@ -417,20 +461,16 @@ void config_free(struct config *cfg)
 		switch (k->type) {
 		case CT_STRING:
 		case CT_HOSTPORT:
-		case CT_SOCKPATH:
-			free(*(char **)field(cfg, k));
-			break;
-		case CT_WORDS:
-			vocab_clear(field(cfg, k));
-			break;
-		default:
-			break;
+		case CT_SOCKPATH: free(*(char **)field(cfg, k)); break;
+		case CT_WORDS: vocab_clear(field(cfg, k)); break;
+		default: break;
 		}
 	}
 	free(cfg);
 }
 
-struct config *config_new_defaults(void)
+struct config *
+config_new_defaults(void)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
@@ -446,24 +486,20 @@ fail:
 	return NULL;
 }
 
-static bool key_equal(const struct config *a, const struct config *b, const struct config_key *k)
+static bool
+key_equal(const struct config *a, const struct config *b, const struct config_key *k)
 {
 	const void *x = cfield(a, k), *y = cfield(b, k);
 
 	switch (k->type) {
 	case CT_INT:
-	case CT_MODE:
-		return *(const int *)x == *(const int *)y;
-	case CT_DOUBLE:
-		return *(const double *)x == *(const double *)y;
-	case CT_BOOL:
-		return *(const bool *)x == *(const bool *)y;
-	case CT_LOGLEVEL:
-		return *(const enum log_level *)x == *(const enum log_level *)y;
+	case CT_MODE: return *(const int *)x == *(const int *)y;
+	case CT_DOUBLE: return *(const double *)x == *(const double *)y;
+	case CT_BOOL: return *(const bool *)x == *(const bool *)y;
+	case CT_LOGLEVEL: return *(const enum log_level *)x == *(const enum log_level *)y;
 	case CT_STRING:
 	case CT_HOSTPORT:
-	case CT_SOCKPATH:
-		return strcmp(*(char *const *)x, *(char *const *)y) == 0;
+	case CT_SOCKPATH: return strcmp(*(char *const *)x, *(char *const *)y) == 0;
 	case CT_WORDS: {
 		const struct config_vocab *v = x, *w = y;
 		if (v->count != w->count)
@@ -477,8 +513,8 @@ static bool key_equal(const struct config *a, const struct config *b, const stru
 	return false;
 }
 
-static int diff(const struct config *a, const struct config *b, bool restart_only,
-		char *buf, size_t len)
+static int
+diff(const struct config *a, const struct config *b, bool restart_only, char *buf, size_t len)
 {
 	int n = 0;
 	size_t used = 0;
@@ -491,7 +527,8 @@ static int diff(const struct config *a, const struct config *b, bool restart_onl
 		if (key_equal(a, b, &keys[i]))
 			continue;
 		if (buf && used < len) {
-			int w = snprintf(buf + used, len - used, "%s%s", n ? ", " : "", keys[i].name);
+			int w =
+			    snprintf(buf + used, len - used, "%s%s", n ? ", " : "", keys[i].name);
 			if (w > 0)
 				used += (size_t)w;
 		}
@@ -500,18 +537,20 @@ static int diff(const struct config *a, const struct config *b, bool restart_onl
 	return n;
 }
 
-int config_restart_needed(const struct config *old, const struct config *new,
-			  char *buf, size_t len)
+int
+config_restart_needed(const struct config *old, const struct config *new, char *buf, size_t len)
 {
 	return diff(old, new, true, buf, len);
 }
 
-int config_diff(const struct config *a, const struct config *b, char *buf, size_t len)
+int
+config_diff(const struct config *a, const struct config *b, char *buf, size_t len)
 {
 	return diff(a, b, false, buf, len);
 }
 
-int config_keep_restart_keys(struct config *new, const struct config *old)
+int
+config_keep_restart_keys(struct config *new, const struct config *old)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
@@ -521,18 +560,10 @@ int config_keep_restart_keys(struct config *new, const struct config *old)
 		const void *src = cfield(old, k);
 		switch (k->type) {
 		case CT_INT:
-		case CT_MODE:
-			*(int *)dst = *(const int *)src;
-			break;
-		case CT_DOUBLE:
-			*(double *)dst = *(const double *)src;
-			break;
-		case CT_BOOL:
-			*(bool *)dst = *(const bool *)src;
-			break;
-		case CT_LOGLEVEL:
-			*(enum log_level *)dst = *(const enum log_level *)src;
-			break;
+		case CT_MODE: *(int *)dst = *(const int *)src; break;
+		case CT_DOUBLE: *(double *)dst = *(const double *)src; break;
+		case CT_BOOL: *(bool *)dst = *(const bool *)src; break;
+		case CT_LOGLEVEL: *(enum log_level *)dst = *(const enum log_level *)src; break;
 		case CT_STRING:
 		case CT_HOSTPORT:
 		case CT_SOCKPATH:
@@ -565,18 +596,19 @@ struct load {
 	size_t errlen;
 	yaml_document_t *doc;
 	struct config *cfg;
-	bool seen[NKEYS];           /* duplicate-key detection */
-	yaml_mark_t mark[NKEYS];    /* where each key was set, for cross-key errors */
+	bool seen[NKEYS];        /* duplicate-key detection */
+	yaml_mark_t mark[NKEYS]; /* where each key was set, for cross-key errors */
 };
 
 static int fail_at(struct load *ld, yaml_mark_t m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct load *ld, yaml_mark_t m, const char *fmt, ...)
+static int
+fail_at(struct load *ld, yaml_mark_t m, const char *fmt, ...)
 {
 	if (ld->err && ld->errlen) {
-		int n = snprintf(ld->err, ld->errlen, "%s:%zu:%zu: ", ld->path,
-				 m.line + 1, m.column + 1);
+		int n = snprintf(ld->err, ld->errlen, "%s:%zu:%zu: ", ld->path, m.line + 1,
+		    m.column + 1);
 		if (n >= 0 && (size_t)n < ld->errlen) {
 			va_list ap;
 			va_start(ap, fmt);
@@ -588,7 +620,8 @@ static int fail_at(struct load *ld, yaml_mark_t m, const char *fmt, ...)
 }
 
 /* Levenshtein distance, for "did you mean"; SIZE_MAX when a name is too long. */
-static size_t edit_distance(const char *a, const char *b)
+static size_t
+edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	size_t row[65];
@@ -613,17 +646,20 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-static size_t section_len(const char *name)
+static size_t
+section_len(const char *name)
 {
 	return strcspn(name, ".");
 }
 
-static bool in_section(const struct config_key *k, const char *sec, size_t seclen)
+static bool
+in_section(const struct config_key *k, const char *sec, size_t seclen)
 {
 	return section_len(k->name) == seclen && strncmp(k->name, sec, seclen) == 0;
 }
 
-static bool known_section(const char *sec)
+static bool
+known_section(const char *sec)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		if (in_section(&keys[i], sec, strlen(sec)))
@@ -631,7 +667,8 @@ static bool known_section(const char *sec)
 	return false;
 }
 
-static const char *node_kind(const yaml_node_t *n)
+static const char *
+node_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_MAPPING_NODE: return "a mapping";
@@ -641,7 +678,8 @@ static const char *node_kind(const yaml_node_t *n)
 }
 
 /* Scalar text of N, or NULL when N is not a scalar or holds a NUL byte. */
-static const char *scalar(const yaml_node_t *n)
+static const char *
+scalar(const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE)
 		return NULL;
@@ -649,16 +687,18 @@ static const char *scalar(const yaml_node_t *n)
 	return strlen(s) == n->data.scalar.length ? s : NULL;
 }
 
-static bool is_null(const yaml_node_t *n)
+static bool
+is_null(const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	const char *s = (const char *)n->data.scalar.value;
 	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	       !strcmp(s, "NULL");
+	    !strcmp(s, "NULL");
 }
 
-static const char *type_noun(enum config_type t)
+static const char *
+type_noun(enum config_type t)
 {
 	switch (t) {
 	case CT_INT: return "an integer";
@@ -669,29 +709,29 @@ static const char *type_noun(enum config_type t)
 	case CT_HOSTPORT:
 	case CT_SOCKPATH:
 	case CT_MODE:
-	case CT_LOGLEVEL:
-		break;
+	case CT_LOGLEVEL: break;
 	}
 	return "a string";
 }
 
-static int load_words(struct load *ld, const struct config_key *k, yaml_node_t *val,
-		      yaml_mark_t keymark)
+static int
+load_words(struct load *ld, const struct config_key *k, yaml_node_t *val, yaml_mark_t keymark)
 {
 	struct config_vocab *v = field(ld->cfg, k);
 	char msg[256];
 
 	if (val->type != YAML_SEQUENCE_NODE)
-		return fail_at(ld, is_null(val) ? keymark : val->start_mark, "%s: expected a list of names, got %s",
-			       k->name, is_null(val) ? "nothing" : node_kind(val));
-	vocab_clear(v);  /* a list in the file replaces the default list */
+		return fail_at(ld, is_null(val) ? keymark : val->start_mark,
+		    "%s: expected a list of names, got %s", k->name,
+		    is_null(val) ? "nothing" : node_kind(val));
+	vocab_clear(v); /* a list in the file replaces the default list */
 	for (yaml_node_item_t *it = val->data.sequence.items.start;
 	     it < val->data.sequence.items.top; it++) {
 		yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
 		const char *s = scalar(item);
 		if (!s || is_null(item))
-			return fail_at(ld, item->start_mark, "%s: expected a name, got %s",
-				       k->name, is_null(item) ? "nothing" : node_kind(item));
+			return fail_at(ld, item->start_mark, "%s: expected a name, got %s", k->name,
+			    is_null(item) ? "nothing" : node_kind(item));
 		int r = words_add(v, k, s, msg, sizeof msg);
 		if (r == -2)
 			return fail_at(ld, item->start_mark, "out of memory");
@@ -702,8 +742,8 @@ static int load_words(struct load *ld, const struct config_key *k, yaml_node_t *
 }
 
 /* KEYMARK: where the key is, for a value that is missing (null). */
-static int load_value(struct load *ld, const struct config_key *k, yaml_node_t *val,
-		      yaml_mark_t keymark)
+static int
+load_value(struct load *ld, const struct config_key *k, yaml_node_t *val, yaml_mark_t keymark)
 {
 	char msg[256];
 
@@ -712,9 +752,10 @@ static int load_value(struct load *ld, const struct config_key *k, yaml_node_t *
 	const char *s = scalar(val);
 	if (!s || is_null(val)) {
 		bool str = k->type == CT_HOSTPORT || k->type == CT_SOCKPATH;
-		return fail_at(ld, is_null(val) ? keymark : val->start_mark, "%s: expected %s, got %s%s", k->name,
-			       type_noun(k->type), is_null(val) ? "nothing" : node_kind(val),
-			       str ? " (write \"\" to disable)" : "");
+		return fail_at(ld, is_null(val) ? keymark : val->start_mark,
+		    "%s: expected %s, got %s%s", k->name, type_noun(k->type),
+		    is_null(val) ? "nothing" : node_kind(val),
+		    str ? " (write \"\" to disable)" : "");
 	}
 	int r = set_scalar(ld->cfg, k, s, msg, sizeof msg);
 	if (r == -2)
@@ -724,7 +765,8 @@ static int load_value(struct load *ld, const struct config_key *k, yaml_node_t *
 	return 0;
 }
 
-static int unknown_key(struct load *ld, const char *sec, const char *name, yaml_mark_t m)
+static int
+unknown_key(struct load *ld, const char *sec, const char *name, yaml_mark_t m)
 {
 	size_t seclen = strlen(sec), best = SIZE_MAX, besti = 0;
 
@@ -739,32 +781,37 @@ static int unknown_key(struct load *ld, const char *sec, const char *name, yaml_
 	}
 	if (best <= 2)
 		return fail_at(ld, m, "unknown key \"%s\" in section \"%s\" (did you mean \"%s\"?)",
-			       name, sec, keys[besti].name + seclen + 1);
+		    name, sec, keys[besti].name + seclen + 1);
 	/* the right key in the wrong section */
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name + section_len(keys[i].name) + 1, name) == 0)
-			return fail_at(ld, m, "unknown key \"%s\" in section \"%s\" "
-				       "(did you mean \"%s\"?)", name, sec, keys[i].name);
+			return fail_at(ld, m,
+			    "unknown key \"%s\" in section \"%s\" "
+			    "(did you mean \"%s\"?)",
+			    name, sec, keys[i].name);
 	return fail_at(ld, m, "unknown key \"%s\" in section \"%s\"", name, sec);
 }
 
-static int load_section(struct load *ld, const char *sec, yaml_node_t *map)
+static int
+load_section(struct load *ld, const char *sec, yaml_node_t *map)
 {
 	size_t seclen = strlen(sec);
 
 	if (is_null(map))
-		return 0;  /* "engine:" with nothing under it: keep the defaults */
+		return 0; /* "engine:" with nothing under it: keep the defaults */
 	if (map->type != YAML_MAPPING_NODE)
-		return fail_at(ld, map->start_mark, "section \"%s\": expected a mapping of keys, "
-			       "got %s", sec, node_kind(map));
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
+		return fail_at(ld, map->start_mark,
+		    "section \"%s\": expected a mapping of keys, "
+		    "got %s",
+		    sec, node_kind(map));
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(ld->doc, p->value);
 		const char *name = scalar(kn);
 		if (!name || !*name)
 			return fail_at(ld, kn->start_mark, "section \"%s\": expected a key name",
-				       sec);
+			    sec);
 		size_t i;
 		for (i = 0; i < NKEYS; i++)
 			if (in_section(&keys[i], sec, seclen) &&
@@ -773,8 +820,10 @@ static int load_section(struct load *ld, const char *sec, yaml_node_t *map)
 		if (i == NKEYS)
 			return unknown_key(ld, sec, name, kn->start_mark);
 		if (ld->seen[i])
-			return fail_at(ld, kn->start_mark, "duplicate key \"%s\" (first set at "
-				       "line %zu)", keys[i].name, ld->mark[i].line + 1);
+			return fail_at(ld, kn->start_mark,
+			    "duplicate key \"%s\" (first set at "
+			    "line %zu)",
+			    keys[i].name, ld->mark[i].line + 1);
 		ld->seen[i] = true;
 		ld->mark[i] = kn->start_mark;
 		if (load_value(ld, &keys[i], vn, kn->start_mark) < 0)
@@ -783,16 +832,18 @@ static int load_section(struct load *ld, const char *sec, yaml_node_t *map)
 	return 0;
 }
 
-static size_t key_index(const char *name)
+static size_t
+key_index(const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			return i;
-	return 0;  /* not reached: names below are in the table */
+	return 0; /* not reached: names below are in the table */
 }
 
 /* Where to report a rule between two keys: the later of those the file set. */
-static yaml_mark_t later_mark(const struct load *ld, size_t a, size_t b)
+static yaml_mark_t
+later_mark(const struct load *ld, size_t a, size_t b)
 {
 	yaml_mark_t none = { 0, 0, 0 };
 	if (ld->seen[a] && (!ld->seen[b] || ld->mark[a].index > ld->mark[b].index))
@@ -801,36 +852,41 @@ static yaml_mark_t later_mark(const struct load *ld, size_t a, size_t b)
 }
 
 /* Rules between keys, checked once the whole file is read. */
-static int check_cross(struct load *ld)
+static int
+check_cross(struct load *ld)
 {
 	const struct config *c = ld->cfg;
 
 	if (c->engine_default_limit > c->engine_max_limit) {
 		size_t a = key_index("engine.default_limit"), b = key_index("engine.max_limit");
-		return fail_at(ld, later_mark(ld, a, b), "engine.default_limit (%d) must not "
-			       "exceed engine.max_limit (%d)", c->engine_default_limit,
-			       c->engine_max_limit);
+		return fail_at(ld, later_mark(ld, a, b),
+		    "engine.default_limit (%d) must not "
+		    "exceed engine.max_limit (%d)",
+		    c->engine_default_limit, c->engine_max_limit);
 	}
 	if (!*c->listen_tcp && !*c->listen_unix) {
 		size_t a = key_index("listen.tcp"), b = key_index("listen.unix");
-		return fail_at(ld, later_mark(ld, a, b), "listen.tcp and listen.unix are both "
-			       "disabled: the daemon would accept no connections");
+		return fail_at(ld, later_mark(ld, a, b),
+		    "listen.tcp and listen.unix are both "
+		    "disabled: the daemon would accept no connections");
 	}
 	return 0;
 }
 
-static int load_root(struct load *ld, yaml_node_t *root)
+static int
+load_root(struct load *ld, yaml_node_t *root)
 {
-	bool seen_sec[NKEYS] = { false };  /* indexed by the section's first key */
+	bool seen_sec[NKEYS] = { false }; /* indexed by the section's first key */
 
 	if (!root || is_null(root))
-		return 0;  /* an empty file means all defaults */
+		return 0; /* an empty file means all defaults */
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_at(ld, root->start_mark, "expected a mapping of sections (listen, "
-			       "database, limits, log, engine, alliance, vocabulary), got %s",
-			       node_kind(root));
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
+		return fail_at(ld, root->start_mark,
+		    "expected a mapping of sections (listen, "
+		    "database, limits, log, engine, alliance, vocabulary), got %s",
+		    node_kind(root));
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
 		yaml_node_t *vn = yaml_document_get_node(ld->doc, p->value);
 		const char *sec = scalar(kn);
@@ -850,11 +906,15 @@ static int load_root(struct load *ld, yaml_node_t *root)
 				}
 			}
 			if (best)
-				return fail_at(ld, kn->start_mark, "unknown section \"%s\" (did you "
-					       "mean \"%.*s\"?)", sec, (int)section_len(best), best);
-			return fail_at(ld, kn->start_mark, "unknown section \"%s\" (sections: "
-				       "listen, database, limits, log, engine, alliance, "
-				       "vocabulary)", sec);
+				return fail_at(ld, kn->start_mark,
+				    "unknown section \"%s\" (did you "
+				    "mean \"%.*s\"?)",
+				    sec, (int)section_len(best), best);
+			return fail_at(ld, kn->start_mark,
+			    "unknown section \"%s\" (sections: "
+			    "listen, database, limits, log, engine, alliance, "
+			    "vocabulary)",
+			    sec);
 		}
 		size_t first;
 		for (first = 0; !in_section(&keys[first], sec, strlen(sec)); first++)
@@ -869,7 +929,8 @@ static int load_root(struct load *ld, yaml_node_t *root)
 }
 
 /* libyaml's own error, with its position (1-based). */
-static int parser_error(struct load *ld, const yaml_parser_t *parser, const char *text)
+static int
+parser_error(struct load *ld, const yaml_parser_t *parser, const char *text)
 {
 	if (parser->error == YAML_MEMORY_ERROR) {
 		yaml_mark_t none = { 0, 0, 0 };
@@ -890,14 +951,14 @@ static int parser_error(struct load *ld, const yaml_parser_t *parser, const char
 	}
 	if (parser->context)
 		return fail_at(ld, parser->problem_mark, "%s (%s at line %zu, column %zu)",
-			       parser->problem ? parser->problem : "syntax error",
-			       parser->context, parser->context_mark.line + 1,
-			       parser->context_mark.column + 1);
+		    parser->problem ? parser->problem : "syntax error", parser->context,
+		    parser->context_mark.line + 1, parser->context_mark.column + 1);
 	return fail_at(ld, parser->problem_mark, "%s",
-		       parser->problem ? parser->problem : "syntax error");
+	    parser->problem ? parser->problem : "syntax error");
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+static char *
+read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -930,7 +991,8 @@ fail:
 	return NULL;
 }
 
-struct config *config_load(const char *path, char *errbuf, size_t errlen)
+struct config *
+config_load(const char *path, char *errbuf, size_t errlen)
 {
 	char scratch[1];
 	struct load ld;

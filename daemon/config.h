@@ -20,26 +20,26 @@
 
 /* One vocabulary set: lowercase snake_case names, no duplicates, in file order. */
 struct config_vocab {
-	char **names;   /* owned, count entries */
+	char **names; /* owned, count entries */
 	size_t count;
 };
 
 struct config {
 	/* listen.* — need a restart */
-	char *listen_tcp;          /* "host:port" ("[::1]:7420" for IPv6), or "" = no TCP listener */
-	char *listen_unix;         /* socket path, or "" = no UNIX listener */
-	int listen_unix_mode;      /* file mode of the socket, e.g. 0660 */
+	char *listen_tcp;     /* "host:port" ("[::1]:7420" for IPv6), or "" = no TCP listener */
+	char *listen_unix;    /* socket path, or "" = no UNIX listener */
+	int listen_unix_mode; /* file mode of the socket, e.g. 0660 */
 
 	/* database.* — need a restart */
-	char *db_url;              /* libpq connection string or URI */
-	int db_pool_size;          /* connections */
-	int db_connect_timeout;    /* seconds */
+	char *db_url;           /* libpq connection string or URI */
+	int db_pool_size;       /* connections */
+	int db_connect_timeout; /* seconds */
 
 	/* limits.* — reloadable */
 	int max_body_bytes;
 	int max_header_bytes;
-	int request_timeout;       /* seconds */
-	int idle_timeout;          /* seconds */
+	int request_timeout; /* seconds */
+	int idle_timeout;    /* seconds */
 	int max_connections;
 	int max_json_depth;
 
@@ -56,23 +56,26 @@ struct config {
 	double engine_weight_alliance_record;
 	double engine_weight_outcome_record;
 	double engine_weight_capacity;
-	int engine_min_overlap_hours;     /* hours per week */
+	int engine_min_overlap_hours;      /* hours per week */
 	double engine_record_prior_weight; /* empirical-Bayes prior weight (pseudo-episodes) */
-	double engine_concern_prior_weight; /* k_c: pseudo-episodes of a therapist's own record in a concern record */
-	int engine_record_min_episodes;   /* rated episodes before "strong alliance with past clients" */
-	int engine_default_limit;         /* matches returned without ?limit= */
-	int engine_max_limit;             /* largest ?limit= accepted */
-	double engine_colleague_bonus;    /* % of the gap to 100 a trusted colleague closes in referrals */
-	int engine_records_refresh;       /* seconds between refreshes of every therapist's records */
+	double
+	    engine_concern_prior_weight; /* k_c: pseudo-episodes of a therapist's own record in a concern record */
+	int engine_record_min_episodes; /* rated episodes before "strong alliance with past clients" */
+	int engine_default_limit;       /* matches returned without ?limit= */
+	int engine_max_limit;           /* largest ?limit= accepted */
+	double
+	    engine_colleague_bonus; /* % of the gap to 100 a trusted colleague closes in referrals */
+	int engine_records_refresh; /* seconds between refreshes of every therapist's records */
 
 	/* alliance.* — reloadable; thresholds of docs/alliance.md */
 	double alliance_threshold_alliance5; /* index 0..100 */
 	double alliance_threshold_srs;
 	double alliance_threshold_wai_sr;
-	double alliance_trust_floor;         /* trust signal 0..100 */
-	double alliance_affect_threshold;    /* negative_feelings 0..10 */
+	double alliance_trust_floor;      /* trust signal 0..100 */
+	double alliance_affect_threshold; /* negative_feelings 0..10 */
 	int alliance_min_sessions;
-	double alliance_strained_drop;       /* score points below the highest of the three sessions before */
+	double
+	    alliance_strained_drop; /* score points below the highest of the three sessions before */
 	double alliance_ewma_alpha;
 	double alliance_ors_cutoff;          /* ORS total 0..40 */
 	double alliance_ors_reliable_change; /* ORS points */
@@ -100,8 +103,8 @@ void config_free(struct config *cfg);
 /* After a SIGHUP: writes into buf a human list of keys that changed but need a
  * restart (not reloadable), e.g. "listen.tcp, database.pool_size"; returns
  * their count (buf is truncated, always NUL-terminated, when too small). */
-int config_restart_needed(const struct config *old, const struct config *new,
-			  char *buf, size_t len);
+int config_restart_needed(const struct config *old, const struct config *new, char *buf,
+    size_t len);
 
 /* Like config_restart_needed, for every key (what a reload changed). */
 int config_diff(const struct config *a, const struct config *b, char *buf, size_t len);
@@ -117,7 +120,7 @@ bool config_vocab_has(const struct config_vocab *v, const char *name);
 /* Iterate the key table ("section.key" names, in table order). */
 size_t config_key_count(void);
 const char *config_key_name(size_t i);
-const char *config_key_default(size_t i);   /* the default as written in YAML */
+const char *config_key_default(size_t i); /* the default as written in YAML */
 bool config_key_reloadable(size_t i);
 
 #endif

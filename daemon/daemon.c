@@ -33,7 +33,7 @@
 static void
 exit_after_flush(struct daemon *d)
 {
-	struct timeval tv = {0, 200000};
+	struct timeval tv = { 0, 200000 };
 
 	event_base_loopexit(d->base, &tv);
 }
@@ -82,8 +82,7 @@ begin_stop(struct daemon *d, const char *why)
 	d->stopping = true;
 	catalog_sync_stop(d->catalog);
 	sdnotify_send(&d->notify, "STOPPING=1");
-	log_info(&d->log, "%s: stopping; %d request(s) in flight", why,
-	    server_inflight(d->server));
+	log_info(&d->log, "%s: stopping; %d request(s) in flight", why, server_inflight(d->server));
 	server_stop_accepting(d->server);
 	if (server_inflight(d->server) == 0) {
 		exit_after_flush(d);
@@ -166,7 +165,8 @@ reload(struct daemon *d)
 	}
 	n = config_restart_needed(d->cfg, next, changed, sizeof(changed));
 	if (n > 0)
-		log_warn(&d->log, "reload: %s changed but take effect only after a restart", changed);
+		log_warn(&d->log, "reload: %s changed but take effect only after a restart",
+		    changed);
 	config_keep_restart_keys(next, d->cfg);
 	n = config_diff(d->cfg, next, changed, sizeof(changed));
 	config_free(d->cfg);
@@ -182,12 +182,13 @@ reload(struct daemon *d)
 	if (engine_vocab_equal(vocab, catalog_sync_vocab(d->catalog)) && !records_changed) {
 		vocab_free(vocab);
 	} else {
-		log_info(&d->log, "reload: the vocabulary or the outcome rule changed; "
+		log_info(&d->log,
+		    "reload: the vocabulary or the outcome rule changed; "
 		    "reloading the catalog");
 		catalog_sync_reconfigure(d->catalog, vocab);
 	}
-	log_info(&d->log, "configuration reloaded from %s (%d key(s) changed%s%s)",
-	    d->config_path, n, n > 0 ? ": " : "", n > 0 ? changed : "");
+	log_info(&d->log, "configuration reloaded from %s (%d key(s) changed%s%s)", d->config_path,
+	    n, n > 0 ? ": " : "", n > 0 ? changed : "");
 	sdnotify_send(&d->notify, "READY=1\nSTATUS=serving");
 }
 
@@ -198,15 +199,9 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	switch (sig) {
-	case SIGHUP:
-		reload(d);
-		break;
-	case SIGTERM:
-		begin_stop(d, "SIGTERM");
-		break;
-	case SIGINT:
-		begin_stop(d, "SIGINT");
-		break;
+	case SIGHUP: reload(d); break;
+	case SIGTERM: begin_stop(d, "SIGTERM"); break;
+	case SIGINT: begin_stop(d, "SIGINT"); break;
 	}
 }
 
@@ -400,12 +395,18 @@ daemon_free(struct daemon *d)
 	server_free(d->server);
 	router_free(d->router);
 	metrics_free(d->metrics);
-	if (d->sig_term) event_free(d->sig_term);
-	if (d->sig_int) event_free(d->sig_int);
-	if (d->sig_hup) event_free(d->sig_hup);
-	if (d->watchdog) event_free(d->watchdog);
-	if (d->drain_timer) event_free(d->drain_timer);
-	if (d->base) event_base_free(d->base);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->watchdog)
+		event_free(d->watchdog);
+	if (d->drain_timer)
+		event_free(d->drain_timer);
+	if (d->base)
+		event_base_free(d->base);
 	sdnotify_close(&d->notify);
 	config_free(d->cfg);
 	free(d->config_path);

@@ -27,23 +27,23 @@ struct catalog_sync;
  * what it needs at creation (settings structs, callbacks); nothing below
  * daemon/ includes this header. */
 struct daemon {
-	struct event_base *base;	/* owned */
-	char *config_path;		/* owned; NULL = built-in defaults */
-	struct config *cfg;		/* owned; replaced whole on SIGHUP */
+	struct event_base *base; /* owned */
+	char *config_path;       /* owned; NULL = built-in defaults */
+	struct config *cfg;      /* owned; replaced whole on SIGHUP */
 	struct logger log;
 	struct sdnotify notify;
-	struct server *server;		/* owned */
-	struct router *router;		/* owned */
-	struct api api;			/* the routes' context (r->app) */
-	struct db_pool *db;		/* owned */
-	struct metrics *metrics;	/* owned */
-	struct catalog_sync *catalog;	/* owned; the engine catalog and its vocabulary */
-	struct engine_params params;	/* from cfg; replaced on SIGHUP */
-	struct event *sig_term, *sig_int, *sig_hup;	/* owned */
-	struct event *watchdog;		/* owned; NULL without WATCHDOG_USEC */
-	struct event *drain_timer;	/* owned; bounds a graceful stop */
-	double started;			/* clock_now() at start */
-	time_t started_wall;		/* prefix of request ids */
+	struct server *server;        /* owned */
+	struct router *router;        /* owned */
+	struct api api;               /* the routes' context (r->app) */
+	struct db_pool *db;           /* owned */
+	struct metrics *metrics;      /* owned */
+	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
+	struct engine_params params;  /* from cfg; replaced on SIGHUP */
+	struct event *sig_term, *sig_int, *sig_hup; /* owned */
+	struct event *watchdog;                     /* owned; NULL without WATCHDOG_USEC */
+	struct event *drain_timer;                  /* owned; bounds a graceful stop */
+	double started;                             /* clock_now() at start */
+	time_t started_wall;                        /* prefix of request ids */
 	bool stopping;
 	int exit_code;
 };

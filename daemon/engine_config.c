@@ -9,8 +9,8 @@
 #include "engine_config.h"
 
 static int
-vocab_from_config(struct vocab *v, enum vocab_kind kind, const struct config_vocab *cv,
-		  char *err, size_t errlen)
+vocab_from_config(struct vocab *v, enum vocab_kind kind, const struct config_vocab *cv, char *err,
+    size_t errlen)
 {
 	int rc = vocab_set(v, kind, (const char *const *)cv->names, cv->count);
 
@@ -24,7 +24,7 @@ vocab_from_config(struct vocab *v, enum vocab_kind kind, const struct config_voc
 
 int
 engine_config_build(const struct config *cfg, struct engine_params *p, struct vocab **out,
-		    char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	const char *field = NULL, *message = NULL;
 	struct vocab *v;

@@ -45,22 +45,18 @@ do_migrate(const struct config *cfg)
 		fprintf(stderr, "allianced: migrate: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "allianced: migrations: %d applied, schema at version %d\n",
-	    applied, migrate_latest_version());
+	fprintf(stderr, "allianced: migrations: %d applied, schema at version %d\n", applied,
+	    migrate_latest_version());
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'C'},
-		{"migrate", no_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' }, { "migrate", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
 	const char *path = DEFAULT_CONFIG;
 	int check = 0, migrate = 0, c, rc;
 	struct config *cfg;

@@ -13,26 +13,25 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-static const double bucket_le[] = {
-	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
-};
-#define NBUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
-#define MAX_STATUSES 16		/* distinct statuses tracked per route */
+static const double bucket_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1, 2.5, 5, 10 };
+#define NBUCKETS     (sizeof(bucket_le) / sizeof(bucket_le[0]))
+#define MAX_STATUSES 16 /* distinct statuses tracked per route */
 
 struct route_metrics {
 	struct {
 		int status;
 		uint64_t count;
 	} by_status[MAX_STATUSES];
-	uint64_t buckets[NBUCKETS];	/* cumulative at render time, not here */
+	uint64_t buckets[NBUCKETS]; /* cumulative at render time, not here */
 	uint64_t count;
 	double sum;
 };
 
 struct metrics {
-	const struct router *rt;	/* borrowed: route labels */
+	const struct router *rt; /* borrowed: route labels */
 	int nroutes;
-	struct route_metrics *routes;	/* nroutes + 1: the last is "unmatched" */
+	struct route_metrics *routes; /* nroutes + 1: the last is "unmatched" */
 };
 
 struct metrics *
@@ -143,19 +142,19 @@ render_http(const struct metrics *m, struct evbuffer *out)
 		    "alliance_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
 		    "alliance_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
 		    "alliance_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
-		    method, route, (unsigned long long)rm->count,
-		    method, route, rm->sum,
-		    method, route, (unsigned long long)rm->count);
+		    method, route, (unsigned long long)rm->count, method, route, rm->sum, method,
+		    route, (unsigned long long)rm->count);
 	}
 	return 0;
 }
 
 static int
-render_one(struct evbuffer *out, const char *name, const char *type,
-		   const char *help, double value)
+render_one(struct evbuffer *out, const char *name, const char *type, const char *help, double value)
 {
-	return evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n",
-	    name, help, name, type, name, value) < 0 ? -1 : 0;
+	return evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
+	           type, name, value) < 0
+	    ? -1
+	    : 0;
 }
 
 int
@@ -171,16 +170,16 @@ metrics_render(const struct metrics *m, const struct metrics_sources *src, struc
 	rc |= render_http(m, out);
 	rc |= render_one(out, "alliance_uptime_seconds", "gauge",
 	    "Seconds since the daemon started.", src->uptime);
-	rc |= render_one(out, "alliance_http_connections", "gauge",
-	    "Open client connections.", server_connections(src->server));
+	rc |= render_one(out, "alliance_http_connections", "gauge", "Open client connections.",
+	    server_connections(src->server));
 	rc |= render_one(out, "alliance_http_requests_in_flight", "gauge",
 	    "Requests being handled.", server_inflight(src->server));
-	rc |= render_one(out, "alliance_db_pool_size", "gauge",
-	    "Configured database connections.", st.size);
+	rc |= render_one(out, "alliance_db_pool_size", "gauge", "Configured database connections.",
+	    st.size);
 	rc |= render_one(out, "alliance_db_pool_connected", "gauge",
 	    "Database connections ready for queries.", st.connected);
-	rc |= render_one(out, "alliance_db_pool_idle", "gauge",
-	    "Database connections idle.", st.idle);
+	rc |= render_one(out, "alliance_db_pool_idle", "gauge", "Database connections idle.",
+	    st.idle);
 	rc |= render_one(out, "alliance_db_pool_busy", "gauge",
 	    "Database connections running a query.", st.busy);
 	rc |= render_one(out, "alliance_db_pool_connecting", "gauge",
@@ -189,8 +188,8 @@ metrics_render(const struct metrics *m, const struct metrics_sources *src, struc
 	    "Queries waiting for a free connection.", st.queued);
 	rc |= render_one(out, "alliance_db_reconnects_total", "counter",
 	    "Database reconnections since start.", (double)st.reconnects);
-	rc |= render_one(out, "alliance_db_queries_total", "counter",
-	    "Database queries sent.", (double)st.queries);
+	rc |= render_one(out, "alliance_db_queries_total", "counter", "Database queries sent.",
+	    (double)st.queries);
 	rc |= render_one(out, "alliance_db_errors_total", "counter",
 	    "Database queries that failed.", (double)st.errors);
 	rc |= render_one(out, "alliance_db_listen_up", "gauge",

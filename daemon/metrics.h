@@ -16,7 +16,7 @@ struct server;
 
 /* What /metrics reports beside the per-route counters (all borrowed). */
 struct metrics_sources {
-	double uptime;			/* seconds */
+	double uptime; /* seconds */
 	const struct server *server;
 	const struct db_pool *db;
 	const struct catalog_sync *catalog;
@@ -32,6 +32,6 @@ void metrics_observe(struct metrics *m, int route_index, int status, double seco
 
 /* Appends every family: HTTP, database pool, catalog.  0 or -1. */
 int metrics_render(const struct metrics *m, const struct metrics_sources *src,
-		   struct evbuffer *out);
+    struct evbuffer *out);
 
 #endif

@@ -55,10 +55,9 @@ sdnotify_send(struct sdnotify *sn, const char *state)
 	plen = strlen(sn->path);
 	memcpy(sa.sun_path, sn->path, plen);
 	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';	/* abstract namespace */
+		sa.sun_path[0] = '\0'; /* abstract namespace */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
-	if (sendto(sn->fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sa, len) < 0)
+	if (sendto(sn->fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		return -1;
 	return 0;
 }

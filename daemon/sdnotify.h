@@ -11,9 +11,9 @@
 #include <stdint.h>
 
 struct sdnotify {
-	char path[108];		/* socket path; "" when not under systemd */
-	int fd;			/* datagram socket, -1 when unused */
-	uint64_t watchdog_usec;	/* 0 when no watchdog was asked for */
+	char path[108];         /* socket path; "" when not under systemd */
+	int fd;                 /* datagram socket, -1 when unused */
+	uint64_t watchdog_usec; /* 0 when no watchdog was asked for */
 };
 
 /* Reads the environment; never fails (an unusable socket disables it). */

@@ -20,11 +20,11 @@ struct logger;
 struct api {
 	struct db_pool *db;
 	struct catalog_sync *catalog;
-	const struct engine_params *params;	/* replaced in place on SIGHUP */
+	const struct engine_params *params; /* replaced in place on SIGHUP */
 	const struct logger *log;
-	int default_limit;			/* engine.default_limit */
-	int max_limit;				/* engine.max_limit */
-	double started;				/* clock_now() at start: uptime */
+	int default_limit; /* engine.default_limit */
+	int max_limit;     /* engine.max_limit */
+	double started;    /* clock_now() at start: uptime */
 	/* GET /metrics: appends every family the process exports (the
 	 * counters live in the process wiring, above the routes).  0 or -1. */
 	int (*render_metrics)(void *arg, struct evbuffer *out);

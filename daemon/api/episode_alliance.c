@@ -63,7 +63,7 @@ episode_rows_add_feedback(struct episode_rows *er, const struct feedback *fb)
 
 int
 episode_rows_add_attendance(struct episode_rows *er, uint32_t session,
-			    enum attendance_status status)
+    enum attendance_status status)
 {
 	if (grow((void **)&er->att, &er->cap_att, er->n_att, sizeof(*er->att)) < 0)
 		return -1;
@@ -95,9 +95,9 @@ episode_rows_add_pg(struct episode_rows *er, const PGresult *res, int row, int c
 		    (enum attendance_status)st);
 	}
 	if (feedback_from_row((uint32_t)session, PQgetvalue(res, row, col + 2),
-		PQgetvalue(res, row, col + 3),
-		PQgetisnull(res, row, col + 4) ? NULL : PQgetvalue(res, row, col + 4),
-		PQgetisnull(res, row, col + 5) ? NULL : PQgetvalue(res, row, col + 5), &fb) < 0)
+	        PQgetvalue(res, row, col + 3),
+	        PQgetisnull(res, row, col + 4) ? NULL : PQgetvalue(res, row, col + 4),
+	        PQgetisnull(res, row, col + 5) ? NULL : PQgetvalue(res, row, col + 5), &fb) < 0)
 		return -1;
 	return episode_rows_add_feedback(er, &fb);
 }
@@ -115,7 +115,7 @@ by_session(const void *a, const void *b)
 
 int
 episode_rows_evaluate(struct episode_rows *er, const struct engine_params *p,
-		      struct alliance_result *out)
+    struct alliance_result *out)
 {
 	if (er->n_fb > 1)
 		qsort(er->fb, er->n_fb, sizeof(*er->fb), by_session);
@@ -135,34 +135,32 @@ status_sentence(const struct alliance_result *a)
 	switch (a->status) {
 	case AST_UNSAFE:
 		return "a clinical lead must review this episode now; referral suggestions are "
-		    "offered at once";
+		       "offered at once";
 	case AST_DISENGAGING:
 		return "the last two scheduled sessions were no-shows; reach out and offer a "
-		    "rematch rather than lose the client";
+		       "rematch rather than lose the client";
 	case AST_FORMING:
-		return a->action == ACT_DISCUSS ?
-		    "the alliance rarely clicks at once, but needs should be raised early" :
-		    "the alliance rarely clicks at once: judge it after 2-3 sessions";
+		return a->action == ACT_DISCUSS
+		    ? "the alliance rarely clicks at once, but needs should be raised early"
+		    : "the alliance rarely clicks at once: judge it after 2-3 sessions";
 	case AST_TRANSFERENCE:
 		return "strong negative feelings while trust holds are normal therapeutic "
-		    "material; explore them in session";
+		       "material; explore them in session";
 	case AST_MISMATCH:
 		return "poor sessions again and again: the pair is probably incompatible; "
-		    "suggest a colleague";
+		       "suggest a colleague";
 	case AST_STRAINED:
 		return "the alliance is strained: discuss it in session (rupture and repair)";
-	case AST_REPAIRED:
-		return "the alliance recovered after a rupture";
+	case AST_REPAIRED: return "the alliance recovered after a rupture";
 	case AST_STRONG:
-	case AST_COUNT:
-		break;
+	case AST_COUNT: break;
 	}
 	return NULL;
 }
 
 const char *
 alliance_sentence(const struct alliance_result *a, const struct vocab *v, int i, char *buf,
-		  size_t n)
+    size_t n)
 {
 	if (i < a->n_reasons)
 		return reason_render(&a->reasons[i], v, buf, n) >= 0 ? buf : "";
@@ -235,7 +233,7 @@ one_decimal_or_null(struct json_writer *w, bool has, double v)
 
 void
 alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_result *a,
-	       const struct vocab *v)
+    const struct vocab *v)
 {
 	const char *s;
 	char buf[256];
@@ -300,7 +298,7 @@ alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_
 
 void
 alliance_reply(struct request *r, const PGresult *res, int col, const struct feedback *extra_fb,
-	       uint32_t extra_session, enum attendance_status extra_status)
+    uint32_t extra_session, enum attendance_status extra_status)
 {
 	struct episode_rows er;
 	struct alliance_result out;

@@ -29,12 +29,14 @@
  * condition FB_COND on alias f, attendance by AT_COND on alias t.  Constant
  * text only: the conditions are written in the calling file, never built
  * from input. */
+/* clang-format off */
 #define EPISODE_ROWS_SQL(EP, FB_COND, AT_COND) \
 	"SELECT 'f'::text AS kind, f.session, f.instrument AS what, f.items::text AS items," \
 	" f.flags::text AS flags, f.negative_feelings AS neg FROM feedback f" \
 	" WHERE f.episode_id = " EP " AND (" FB_COND ")" \
 	" UNION ALL SELECT 'a', t.session, t.status, NULL, NULL, NULL FROM attendance t" \
 	" WHERE t.episode_id = " EP " AND (" AT_COND ")"
+/* clang-format on */
 
 #define EPISODE_ROWS_COLUMNS 6
 
@@ -52,7 +54,7 @@ void episode_rows_clear(struct episode_rows *er);
 /* 0, or -1 out of memory. */
 int episode_rows_add_feedback(struct episode_rows *er, const struct feedback *fb);
 int episode_rows_add_attendance(struct episode_rows *er, uint32_t session,
-				enum attendance_status status);
+    enum attendance_status status);
 /* Row ROW of res, the six columns from COL.  A row whose kind is NULL (an
  * episode without rows, from a LEFT JOIN) is skipped.  0, or -1 for a row
  * that does not parse or out of memory. */
@@ -60,13 +62,13 @@ int episode_rows_add_pg(struct episode_rows *er, const PGresult *res, int row, i
 
 /* Sorts by session and runs alliance_evaluate. 0, or an engine error. */
 int episode_rows_evaluate(struct episode_rows *er, const struct engine_params *p,
-			  struct alliance_result *out);
+    struct alliance_result *out);
 
 /* Plain-language reasons: the engine's reasons rendered, then a sentence for
  * the status and action.  The i-th sentence (in buf, or a constant), "" for
  * one that cannot be rendered (skip it), NULL past the last. */
 const char *alliance_sentence(const struct alliance_result *a, const struct vocab *v, int i,
-			      char *buf, size_t n);
+    char *buf, size_t n);
 /* The sentences as a JSON array (new reference) or NULL. */
 json_t *alliance_reasons_json(const struct alliance_result *a, const struct vocab *v);
 
@@ -74,7 +76,7 @@ json_t *alliance_reasons_json(const struct alliance_result *a, const struct voca
  * "reasons", "sessions", "index_latest", "index_ewma", "trend", "evidence":
  * [{session, items, why}], "outcome"}. */
 void alliance_write(struct json_writer *w, int64_t episode_id, const struct alliance_result *a,
-		    const struct vocab *v);
+    const struct vocab *v);
 
 /* A number rounded to one decimal (indices, trends, scores). */
 json_t *json_one_decimal(double v);
@@ -85,7 +87,6 @@ struct request;
  * plus an extra feedback or attendance (session 0 = none) not yet in them,
  * and answers 200 with the alliance object (500 if the rows do not evaluate). */
 void alliance_reply(struct request *r, const PGresult *res, int col,
-		    const struct feedback *extra_fb, uint32_t extra_session,
-		    enum attendance_status extra_status);
+    const struct feedback *extra_fb, uint32_t extra_session, enum attendance_status extra_status);
 
 #endif

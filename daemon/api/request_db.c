@@ -21,7 +21,7 @@ struct pending_call {
 	const struct request_db_call *call;
 	request_db_cb cb;
 	request_lease_cb lease_cb;
-	struct db_query *q;	/* NULL for a statement on a lease: releasing
+	struct db_query *q; /* NULL for a statement on a lease: releasing
 				 * the lease discards it */
 };
 
@@ -108,7 +108,7 @@ result_cb(void *arg, enum db_status st, const PGresult *res)
 
 void
 request_db_query(struct request *r, const struct request_db_call *call, const char *sql,
-		 int nparams, const char *const *values, request_db_cb cb)
+    int nparams, const char *const *values, request_db_cb cb)
 {
 	struct pending_call *pc = call_new(r, call);
 
@@ -128,7 +128,7 @@ request_db_query(struct request *r, const struct request_db_call *call, const ch
 
 void
 request_db_by_id(struct request *r, const struct request_db_call *call, const char *sql,
-		 request_db_cb cb)
+    request_db_cb cb)
 {
 	char id[24];
 	const char *values[1] = { id };
@@ -175,7 +175,7 @@ request_db_acquire(struct request *r, const struct request_db_call *call, reques
 
 void
 request_db_lease_query(struct request *r, const struct request_db_call *call, const char *sql,
-		       int nparams, const char *const *values, request_db_cb cb)
+    int nparams, const char *const *values, request_db_cb cb)
 {
 	struct pending_call *pc = call_new(r, call);
 

@@ -27,8 +27,8 @@
 
 /* What a statement is, for the standard answers; a static const per call site. */
 struct request_db_call {
-	const char *what;	/* names the statement in the log ("client upsert") */
-	const char *thing;	/* non-NULL: zero rows answer 404 "no <thing> <id>" */
+	const char *what;  /* names the statement in the log ("client upsert") */
+	const char *thing; /* non-NULL: zero rows answer 404 "no <thing> <id>" */
 	/* Optional: sees a failed statement first (st != DB_OK), r->pending
 	 * already clear; returns true when it answered (or sent r on its
 	 * way again), false for the standard answer. */
@@ -44,18 +44,16 @@ typedef void (*request_lease_cb)(struct request *r);
  * database is away it answers 503 at once: the handler must return
  * without touching r after any of these calls. */
 void request_db_query(struct request *r, const struct request_db_call *call, const char *sql,
-		      int nparams, const char *const *values, request_db_cb cb);
+    int nparams, const char *const *values, request_db_cb cb);
 /* request_db_query with the path's first {id} as $1. */
 void request_db_by_id(struct request *r, const struct request_db_call *call, const char *sql,
-		      request_db_cb cb);
+    request_db_cb cb);
 /* Leases a connection for a transaction; cb runs with r->lease set. */
-void request_db_acquire(struct request *r, const struct request_db_call *call,
-			request_lease_cb cb);
+void request_db_acquire(struct request *r, const struct request_db_call *call, request_lease_cb cb);
 /* A statement on r->lease (one at a time); failures answered as above (the
  * answer releases the lease: an open transaction rolls back). */
-void request_db_lease_query(struct request *r, const struct request_db_call *call,
-			    const char *sql, int nparams, const char *const *values,
-			    request_db_cb cb);
+void request_db_lease_query(struct request *r, const struct request_db_call *call, const char *sql,
+    int nparams, const char *const *values, request_db_cb cb);
 /* Ends the lease early (after COMMIT, before a reply that takes long). */
 void request_db_release_lease(struct request *r);
 
@@ -64,7 +62,7 @@ void request_db_release_lease(struct request *r);
  * a foreign-key, check or data error, else 500.  Logs WHAT, the SQLSTATE and
  * the request id only (never values). */
 void request_db_failure(struct request *r, enum db_status st, const PGresult *res,
-			const char *what);
+    const char *what);
 /* The SQLSTATE of a failed result; "" when there is none. */
 MUSTCHECK const char *db_sqlstate(const PGresult *res);
 

@@ -7,13 +7,13 @@
 
 #include "http/router.h"
 
-extern const struct route routes_health[];	/* routes_health.c */
-extern const struct route routes_therapists[];	/* routes_therapists.c */
-extern const struct route routes_clients[];	/* routes_clients.c */
-extern const struct route routes_match[];	/* routes_match.c */
-extern const struct route routes_episodes[];	/* routes_episodes.c */
-extern const struct route routes_feedback[];	/* routes_feedback.c */
-extern const struct route routes_referrals[];	/* routes_referrals.c */
-extern const struct route routes_reports[];	/* routes_reports.c */
+extern const struct route routes_health[];     /* routes_health.c */
+extern const struct route routes_therapists[]; /* routes_therapists.c */
+extern const struct route routes_clients[];    /* routes_clients.c */
+extern const struct route routes_match[];      /* routes_match.c */
+extern const struct route routes_episodes[];   /* routes_episodes.c */
+extern const struct route routes_feedback[];   /* routes_feedback.c */
+extern const struct route routes_referrals[];  /* routes_referrals.c */
+extern const struct route routes_reports[];    /* routes_reports.c */
 
 #endif

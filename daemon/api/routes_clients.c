@@ -23,22 +23,26 @@
 
 /* One statement: atomic and committed before its result arrives.  xmax = 0
  * on the returned row means it was inserted rather than updated. */
+/* clang-format off */
 static const char upsert_sql[] =
     "INSERT INTO clients (external_ref, preferences) VALUES ($1, $2::jsonb) "
     "ON CONFLICT (external_ref) DO UPDATE SET preferences = EXCLUDED.preferences "
     "RETURNING id, external_ref, preferences::text, (xmax = 0) AS inserted";
+/* clang-format on */
 
+/* clang-format off */
 static const char get_sql[] =
     "SELECT id, external_ref, preferences::text FROM clients WHERE id = $1";
+/* clang-format on */
 
 /* {"id", "external_ref", ...preferences} from one row (columns 0..2). */
 static json_t *
 client_json(const PGresult *res)
 {
 	json_t *prefs = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
-	json_t *o = json_pack("{s:I, s:s}", "id",
-	    (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
-	    "external_ref", PQgetvalue(res, 0, 1));
+	json_t *o =
+	    json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+	        "external_ref", PQgetvalue(res, 0, 1));
 
 	if (o == NULL || !json_is_object(prefs) || json_object_update(o, prefs) != 0) {
 		json_decref(o);
@@ -77,7 +81,8 @@ route_client_upsert(struct request *r)
 	const char *values[2];
 
 	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), true, &in, &fe) != 0) {
+	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), true, &in,
+	        &fe) != 0) {
 		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
 		return;
 	}
@@ -90,7 +95,7 @@ route_client_upsert(struct request *r)
 	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
 	values[1] = text;
 	request_db_query(r, &upsert_call, upsert_sql, 2, values, upsert_cb);
-	free(text);		/* the pool copied the values */
+	free(text); /* the pool copied the values */
 	json_decref(prefs);
 	return;
 fail:
@@ -116,9 +121,6 @@ route_client_get(struct request *r)
 	request_db_by_id(r, &get_call, get_sql, get_cb);
 }
 
-const struct route routes_clients[] = {
-	{ "POST", "/v1/clients", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_client_upsert },
-	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_get },
-	ROUTE_END
-};
+const struct route routes_clients[] = { { "POST", "/v1/clients", SCOPE_INTAKE,
+	                                    ROUTE_JSON_BODY | ROUTE_NEEDS_DB, route_client_upsert },
+	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_get }, ROUTE_END };

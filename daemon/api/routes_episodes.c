@@ -27,9 +27,11 @@
 #define ISO(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* The episode object's columns, in episode_json's order (8 columns). */
+/* clang-format off */
 #define EPISODE_COLS(e) \
 	e ".id, " e ".client_id, " e ".therapist_id, " e ".status, " ISO(e ".started_at") ", " \
 	ISO(e ".ended_at") ", " e ".end_reason, " e ".referred_from"
+/* clang-format on */
 
 static json_t *
 nullable_int(const PGresult *res, int row, int col)
@@ -50,15 +52,12 @@ nullable_str(const PGresult *res, int row, int col)
 static json_t *
 episode_json(const PGresult *res, int row, int col)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "id", nullable_int(res, row, col),
-	    "client_id", nullable_int(res, row, col + 1),
-	    "therapist_id", nullable_int(res, row, col + 2),
-	    "status", nullable_str(res, row, col + 3),
-	    "started_at", nullable_str(res, row, col + 4),
-	    "ended_at", nullable_str(res, row, col + 5),
-	    "end_reason", nullable_str(res, row, col + 6),
-	    "referred_from", nullable_int(res, row, col + 7));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+	    nullable_int(res, row, col), "client_id", nullable_int(res, row, col + 1),
+	    "therapist_id", nullable_int(res, row, col + 2), "status",
+	    nullable_str(res, row, col + 3), "started_at", nullable_str(res, row, col + 4),
+	    "ended_at", nullable_str(res, row, col + 5), "end_reason",
+	    nullable_str(res, row, col + 6), "referred_from", nullable_int(res, row, col + 7));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -67,7 +66,7 @@ episode_json(const PGresult *res, int row, int col)
 struct episode_start {
 	char client[24], therapist[24], referred[24];
 	bool has_referred;
-	json_t *episode;	/* the answer, held until COMMIT */
+	json_t *episode; /* the answer, held until COMMIT */
 };
 
 static void
@@ -100,8 +99,17 @@ start_committed_cb(struct request *r, const PGresult *res)
 
 /* Columns of the check-and-insert statement below. */
 enum {
-	SC_CLIENT, SC_T_FOUND, SC_T_ACTIVE, SC_T_ACCEPTING, SC_T_CAPACITY, SC_LOAD,
-	SC_OLD_CLIENT, SC_OLD_STATUS, SC_OLD_THERAPIST, SC_PAIR, SC_EPISODE
+	SC_CLIENT,
+	SC_T_FOUND,
+	SC_T_ACTIVE,
+	SC_T_ACCEPTING,
+	SC_T_CAPACITY,
+	SC_LOAD,
+	SC_OLD_CLIENT,
+	SC_OLD_STATUS,
+	SC_OLD_THERAPIST,
+	SC_PAIR,
+	SC_EPISODE
 };
 
 static void
@@ -119,22 +127,23 @@ start_checked_cb(struct request *r, const PGresult *res)
 	errs = json_array();
 	if (strcmp(PQgetvalue(res, 0, SC_CLIENT), "0") == 0) {
 		snprintf(msg, sizeof(msg), "no client %s", s->client);
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "client_id",
-		    "message", msg));
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "client_id", "message", msg));
 	}
 	if (strcmp(PQgetvalue(res, 0, SC_T_FOUND), "0") == 0) {
 		snprintf(msg, sizeof(msg), "no therapist %s", s->therapist);
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "therapist_id",
-		    "message", msg));
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "therapist_id", "message", msg));
 	}
-	if (s->has_referred && (PQgetisnull(res, 0, SC_OLD_CLIENT) ||
-	    strcmp(PQgetvalue(res, 0, SC_OLD_CLIENT), s->client) != 0)) {
+	if (s->has_referred &&
+	    (PQgetisnull(res, 0, SC_OLD_CLIENT) ||
+	        strcmp(PQgetvalue(res, 0, SC_OLD_CLIENT), s->client) != 0)) {
 		snprintf(msg, sizeof(msg), "no episode %s of this client", s->referred);
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "referred_from",
-		    "message", msg));
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "referred_from", "message", msg));
 	}
 	if (json_array_size(errs) > 0) {
-		request_problem(r, 422, "invalid episode", errs);	/* rolls back */
+		request_problem(r, 422, "invalid episode", errs); /* rolls back */
 		return;
 	}
 	json_decref(errs);
@@ -167,6 +176,7 @@ start_locked_cb(struct request *r, const PGresult *res)
 	 * includes every episode committed before.  The insert happens only when
 	 * every check passes; the old episode ends only when the insert happens.
 	 */
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH c AS (SELECT id FROM clients WHERE id = $1::bigint),"
 	    " t AS (SELECT id, active, accepting_new, capacity FROM therapists WHERE id = $2::bigint),"
@@ -192,6 +202,7 @@ start_locked_cb(struct request *r, const PGresult *res)
 	    "  (SELECT client_id FROM old), (SELECT status FROM old), (SELECT therapist_id FROM old),"
 	    "  EXISTS (SELECT 1 FROM pair), ins.*, (SELECT count(*) FROM ended)"
 	    " FROM (SELECT 1) one LEFT JOIN ins ON true";
+	/* clang-format on */
 	struct episode_start *s = r->state;
 	const char *values[3] = { s->client, s->therapist, s->has_referred ? s->referred : NULL };
 
@@ -203,10 +214,12 @@ static void
 start_begun_cb(struct request *r, const PGresult *res)
 {
 	/* Lock order: therapist, then the old episode (an end locks only the episode). */
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH t AS (SELECT id FROM therapists WHERE id = $1::bigint FOR UPDATE),"
 	    " o AS (SELECT id FROM episodes WHERE id = $2::bigint FOR UPDATE)"
 	    " SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM o)";
+	/* clang-format on */
 	struct episode_start *s = r->state;
 	const char *values[2] = { s->therapist, s->has_referred ? s->referred : NULL };
 
@@ -238,8 +251,8 @@ route_episode_start(struct request *r)
 		field_error(&fe, "client_id", "is required");
 	if (jf_int(r->body, "therapist_id", "therapist_id", 1, UINT32_MAX, &therapist, &fe) == 0)
 		field_error(&fe, "therapist_id", "is required");
-	has_referred = jf_int(r->body, "referred_from", "referred_from", 1, INT64_MAX, &referred,
-	    &fe);
+	has_referred =
+	    jf_int(r->body, "referred_from", "referred_from", 1, INT64_MAX, &referred, &fe);
 	if (field_errors_any(&fe)) {
 		request_problem(r, 422, "invalid episode", field_errors_take(&fe));
 		return;
@@ -270,8 +283,10 @@ got_cb(struct request *r, const PGresult *res)
 static void
 route_episode_get(struct request *r)
 {
+	/* clang-format off */
 	static const char sql[] =
 	    "SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
+	/* clang-format on */
 
 	static const struct request_db_call call = { "episode get", "episode", NULL };
 
@@ -296,16 +311,17 @@ static void
 route_episode_end(struct request *r)
 {
 	static const char *const fields[] = { "reason", NULL };
-	static const char *const reasons[] = {
-		"completed", "mismatch", "referred", "client_left", "other", NULL
-	};
+	static const char *const reasons[] = { "completed", "mismatch", "referred", "client_left",
+		"other", NULL };
 	/* The UPDATE re-checks status after any concurrent end: at most one wins. */
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH cur AS (SELECT id FROM episodes WHERE id = $1::bigint),"
 	    " upd AS (UPDATE episodes SET status = 'ended', ended_at = now(), end_reason = $2"
 	    "         WHERE id = $1::bigint AND status = 'active'"
 	    "         RETURNING " EPISODE_COLS("episodes") ")"
 	    " SELECT cur.id, upd.* FROM cur LEFT JOIN upd ON true";
+	/* clang-format on */
 	static const struct request_db_call call = { "episode end", "episode", NULL };
 	struct field_errors fe;
 	const char *reason = NULL;
@@ -324,7 +340,8 @@ route_episode_end(struct request *r)
 		for (p = reasons; *p != NULL && strcmp(*p, reason) != 0; p++)
 			;
 		if (*p == NULL)
-			field_error(&fe, "reason", "must be one of completed, mismatch, referred, "
+			field_error(&fe, "reason",
+			    "must be one of completed, mismatch, referred, "
 			    "client_left, other");
 	}
 	if (field_errors_any(&fe)) {
@@ -369,6 +386,7 @@ route_attendance(struct request *r)
 	static const char *const fields[] = { "session", "status", NULL };
 	/* Upsert per session; the other rows come from the snapshot before it,
 	 * this session's entry is added in C. */
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH ep AS (SELECT id, status FROM episodes WHERE id = $1::bigint),"
 	    " up AS (INSERT INTO attendance (episode_id, session, status)"
@@ -380,6 +398,7 @@ route_attendance(struct request *r)
 	    " FROM ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "t.session <> $2::integer")
 	    " ) r ON true";
+	/* clang-format on */
 	static const struct request_db_call call = { "attendance", "episode", NULL };
 	struct field_errors fe;
 	struct attendance_req *a;
@@ -419,13 +438,12 @@ route_attendance(struct request *r)
 	request_db_query(r, &call, sql, 3, values, attendance_cb);
 }
 
-const struct route routes_episodes[] = {
-	{ "POST", "/v1/episodes", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_episode_start },
+const struct route routes_episodes[] = { { "POST", "/v1/episodes", SCOPE_INTAKE,
+	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	                                     route_episode_start },
 	{ "GET", "/v1/episodes/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_episode_get },
 	{ "POST", "/v1/episodes/{id}/end", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_episode_end },
+	    route_episode_end },
 	{ "POST", "/v1/episodes/{id}/attendance", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_attendance },
-	ROUTE_END
-};
+	    route_attendance },
+	ROUTE_END };

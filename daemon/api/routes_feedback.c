@@ -31,19 +31,32 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-#define IDEMPOTENCY_KEY_MAX 255	/* the schema's CHECK and openapi.yaml */
+#define IDEMPOTENCY_KEY_MAX 255 /* the schema's CHECK and openapi.yaml */
 
-enum { FB_ID, FB_SESSION, FB_INSTRUMENT, FB_ITEMS, FB_FLAGS, FB_NEG, FB_OCCURRED, FB_KEY,
-       FB_BODY, FB_INDEX, FB_TRUST, FB_ORS, FB_NPARAMS };
+enum {
+	FB_ID,
+	FB_SESSION,
+	FB_INSTRUMENT,
+	FB_ITEMS,
+	FB_FLAGS,
+	FB_NEG,
+	FB_OCCURRED,
+	FB_KEY,
+	FB_BODY,
+	FB_INDEX,
+	FB_TRUST,
+	FB_ORS,
+	FB_NPARAMS
+};
 
 struct feedback_state {
 	struct feedback fb;
-	struct json_writer items, flags;	/* the stored JSON text, written here */
-	char *body;			/* owned; canonical body (with a key) */
-	char items_buf[1024], flags_buf[256];	/* room for any instrument */
+	struct json_writer items, flags;      /* the stored JSON text, written here */
+	char *body;                           /* owned; canonical body (with a key) */
+	char items_buf[1024], flags_buf[256]; /* room for any instrument */
 	char id[24], session[16], neg[8], index[32], trust[32], ors[32];
 	char key[IDEMPOTENCY_KEY_MAX + 1];
-	const char *occurred_at;	/* borrowed from r->body */
+	const char *occurred_at; /* borrowed from r->body */
 	bool has_key;
 	int tries;
 };
@@ -76,12 +89,13 @@ feedback_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 
 		if (cons != NULL && strstr(cons, "idempotency") != NULL && s->tries < 2) {
-			feedback_send(r);	/* a concurrent twin won: replay it */
+			feedback_send(r); /* a concurrent twin won: replay it */
 			return true;
 		}
-		request_problem(r, 409, s->fb.instrument == INSTR_ORS ?
-		    "this session already has an ORS" :
-		    "this session already has an alliance rating", NULL);
+		request_problem(r, 409,
+		    s->fb.instrument == INSTR_ORS ? "this session already has an ORS"
+		                                  : "this session already has an alliance rating",
+		    NULL);
 		return true;
 	}
 	if (strncmp(state, "22", 2) == 0) {
@@ -134,6 +148,7 @@ feedback_cb(struct request *r, const PGresult *res)
 static void
 feedback_send(struct request *r)
 {
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH ep AS (SELECT id, therapist_id, status FROM episodes WHERE id = $1::bigint),"
 	    " prior AS (SELECT f.id, f.received_at,"
@@ -162,6 +177,7 @@ feedback_send(struct request *r)
 	    EPISODE_ROWS_SQL("st.id", "st.upto_id IS NULL OR f.id <= st.upto_id",
 		"st.upto_at IS NULL OR t.recorded_at <= st.upto_at")
 	    " ) r ON st.outcome IN ('stored', 'replay')";
+	/* clang-format on */
 	struct feedback_state *s = r->state;
 	const char *values[FB_NPARAMS];
 
@@ -185,8 +201,8 @@ feedback_send(struct request *r)
 static int
 read_idempotency_key(struct request *r, struct feedback_state *s)
 {
-	const char *k = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "Idempotency-Key");
+	const char *k =
+	    evhttp_find_header(evhttp_request_get_input_headers(r->req), "Idempotency-Key");
 	size_t i, n;
 
 	if (k == NULL)
@@ -195,7 +211,7 @@ read_idempotency_key(struct request *r, struct feedback_state *s)
 	if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (k[i] < 0x21 || k[i] > 0x7e)	/* visible ASCII only */
+		if (k[i] < 0x21 || k[i] > 0x7e) /* visible ASCII only */
 			return -1;
 	memcpy(s->key, k, n + 1);
 	s->has_key = true;
@@ -229,8 +245,9 @@ route_feedback(struct request *r)
 	if (read_idempotency_key(r, s) < 0) {
 		json_t *errs = json_array();
 
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "Idempotency-Key",
-		    "message", "must be 1 to 255 visible ASCII characters"));
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "Idempotency-Key", "message",
+		        "must be 1 to 255 visible ASCII characters"));
 		request_problem(r, 422, "invalid Idempotency-Key header", errs);
 		return;
 	}
@@ -271,19 +288,19 @@ alliance_got_cb(struct request *r, const PGresult *res)
 static void
 route_alliance_get(struct request *r)
 {
+	/* clang-format off */
 	static const char sql[] =
 	    "SELECT ep.id, r.* FROM episodes ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "true")
 	    " ) r ON true WHERE ep.id = $1::bigint";
+	/* clang-format on */
 
 	static const struct request_db_call call = { "alliance", "episode", NULL };
 
 	request_db_by_id(r, &call, sql, alliance_got_cb);
 }
 
-const struct route routes_feedback[] = {
-	{ "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_feedback },
+const struct route routes_feedback[] = { { "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK,
+	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB, route_feedback },
 	{ "GET", "/v1/episodes/{id}/alliance", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, route_alliance_get },
-	ROUTE_END
-};
+	ROUTE_END };

@@ -21,8 +21,9 @@
 static void
 route_healthz(struct request *r)
 {
-	request_reply_json(r, 200, json_pack("{s:s, s:f}", "status", "ok",
-	    "uptime_seconds", clock_now() - request_api(r)->started));
+	request_reply_json(r, 200,
+	    json_pack("{s:s, s:f}", "status", "ok", "uptime_seconds",
+	        clock_now() - request_api(r)->started));
 }
 
 /* Ready = the database answers, its schema is current, and the matching
@@ -47,9 +48,9 @@ ready_reply(struct request *r, bool up, int version, const char *why)
 	catalog_sync_stats(cs, &therapists, &full, &single);
 	if (!ready)
 		request_header(r, "Retry-After", "1");
-	request_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:o, s:{s:b, s:i}}",
-	    "status", ready ? "ready" : "not_ready", "database", db,
-	    "catalog", "ready", catalog, "therapists", (int)therapists));
+	request_reply_json(r, ready ? 200 : 503,
+	    json_pack("{s:s, s:o, s:{s:b, s:i}}", "status", ready ? "ready" : "not_ready",
+	        "database", db, "catalog", "ready", catalog, "therapists", (int)therapists));
 }
 
 static void
@@ -63,20 +64,16 @@ static bool
 ready_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 {
 	switch (st) {
-	case DB_OK:
-		break;
+	case DB_OK: break;
 	case DB_SQL_ERROR:
 		/* 42P01: no schema_migrations table yet = nothing migrated. */
-		ready_reply(r, true, 0, strcmp(db_sqlstate(res), "42P01") == 0 ?
-		    "the schema is not installed: run allianced --migrate" :
-		    "the schema version could not be read");
+		ready_reply(r, true, 0,
+		    strcmp(db_sqlstate(res), "42P01") == 0
+		        ? "the schema is not installed: run allianced --migrate"
+		        : "the schema version could not be read");
 		break;
-	case DB_TIMEOUT:
-		ready_reply(r, false, 0, "the database did not answer in time");
-		break;
-	case DB_UNAVAILABLE:
-		ready_reply(r, false, 0, "the database is unreachable");
-		break;
+	case DB_TIMEOUT: ready_reply(r, false, 0, "the database did not answer in time"); break;
+	case DB_UNAVAILABLE: ready_reply(r, false, 0, "the database is unreachable"); break;
 	}
 	return true;
 }
@@ -115,9 +112,6 @@ route_metrics(struct request *r)
 	evbuffer_free(out);
 }
 
-const struct route routes_health[] = {
-	{ "GET", "/healthz", SCOPE_NONE, 0, route_healthz },
+const struct route routes_health[] = { { "GET", "/healthz", SCOPE_NONE, 0, route_healthz },
 	{ "GET", "/readyz", SCOPE_NONE, 0, route_readyz },
-	{ "GET", "/metrics", SCOPE_NONE, 0, route_metrics },
-	ROUTE_END
-};
+	{ "GET", "/metrics", SCOPE_NONE, 0, route_metrics }, ROUTE_END };

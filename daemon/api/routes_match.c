@@ -28,12 +28,14 @@
  * leaving them out only means they may show up again. */
 #define MISMATCH_MAX (MATCH_MAX_EXCLUDE - INTAKE_MAX_EXCLUDE)
 
+/* clang-format off */
 static const char client_sql[] =
     "SELECT c.preferences::text, coalesce((SELECT json_agg(m.therapist_id) FROM ("
     " SELECT e.therapist_id FROM episodes e"
     " WHERE e.client_id = c.id AND e.status = 'ended' AND e.end_reason = 'mismatch'"
     " GROUP BY e.therapist_id ORDER BY max(e.ended_at) DESC LIMIT 64) m), '[]')::text"
     " FROM clients c WHERE c.id = $1";
+/* clang-format on */
 
 _Static_assert(MISMATCH_MAX == 64, "client_sql's LIMIT must equal MISMATCH_MAX");
 
@@ -64,9 +66,11 @@ nobody_hint(const struct match_summary *sum, char *buf, size_t len)
 			best = e;
 	if (best < 0)
 		return "no therapist is taking new clients at the moment";
-	snprintf(buf, len, "no therapist fits; relaxing %s would help most "
-	    "(%u of %u therapists excluded for %s)", relax[best], sum->excluded[best],
-	    sum->considered, exclusion_name((enum exclusion)best));
+	snprintf(buf, len,
+	    "no therapist fits; relaxing %s would help most "
+	    "(%u of %u therapists excluded for %s)",
+	    relax[best], sum->excluded[best], sum->considered,
+	    exclusion_name((enum exclusion)best));
 	return buf;
 }
 
@@ -83,7 +87,7 @@ read_limit(struct request *r, int *k)
 	if (request_query_int(r, "limit", request_api(r)->default_limit, 1, max, k) != 0)
 		return -1;
 	if (*k > max)
-		*k = max;	/* a default above the maximum is the maximum */
+		*k = max; /* a default above the maximum is the maximum */
 	return 0;
 }
 
@@ -96,8 +100,8 @@ read_limit(struct request *r, int *k)
  * The answer is written as text directly (json_writer.h): building json_t
  * trees and dumping them cost more than the ranking itself. */
 static void
-run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclude,
-	      size_t n_exclude, int k)
+run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclude, size_t n_exclude,
+    int k)
 {
 	const struct catalog_sync *cs = request_api(r)->catalog;
 	struct match_adjust adj;
@@ -114,8 +118,8 @@ run_and_reply(struct request *r, const struct intake *in, const uint32_t *exclud
 	adj.exclude = exclude;
 	adj.n_exclude = n_exclude;
 	adj.alliance_weight_mult = 1.0;
-	if (match_run_adjusted(catalog_sync_catalog(cs), request_api(r)->params, in, &adj, (size_t)k,
-	    items, &sum) != 0) {
+	if (match_run_adjusted(catalog_sync_catalog(cs), request_api(r)->params, in, &adj,
+	        (size_t)k, items, &sum) != 0) {
 		log_warn(request_log(r), "request id=%s match_run refused the intake", r->id);
 		goto fail;
 	}
@@ -146,7 +150,8 @@ route_match(struct request *r)
 	if (read_limit(r, &k) != 0)
 		return;
 	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), false, &in, &fe) != 0) {
+	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), false, &in,
+	        &fe) != 0) {
 		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
 		return;
 	}
@@ -165,7 +170,7 @@ client_loaded_cb(struct request *r, const PGresult *res)
 	json_t *prefs;
 	int k, n;
 
-	if (read_limit(r, &k) != 0)	/* checked before the query: cannot fail now */
+	if (read_limit(r, &k) != 0) /* checked before the query: cannot fail now */
 		return;
 	n = json_parse_ids(PQgetvalue(res, 0, 1), mismatches, MISMATCH_MAX);
 	prefs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
@@ -175,13 +180,18 @@ client_loaded_cb(struct request *r, const PGresult *res)
 		return;
 	}
 	field_errors_init(&fe);
-	if (intake_from_json(prefs, catalog_sync_vocab(request_api(r)->catalog), false, &in, &fe) != 0) {
+	if (intake_from_json(prefs, catalog_sync_vocab(request_api(r)->catalog), false, &in, &fe) !=
+	    0) {
 		/* The vocabulary changed since the intake was stored (SIGHUP). */
 		json_decref(prefs);
-		log_warn(request_log(r), "request id=%s client id=%lld: stored intake no longer "
-		    "valid", r->id, (long long)r->params[0]);
-		request_problem(r, 422, "the stored intake does not fit the configured "
-		    "vocabulary any more; submit the intake again", field_errors_take(&fe));
+		log_warn(request_log(r),
+		    "request id=%s client id=%lld: stored intake no longer "
+		    "valid",
+		    r->id, (long long)r->params[0]);
+		request_problem(r, 422,
+		    "the stored intake does not fit the configured "
+		    "vocabulary any more; submit the intake again",
+		    field_errors_take(&fe));
 		return;
 	}
 	json_decref(prefs);
@@ -203,8 +213,6 @@ route_client_matches(struct request *r)
 	request_db_by_id(r, &client_call, client_sql, client_loaded_cb);
 }
 
-const struct route routes_match[] = {
-	{ "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_matches },
-	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match },
-	ROUTE_END
-};
+const struct route routes_match[] = { { "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE,
+	                                  ROUTE_NEEDS_DB, route_client_matches },
+	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match }, ROUTE_END };

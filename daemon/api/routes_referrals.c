@@ -28,8 +28,8 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-#define REFERRAL_DEFAULT_LIMIT 3
-#define REFERRAL_MAX_LIMIT 50
+#define REFERRAL_DEFAULT_LIMIT  3
+#define REFERRAL_MAX_LIMIT      50
 #define REFERRAL_MAX_MISMATCHES 64
 #define REFERRAL_MAX_COLLEAGUES 256
 
@@ -41,7 +41,7 @@ struct referral_state {
  * 0 (*has_need says whether one was given), -1 with errors in fe. */
 static int
 read_need(const json_t *body, const struct vocab *v, struct referral_need *need, bool *has_need,
-	  struct field_errors *fe)
+    struct field_errors *fe)
 {
 	static const char *const top[] = { "need", NULL };
 	static const char *const fields[] = { "modalities", "concerns", NULL };
@@ -55,7 +55,8 @@ read_need(const json_t *body, const struct vocab *v, struct referral_need *need,
 		return -1;
 	if (jf_object(body, "need", "need", &n, fe) == 1) {
 		jf_only(n, "need", fields, fe);
-		jf_tags(n, "modalities", "need.modalities", v, VOCAB_MODALITIES, &need->modalities, fe);
+		jf_tags(n, "modalities", "need.modalities", v, VOCAB_MODALITIES, &need->modalities,
+		    fe);
 		jf_tags(n, "concerns", "need.concerns", v, VOCAB_CONCERNS, &need->concerns, fe);
 		*has_need = !tagset_empty(&need->modalities) || !tagset_empty(&need->concerns);
 	}
@@ -75,7 +76,7 @@ parse_colleagues(const char *text, const struct vocab *v, struct colleague_link 
 		json_decref(a);
 		return -1;
 	}
-	json_array_foreach(a, i, link) {
+	json_array_foreach (a, i, link) {
 		json_int_t id = json_integer_value(json_array_get(link, 0));
 		json_t *tags = json_array_get(link, 1), *tag;
 		struct colleague_link *c;
@@ -85,7 +86,7 @@ parse_colleagues(const char *text, const struct vocab *v, struct colleague_link 
 		c = &out[n++];
 		memset(c, 0, sizeof(*c));
 		c->therapist_id = (uint32_t)id;
-		json_array_foreach(tags, j, tag) {
+		json_array_foreach (tags, j, tag) {
 			const char *name = json_string_value(tag);
 			int k;
 
@@ -133,16 +134,18 @@ referral_loaded_cb(struct request *r, const PGresult *res)
 	prefs = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	if (prefs == NULL || intake_from_json(prefs, v, false, &in, &fe) != 0) {
 		json_decref(prefs);
-		request_problem(r, 409, "the client's stored intake is not valid under the "
-		    "configured vocabulary; update the client", field_errors_take(&fe));
+		request_problem(r, 409,
+		    "the client's stored intake is not valid under the "
+		    "configured vocabulary; update the client",
+		    field_errors_take(&fe));
 		return;
 	}
 	json_decref(prefs);
 	links = calloc(REFERRAL_MAX_COLLEAGUES, sizeof(*links));
 	items = calloc((size_t)s->limit, sizeof(*items));
 	n_mis = json_parse_ids(PQgetvalue(res, 0, 2), mismatches, REFERRAL_MAX_MISMATCHES);
-	n_links = links ? parse_colleagues(PQgetvalue(res, 0, 3), v, links,
-	    REFERRAL_MAX_COLLEAGUES) : -1;
+	n_links =
+	    links ? parse_colleagues(PQgetvalue(res, 0, 3), v, links, REFERRAL_MAX_COLLEAGUES) : -1;
 	if (items == NULL || n_mis < 0 || n_links < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
@@ -156,9 +159,10 @@ referral_loaded_cb(struct request *r, const PGresult *res)
 	req.colleagues = links;
 	req.n_colleagues = (size_t)n_links;
 	req.need = has_need ? &need : NULL;
-	if (referral_signals_from_feedback(request_api(r)->params, er.fb, er.n_fb, &req.signals) != 0 ||
-	    referral_suggest(catalog_sync_catalog(cs), request_api(r)->params, &req, (size_t)s->limit,
-		items, &sum) != 0)
+	if (referral_signals_from_feedback(request_api(r)->params, er.fb, er.n_fb, &req.signals) !=
+	        0 ||
+	    referral_suggest(catalog_sync_catalog(cs), request_api(r)->params, &req,
+	        (size_t)s->limit, items, &sum) != 0)
 		goto fail;
 	free(links);
 	episode_rows_clear(&er);
@@ -171,8 +175,9 @@ fail:
 	free(items);
 	free(links);
 	episode_rows_clear(&er);
-	log_warn(request_log(r), "request id=%s episode=%" PRId64 " referrals could not be computed",
-	    r->id, r->params[0]);
+	log_warn(request_log(r),
+	    "request id=%s episode=%" PRId64 " referrals could not be computed", r->id,
+	    r->params[0]);
 	request_problem(r, 500, "the referrals could not be computed", NULL);
 }
 
@@ -187,6 +192,7 @@ referral_state_free(void *p)
 static void
 route_referrals(struct request *r)
 {
+	/* clang-format off */
 	static const char sql[] =
 	    "SELECT ep.therapist_id, c.preferences::text,"
 	    " (SELECT coalesce(json_agg(DISTINCT x.therapist_id), '[]'::json) FROM episodes x"
@@ -197,19 +203,21 @@ route_referrals(struct request *r)
 	    " FROM episodes ep JOIN clients c ON c.id = ep.client_id"
 	    " LEFT JOIN LATERAL (" EPISODE_ROWS_SQL("ep.id", "true", "false") ") r ON true"
 	    " WHERE ep.id = $1::bigint";
+	/* clang-format on */
 	struct field_errors fe;
 	struct referral_need need;
 	struct referral_state *s;
 	bool has_need;
 	int limit;
 
-	if (request_query_int(r, "limit", REFERRAL_DEFAULT_LIMIT, 1, REFERRAL_MAX_LIMIT,
-	    &limit) != 0)
+	if (request_query_int(r, "limit", REFERRAL_DEFAULT_LIMIT, 1, REFERRAL_MAX_LIMIT, &limit) !=
+	    0)
 		return;
 	field_errors_init(&fe);
 	/* Checked now so that a bad body costs no query; read again with the
 	 * vocabulary of the moment the catalog is used. */
-	if (read_need(r->body, catalog_sync_vocab(request_api(r)->catalog), &need, &has_need, &fe) < 0) {
+	if (read_need(r->body, catalog_sync_vocab(request_api(r)->catalog), &need, &has_need, &fe) <
+	    0) {
 		request_problem(r, 422, "invalid referral request", field_errors_take(&fe));
 		return;
 	}
@@ -228,8 +236,7 @@ route_referrals(struct request *r)
 	request_db_by_id(r, &referral_call, sql, referral_loaded_cb);
 }
 
-const struct route routes_referrals[] = {
-	{ "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
-	  ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB, route_referrals },
-	ROUTE_END
-};
+const struct route routes_referrals[] = { { "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
+	                                      ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB,
+	                                      route_referrals },
+	ROUTE_END };

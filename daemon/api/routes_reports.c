@@ -26,15 +26,17 @@
 #include "store/db.h"
 
 #define AT_RISK_DEFAULT_SCAN 500
-#define AT_RISK_MAX_SCAN 5000
+#define AT_RISK_MAX_SCAN     5000
 
 /* Active episodes with their rows: 0 id, 1 client_id, 2 therapist_id, 3.. rows. */
+/* clang-format off */
 #define ACTIVE_ROWS_SQL(WHERE_LIMIT) \
 	"WITH ep AS (SELECT id, client_id, therapist_id FROM episodes" \
 	"            WHERE status = 'active' " WHERE_LIMIT ")" \
 	" SELECT ep.id, ep.client_id, ep.therapist_id, r.*" \
 	" FROM ep LEFT JOIN LATERAL (" EPISODE_ROWS_SQL("ep.id", "true", "true") ") r ON true" \
 	" ORDER BY ep.id"
+/* clang-format on */
 
 static bool
 at_risk(enum alliance_state s)
@@ -55,7 +57,7 @@ urgency(enum alliance_state s)
 }
 
 typedef int (*episode_visit)(void *arg, int64_t episode, int64_t client, int64_t therapist,
-			     const struct alliance_result *a);
+    const struct alliance_result *a);
 
 /* Groups the rows by episode, evaluates each, calls visit.  0, or -1. */
 static int
@@ -96,13 +98,13 @@ struct at_risk_item {
 struct at_risk_list {
 	struct at_risk_item *items;
 	size_t n, cap;
-	int64_t last;		/* last episode scanned */
+	int64_t last; /* last episode scanned */
 	size_t scanned;
 };
 
 static int
 collect_at_risk_cb(void *arg, int64_t episode, int64_t client, int64_t therapist,
-		const struct alliance_result *a)
+    const struct alliance_result *a)
 {
 	struct at_risk_list *l = arg;
 
@@ -141,12 +143,10 @@ by_urgency(const void *x, const void *y)
 static json_t *
 at_risk_json(const struct at_risk_item *it, const struct vocab *v)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:o, s:o}",
-	    "episode_id", (json_int_t)it->episode, "client_id", (json_int_t)it->client,
-	    "therapist_id", (json_int_t)it->therapist,
-	    "status", alliance_state_name(it->a.status),
-	    "action", alliance_action_name(it->a.action),
-	    "sessions", (json_int_t)it->a.sessions,
+	return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:o, s:o}", "episode_id",
+	    (json_int_t)it->episode, "client_id", (json_int_t)it->client, "therapist_id",
+	    (json_int_t)it->therapist, "status", alliance_state_name(it->a.status), "action",
+	    alliance_action_name(it->a.action), "sessions", (json_int_t)it->a.sessions,
 	    "index_latest", it->a.has_index ? json_one_decimal(it->a.index_latest) : json_null(),
 	    "score_latest", it->a.has_index ? json_one_decimal(it->a.score_latest) : json_null(),
 	    "reasons", alliance_reasons_json(&it->a, v));
@@ -173,20 +173,23 @@ at_risk_loaded_cb(struct request *r, const PGresult *res)
 		qsort(l.items, l.n, sizeof(*l.items), by_urgency);
 	list = json_array();
 	for (i = 0; list != NULL && i < l.n; i++)
-		json_array_append_new(list, at_risk_json(&l.items[i],
-		    catalog_sync_vocab(request_api(r)->catalog)));
+		json_array_append_new(list,
+		    at_risk_json(&l.items[i], catalog_sync_vocab(request_api(r)->catalog)));
 	free(l.items);
 	/* A full page may have more behind it. */
 	snprintf(next, sizeof(next), "%" PRId64, l.last);
-	request_reply_json(r, 200, json_pack("{s:o, s:o}", "episodes", list,
-	    "next", (int)l.scanned == *scan ? json_string(next) : json_null()));
+	request_reply_json(r, 200,
+	    json_pack("{s:o, s:o}", "episodes", list, "next",
+	        (int)l.scanned == *scan ? json_string(next) : json_null()));
 }
 
 static void
 route_report_at_risk(struct request *r)
 {
+	/* clang-format off */
 	static const char sql[] =
 	    ACTIVE_ROWS_SQL("AND id > $1::bigint ORDER BY id LIMIT $2::integer");
+	/* clang-format on */
 	const char *after = request_query(r, "after");
 	char scan_s[16];
 	const char *values[2] = { after ? after : "0", scan_s };
@@ -196,12 +199,14 @@ route_report_at_risk(struct request *r)
 
 	if (request_query_int(r, "limit", AT_RISK_DEFAULT_SCAN, 1, AT_RISK_MAX_SCAN, &limit) != 0)
 		return;
-	if (after != NULL && (after[0] == '\0' || strtoll(after, &end, 10) < 0 || *end != '\0' ||
-	    strlen(after) > 18)) {
+	if (after != NULL &&
+	    (after[0] == '\0' || strtoll(after, &end, 10) < 0 || *end != '\0' ||
+	        strlen(after) > 18)) {
 		json_t *errs = json_array();
 
-		json_array_append_new(errs, json_pack("{s:s, s:s}", "field", "after",
-		    "message", "must be a cursor from a previous page's next"));
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "after", "message",
+		        "must be a cursor from a previous page's next"));
 		request_problem(r, 422, "invalid query parameter", errs);
 		return;
 	}
@@ -221,12 +226,22 @@ route_report_at_risk(struct request *r)
 /* GET /v1/reports/alliance */
 
 enum {
-	AR_ID, AR_REF, AR_NAME, AR_ACTIVE, AR_ENDED, AR_RATED, AR_MEAN, AR_REC_N, AR_REC_MEAN,
-	AR_OUT_N, AR_OUT_MEAN, AR_COLS
+	AR_ID,
+	AR_REF,
+	AR_NAME,
+	AR_ACTIVE,
+	AR_ENDED,
+	AR_RATED,
+	AR_MEAN,
+	AR_REC_N,
+	AR_REC_MEAN,
+	AR_OUT_N,
+	AR_OUT_MEAN,
+	AR_COLS
 };
 
 struct alliance_report {
-	json_t *report;		/* {"clinic_mean", "therapists": [in id order]} */
+	json_t *report; /* {"clinic_mean", "therapists": [in id order]} */
 };
 
 static void
@@ -240,7 +255,7 @@ alliance_report_free(void *p)
 
 static int
 count_at_risk_cb(void *arg, int64_t episode, int64_t client, int64_t therapist,
-	      const struct alliance_result *a)
+    const struct alliance_result *a)
 {
 	json_t *rows = arg, *row;
 	size_t i, lo = 0, hi = json_array_size(rows);
@@ -256,8 +271,8 @@ count_at_risk_cb(void *arg, int64_t episode, int64_t client, int64_t therapist,
 		row = json_array_get(rows, i);
 		id = json_integer_value(json_object_get(row, "therapist_id"));
 		if (id == therapist) {
-			json_object_set_new(row, "at_risk", json_integer(
-			    json_integer_value(json_object_get(row, "at_risk")) + 1));
+			json_object_set_new(row, "at_risk",
+			    json_integer(json_integer_value(json_object_get(row, "at_risk")) + 1));
 			return 0;
 		}
 		if (id < therapist)
@@ -275,7 +290,7 @@ alliance_active_loaded_cb(struct request *r, const PGresult *res)
 	json_t *report;
 
 	if (each_episode(res, request_api(r)->params, count_at_risk_cb,
-	    json_object_get(s->report, "therapists")) != 0) {
+	        json_object_get(s->report, "therapists")) != 0) {
 		request_problem(r, 500, "an episode's feedback could not be evaluated", NULL);
 		return;
 	}
@@ -331,21 +346,25 @@ alliance_loaded_cb(struct request *r, const PGresult *res)
 		double am = an > 0 ? strtod(PQgetvalue(res, i, AR_REC_MEAN), NULL) : 0;
 		double om = on > 0 ? strtod(PQgetvalue(res, i, AR_OUT_MEAN), NULL) : 0;
 
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i}",
-		    "therapist_id", (json_int_t)strtoll(PQgetvalue(res, i, AR_ID), NULL, 10),
-		    "external_ref", PQgetvalue(res, i, AR_REF),
-		    "display_name", PQgetvalue(res, i, AR_NAME),
-		    "active_episodes", (json_int_t)strtoll(PQgetvalue(res, i, AR_ACTIVE), NULL, 10),
-		    "ended_episodes", (json_int_t)strtoll(PQgetvalue(res, i, AR_ENDED), NULL, 10),
-		    "rated_sessions", (json_int_t)strtoll(PQgetvalue(res, i, AR_RATED), NULL, 10),
-		    "alliance_mean", nullable_number(res, i, AR_MEAN),
-		    "alliance_record", ta.n > 0 ?
-			json_one_decimal(records_shrink(an, am, clinic_a, p->record_prior_weight)) :
-			json_null(),
-		    "outcome_record", to.n > 0 ?
-			json_real(round_share(records_shrink(on, om, clinic_o,
-			    p->record_prior_weight))) : json_null(),
-		    "at_risk", 0));
+		json_array_append_new(list,
+		    json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:i}", "therapist_id",
+		        (json_int_t)strtoll(PQgetvalue(res, i, AR_ID), NULL, 10), "external_ref",
+		        PQgetvalue(res, i, AR_REF), "display_name", PQgetvalue(res, i, AR_NAME),
+		        "active_episodes",
+		        (json_int_t)strtoll(PQgetvalue(res, i, AR_ACTIVE), NULL, 10),
+		        "ended_episodes",
+		        (json_int_t)strtoll(PQgetvalue(res, i, AR_ENDED), NULL, 10),
+		        "rated_sessions",
+		        (json_int_t)strtoll(PQgetvalue(res, i, AR_RATED), NULL, 10),
+		        "alliance_mean", nullable_number(res, i, AR_MEAN), "alliance_record",
+		        ta.n > 0 ? json_one_decimal(
+		                       records_shrink(an, am, clinic_a, p->record_prior_weight))
+		                 : json_null(),
+		        "outcome_record",
+		        to.n > 0 ? json_real(round_share(
+		                       records_shrink(on, om, clinic_o, p->record_prior_weight)))
+		                 : json_null(),
+		        "at_risk", 0));
 	}
 	s->report = json_pack("{s:o, s:o}", "clinic_mean",
 	    ta.n > 0 ? json_one_decimal(clinic_a) : json_null(), "therapists", list);
@@ -366,6 +385,7 @@ route_report_alliance(struct request *r)
 	 * record (share of ended episodes with an ORS whose rise is reliable),
 	 * both shrunk toward the clinic mean in C as matching does.
 	 */
+	/* clang-format off */
 	static const char sql[] =
 	    "WITH eps AS (SELECT e.id, e.therapist_id, e.status,"
 	    "   count(f.alliance_index) AS n,"
@@ -386,6 +406,7 @@ route_report_alliance(struct request *r)
 	    "    FILTER (WHERE eps.status = 'ended' AND eps.ors_first IS NOT NULL)"
 	    " FROM therapists t LEFT JOIN eps ON eps.therapist_id = t.id"
 	    " GROUP BY t.id ORDER BY t.id";
+	/* clang-format on */
 	struct alliance_report *s = calloc(1, sizeof(*s));
 	char change[32], a5[32], srs[32], wai[32];
 	const char *values[4] = { change, a5, srs, wai };
@@ -403,8 +424,7 @@ route_report_alliance(struct request *r)
 	request_db_query(r, &report_call, sql, 4, values, alliance_loaded_cb);
 }
 
-const struct route routes_reports[] = {
-	{ "GET", "/v1/reports/alliance", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_alliance },
+const struct route routes_reports[] = { { "GET", "/v1/reports/alliance", SCOPE_ADMIN,
+	                                    ROUTE_NEEDS_DB, route_report_alliance },
 	{ "GET", "/v1/reports/at-risk", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_at_risk },
-	ROUTE_END
-};
+	ROUTE_END };

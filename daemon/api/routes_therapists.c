@@ -26,14 +26,15 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-#define LIST_DEFAULT_LIMIT	50
-#define LIST_MAX_LIMIT		500
-#define COLLEAGUES_MAX		256
-#define COLLEAGUE_TAGS_MAX	64
+#define LIST_DEFAULT_LIMIT 50
+#define LIST_MAX_LIMIT     500
+#define COLLEAGUES_MAX     256
+#define COLLEAGUE_TAGS_MAX 64
 
 /* The stored therapist's concerns when the statement did not just write them. */
 #define STORED_CONCERNS(alias) THERAPIST_CONCERNS_SQL(alias)
 
+/* clang-format off */
 static const char insert_sql[] =
 	"WITH b AS (SELECT $1::jsonb AS j),"
 	" ins AS (INSERT INTO therapists (external_ref, display_name, gender, languages,"
@@ -61,16 +62,22 @@ static const char insert_sql[] =
 	" con AS (INSERT INTO therapist_concerns (therapist_id, concern, level)"
 	"  SELECT ins.id, e.key, e.value::smallint FROM ins, b, jsonb_each_text(b.j->'concerns') AS e)"
 	" SELECT " THERAPIST_JSON_SQL("ins", "(b.j->'concerns')") " FROM ins, b";
+/* clang-format on */
 
 /* PUT (every field in the body) and PATCH (the given ones): a field the body
  * names replaces the stored one. */
+/* clang-format off */
 #define SET_IF(col, expr) \
 	" " col " = CASE WHEN b.j ? '" col "' THEN " expr " ELSE t." col " END,"
+/* clang-format on */
 #define SET_ARRAY(col) SET_IF(col, "ARRAY(SELECT jsonb_array_elements_text(b.j->'" col "'))")
+/* clang-format off */
 #define SET_STYLE(axis) \
 	" style_" axis " = CASE WHEN b.j ? 'style' THEN (b.j->'style'->>'" axis "')::smallint" \
 	" ELSE t.style_" axis " END,"
+/* clang-format on */
 
+/* clang-format off */
 static const char update_sql[] =
 	"WITH b AS (SELECT $2::jsonb AS j),"
 	" u AS (UPDATE therapists t SET"
@@ -107,25 +114,33 @@ static const char update_sql[] =
 	" SELECT " THERAPIST_JSON_SQL("u",
 	    "(CASE WHEN b.j ? 'concerns' THEN b.j->'concerns' ELSE " STORED_CONCERNS("u") " END)")
 	" FROM u, b";
+/* clang-format on */
 
 /* Retiring keeps the row and its history; retiring again answers the same. */
+/* clang-format off */
 static const char retire_sql[] =
 	"WITH u AS (UPDATE therapists t SET active = false,"
 	"  retired_at = coalesce(t.retired_at, now()) WHERE t.id = $1::bigint RETURNING t.*)"
 	" SELECT " THERAPIST_JSON_SQL("u", STORED_CONCERNS("u")) " FROM u";
+/* clang-format on */
 
+/* clang-format off */
 static const char get_sql[] =
 	"SELECT " THERAPIST_JSON_SQL("t", STORED_CONCERNS("t"))
 	" FROM therapists t WHERE t.id = $1::bigint";
+/* clang-format on */
 
+/* clang-format off */
 static const char list_sql[] =
 	"SELECT " THERAPIST_JSON_SQL("t", STORED_CONCERNS("t"))
 	" FROM therapists t"
 	" WHERE ($1::boolean IS NULL OR t.active = $1::boolean) AND t.id > $2::bigint"
 	" ORDER BY t.id LIMIT $3::integer";
+/* clang-format on */
 
 /* Replaces the set in one statement: nothing is written unless the therapist
  * exists and every colleague does; the answer says which is missing. */
+/* clang-format off */
 static const char colleagues_put_sql[] =
 	"WITH b AS (SELECT $2::jsonb AS j),"
 	" owner AS (SELECT t.id FROM therapists t WHERE t.id = $1::bigint),"
@@ -145,18 +160,21 @@ static const char colleagues_put_sql[] =
 	"  (SELECT coalesce(jsonb_agg(m.idx ORDER BY m.idx), '[]'::jsonb) FROM missing m),"
 	"  (SELECT coalesce(jsonb_agg(jsonb_build_object('therapist_id', i.cid, 'for', to_jsonb(i.tags))"
 	"    ORDER BY i.cid), '[]'::jsonb) FROM items i)";
+/* clang-format on */
 
+/* clang-format off */
 static const char colleagues_get_sql[] =
 	"SELECT (SELECT count(*) FROM therapists t WHERE t.id = $1::bigint),"
 	" (SELECT coalesce(jsonb_agg(jsonb_build_object('therapist_id', c.colleague_id,"
 	"   'for', to_jsonb(c.for_tags)) ORDER BY c.colleague_id), '[]'::jsonb)"
 	"  FROM colleagues c WHERE c.therapist_id = $1::bigint)";
+/* clang-format on */
 
 /* --- replies ------------------------------------------------------------- */
 
 static void
 problem_field(struct request *r, int status, const char *detail, const char *field,
-	      const char *message)
+    const char *message)
 {
 	json_t *errors = json_array();
 
@@ -194,14 +212,14 @@ row_json(const PGresult *res, int row, int col)
 }
 
 static void
-reply_therapist(struct request *r, const PGresult *res, int status, const char *what,
-		bool write)
+reply_therapist(struct request *r, const PGresult *res, int status, const char *what, bool write)
 {
 	json_t *t;
 
 	t = row_json(res, 0, 0);
 	if (t == NULL) {
-		log_error(request_log(r), "therapists: %s answer unreadable request=%s", what, r->id);
+		log_error(request_log(r), "therapists: %s answer unreadable request=%s", what,
+		    r->id);
 		request_problem(r, 500, "internal error", NULL);
 		return;
 	}
@@ -249,7 +267,7 @@ read_body(struct request *r, enum therapist_json_mode mode, char **canon, char b
 
 	field_errors_init(&fe);
 	if (therapist_from_json(r->body, mode, catalog_sync_vocab(request_api(r)->catalog), &p,
-	    &has_avail, &fe) != 0) {
+	        &has_avail, &fe) != 0) {
 		request_problem(r, 422, "invalid therapist", field_errors_take(&fe));
 		return -1;
 	}
@@ -429,7 +447,7 @@ route_therapist_list(struct request *r)
 	r->state = ls;
 	r->state_free = free;
 	snprintf(after, sizeof(after), "%lld", cursor);
-	snprintf(limit, sizeof(limit), "%d", n + 1);	/* one more: is there a next page? */
+	snprintf(limit, sizeof(limit), "%d", n + 1); /* one more: is there a next page? */
 	values[0] = active;
 	values[1] = after;
 	values[2] = limit;
@@ -440,8 +458,7 @@ route_therapist_list(struct request *r)
 
 /* One `for` tag: a concern or a modality of the vocabulary. */
 static int
-colleague_tag(const struct vocab *v, const json_t *tag, const char *path,
-	      struct field_errors *fe)
+colleague_tag(const struct vocab *v, const json_t *tag, const char *path, struct field_errors *fe)
 {
 	char concerns[400], modalities[400], shown[49];
 
@@ -473,8 +490,8 @@ colleague_tag(const struct vocab *v, const json_t *tag, const char *path,
 	 * byte cut is not UTF-8, and the error could not be recorded). */
 	snprintf(shown, sizeof(shown), "%s", json_string_value(tag));
 	jf_utf8_trim(shown);
-	field_error(fe, path, "unknown tag \"%s\"; allowed: concerns %s; modalities %s",
-	    shown, concerns, modalities);
+	field_error(fe, path, "unknown tag \"%s\"; allowed: concerns %s; modalities %s", shown,
+	    concerns, modalities);
 	return -1;
 }
 
@@ -482,14 +499,14 @@ colleague_tag(const struct vocab *v, const json_t *tag, const char *path,
  * canonical array ("for" always present); NULL with errors in fe. */
 static json_t *
 colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
-		     struct field_errors *fe)
+    struct field_errors *fe)
 {
 	static const char *const keys[] = { "therapist_id", "for", NULL };
 	const json_t *item;
 	json_t *out;
 	char ipath[32], path[64], tpath[80];
 	size_t i, j;
-	int bad = 0;		/* from the readers' answers, not the errors recorded */
+	int bad = 0; /* from the readers' answers, not the errors recorded */
 
 	if (!json_is_array(body)) {
 		field_error(fe, "", "must be an array");
@@ -500,7 +517,7 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 		return NULL;
 	}
 	out = json_array();
-	json_array_foreach(body, i, item) {
+	json_array_foreach (body, i, item) {
 		const json_t *tags = NULL, *tag;
 		long long id = 0;
 		int rc;
@@ -520,7 +537,8 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 			rc = -1;
 		}
 		for (j = 0; rc == 1 && j < i; j++) {
-			const json_t *prev = json_object_get(json_array_get(body, j), "therapist_id");
+			const json_t *prev =
+			    json_object_get(json_array_get(body, j), "therapist_id");
 
 			if (json_is_integer(prev) && json_integer_value(prev) == id) {
 				field_error(fe, path, "duplicate colleague");
@@ -531,7 +549,7 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 		jf_path(path, sizeof(path), ipath, "for");
 		rc = jf_array(item, "for", path, COLLEAGUE_TAGS_MAX, &tags, fe);
 		bad |= rc < 0;
-		json_array_foreach(rc == 1 ? tags : NULL, j, tag) {
+		json_array_foreach (rc == 1 ? tags : NULL, j, tag) {
 			size_t k;
 
 			jf_index_path(tpath, sizeof(tpath), path, j);
@@ -543,13 +561,15 @@ colleagues_from_json(const json_t *body, long long self, const struct vocab *v,
 				if (json_equal(json_array_get(tags, k), (json_t *)tag))
 					break;
 			if (k < j) {
-				field_error(fe, tpath, "duplicate tag \"%s\"", json_string_value(tag));
+				field_error(fe, tpath, "duplicate tag \"%s\"",
+				    json_string_value(tag));
 				bad = 1;
 			}
 		}
 		if (out != NULL)
-			json_array_append_new(out, json_pack("{s:I, s:o}", "therapist_id",
-			    (json_int_t)id, "for", tags ? json_incref((json_t *)tags) : json_array()));
+			json_array_append_new(out,
+			    json_pack("{s:I, s:o}", "therapist_id", (json_int_t)id, "for",
+			        tags ? json_incref((json_t *)tags) : json_array()));
 	}
 	if (bad || out == NULL) {
 		json_decref(out);
@@ -602,7 +622,8 @@ route_colleagues_put(struct request *r)
 	const char *values[2];
 
 	field_errors_init(&fe);
-	set = colleagues_from_json(r->body, r->params[0], catalog_sync_vocab(request_api(r)->catalog), &fe);
+	set = colleagues_from_json(r->body, r->params[0],
+	    catalog_sync_vocab(request_api(r)->catalog), &fe);
 	if (set == NULL) {
 		request_problem(r, 422, "invalid colleagues", field_errors_take(&fe));
 		return;
@@ -644,19 +665,18 @@ route_colleagues_get(struct request *r)
 	request_db_by_id(r, &colleagues_call, colleagues_get_sql, colleagues_get_cb);
 }
 
-const struct route routes_therapists[] = {
-	{ "POST", "/v1/therapists", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_therapist_create },
+const struct route routes_therapists[] = { { "POST", "/v1/therapists", SCOPE_ADMIN,
+	                                       ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	                                       route_therapist_create },
 	{ "GET", "/v1/therapists", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_list },
 	{ "GET", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_get },
 	{ "PUT", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_therapist_replace },
+	    route_therapist_replace },
 	{ "PATCH", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	  route_therapist_update },
+	    route_therapist_update },
 	{ "DELETE", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_retire },
 	{ "PUT", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN,
-	  ROUTE_JSON_BODY | ROUTE_ARRAY_BODY | ROUTE_NEEDS_DB, route_colleagues_put },
+	    ROUTE_JSON_BODY | ROUTE_ARRAY_BODY | ROUTE_NEEDS_DB, route_colleagues_put },
 	{ "GET", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_NEEDS_DB,
-	  route_colleagues_get },
-	ROUTE_END
-};
+	    route_colleagues_get },
+	ROUTE_END };

@@ -27,10 +27,10 @@ const char *
 log_level_label(enum log_level level)
 {
 	switch (level) {
-	case LOG_DEBUG:   return "DEBUG";
-	case LOG_INFO:    return "INFO";
+	case LOG_DEBUG: return "DEBUG";
+	case LOG_INFO: return "INFO";
 	case LOG_WARNING: return "WARNING";
-	case LOG_ERROR:   return "ERROR";
+	case LOG_ERROR: return "ERROR";
 	}
 	return "?";
 }
@@ -49,8 +49,8 @@ log_vmsg(const struct logger *lg, enum log_level level, const char *fmt, va_list
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03dZ %s ",
-	    (int)(tv.tv_usec / 1000), log_level_label(level));
+	r = snprintf(line + n, sizeof(line) - n, ".%03dZ %s ", (int)(tv.tv_usec / 1000),
+	    log_level_label(level));
 	if (r > 0)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
@@ -58,7 +58,7 @@ log_vmsg(const struct logger *lg, enum log_level level, const char *fmt, va_list
 		r = 0;
 	n += (size_t)r;
 	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;	/* truncated: still one line */
+		n = sizeof(line) - 2; /* truncated: still one line */
 	line[n++] = '\n';
 	fwrite(line, 1, n, lg->out ? lg->out : stderr);
 	fflush(lg->out ? lg->out : stderr);

@@ -9,15 +9,11 @@
 #error "log_level.h clashes with <syslog.h>: do not include both in one file"
 #endif
 
-enum log_level {
-	LOG_DEBUG = 0,
-	LOG_INFO,
-	LOG_WARNING,
-	LOG_ERROR
-};
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARNING, LOG_ERROR };
 
 /* The spelling used in the config file and in log lines. */
-static inline const char *log_level_name(enum log_level l)
+static inline const char *
+log_level_name(enum log_level l)
 {
 	switch (l) {
 	case LOG_DEBUG: return "debug";

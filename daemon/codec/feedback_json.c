@@ -10,9 +10,8 @@
 
 #include "codec/feedback_json.h"
 
-static const char *const feedback_fields[] = {
-	"session", "instrument", "items", "flags", "negative_feelings", "occurred_at", NULL
-};
+static const char *const feedback_fields[] = { "session", "instrument", "items", "flags",
+	"negative_feelings", "occurred_at", NULL };
 
 /* The engine's own rule, for one item: in range and on the step. */
 static bool
@@ -48,7 +47,7 @@ read_items(const json_t *items, enum instrument in, struct feedback *fb, struct 
 	char path[96];
 	int i, n = instrument_item_count(in), bad = 0;
 
-	json_object_foreach((json_t *)items, key, val) {
+	json_object_foreach ((json_t *)items, key, val) {
 		int idx = instrument_item_index(in, key);
 
 		jf_path(path, sizeof(path), "items", key);
@@ -70,7 +69,7 @@ read_items(const json_t *items, enum instrument in, struct feedback *fb, struct 
 			continue;
 		bad = 1;
 		if (json_object_get(items, instrument_item_name(in, i)) != NULL)
-			continue;	/* present but bad: already reported */
+			continue; /* present but bad: already reported */
 		field_error(fe, jf_path(path, sizeof(path), "items", instrument_item_name(in, i)),
 		    "is required");
 	}
@@ -86,13 +85,14 @@ read_flags(const json_t *flags, struct feedback *fb, struct field_errors *fe)
 	char path[96];
 	int bad = 0;
 
-	json_object_foreach((json_t *)flags, key, val) {
+	json_object_foreach ((json_t *)flags, key, val) {
 		int f = feedback_flag_index(key), rc;
 		bool on;
 
 		jf_path(path, sizeof(path), "flags", key);
 		if (f < 0) {
-			field_error(fe, path, "unknown flag; allowed: judged, boundaries, unheard, "
+			field_error(fe, path,
+			    "unknown flag; allowed: judged, boundaries, unheard, "
 			    "dread, unsafe, misunderstood");
 			bad = 1;
 			continue;
@@ -210,7 +210,7 @@ feedback_items_json(const struct feedback *fb)
 	for (i = 0; i < n; i++)
 		if ((fb->items_present & (1u << i)) &&
 		    json_object_set_new(o, instrument_item_name(fb->instrument, i),
-			number_json(fb->items[i])) != 0) {
+		        number_json(fb->items[i])) != 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -228,7 +228,7 @@ feedback_flags_json(const struct feedback *fb)
 	for (f = 0; f < FLAG_COUNT; f++)
 		if ((fb->flags & (1u << f)) &&
 		    json_object_set_new(o, feedback_flag_name((enum feedback_flag)f),
-			json_true()) != 0) {
+		        json_true()) != 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -247,7 +247,7 @@ feedback_items_write(struct json_writer *w, const struct feedback *fb)
 		if (!(fb->items_present & (1u << i)))
 			continue;
 		jw_key(w, instrument_item_name(fb->instrument, i));
-		if (v == floor(v) && fabs(v) < 1e9)	/* as number_json */
+		if (v == floor(v) && fabs(v) < 1e9) /* as number_json */
 			jw_int(w, (long long)v);
 		else
 			jw_fixed(w, v, 1);
@@ -282,12 +282,14 @@ enum flat_kind { FLAT_NUMBER, FLAT_TRUE, FLAT_FALSE };
  * invalid); 1 when the text is beyond this reader (use Jansson). */
 static int
 flat_object(const char *s, int (*fn)(void *arg, const char *key, enum flat_kind k, double v),
-	    void *arg)
+    void *arg)
 {
 	char key[64];
 	const char *p = s;
 
-#define SKIP_WS() while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++
+#define SKIP_WS()                                                   \
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') \
+	p++
 	SKIP_WS();
 	if (*p++ != '{')
 		return 1;
@@ -389,9 +391,9 @@ items_jansson(const char *items, struct feedback *out)
 	if (!json_is_object(it))
 		goto done;
 	out->items_present = 0;
-	json_object_foreach(it, key, val) {
+	json_object_foreach (it, key, val) {
 		if (flat_item(out, key, json_is_number(val) ? FLAT_NUMBER : FLAT_FALSE,
-		    json_is_number(val) ? json_number_value(val) : 0) != 0)
+		        json_is_number(val) ? json_number_value(val) : 0) != 0)
 			goto done;
 	}
 	rc = 0;
@@ -411,7 +413,7 @@ flags_jansson(const char *flags, struct feedback *out)
 	if (!json_is_object(fl))
 		goto done;
 	out->flags = 0;
-	json_object_foreach(fl, key, val) {
+	json_object_foreach (fl, key, val) {
 		if (!json_is_boolean(val) ||
 		    flat_flag(out, key, json_is_true(val) ? FLAT_TRUE : FLAT_FALSE, 0) != 0)
 			goto done;
@@ -423,8 +425,8 @@ done:
 }
 
 int
-feedback_from_row(uint32_t session, const char *instrument, const char *items,
-		  const char *flags, const char *negative_feelings, struct feedback *out)
+feedback_from_row(uint32_t session, const char *instrument, const char *items, const char *flags,
+    const char *negative_feelings, struct feedback *out)
 {
 	int instr = instrument ? instrument_lookup(instrument) : -1;
 	int rc;

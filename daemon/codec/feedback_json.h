@@ -21,17 +21,16 @@
 #include "codec/json_fields.h"
 #include "codec/json_writer.h"
 
-#define FEEDBACK_MAX_SESSION 10000	/* the schema's CHECK */
+#define FEEDBACK_MAX_SESSION 10000 /* the schema's CHECK */
 
 struct feedback_request {
-	struct feedback fb;		/* validated with feedback_validate */
-	const char *occurred_at;	/* borrowed from the JSON; NULL = now */
+	struct feedback fb;      /* validated with feedback_validate */
+	const char *occurred_at; /* borrowed from the JSON; NULL = now */
 };
 
 /* Validates obj (unknown fields, items and flags are errors) and fills *out.
  * 0, or -1 with every problem in fe. */
-int feedback_from_json(const json_t *obj, struct feedback_request *out,
-		       struct field_errors *fe);
+int feedback_from_json(const json_t *obj, struct feedback_request *out, struct field_errors *fe);
 
 /* {"name": value, ...} in the instrument's item order (integers stay integers). */
 json_t *feedback_items_json(const struct feedback *fb);
@@ -48,7 +47,7 @@ void feedback_flags_write(struct json_writer *w, const struct feedback *fb);
  * negative_feelings as text (NULL or "" = absent).  0, or -1 when the row does
  * not make a valid feedback (never trusted blindly). */
 int feedback_from_row(uint32_t session, const char *instrument, const char *items,
-		      const char *flags, const char *negative_feelings, struct feedback *out);
+    const char *flags, const char *negative_feelings, struct feedback *out);
 
 /* True for an RFC 3339 date-time: 2026-11-20T17:00:00Z, fractions and
  * +hh:mm offsets allowed (PostgreSQL checks the calendar). */

@@ -11,35 +11,40 @@
 
 #include "codec/intake_json.h"
 
-#define REF_MAX_CHARS	128
-#define SELF_PAY_MAX	1000000.0
+#define REF_MAX_CHARS 128
+#define SELF_PAY_MAX  1000000.0
 /* JSON ids are exact up to 2^53 - 1 (the router's {id} takes 15 digits). */
-#define ID_MAX		9007199254740991LL
+#define ID_MAX 9007199254740991LL
 
-static const char *const intake_keys[] = {
-	"external_ref", "population", "languages", "concerns", "modalities", "formats",
-	"sites", "gender", "identity", "style", "availability", "wanted_hours", "payment",
-	"exclude_therapists", NULL
-};
-static const char *const concern_keys[] = {"tag", "priority", NULL};
-static const char *const modality_keys[] = {"prefer", "avoid", "required", NULL};
-static const char *const prefer_keys[] = {"prefer", "required", NULL};
-static const char *const payment_keys[] = {"payer", "self_pay_max", NULL};
-static const char *const style_keys[] = {
-	"directiveness", "emotional_intensity", "past_orientation", "challenge", NULL
-};
-static const char *const slot_keys[] = {"day", "from", "to", NULL};
+static const char *const intake_keys[] = { "external_ref", "population", "languages", "concerns",
+	"modalities", "formats", "sites", "gender", "identity", "style", "availability",
+	"wanted_hours", "payment", "exclude_therapists", NULL };
+static const char *const concern_keys[] = { "tag", "priority", NULL };
+static const char *const modality_keys[] = { "prefer", "avoid", "required", NULL };
+static const char *const prefer_keys[] = { "prefer", "required", NULL };
+static const char *const payment_keys[] = { "payer", "self_pay_max", NULL };
+static const char *const style_keys[] = { "directiveness", "emotional_intensity",
+	"past_orientation", "challenge", NULL };
+static const char *const slot_keys[] = { "day", "from", "to", NULL };
 
 /* What a stored client keeps: every intake field but external_ref, nested
  * objects (or each object of an array) with only their own KEYS. */
 static const struct {
 	const char *key;
-	const char *const *keys;	/* NULL: a plain value */
+	const char *const *keys; /* NULL: a plain value */
 } stored_fields[] = {
-	{ "population", NULL }, { "languages", NULL }, { "concerns", concern_keys },
-	{ "modalities", modality_keys }, { "formats", NULL }, { "sites", NULL },
-	{ "gender", prefer_keys }, { "identity", prefer_keys }, { "style", style_keys },
-	{ "availability", slot_keys }, { "wanted_hours", NULL }, { "payment", payment_keys },
+	{ "population", NULL },
+	{ "languages", NULL },
+	{ "concerns", concern_keys },
+	{ "modalities", modality_keys },
+	{ "formats", NULL },
+	{ "sites", NULL },
+	{ "gender", prefer_keys },
+	{ "identity", prefer_keys },
+	{ "style", style_keys },
+	{ "availability", slot_keys },
+	{ "wanted_hours", NULL },
+	{ "payment", payment_keys },
 	{ "exclude_therapists", NULL },
 };
 
@@ -90,7 +95,7 @@ concern_path(char *buf, size_t len, size_t i, const char *key)
 	} while (i != 0);
 	nd = (size_t)(digits + sizeof(digits) - d);
 	if (sizeof("concerns[]") + nd + (key ? nk + 1 : 0) > len) {
-		buf[0] = '\0';	/* never with the callers' buffers */
+		buf[0] = '\0'; /* never with the callers' buffers */
 		return buf;
 	}
 	memcpy(buf, "concerns[", 9);
@@ -110,7 +115,7 @@ concern_path(char *buf, size_t len, size_t i, const char *key)
 /* One {"tag", "priority"} item of concerns; 0 or -1. */
 static int
 read_concern(const json_t *item, size_t i, const struct vocab *v, struct tagset *seen,
-	     struct intake *out, struct field_errors *fe)
+    struct intake *out, struct field_errors *fe)
 {
 	char ipath[64], fpath[96];
 	long long prio = 0;
@@ -122,8 +127,8 @@ read_concern(const json_t *item, size_t i, const struct vocab *v, struct tagset 
 			return -1;
 		bad = 1;
 	}
-	trc = jf_tag(item, "tag", concern_path(fpath, sizeof(fpath), i, "tag"), v,
-	    VOCAB_CONCERNS, &tag, fe);
+	trc = jf_tag(item, "tag", concern_path(fpath, sizeof(fpath), i, "tag"), v, VOCAB_CONCERNS,
+	    &tag, fe);
 	if (trc == 0) {
 		field_error(fe, fpath, "is required");
 	} else if (trc == 1 && tagset_has(seen, tag)) {
@@ -133,8 +138,8 @@ read_concern(const json_t *item, size_t i, const struct vocab *v, struct tagset 
 	} else if (trc == 1) {
 		tagset_add(seen, tag);
 	}
-	prc = jf_int(item, "priority", concern_path(fpath, sizeof(fpath), i, "priority"),
-	    1, 3, &prio, fe);
+	prc = jf_int(item, "priority", concern_path(fpath, sizeof(fpath), i, "priority"), 1, 3,
+	    &prio, fe);
 	if (prc == 0)
 		field_error(fe, fpath, "is required");
 	if (bad || trc != 1 || prc != 1)
@@ -143,8 +148,7 @@ read_concern(const json_t *item, size_t i, const struct vocab *v, struct tagset 
 }
 
 static int
-read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
-	      struct field_errors *fe)
+read_concerns(const json_t *obj, const struct vocab *v, struct intake *out, struct field_errors *fe)
 {
 	const json_t *arr = NULL, *item;
 	struct tagset seen;
@@ -154,7 +158,7 @@ read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
 	if (rc <= 0)
 		return rc;
 	tagset_clear(&seen);
-	json_array_foreach(arr, i, item)
+	json_array_foreach (arr, i, item)
 		bad |= read_concern(item, i, v, &seen, out, fe) != 0;
 	return bad ? -1 : 0;
 }
@@ -162,14 +166,14 @@ read_concerns(const json_t *obj, const struct vocab *v, struct intake *out,
 /* Preferring and avoiding one modality is a contradiction, not a wish. */
 static int
 check_avoid(const json_t *m, const struct vocab *v, const struct intake *out,
-	    struct field_errors *fe)
+    struct field_errors *fe)
 {
 	const json_t *item;
 	char ipath[64];
 	size_t i;
 	int bad = 0;
 
-	json_array_foreach(json_object_get(m, "avoid"), i, item) {
+	json_array_foreach (json_object_get(m, "avoid"), i, item) {
 		int idx = vocab_lookup(v, VOCAB_MODALITIES, json_string_value(item));
 
 		if (idx >= 0 && tagset_has(&out->mod_prefer, idx)) {
@@ -183,7 +187,7 @@ check_avoid(const json_t *m, const struct vocab *v, const struct intake *out,
 
 static int
 read_modalities(const json_t *obj, const struct vocab *v, struct intake *out,
-		struct field_errors *fe)
+    struct field_errors *fe)
 {
 	const json_t *m = NULL;
 	int rc = jf_object(obj, "modalities", "modalities", &m, fe), bad = 0;
@@ -192,7 +196,7 @@ read_modalities(const json_t *obj, const struct vocab *v, struct intake *out,
 		return rc;
 	bad |= jf_only(m, "modalities", modality_keys, fe) != 0;
 	bad |= jf_tags(m, "prefer", "modalities.prefer", v, VOCAB_MODALITIES, &out->mod_prefer,
-	    fe) < 0;
+	           fe) < 0;
 	rc = jf_tags(m, "avoid", "modalities.avoid", v, VOCAB_MODALITIES, &out->mod_avoid, fe);
 	bad |= rc < 0 || (rc == 1 && check_avoid(m, v, out, fe) != 0);
 	bad |= jf_bool(m, "required", "modalities.required", &out->mod_required, fe) < 0;
@@ -220,8 +224,7 @@ read_gender(const json_t *obj, struct intake *out, struct field_errors *fe)
 }
 
 static int
-read_identity(const json_t *obj, const struct vocab *v, struct intake *out,
-	      struct field_errors *fe)
+read_identity(const json_t *obj, const struct vocab *v, struct intake *out, struct field_errors *fe)
 {
 	const json_t *id = NULL;
 	int rc = jf_object(obj, "identity", "identity", &id, fe), bad = 0;
@@ -230,7 +233,7 @@ read_identity(const json_t *obj, const struct vocab *v, struct intake *out,
 		return rc;
 	bad |= jf_only(id, "identity", prefer_keys, fe) != 0;
 	bad |= jf_tags_mask(id, "prefer", "identity.prefer", v, VOCAB_IDENTITY, &out->identity,
-	    fe) < 0;
+	           fe) < 0;
 	bad |= jf_bool(id, "required", "identity.required", &out->identity_required, fe) < 0;
 	return bad ? -1 : 0;
 }
@@ -238,10 +241,8 @@ read_identity(const json_t *obj, const struct vocab *v, struct intake *out,
 static int
 read_style(const json_t *obj, struct intake *out, struct field_errors *fe)
 {
-	static const char *const paths[] = {
-		"style.directiveness", "style.emotional_intensity", "style.past_orientation",
-		"style.challenge"
-	};
+	static const char *const paths[] = { "style.directiveness", "style.emotional_intensity",
+		"style.past_orientation", "style.challenge" };
 	const json_t *s = NULL;
 	int a, rc = jf_object(obj, "style", "style", &s, fe), bad = 0;
 
@@ -256,7 +257,7 @@ read_style(const json_t *obj, struct intake *out, struct field_errors *fe)
 		bad |= rc < 0;
 		if (rc == 1)
 			bad |= intake_set_style(out,
-			    (enum style_axis)style_axis_index(style_keys[a]), (int)val) != 0;
+			           (enum style_axis)style_axis_index(style_keys[a]), (int)val) != 0;
 	}
 	return bad ? -1 : 0;
 }
@@ -289,12 +290,13 @@ read_excludes(const json_t *obj, struct intake *out, struct field_errors *fe)
 	const json_t *arr = NULL, *item;
 	char ipath[64];
 	size_t i, j;
-	int rc = jf_array(obj, "exclude_therapists", "exclude_therapists", INTAKE_MAX_EXCLUDE,
-	    &arr, fe), bad = 0;
+	int rc = jf_array(obj, "exclude_therapists", "exclude_therapists", INTAKE_MAX_EXCLUDE, &arr,
+	        fe),
+	    bad = 0;
 
 	if (rc <= 0)
 		return rc;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		json_int_t id = json_is_integer(item) ? json_integer_value(item) : 0;
 
 		jf_index_path(ipath, sizeof(ipath), "exclude_therapists", i);
@@ -325,7 +327,8 @@ read_sites(const json_t *obj, struct intake *out, struct field_errors *fe)
 	const char *sites[PROFILE_MAX_SITES];
 	size_t n = 0, i;
 	int rc = jf_strings(obj, "sites", "sites", PROFILE_STR_MAX - 1, sites, PROFILE_MAX_SITES,
-	    &n, fe), bad = rc < 0;
+	        &n, fe),
+	    bad = rc < 0;
 
 	for (i = 0; rc == 1 && i < n; i++)
 		bad |= intake_add_site(out, sites[i]) != 0;
@@ -334,17 +337,17 @@ read_sites(const json_t *obj, struct intake *out, struct field_errors *fe)
 
 static int
 read_top(const json_t *obj, const struct vocab *v, bool require_ref, struct intake *out,
-	 struct field_errors *fe)
+    struct field_errors *fe)
 {
 	long long wanted;
 	int bad = 0, rc;
 
 	bad |= jf_only(obj, "", intake_keys, fe) != 0;
 	bad |= read_ref(obj, require_ref, fe) != 0;
-	bad |= jf_tag(obj, "population", "population", v, VOCAB_POPULATIONS, &out->population,
-	    fe) < 0;
+	bad |=
+	    jf_tag(obj, "population", "population", v, VOCAB_POPULATIONS, &out->population, fe) < 0;
 	bad |= jf_languages(obj, "languages", "languages", out->languages, &out->n_languages,
-	    PROFILE_MAX_LANGS, fe) < 0;
+	           PROFILE_MAX_LANGS, fe) < 0;
 	bad |= read_concerns(obj, v, out, fe) != 0;
 	bad |= read_modalities(obj, v, out, fe) != 0;
 	bad |= jf_tags_mask(obj, "formats", "formats", v, VOCAB_FORMATS, &out->formats, fe) < 0;
@@ -363,8 +366,8 @@ read_top(const json_t *obj, const struct vocab *v, bool require_ref, struct inta
 }
 
 int
-intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref,
-		 struct intake *out, struct field_errors *fe)
+intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref, struct intake *out,
+    struct field_errors *fe)
 {
 	const char *bad_field = NULL;
 
@@ -402,7 +405,7 @@ stored_plain(const json_t *val)
 
 	if (json_is_object(val))
 		return NULL;
-	json_array_foreach(val, i, item)
+	json_array_foreach (val, i, item)
 		if (json_is_object(item) || json_is_array(item))
 			return NULL;
 	return json_deep_copy(val);
@@ -440,7 +443,7 @@ stored_value(const json_t *val, const char *const *keys)
 	if (!json_is_array(val))
 		return stored_object(val, keys);
 	out = json_array();
-	json_array_foreach(val, i, item)
+	json_array_foreach (val, i, item)
 		if (out == NULL || json_array_append_new(out, stored_object(item, keys)) != 0) {
 			json_decref(out);
 			return NULL;
@@ -460,7 +463,7 @@ intake_json_stored(const json_t *obj)
 		if (val == NULL || json_is_null(val))
 			continue;
 		if (json_object_set_new(out, stored_fields[i].key,
-		    stored_value(val, stored_fields[i].keys)) != 0) {
+		        stored_value(val, stored_fields[i].keys)) != 0) {
 			json_decref(out);
 			return NULL;
 		}

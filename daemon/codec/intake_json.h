@@ -20,8 +20,8 @@
 /* Validates obj and fills *out (intake_init'ed first).  Unknown fields are
  * errors.  external_ref is read and checked (1..128 chars) when present;
  * require_ref makes it mandatory.  Returns 0, or -1 with errors in fe. */
-int intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref,
-		     struct intake *out, struct field_errors *fe);
+int intake_from_json(const json_t *obj, const struct vocab *v, bool require_ref, struct intake *out,
+    struct field_errors *fe);
 
 /* What a client row stores of an object intake_from_json accepted: its
  * intake fields only, at every level (never anything else the body held),

@@ -38,8 +38,9 @@ field_errors_take(struct field_errors *fe)
 	/* Static ASCII strings: this entry cannot fail the way the lost one did
 	 * (short of memory, and then the caller's answer is still a refusal). */
 	if (fe->lost && e != NULL)
-		json_array_append_new(e, json_pack("{s:s, s:s}", "field", "",
-		    "message", "invalid input (an error could not be described)"));
+		json_array_append_new(e,
+		    json_pack("{s:s, s:s}", "field", "", "message",
+		        "invalid input (an error could not be described)"));
 	fe->errors = NULL;
 	fe->lost = false;
 	return e;
@@ -54,7 +55,7 @@ jf_utf8_trim(char *s)
 	while (lead > 0 && n - lead < 4 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
 		lead--;
 	if (lead == 0)
-		return;		/* no lead byte: not UTF-8 to begin with */
+		return; /* no lead byte: not UTF-8 to begin with */
 	c = (unsigned char)s[lead - 1];
 	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 	if (n - (lead - 1) < need)
@@ -80,7 +81,7 @@ field_error(struct field_errors *fe, const char *path, const char *fmt, ...)
 		fe->errors = json_array();
 	e = json_pack("{s:s, s:s}", "field", field, "message", msg);
 	if (fe->errors == NULL || e == NULL || json_array_append_new(fe->errors, e) != 0)
-		fe->lost = true;	/* append_new has freed e on failure */
+		fe->lost = true; /* append_new has freed e on failure */
 }
 
 const char *
@@ -103,8 +104,7 @@ jf_index_path(char *buf, size_t len, const char *prefix, size_t i)
 }
 
 int
-jf_only(const json_t *obj, const char *prefix, const char *const *allowed,
-	struct field_errors *fe)
+jf_only(const json_t *obj, const char *prefix, const char *const *allowed, struct field_errors *fe)
 {
 	const char *key;
 	json_t *val;
@@ -115,7 +115,7 @@ jf_only(const json_t *obj, const char *prefix, const char *const *allowed,
 		field_error(fe, prefix && prefix[0] ? prefix : "", "must be an object");
 		return -1;
 	}
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach ((json_t *)obj, key, val) {
 		const char *const *a;
 
 		(void)val;
@@ -140,8 +140,8 @@ get(const json_t *obj, const char *key)
 }
 
 int
-jf_string(const json_t *obj, const char *key, const char *path, size_t maxlen,
-	  const char **out, struct field_errors *fe)
+jf_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
+    struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 	size_t n;
@@ -163,7 +163,7 @@ jf_string(const json_t *obj, const char *key, const char *path, size_t maxlen,
 
 int
 jf_int(const json_t *obj, const char *key, const char *path, long long min, long long max,
-       long long *out, struct field_errors *fe)
+    long long *out, struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 	long long x;
@@ -184,8 +184,8 @@ jf_int(const json_t *obj, const char *key, const char *path, long long min, long
 }
 
 int
-jf_number(const json_t *obj, const char *key, const char *path, double min, double max,
-	  double step, double *out, struct field_errors *fe)
+jf_number(const json_t *obj, const char *key, const char *path, double min, double max, double step,
+    double *out, struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 	double x;
@@ -210,8 +210,7 @@ jf_number(const json_t *obj, const char *key, const char *path, double min, doub
 }
 
 int
-jf_bool(const json_t *obj, const char *key, const char *path, bool *out,
-	struct field_errors *fe)
+jf_bool(const json_t *obj, const char *key, const char *path, bool *out, struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 
@@ -227,7 +226,7 @@ jf_bool(const json_t *obj, const char *key, const char *path, bool *out,
 
 int
 jf_object(const json_t *obj, const char *key, const char *path, const json_t **out,
-	  struct field_errors *fe)
+    struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 
@@ -242,8 +241,8 @@ jf_object(const json_t *obj, const char *key, const char *path, const json_t **o
 }
 
 int
-jf_array(const json_t *obj, const char *key, const char *path, size_t max_items,
-	 const json_t **out, struct field_errors *fe)
+jf_array(const json_t *obj, const char *key, const char *path, size_t max_items, const json_t **out,
+    struct field_errors *fe)
 {
 	const json_t *v = get(obj, key);
 
@@ -274,8 +273,8 @@ jf_vocab_list(const struct vocab *v, enum vocab_kind kind)
 
 /* "unknown concerns tag \"x\"; allowed: anxiety, depression, ..." */
 static void
-unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v,
-	    enum vocab_kind kind, const char *name)
+unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v, enum vocab_kind kind,
+    const char *name)
 {
 	char allowed[400], shown[49];
 	size_t used = 0;
@@ -283,8 +282,8 @@ unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v,
 
 	allowed[0] = '\0';
 	for (i = 0; i < n && used + 4 < sizeof(allowed); i++) {
-		int w = snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
-		    i ? ", " : "", vocab_name(v, kind, i));
+		int w = snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i ? ", " : "",
+		    vocab_name(v, kind, i));
 
 		if (w < 0 || (size_t)w >= sizeof(allowed) - used) {
 			snprintf(allowed + sizeof(allowed) - 5, 5, "...");
@@ -295,13 +294,13 @@ unknown_tag(struct field_errors *fe, const char *path, const struct vocab *v,
 	/* At most 48 bytes of the client's string, cut between characters. */
 	snprintf(shown, sizeof(shown), "%s", name);
 	jf_utf8_trim(shown);
-	field_error(fe, path, "unknown %s tag \"%s\"; allowed: %s",
-	    vocab_kind_name(kind), shown, allowed);
+	field_error(fe, path, "unknown %s tag \"%s\"; allowed: %s", vocab_kind_name(kind), shown,
+	    allowed);
 }
 
 static int
 tag_index(const json_t *item, const char *path, const struct vocab *v, enum vocab_kind kind,
-	  struct field_errors *fe)
+    struct field_errors *fe)
 {
 	int idx;
 
@@ -317,7 +316,7 @@ tag_index(const json_t *item, const char *path, const struct vocab *v, enum voca
 
 int
 jf_tag(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-       enum vocab_kind kind, int *out, struct field_errors *fe)
+    enum vocab_kind kind, int *out, struct field_errors *fe)
 {
 	const json_t *item = get(obj, key);
 	int idx;
@@ -333,7 +332,7 @@ jf_tag(const json_t *obj, const char *key, const char *path, const struct vocab 
 
 int
 jf_tags(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-	enum vocab_kind kind, struct tagset *out, struct field_errors *fe)
+    enum vocab_kind kind, struct tagset *out, struct field_errors *fe)
 {
 	const json_t *arr = NULL, *item;
 	struct tagset set;
@@ -344,8 +343,9 @@ jf_tags(const json_t *obj, const char *key, const char *path, const struct vocab
 	if (rc <= 0)
 		return rc;
 	tagset_clear(&set);
-	json_array_foreach(arr, i, item) {
-		int idx = tag_index(item, jf_index_path(ipath, sizeof(ipath), path, i), v, kind, fe);
+	json_array_foreach (arr, i, item) {
+		int idx =
+		    tag_index(item, jf_index_path(ipath, sizeof(ipath), path, i), v, kind, fe);
 
 		if (idx < 0) {
 			bad = 1;
@@ -364,19 +364,19 @@ jf_tags(const json_t *obj, const char *key, const char *path, const struct vocab
 
 int
 jf_tags_mask(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-	     enum vocab_kind kind, uint64_t *out, struct field_errors *fe)
+    enum vocab_kind kind, uint64_t *out, struct field_errors *fe)
 {
 	struct tagset set;
 	int rc = jf_tags(obj, key, path, v, kind, &set, fe);
 
 	if (rc == 1)
-		*out = set.w[0];	/* narrow kinds have at most 64 tags */
+		*out = set.w[0]; /* narrow kinds have at most 64 tags */
 	return rc;
 }
 
 int
-jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out,
-	     uint8_t *n, size_t max, struct field_errors *fe)
+jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out, uint8_t *n,
+    size_t max, struct field_errors *fe)
 {
 	const json_t *arr = NULL, *item;
 	char ipath[256];
@@ -385,14 +385,14 @@ jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out
 
 	if (rc <= 0)
 		return rc;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		const char *s = json_is_string(item) ? json_string_value(item) : NULL;
 		uint16_t code;
 		size_t j;
 
 		jf_index_path(ipath, sizeof(ipath), path, i);
-		if (s == NULL || strlen(s) != 2 || s[0] < 'a' || s[0] > 'z' ||
-		    s[1] < 'a' || s[1] > 'z' || (code = lang_pack(s)) == 0) {
+		if (s == NULL || strlen(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' ||
+		    s[1] > 'z' || (code = lang_pack(s)) == 0) {
 			field_error(fe, ipath, "must be an ISO 639-1 code: two lowercase letters");
 			bad = 1;
 			continue;
@@ -417,17 +417,17 @@ jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out
 static int
 parse_hour(const char *s)
 {
-	if (s == NULL || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' ||
-	    s[1] < '0' || s[1] > '9' || s[3] != '0' || s[4] != '0')
+	if (s == NULL || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' || s[1] < '0' ||
+	    s[1] > '9' || s[3] != '0' || s[4] != '0')
 		return -1;
 	return (s[0] - '0') * 10 + (s[1] - '0') <= 24 ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
 }
 
 int
 jf_availability(const json_t *obj, const char *key, const char *path, struct avail *out,
-		struct field_errors *fe)
+    struct field_errors *fe)
 {
-	static const char *const slot_keys[] = {"day", "from", "to", NULL};
+	static const char *const slot_keys[] = { "day", "from", "to", NULL };
 	const json_t *arr = NULL, *slot;
 	struct avail a;
 	char ipath[256], fpath[300];
@@ -437,7 +437,7 @@ jf_availability(const json_t *obj, const char *key, const char *path, struct ava
 	if (rc <= 0)
 		return rc;
 	avail_clear(&a);
-	json_array_foreach(arr, i, slot) {
+	json_array_foreach (arr, i, slot) {
 		const char *day = NULL, *from = NULL, *to = NULL;
 		int d, f, t;
 
@@ -455,13 +455,15 @@ jf_availability(const json_t *obj, const char *key, const char *path, struct ava
 		jf_string(slot, "from", jf_path(fpath, sizeof(fpath), ipath, "from"), 5, &from, fe);
 		f = parse_hour(from);
 		if (f < 0 || f > 23) {
-			field_error(fe, fpath, "must be a whole hour \"HH:00\" from 00:00 to 23:00");
+			field_error(fe, fpath,
+			    "must be a whole hour \"HH:00\" from 00:00 to 23:00");
 			bad = 1;
 		}
 		jf_string(slot, "to", jf_path(fpath, sizeof(fpath), ipath, "to"), 5, &to, fe);
 		t = parse_hour(to);
 		if (t < 1) {
-			field_error(fe, fpath, "must be a whole hour \"HH:00\" from 01:00 to 24:00");
+			field_error(fe, fpath,
+			    "must be a whole hour \"HH:00\" from 01:00 to 24:00");
 			bad = 1;
 		} else if (f >= 0 && t <= f) {
 			field_error(fe, fpath, "must be later than from");
@@ -477,8 +479,8 @@ jf_availability(const json_t *obj, const char *key, const char *path, struct ava
 }
 
 int
-jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen,
-	   const char **out, size_t max, size_t *n, struct field_errors *fe)
+jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
+    size_t max, size_t *n, struct field_errors *fe)
 {
 	const json_t *arr = NULL, *item;
 	char ipath[256];
@@ -487,7 +489,7 @@ jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen,
 
 	if (rc <= 0)
 		return rc;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		const char *s = json_is_string(item) ? json_string_value(item) : NULL;
 
 		jf_index_path(ipath, sizeof(ipath), path, i);
@@ -524,7 +526,7 @@ json_parse_ids(const char *text, uint32_t *out, size_t max)
 		json_decref(a);
 		return -1;
 	}
-	json_array_foreach(a, i, v) {
+	json_array_foreach (a, i, v) {
 		json_int_t id = json_integer_value(v);
 
 		if (id > 0 && id <= (json_int_t)UINT32_MAX && (size_t)n < max)

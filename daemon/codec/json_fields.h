@@ -29,8 +29,8 @@
 #include "engine/engine.h"
 
 struct field_errors {
-	json_t *errors;		/* owned; a JSON array, NULL until the first error */
-	bool lost;		/* an error could not be recorded (it still counts) */
+	json_t *errors; /* owned; a JSON array, NULL until the first error */
+	bool lost;      /* an error could not be recorded (it still counts) */
 };
 
 void field_errors_init(struct field_errors *fe);
@@ -41,7 +41,7 @@ bool field_errors_any(const struct field_errors *fe);
  * for its buffer is cut on a UTF-8 character boundary; an error that cannot
  * be recorded at all (no memory, not UTF-8) marks fe lost, never vanishes. */
 void field_error(struct field_errors *fe, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Hands the array over (e.g. to request_problem); fe is empty afterwards.
  * When an error was lost the array says so, so it is never empty then. */
 json_t *field_errors_take(struct field_errors *fe);
@@ -59,46 +59,46 @@ const char *jf_index_path(char *buf, size_t len, const char *prefix, size_t i);
 /* Every key of obj must be in allowed (NULL-terminated); others are errors
  * ("unknown field").  -1 if obj is not an object (error at prefix). */
 int jf_only(const json_t *obj, const char *prefix, const char *const *allowed,
-	    struct field_errors *fe);
+    struct field_errors *fe);
 
 /* obj[key] as the given type; see the return convention above. */
-int jf_string(const json_t *obj, const char *key, const char *path, size_t maxlen,
-	      const char **out, struct field_errors *fe);
+int jf_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
+    struct field_errors *fe);
 int jf_int(const json_t *obj, const char *key, const char *path, long long min, long long max,
-	   long long *out, struct field_errors *fe);
+    long long *out, struct field_errors *fe);
 /* Integers or reals; step > 0 demands a multiple of step (0.1 for "one decimal"). */
 int jf_number(const json_t *obj, const char *key, const char *path, double min, double max,
-	      double step, double *out, struct field_errors *fe);
+    double step, double *out, struct field_errors *fe);
 int jf_bool(const json_t *obj, const char *key, const char *path, bool *out,
-	    struct field_errors *fe);
+    struct field_errors *fe);
 /* An object / array value (borrowed reference). */
 int jf_object(const json_t *obj, const char *key, const char *path, const json_t **out,
-	      struct field_errors *fe);
+    struct field_errors *fe);
 int jf_array(const json_t *obj, const char *key, const char *path, size_t max_items,
-	     const json_t **out, struct field_errors *fe);
+    const json_t **out, struct field_errors *fe);
 
 /* A list of vocabulary tags of KIND into a tagset.  An unknown tag is an
  * error "unknown <kind> tag \"x\"; allowed: a, b, c" at "path[i]". Duplicates
  * are errors too. */
 int jf_tags(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-	    enum vocab_kind kind, struct tagset *out, struct field_errors *fe);
+    enum vocab_kind kind, struct tagset *out, struct field_errors *fe);
 /* A narrow-kind tag list (formats, populations, identity) into a uint64_t mask. */
 int jf_tags_mask(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-		 enum vocab_kind kind, uint64_t *out, struct field_errors *fe);
+    enum vocab_kind kind, uint64_t *out, struct field_errors *fe);
 /* One tag of KIND; its index into *out. */
 int jf_tag(const json_t *obj, const char *key, const char *path, const struct vocab *v,
-	   enum vocab_kind kind, int *out, struct field_errors *fe);
+    enum vocab_kind kind, int *out, struct field_errors *fe);
 /* ISO 639-1 codes (two lowercase letters) into packed codes; at most max. */
-int jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out,
-		 uint8_t *n, size_t max, struct field_errors *fe);
+int jf_languages(const json_t *obj, const char *key, const char *path, uint16_t *out, uint8_t *n,
+    size_t max, struct field_errors *fe);
 /* [{"day":"mon","from":"09:00","to":"13:00"}, ...] into a weekly mask; hour
  * granularity ("09:30" is an error), "24:00" allowed as an end. */
 int jf_availability(const json_t *obj, const char *key, const char *path, struct avail *out,
-		    struct field_errors *fe);
+    struct field_errors *fe);
 /* A list of short free strings (sites, payers, genders): 1..maxlen bytes each,
  * at most max items; pointers borrowed from the JSON. */
 int jf_strings(const json_t *obj, const char *key, const char *path, size_t maxlen,
-	       const char **out, size_t max, size_t *n, struct field_errors *fe);
+    const char **out, size_t max, size_t *n, struct field_errors *fe);
 
 /* Ids from the text of a JSON array (a database aggregate such as
  * json_agg(therapist_id)): the positive ones that fit, at most max; the

@@ -233,7 +233,7 @@ jw_string_n(struct json_writer *w, const char *s, size_t n)
 			continue;
 		}
 		switch (*p) {
-		case '"':  put(w, "\\\"", 2); break;
+		case '"': put(w, "\\\"", 2); break;
 		case '\\': put(w, "\\\\", 2); break;
 		case '\b': put(w, "\\b", 2); break;
 		case '\f': put(w, "\\f", 2); break;
@@ -241,7 +241,7 @@ jw_string_n(struct json_writer *w, const char *s, size_t n)
 		case '\r': put(w, "\\r", 2); break;
 		case '\t': put(w, "\\t", 2); break;
 		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
 
 			put(w, u, sizeof(u));
 		}
@@ -317,7 +317,7 @@ jw_null(struct json_writer *w)
 int
 jw_format_fixed(double v, int decimals, char *out)
 {
-	static const double pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+	static const double pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
 	unsigned long long k, ip, fp, div;
 	double r;
 	char *p = out;
@@ -344,7 +344,7 @@ jw_format_fixed(double v, int decimals, char *out)
 		*p++ = '-';
 	k = (unsigned long long)fabs(r);
 	if (k == 0)
-		p = out;	/* no "-0.0" */
+		p = out; /* no "-0.0" */
 	div = (unsigned long long)pow10[decimals];
 	ip = k / div;
 	fp = k % div;
@@ -381,7 +381,7 @@ jw_fixed(struct json_writer *w, double v, int decimals)
 	int n = jw_format_fixed(v, decimals, buf);
 
 	if (n < 0) {
-		w->failed = true;	/* JSON has no NaN; Jansson refuses it too */
+		w->failed = true; /* JSON has no NaN; Jansson refuses it too */
 		return;
 	}
 	separate(w);

@@ -29,13 +29,13 @@
 #define JW_MAX_DEPTH 32
 
 struct json_writer {
-	char *buf;		/* the text so far (not NUL-terminated) */
+	char *buf; /* the text so far (not NUL-terminated) */
 	size_t len, cap;
-	bool heap;		/* buf is ours (grown beyond the caller's buffer) */
+	bool heap; /* buf is ours (grown beyond the caller's buffer) */
 	bool failed;
-	bool after_key;		/* the next value follows "key": no comma */
+	bool after_key; /* the next value follows "key": no comma */
 	int depth;
-	uint32_t nonempty;	/* bit d: the container at depth d has a member */
+	uint32_t nonempty; /* bit d: the container at depth d has a member */
 };
 
 /* Starts writing into buf (cap bytes, may be NULL/0). */

@@ -14,7 +14,7 @@
 
 static void
 sentences_write(struct json_writer *w, const struct vocab *v, const struct reason *reasons,
-		size_t n)
+    size_t n)
 {
 	char buf[256];
 	size_t i;
@@ -24,15 +24,15 @@ sentences_write(struct json_writer *w, const struct vocab *v, const struct reaso
 	for (i = 0; i < n; i++) {
 		len = reason_render(&reasons[i], v, buf, sizeof(buf));
 		if (len < 0)
-			continue;	/* an unknown code: nothing a client could read */
+			continue; /* an unknown code: nothing a client could read */
 		jw_string_n(w, buf, (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1);
 	}
 	jw_array_end(w);
 }
 
 void
-match_item_write(struct json_writer *w, struct match_names names,
-		 const struct match_item *it, bool with_colleague)
+match_item_write(struct json_writer *w, struct match_names names, const struct match_item *it,
+    bool with_colleague)
 {
 	const struct vocab *v = names.vocab;
 	const char *ref = NULL, *name = NULL;
@@ -75,8 +75,8 @@ match_item_write(struct json_writer *w, struct match_names names,
 /* {"<key>": [items], "excluded": {...}, "considered": N, "hint"?} */
 static void
 result_write(struct json_writer *w, struct match_names names, const char *key,
-	     const struct match_item *items, size_t n, const struct match_summary *sum,
-	     const char *hint, bool with_colleague)
+    const struct match_item *items, size_t n, const struct match_summary *sum, const char *hint,
+    bool with_colleague)
 {
 	size_t i;
 	int e;
@@ -105,16 +105,15 @@ result_write(struct json_writer *w, struct match_names names, const char *key,
 }
 
 void
-match_result_write(struct json_writer *w, struct match_names names,
-		   const struct match_item *items, size_t n, const struct match_summary *sum,
-		   const char *hint)
+match_result_write(struct json_writer *w, struct match_names names, const struct match_item *items,
+    size_t n, const struct match_summary *sum, const char *hint)
 {
 	result_write(w, names, "matches", items, n, sum, hint, false);
 }
 
 void
 referral_result_write(struct json_writer *w, struct match_names names,
-		      const struct match_item *items, size_t n, const struct match_summary *sum)
+    const struct match_item *items, size_t n, const struct match_summary *sum)
 {
 	result_write(w, names, "suggestions", items, n, sum, NULL, true);
 }

@@ -20,7 +20,7 @@
 struct match_names {
 	const struct vocab *vocab;
 	int (*lookup)(const void *arg, uint32_t id, const char **external_ref,
-		      const char **display_name);
+	    const char **display_name);
 	const void *arg;
 };
 
@@ -30,16 +30,14 @@ struct match_names {
  * decimal), "components": {name: value in [0,1], only those used, three
  * decimals}, "reasons": [sentences], "warnings": [sentences]}; referrals add
  * "colleague": bool (with_colleague). */
-void match_item_write(struct json_writer *w, struct match_names names,
-		      const struct match_item *it, bool with_colleague);
+void match_item_write(struct json_writer *w, struct match_names names, const struct match_item *it,
+    bool with_colleague);
 /* {"matches": [...], "excluded": {reason: count > 0}, "considered": N}, plus
  * "hint" when hint is not NULL. */
 void match_result_write(struct json_writer *w, struct match_names names,
-			const struct match_item *items, size_t n,
-			const struct match_summary *sum, const char *hint);
+    const struct match_item *items, size_t n, const struct match_summary *sum, const char *hint);
 /* {"suggestions": [... with "colleague"], "excluded": {...}, "considered": N} */
 void referral_result_write(struct json_writer *w, struct match_names names,
-			   const struct match_item *items, size_t n,
-			   const struct match_summary *sum);
+    const struct match_item *items, size_t n, const struct match_summary *sum);
 
 #endif

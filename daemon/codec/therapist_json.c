@@ -11,29 +11,37 @@
 #include "codec/therapist_json.h"
 
 /* The fields of the API's therapist object; the database's object adds "id". */
-static const char *const request_fields[] = {
-	"external_ref", "display_name", "gender", "languages", "concerns", "modalities",
-	"formats", "sites", "populations", "identity", "style", "availability", "payers",
-	"self_pay_fee", "sliding_scale", "capacity", "accepting_new", "active", NULL
-};
-static const char *const stored_fields[] = {
-	"id", "external_ref", "display_name", "gender", "languages", "concerns", "modalities",
-	"formats", "sites", "populations", "identity", "style", "availability", "payers",
-	"self_pay_fee", "sliding_scale", "capacity", "accepting_new", "active", NULL
-};
-static const char *const style_fields[] = {
-	"directiveness", "emotional_intensity", "past_orientation", "challenge", NULL
-};
+static const char *const request_fields[] = { "external_ref", "display_name", "gender", "languages",
+	"concerns", "modalities", "formats", "sites", "populations", "identity", "style",
+	"availability", "payers", "self_pay_fee", "sliding_scale", "capacity", "accepting_new",
+	"active", NULL };
+static const char *const stored_fields[] = { "id", "external_ref", "display_name", "gender",
+	"languages", "concerns", "modalities", "formats", "sites", "populations", "identity",
+	"style", "availability", "payers", "self_pay_fee", "sliding_scale", "capacity",
+	"accepting_new", "active", NULL };
+static const char *const style_fields[] = { "directiveness", "emotional_intensity",
+	"past_orientation", "challenge", NULL };
 
 /* Defaults of the optional fields: what "left out" (PUT) and null (PATCH) mean. */
 static const struct {
 	const char *key;
-	char kind;	/* n null, a [], o {}, t true, f false, c default capacity */
+	char kind; /* n null, a [], o {}, t true, f false, c default capacity */
 } defaults[] = {
-	{ "gender", 'n' }, { "languages", 'a' }, { "concerns", 'o' }, { "modalities", 'a' },
-	{ "formats", 'a' }, { "sites", 'a' }, { "populations", 'a' }, { "identity", 'a' },
-	{ "style", 'o' }, { "availability", 'a' }, { "payers", 'a' }, { "self_pay_fee", 'n' },
-	{ "sliding_scale", 'f' }, { "capacity", 'c' }, { "accepting_new", 't' },
+	{ "gender", 'n' },
+	{ "languages", 'a' },
+	{ "concerns", 'o' },
+	{ "modalities", 'a' },
+	{ "formats", 'a' },
+	{ "sites", 'a' },
+	{ "populations", 'a' },
+	{ "identity", 'a' },
+	{ "style", 'o' },
+	{ "availability", 'a' },
+	{ "payers", 'a' },
+	{ "self_pay_fee", 'n' },
+	{ "sliding_scale", 'f' },
+	{ "capacity", 'c' },
+	{ "accepting_new", 't' },
 	{ "active", 't' },
 };
 
@@ -46,7 +54,7 @@ default_value(char kind)
 	case 't': return json_true();
 	case 'f': return json_false();
 	case 'c': return json_integer(THERAPIST_DEFAULT_CAPACITY);
-	default:  return json_null();
+	default: return json_null();
 	}
 }
 
@@ -59,8 +67,8 @@ allowed_list(const struct vocab *v, enum vocab_kind kind, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < n; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-		    vocab_name(v, kind, i));
+		int w =
+		    snprintf(buf + used, len - used, "%s%s", i ? ", " : "", vocab_name(v, kind, i));
 
 		if (w < 0 || (size_t)w >= len - used) {
 			snprintf(buf + len - 5, 5, "...");
@@ -72,8 +80,8 @@ allowed_list(const struct vocab *v, enum vocab_kind kind, char *buf, size_t len)
 
 /* external_ref and display_name: required in FULL mode, never null. */
 static int
-required_string(const json_t *obj, const char *key, size_t maxlen,
-		enum therapist_json_mode mode, struct field_errors *fe)
+required_string(const json_t *obj, const char *key, size_t maxlen, enum therapist_json_mode mode,
+    struct field_errors *fe)
 {
 	const json_t *val = json_object_get(obj, key);
 	const char *s = NULL;
@@ -116,7 +124,7 @@ read_gender(const json_t *obj, struct therapist_profile *out, struct field_error
 /* sites / payers: short labels, at most max. */
 static int
 read_labels(const json_t *obj, const char *key, size_t max, struct therapist_profile *out,
-	    struct field_errors *fe)
+    struct field_errors *fe)
 {
 	const char *items[PROFILE_MAX_PAYERS];
 	char path[64];
@@ -131,8 +139,8 @@ read_labels(const json_t *obj, const char *key, size_t max, struct therapist_pro
 			bad = 1;
 			continue;
 		}
-		if ((strcmp(key, "sites") == 0 ? profile_add_site(out, items[i]) :
-		    profile_add_payer(out, items[i])) != 0)
+		if ((strcmp(key, "sites") == 0 ? profile_add_site(out, items[i])
+		                               : profile_add_payer(out, items[i])) != 0)
 			bad = 1;
 	}
 	return bad ? -1 : 0;
@@ -141,7 +149,7 @@ read_labels(const json_t *obj, const char *key, size_t max, struct therapist_pro
 /* A tag list; LENIENT (stored objects) skips tags the vocabulary lacks. */
 static int
 read_tags(const json_t *obj, const char *key, const struct vocab *v, enum vocab_kind kind,
-	  bool lenient, struct tagset *out, struct field_errors *fe)
+    bool lenient, struct tagset *out, struct field_errors *fe)
 {
 	const json_t *arr = NULL, *item;
 	struct tagset set;
@@ -156,8 +164,9 @@ read_tags(const json_t *obj, const char *key, const struct vocab *v, enum vocab_
 	if (rc != 1)
 		return rc < 0 ? -1 : 0;
 	tagset_clear(&set);
-	json_array_foreach(arr, i, item) {
-		int idx = json_is_string(item) ? vocab_lookup(v, kind, json_string_value(item)) : -1;
+	json_array_foreach (arr, i, item) {
+		int idx =
+		    json_is_string(item) ? vocab_lookup(v, kind, json_string_value(item)) : -1;
 
 		if (idx >= 0)
 			tagset_add(&set, idx);
@@ -168,21 +177,21 @@ read_tags(const json_t *obj, const char *key, const struct vocab *v, enum vocab_
 
 static int
 read_mask(const json_t *obj, const char *key, const struct vocab *v, enum vocab_kind kind,
-	  bool lenient, uint64_t *out, struct field_errors *fe)
+    bool lenient, uint64_t *out, struct field_errors *fe)
 {
 	struct tagset set;
 
 	tagset_clear(&set);
 	if (read_tags(obj, key, v, kind, lenient, &set, fe) != 0)
 		return -1;
-	*out = set.w[0];	/* narrow kinds have at most 64 tags */
+	*out = set.w[0]; /* narrow kinds have at most 64 tags */
 	return 0;
 }
 
 /* {"trauma": 2, "anxiety": 1}: concern tags rated 1 (experienced) or 2 (specialist). */
 static int
-read_concerns(const json_t *obj, const struct vocab *v, bool lenient,
-	      struct therapist_profile *out, struct field_errors *fe)
+read_concerns(const json_t *obj, const struct vocab *v, bool lenient, struct therapist_profile *out,
+    struct field_errors *fe)
 {
 	const json_t *c = NULL, *val;
 	const char *key;
@@ -191,7 +200,7 @@ read_concerns(const json_t *obj, const struct vocab *v, bool lenient,
 
 	if (rc != 1)
 		return rc < 0 ? -1 : 0;
-	json_object_foreach((json_t *)c, key, val) {
+	json_object_foreach ((json_t *)c, key, val) {
 		int idx = vocab_lookup(v, VOCAB_CONCERNS, key);
 
 		/* Keys that are not tag-shaped are named by position only: the path
@@ -277,7 +286,7 @@ read_scalars(const json_t *obj, struct therapist_profile *out, struct field_erro
 
 int
 therapist_from_json(const json_t *obj, enum therapist_json_mode mode, const struct vocab *v,
-		    struct therapist_profile *out, bool *has_avail, struct field_errors *fe)
+    struct therapist_profile *out, bool *has_avail, struct field_errors *fe)
 {
 	bool lenient = mode == THERAPIST_STORED;
 	int bad = 0;
@@ -311,13 +320,13 @@ therapist_from_json(const json_t *obj, enum therapist_json_mode mode, const stru
 	bad |= required_string(obj, "display_name", THERAPIST_NAME_MAX, mode, fe) != 0;
 	bad |= read_gender(obj, out, fe) != 0;
 	bad |= jf_languages(obj, "languages", "languages", out->languages, &out->n_languages,
-	    PROFILE_MAX_LANGS, fe) < 0;
+	           PROFILE_MAX_LANGS, fe) < 0;
 	bad |= read_concerns(obj, v, lenient, out, fe) != 0;
-	bad |= read_tags(obj, "modalities", v, VOCAB_MODALITIES, lenient, &out->modalities,
-	    fe) != 0;
+	bad |=
+	    read_tags(obj, "modalities", v, VOCAB_MODALITIES, lenient, &out->modalities, fe) != 0;
 	bad |= read_mask(obj, "formats", v, VOCAB_FORMATS, lenient, &out->formats, fe) != 0;
 	bad |= read_mask(obj, "populations", v, VOCAB_POPULATIONS, lenient, &out->populations,
-	    fe) != 0;
+	           fe) != 0;
 	bad |= read_mask(obj, "identity", v, VOCAB_IDENTITY, lenient, &out->identity, fe) != 0;
 	bad |= read_labels(obj, "sites", PROFILE_MAX_SITES, out, fe) != 0;
 	bad |= read_labels(obj, "payers", PROFILE_MAX_PAYERS, out, fe) != 0;
@@ -349,8 +358,9 @@ therapist_json_canonical(const json_t *obj, enum therapist_json_mode mode)
 
 		if (val == NULL && mode == THERAPIST_PATCH)
 			continue;
-		if (json_object_set_new(out, defaults[i].key, val == NULL || json_is_null(val) ?
-		    default_value(defaults[i].kind) : json_incref(val)) != 0) {
+		if (json_object_set_new(out, defaults[i].key,
+		        val == NULL || json_is_null(val) ? default_value(defaults[i].kind)
+		                                         : json_incref(val)) != 0) {
 			json_decref(out);
 			return NULL;
 		}

@@ -24,17 +24,17 @@
 #include "codec/json_fields.h"
 
 enum therapist_json_mode {
-	THERAPIST_FULL,		/* POST, PUT: external_ref and display_name required */
-	THERAPIST_PATCH,	/* any non-empty subset; null clears an optional field */
-	THERAPIST_STORED,	/* the database's object ("id" included); tags the
+	THERAPIST_FULL,   /* POST, PUT: external_ref and display_name required */
+	THERAPIST_PATCH,  /* any non-empty subset; null clears an optional field */
+	THERAPIST_STORED, /* the database's object ("id" included); tags the
 				 * vocabulary no longer has are skipped, not errors */
 };
 
-#define THERAPIST_REF_MAX	128
-#define THERAPIST_NAME_MAX	200
-#define THERAPIST_LABEL_MAX	(PROFILE_STR_MAX - 1)	/* gender, site, payer */
-#define THERAPIST_FEE_MAX	65535			/* the engine keeps a uint16_t */
-#define THERAPIST_CAPACITY_MAX	10000
+#define THERAPIST_REF_MAX          128
+#define THERAPIST_NAME_MAX         200
+#define THERAPIST_LABEL_MAX        (PROFILE_STR_MAX - 1) /* gender, site, payer */
+#define THERAPIST_FEE_MAX          65535                 /* the engine keeps a uint16_t */
+#define THERAPIST_CAPACITY_MAX     10000
 #define THERAPIST_DEFAULT_CAPACITY 25
 
 /* Validates obj as MODE and fills *out (profile_init'ed first; fields left
@@ -43,7 +43,7 @@ enum therapist_json_mode {
  * *has_avail (may be NULL) tells whether "availability" was given.
  * 0, or -1 with every problem in fe. */
 int therapist_from_json(const json_t *obj, enum therapist_json_mode mode, const struct vocab *v,
-			struct therapist_profile *out, bool *has_avail, struct field_errors *fe);
+    struct therapist_profile *out, bool *has_avail, struct field_errors *fe);
 
 /* The statement parameter for a validated body: FULL mode gives every field
  * (defaults filled in), PATCH mode only the given ones with a null replaced
@@ -60,10 +60,13 @@ void therapist_avail_bits(const struct avail *a, char out[169]);
  * RETURNING of one), with CONCERNS a jsonb expression of its concerns
  * ({tag: level}).  Nulls are left out (gender, self_pay_fee, style axes).
  */
+/* clang-format off */
 #define THERAPIST_CONCERNS_SQL(alias) \
 	"(SELECT coalesce(jsonb_object_agg(tc.concern, tc.level), '{}'::jsonb)" \
 	" FROM therapist_concerns tc WHERE tc.therapist_id = " alias ".id)"
+/* clang-format on */
 
+/* clang-format off */
 #define THERAPIST_AVAIL_SQL(alias) \
 	"(SELECT coalesce(jsonb_agg(jsonb_build_object(" \
 	"'day', (ARRAY['mon','tue','wed','thu','fri','sat','sun'])[av.d + 1]," \
@@ -75,7 +78,9 @@ void therapist_avail_bits(const struct avail *a, char out[169]);
 	"   WHERE " alias ".availability <> B'0'::bit(168)" \
 	"     AND get_bit(" alias ".availability, gs.i) = 1) AS ab" \
 	"  GROUP BY ab.i / 24, ab.g) AS av)"
+/* clang-format on */
 
+/* clang-format off */
 #define THERAPIST_JSON_SQL(alias, concerns) \
 	"jsonb_strip_nulls(jsonb_build_object(" \
 	"'id', " alias ".id, 'external_ref', " alias ".external_ref," \
@@ -92,5 +97,6 @@ void therapist_avail_bits(const struct avail *a, char out[169]);
 	" 'payers', to_jsonb(" alias ".payers), 'self_pay_fee', trim_scale(" alias ".self_pay_fee)," \
 	" 'sliding_scale', " alias ".sliding_scale, 'capacity', " alias ".capacity," \
 	" 'accepting_new', " alias ".accepting_new, 'active', " alias ".active))"
+/* clang-format on */
 
 #endif

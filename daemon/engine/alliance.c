@@ -5,29 +5,44 @@
 #include <string.h>
 
 static const char *const state_names[AST_COUNT] = {
-	"forming", "transference", "unsafe", "disengaging", "mismatch", "strained", "repaired", "strong",
+	"forming",
+	"transference",
+	"unsafe",
+	"disengaging",
+	"mismatch",
+	"strained",
+	"repaired",
+	"strong",
 };
 static const char *const action_names[ACT_COUNT] = {
-	"continue", "discuss", "refer", "review", "reach_out",
+	"continue",
+	"discuss",
+	"refer",
+	"review",
+	"reach_out",
 };
 static const char *const att_names[] = { "attended", "cancelled", "no_show" };
 
-const char *alliance_state_name(enum alliance_state s)
+const char *
+alliance_state_name(enum alliance_state s)
 {
 	return (unsigned)s < AST_COUNT ? state_names[s] : "unknown";
 }
 
-const char *alliance_action_name(enum alliance_action a)
+const char *
+alliance_action_name(enum alliance_action a)
 {
 	return (unsigned)a < ACT_COUNT ? action_names[a] : "unknown";
 }
 
-const char *attendance_status_name(enum attendance_status s)
+const char *
+attendance_status_name(enum attendance_status s)
 {
 	return (unsigned)s <= ATT_NO_SHOW ? att_names[s] : "unknown";
 }
 
-int attendance_status_lookup(const char *name)
+int
+attendance_status_lookup(const char *name)
 {
 	for (int i = 0; name && i <= ATT_NO_SHOW; i++)
 		if (strcmp(name, att_names[i]) == 0)
@@ -35,7 +50,8 @@ int attendance_status_lookup(const char *name)
 	return -1;
 }
 
-const char *evidence_item_name(enum instrument i, int bit)
+const char *
+evidence_item_name(enum instrument i, int bit)
 {
 	if (bit == EVI_NEGATIVE)
 		return "negative_feelings";
@@ -44,16 +60,20 @@ const char *evidence_item_name(enum instrument i, int bit)
 	return instrument_item_name(i, bit);
 }
 
-static double threshold_of(const struct engine_params *p, enum instrument i)
+static double
+threshold_of(const struct engine_params *p, enum instrument i)
 {
-	return i == INSTR_SRS ? p->threshold_srs : i == INSTR_WAI_SR ? p->threshold_wai_sr
-								       : p->threshold_alliance5;
+	return i == INSTR_SRS   ? p->threshold_srs
+	    : i == INSTR_WAI_SR ? p->threshold_wai_sr
+	                        : p->threshold_alliance5;
 }
 
-static double item_low_of(const struct engine_params *p, enum instrument i)
+static double
+item_low_of(const struct engine_params *p, enum instrument i)
 {
-	return i == INSTR_SRS ? p->item_low_srs : i == INSTR_WAI_SR ? p->item_low_wai_sr
-								      : p->item_low_alliance5;
+	return i == INSTR_SRS   ? p->item_low_srs
+	    : i == INSTR_WAI_SR ? p->item_low_wai_sr
+	                        : p->item_low_alliance5;
 }
 
 /*
@@ -63,7 +83,8 @@ static double item_low_of(const struct engine_params *p, enum instrument i)
  */
 #define EPS 1e-9
 
-double alliance_score(const struct engine_params *p, enum instrument i, double index)
+double
+alliance_score(const struct engine_params *p, enum instrument i, double index)
 {
 	double thr = threshold_of(p, i);
 	if (index < thr)
@@ -73,7 +94,8 @@ double alliance_score(const struct engine_params *p, enum instrument i, double i
 	return 70.0 + (index - thr) / (100.0 - thr) * 30.0;
 }
 
-double alliance_index_of_score(const struct engine_params *p, enum instrument i, double score)
+double
+alliance_index_of_score(const struct engine_params *p, enum instrument i, double score)
 {
 	double thr = threshold_of(p, i);
 	if (score < 70)
@@ -82,12 +104,14 @@ double alliance_index_of_score(const struct engine_params *p, enum instrument i,
 }
 
 /* Evidence bits of the items behind the trust signal. */
-static uint32_t trust_bits(enum instrument i)
+static uint32_t
+trust_bits(enum instrument i)
 {
 	switch (i) {
-	case INSTR_ALLIANCE5: return 1u << 3;                                 /* trust */
-	case INSTR_SRS: return 1u << 0;                                       /* relationship */
-	case INSTR_WAI_SR: return (1u << 2) | (1u << 4) | (1u << 6) | (1u << 8); /* Bond q3 q5 q7 q9 */
+	case INSTR_ALLIANCE5: return 1u << 3; /* trust */
+	case INSTR_SRS: return 1u << 0;       /* relationship */
+	case INSTR_WAI_SR:
+		return (1u << 2) | (1u << 4) | (1u << 6) | (1u << 8); /* Bond q3 q5 q7 q9 */
 	default: return 0;
 	}
 }
@@ -110,13 +134,14 @@ static const struct item_flag item_flags[] = {
 };
 
 /* Flags raised by low items; *items gets the evidence bits of those items. */
-static uint8_t raised_flags(const struct engine_params *p, const struct feedback *fb,
-			    uint32_t *items)
+static uint8_t
+raised_flags(const struct engine_params *p, const struct feedback *fb, uint32_t *items)
 {
 	uint8_t flags = 0;
 	for (size_t i = 0; i < sizeof(item_flags) / sizeof(item_flags[0]); i++) {
 		const struct item_flag *f = &item_flags[i];
-		if (f->instrument == fb->instrument && fb->items[f->item] <= p->item_flag_max + EPS) {
+		if (f->instrument == fb->instrument &&
+		    fb->items[f->item] <= p->item_flag_max + EPS) {
 			flags |= (uint8_t)(1u << f->flag);
 			*items |= 1u << f->item;
 		}
@@ -128,8 +153,9 @@ static uint8_t raised_flags(const struct engine_params *p, const struct feedback
  * Judge one session from its alliance form a and its ORS o (either may be
  * NULL, not both; both validated). The flags of both count; only a scores.
  */
-static void session_judge(const struct engine_params *p, const struct feedback *a,
-			  const struct feedback *o, struct session_eval *out)
+static void
+session_judge(const struct engine_params *p, const struct feedback *a, const struct feedback *o,
+    struct session_eval *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->session = a ? a->session : o->session;
@@ -148,7 +174,8 @@ static void session_judge(const struct engine_params *p, const struct feedback *
 		for (int i = 0; i < instrument_item_count(a->instrument); i++)
 			if (a->items[i] < low)
 				out->items |= 1u << i;
-		strong_affect = a->has_negative_feelings && a->negative_feelings >= p->affect_threshold;
+		strong_affect =
+		    a->has_negative_feelings && a->negative_feelings >= p->affect_threshold;
 		trust_low = sc.trust < p->trust_floor - EPS;
 	}
 	out->red_flag = (out->flags & FLAGS_RED) != 0;
@@ -156,14 +183,15 @@ static void session_judge(const struct engine_params *p, const struct feedback *
 	/* trust is the foundation: below the floor it is an alliance problem, never transference */
 	out->transference = strong_affect && !trust_low && !out->red_flag;
 	out->poor = out->red_flag || trust_low ||
-		    (out->has_score && out->score < 70.0 - EPS && !out->transference);
+	    (out->has_score && out->score < 70.0 - EPS && !out->transference);
 	out->items |= (uint32_t)out->flags << EVI_FLAG0;
 	if (strong_affect)
 		out->items |= 1u << EVI_NEGATIVE;
 }
 
-int alliance_session_eval(const struct engine_params *p, const struct feedback *fb,
-			  struct session_eval *out)
+int
+alliance_session_eval(const struct engine_params *p, const struct feedback *fb,
+    struct session_eval *out)
 {
 	if (!p || !fb || !out || fb->instrument == INSTR_ORS || feedback_validate(fb, NULL) != 0)
 		return ENGINE_EINVAL;
@@ -176,13 +204,14 @@ int alliance_session_eval(const struct engine_params *p, const struct feedback *
 struct stream {
 	struct session_eval win[WIN]; /* the last rated sessions, oldest first */
 	size_t wn;
-	uint32_t n;                   /* rated sessions */
-	uint32_t n_scored;            /* of which with a score (an alliance form) */
-	double ewma;                  /* of the score */
+	uint32_t n;                        /* rated sessions */
+	uint32_t n_scored;                 /* of which with a score (an alliance form) */
+	double ewma;                       /* of the score */
 	const struct session_eval *scored; /* the latest with a score, in win[] */
 };
 
-static void push_session(struct stream *s, const struct session_eval *e, double alpha)
+static void
+push_session(struct stream *s, const struct session_eval *e, double alpha)
 {
 	if (s->wn == WIN) {
 		memmove(s->win, s->win + 1, (WIN - 1) * sizeof(s->win[0]));
@@ -197,7 +226,8 @@ static void push_session(struct stream *s, const struct session_eval *e, double 
 }
 
 /* The latest scored session of the window, or NULL. */
-static const struct session_eval *latest_scored(const struct stream *s)
+static const struct session_eval *
+latest_scored(const struct stream *s)
 {
 	for (size_t i = s->wn; i > 0; i--)
 		if (s->win[i - 1].has_score)
@@ -206,7 +236,8 @@ static const struct session_eval *latest_scored(const struct stream *s)
 }
 
 /* Least-squares slope of the score over session number, last `window` scored sessions. */
-static double trend_of(const struct stream *s, int window)
+static double
+trend_of(const struct stream *s, int window)
 {
 	const struct session_eval *w[WIN];
 	size_t m = 0;
@@ -231,8 +262,9 @@ static double trend_of(const struct stream *s, int window)
 }
 
 /* Status of session s: rated = attended; else its last attendance entry. */
-static bool session_status(uint32_t s, const struct feedback *fb, size_t n_fb,
-			   const struct attendance *att, size_t n_att, enum attendance_status *st)
+static bool
+session_status(uint32_t s, const struct feedback *fb, size_t n_fb, const struct attendance *att,
+    size_t n_att, enum attendance_status *st)
 {
 	for (size_t i = 0; i < n_fb; i++)
 		if (fb[i].session == s) {
@@ -249,8 +281,9 @@ static bool session_status(uint32_t s, const struct feedback *fb, size_t n_fb,
 }
 
 /* Highest scheduled (not cancelled) session number below limit; 0 if none. */
-static uint32_t scheduled_below(uint32_t limit, const struct feedback *fb, size_t n_fb,
-				const struct attendance *att, size_t n_att)
+static uint32_t
+scheduled_below(uint32_t limit, const struct feedback *fb, size_t n_fb,
+    const struct attendance *att, size_t n_att)
 {
 	uint32_t best = 0;
 	for (size_t i = 0; i < n_fb + n_att; i++) {
@@ -263,82 +296,94 @@ static uint32_t scheduled_below(uint32_t limit, const struct feedback *fb, size_
 	return best;
 }
 
-static void add_reason(struct alliance_result *r, enum reason_code code, int32_t a0, int32_t a1)
+static void
+add_reason(struct alliance_result *r, enum reason_code code, int32_t a0, int32_t a1)
 {
 	if (r->n_reasons < ALLIANCE_MAX_REASONS)
 		r->reasons[r->n_reasons++] = (struct reason){ (uint16_t)code, { a0, a1 } };
 }
 
-static void add_evidence(struct alliance_result *r, uint32_t session, enum instrument in,
-			 uint32_t items, enum reason_code why, int32_t a0, int32_t a1)
+static void
+add_evidence(struct alliance_result *r, uint32_t session, enum instrument in, uint32_t items,
+    enum reason_code why, int32_t a0, int32_t a1)
 {
 	if (r->n_evidence < ALLIANCE_MAX_EVIDENCE)
 		r->evidence[r->n_evidence++] =
-			(struct evidence){ session, in, items, { (uint16_t)why, { a0, a1 } } };
+		    (struct evidence){ session, in, items, { (uint16_t)why, { a0, a1 } } };
 }
 
-static int32_t round_i(double x)
+static int32_t
+round_i(double x)
 {
 	return (int32_t)(x < 0 ? x - 0.5 : x + 0.5);
 }
 
 /* Why a session was poor, first cause first: what the client said, trust, the score. */
-static struct reason poor_why(const struct engine_params *p, const struct session_eval *e)
+static struct reason
+poor_why(const struct engine_params *p, const struct session_eval *e)
 {
 	if (e->red_flag)
 		return (struct reason){ AREASON_RED_FLAG,
-					{ (int32_t)e->session, (int32_t)(e->flags & FLAGS_RED) } };
+			{ (int32_t)e->session, (int32_t)(e->flags & FLAGS_RED) } };
 	if (e->has_score && e->trust < p->trust_floor - EPS)
-		return (struct reason){ AREASON_LOW_TRUST, { (int32_t)e->session, round_i(e->trust) } };
-	return (struct reason){ AREASON_BELOW_THRESHOLD, { (int32_t)e->session, round_i(e->score) } };
+		return (
+		    struct reason){ AREASON_LOW_TRUST, { (int32_t)e->session, round_i(e->trust) } };
+	return (
+	    struct reason){ AREASON_BELOW_THRESHOLD, { (int32_t)e->session, round_i(e->score) } };
 }
 
 /* Evidence for a poor session: its low items and red flags, and its cause. */
-static void poor_evidence(const struct engine_params *p, struct alliance_result *r,
-			  const struct session_eval *e)
+static void
+poor_evidence(const struct engine_params *p, struct alliance_result *r,
+    const struct session_eval *e)
 {
 	struct reason why = poor_why(p, e);
 	uint32_t items = e->items & ~(1u << EVI_NEGATIVE);
 	if (why.code == AREASON_LOW_TRUST)
 		items |= trust_bits(e->instrument);
 	add_evidence(r, e->session, e->instrument, items, (enum reason_code)why.code, why.arg[0],
-		     why.arg[1]);
+	    why.arg[1]);
 }
 
 /* The cause of a poor session as a status reason. */
-static void poor_reason(const struct engine_params *p, struct alliance_result *r,
-			const struct session_eval *e)
+static void
+poor_reason(const struct engine_params *p, struct alliance_result *r, const struct session_eval *e)
 {
 	struct reason why = poor_why(p, e);
 	add_reason(r, (enum reason_code)why.code, why.arg[0], why.arg[1]);
 }
 
-static void transference_evidence(struct alliance_result *r, const struct session_eval *e)
+static void
+transference_evidence(struct alliance_result *r, const struct session_eval *e)
 {
 	add_evidence(r, e->session, e->instrument, (1u << EVI_NEGATIVE) | trust_bits(e->instrument),
-		     AREASON_TRANSFERENCE, (int32_t)e->session, 0);
+	    AREASON_TRANSFERENCE, (int32_t)e->session, 0);
 }
 
-static void set_status(struct alliance_result *r, enum alliance_state s, enum alliance_action a)
+static void
+set_status(struct alliance_result *r, enum alliance_state s, enum alliance_action a)
 {
 	r->status = s;
 	r->action = a;
 }
 
 /* Rule 1 evidence, gathered over every form: safety flags are never superseded. */
-static void note_unsafe(struct alliance_result *ev, const struct feedback *f, bool *unsafe)
+static void
+note_unsafe(struct alliance_result *ev, const struct feedback *f, bool *unsafe)
 {
 	if (!(f->flags & FLAGS_UNSAFE))
 		return;
-	enum reason_code code = (f->flags & (1u << FLAG_UNSAFE)) ? AREASON_UNSAFE : AREASON_BOUNDARIES;
+	enum reason_code code =
+	    (f->flags & (1u << FLAG_UNSAFE)) ? AREASON_UNSAFE : AREASON_BOUNDARIES;
 	if (!*unsafe)
 		add_reason(ev, code, (int32_t)f->session, 0);
 	*unsafe = true;
-	add_evidence(ev, f->session, f->instrument, ((uint32_t)f->flags & FLAGS_UNSAFE) << EVI_FLAG0,
-		     code, (int32_t)f->session, 0);
+	add_evidence(ev, f->session, f->instrument,
+	    ((uint32_t)f->flags & FLAGS_UNSAFE) << EVI_FLAG0, code, (int32_t)f->session, 0);
 }
 
-static void note_ors(const struct feedback *f, struct alliance_outcome *o)
+static void
+note_ors(const struct feedback *f, struct alliance_outcome *o)
 {
 	struct instrument_score sc;
 	instrument_score(f, &sc);
@@ -355,9 +400,9 @@ static void note_ors(const struct feedback *f, struct alliance_outcome *o)
  * same family replaces the first). Pushes the session when it is rated: an
  * alliance form, or an ORS alone that carries a flag.
  */
-static int read_session(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
-			size_t *i, struct stream *st, struct alliance_result *out,
-			struct alliance_result *unsafe_ev, bool *unsafe)
+static int
+read_session(const struct engine_params *p, const struct feedback *fb, size_t n_fb, size_t *i,
+    struct stream *st, struct alliance_result *out, struct alliance_result *unsafe_ev, bool *unsafe)
 {
 	const struct feedback *a = NULL, *o = NULL;
 	uint32_t session = fb[*i].session;
@@ -384,14 +429,15 @@ static int read_session(const struct engine_params *p, const struct feedback *fb
 }
 
 /* Rule 2: the last two scheduled sessions were no-shows. */
-static bool disengaging(const struct feedback *fb, size_t n_fb, const struct attendance *att,
-			size_t n_att, struct alliance_result *out)
+static bool
+disengaging(const struct feedback *fb, size_t n_fb, const struct attendance *att, size_t n_att,
+    struct alliance_result *out)
 {
 	uint32_t s1 = scheduled_below(UINT32_MAX, fb, n_fb, att, n_att);
 	uint32_t s2 = s1 ? scheduled_below(s1, fb, n_fb, att, n_att) : 0;
 	enum attendance_status a1 = ATT_ATTENDED, a2 = ATT_ATTENDED;
 	if (!(s2 && session_status(s1, fb, n_fb, att, n_att, &a1) && a1 == ATT_NO_SHOW &&
-	      session_status(s2, fb, n_fb, att, n_att, &a2) && a2 == ATT_NO_SHOW))
+	        session_status(s2, fb, n_fb, att, n_att, &a2) && a2 == ATT_NO_SHOW))
 		return false;
 	set_status(out, AST_DISENGAGING, ACT_REACH_OUT);
 	add_reason(out, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
@@ -401,8 +447,8 @@ static bool disengaging(const struct feedback *fb, size_t n_fb, const struct att
 }
 
 /* Rule 3: too early to judge. */
-static void forming(const struct engine_params *p, const struct stream *st,
-		    struct alliance_result *out)
+static void
+forming(const struct engine_params *p, const struct stream *st, struct alliance_result *out)
 {
 	const struct session_eval *latest = st->wn ? &st->win[st->wn - 1] : NULL;
 	add_reason(out, AREASON_FEW_SESSIONS, (int32_t)st->n, p->min_sessions);
@@ -423,8 +469,8 @@ static void forming(const struct engine_params *p, const struct stream *st,
 
 /* Rule 4: two of the last three poor, and the latest poor or a transference
  * pattern (one angry-but-trusting session does not erase the others). */
-static bool mismatch(const struct engine_params *p, const struct stream *st,
-		     struct alliance_result *out)
+static bool
+mismatch(const struct engine_params *p, const struct stream *st, struct alliance_result *out)
 {
 	const struct session_eval *latest = &st->win[st->wn - 1];
 	size_t from = st->wn >= 3 ? st->wn - 3 : 0;
@@ -447,8 +493,8 @@ static bool mismatch(const struct engine_params *p, const struct stream *st,
 
 /* Rule 6: the latest poor, or its score more than strained_drop below the
  * highest score of the three rated sessions before it. */
-static bool strained(const struct engine_params *p, const struct stream *st,
-		     struct alliance_result *out)
+static bool
+strained(const struct engine_params *p, const struct stream *st, struct alliance_result *out)
 {
 	const struct session_eval *latest = &st->win[st->wn - 1];
 	const struct session_eval *peak = NULL;
@@ -463,9 +509,9 @@ static bool strained(const struct engine_params *p, const struct stream *st,
 	if (fell) {
 		add_reason(out, AREASON_INDEX_DROP, round_i(drop), (int32_t)peak->session);
 		add_evidence(out, peak->session, peak->instrument, 0, AREASON_INDEX_DROP,
-			     round_i(drop), (int32_t)peak->session);
+		    round_i(drop), (int32_t)peak->session);
 		add_evidence(out, latest->session, latest->instrument, latest->items & 0xfffu,
-			     AREASON_INDEX_DROP, round_i(drop), (int32_t)peak->session);
+		    AREASON_INDEX_DROP, round_i(drop), (int32_t)peak->session);
 	}
 	if (latest->poor) {
 		add_reason(out, AREASON_POOR, (int32_t)latest->session, 0);
@@ -476,8 +522,8 @@ static bool strained(const struct engine_params *p, const struct stream *st,
 }
 
 /* Rule 7: a poor session among the last repair_window rated ones (the latest is not). */
-static bool repaired(const struct engine_params *p, const struct stream *st,
-		     struct alliance_result *out)
+static bool
+repaired(const struct engine_params *p, const struct stream *st, struct alliance_result *out)
 {
 	const struct session_eval *latest = &st->win[st->wn - 1];
 	size_t w = (size_t)p->repair_window < st->wn ? (size_t)p->repair_window : st->wn;
@@ -491,20 +537,19 @@ static bool repaired(const struct engine_params *p, const struct stream *st,
 	add_reason(out, AREASON_REPAIRED, (int32_t)poor->session, 0);
 	poor_evidence(p, out, poor);
 	add_evidence(out, latest->session, latest->instrument, 0, AREASON_REPAIRED,
-		     (int32_t)poor->session, 0);
+	    (int32_t)poor->session, 0);
 	return true;
 }
 
-static void fill_values(const struct engine_params *p, const struct stream *st,
-			struct alliance_result *out)
+static void
+fill_values(const struct engine_params *p, const struct stream *st, struct alliance_result *out)
 {
 	const struct session_eval *s = latest_scored(st);
 	out->sessions = st->n;
 	for (size_t i = 0; i < st->wn && out->n_recent < ALLIANCE_MAX_RECENT; i++)
 		if (st->win[i].has_score)
-			out->recent[out->n_recent++] = (struct scored_session){
-				st->win[i].session, st->win[i].score
-			};
+			out->recent[out->n_recent++] =
+			    (struct scored_session){ st->win[i].session, st->win[i].score };
 	if (!s)
 		return;
 	out->has_index = true;
@@ -517,8 +562,9 @@ static void fill_values(const struct engine_params *p, const struct stream *st,
 	out->trend = trend_of(st, p->trend_window < WIN ? p->trend_window : WIN);
 }
 
-int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
-		      const struct attendance *att, size_t n_att, struct alliance_result *out)
+int
+alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
+    const struct attendance *att, size_t n_att, struct alliance_result *out)
 {
 	if (!p || !out || (n_fb && !fb) || (n_att && !att))
 		return ENGINE_EINVAL;
@@ -535,7 +581,7 @@ int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, 
 	}
 	if (out->outcome.has) {
 		out->outcome.reliable_improvement =
-			out->outcome.latest - out->outcome.first >= p->ors_reliable_change - EPS;
+		    out->outcome.latest - out->outcome.first >= p->ors_reliable_change - EPS;
 		out->outcome.latest_clinical = out->outcome.latest < p->ors_cutoff - EPS;
 	}
 	fill_values(p, &st, out);
@@ -575,6 +621,6 @@ int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, 
 	set_status(out, AST_STRONG, ACT_CONTINUE);
 	add_reason(out, AREASON_STRONG, round_i(latest->score), 0);
 	add_evidence(out, latest->session, latest->instrument, 0, AREASON_STRONG,
-		     round_i(latest->score), 0);
+	    round_i(latest->score), 0);
 	return 0;
 }

@@ -95,7 +95,7 @@ const char *alliance_state_name(enum alliance_state s);   /* "forming", … */
 const char *alliance_action_name(enum alliance_action a); /* "continue", "reach_out", … */
 
 /* Evidence item bits: 0..11 instrument items, EVI_FLAG0 + flag, EVI_NEGATIVE. */
-#define EVI_FLAG0 16
+#define EVI_FLAG0    16
 #define EVI_NEGATIVE 24
 /* Name of an evidence bit ("trust", "judged", "negative_feelings"), NULL if none. */
 const char *evidence_item_name(enum instrument i, int bit);
@@ -103,12 +103,12 @@ const char *evidence_item_name(enum instrument i, int bit);
 struct session_eval {
 	uint32_t session;
 	enum instrument instrument; /* of the alliance form; INSTR_ORS for an ORS alone */
-	double index, trust;   /* 0-100 (0 without an alliance form) */
-	double score;          /* common alliance score 0-100 */
-	bool has_score;        /* an alliance form was given */
-	uint8_t flags;         /* flags ticked on any form of the session, plus item flags */
+	double index, trust;        /* 0-100 (0 without an alliance form) */
+	double score;               /* common alliance score 0-100 */
+	bool has_score;             /* an alliance form was given */
+	uint8_t flags;              /* flags ticked on any form of the session, plus item flags */
 	bool red_flag, unsafe, transference, poor;
-	uint32_t items;        /* evidence bits: low items, flags set, negative_feelings if strong */
+	uint32_t items; /* evidence bits: low items, flags set, negative_feelings if strong */
 };
 
 /* The common score of an alliance instrument's index (0-100), and back. */
@@ -117,11 +117,11 @@ double alliance_index_of_score(const struct engine_params *p, enum instrument i,
 
 /* Judge one session from its alliance form alone. ENGINE_EINVAL if invalid or an ORS. */
 int alliance_session_eval(const struct engine_params *p, const struct feedback *fb,
-			  struct session_eval *out);
+    struct session_eval *out);
 
-#define ALLIANCE_MAX_REASONS 6
+#define ALLIANCE_MAX_REASONS  6
 #define ALLIANCE_MAX_EVIDENCE 8
-#define ALLIANCE_MAX_RECENT 16	/* scored sessions kept for the trend chart */
+#define ALLIANCE_MAX_RECENT   16 /* scored sessions kept for the trend chart */
 
 /* One scored session of the trend: the common score, not the index, so that
  * sessions of different instruments can be drawn on one line. */
@@ -133,16 +133,16 @@ struct scored_session {
 struct evidence {
 	uint32_t session;
 	enum instrument instrument;
-	uint32_t items;        /* evidence bits (see above) */
+	uint32_t items; /* evidence bits (see above) */
 	struct reason why;
 };
 
 struct alliance_outcome {
-	bool has;              /* at least one ORS */
-	uint32_t n;            /* ORS submitted */
-	double first, latest;  /* totals 0-40 */
+	bool has;                  /* at least one ORS */
+	uint32_t n;                /* ORS submitted */
+	double first, latest;      /* totals 0-40 */
 	bool reliable_improvement; /* latest - first >= ors_reliable_change */
-	bool latest_clinical;  /* latest < ors_cutoff */
+	bool latest_clinical;      /* latest < ors_cutoff */
 };
 
 struct alliance_result {
@@ -150,21 +150,21 @@ struct alliance_result {
 	enum alliance_action action;
 	uint8_t n_reasons;
 	struct reason reasons[ALLIANCE_MAX_REASONS];
-	uint32_t sessions;     /* rated sessions (an ORS alone with a flag included) */
-	bool has_index;        /* a scored session exists: the values below are set */
+	uint32_t sessions;                 /* rated sessions (an ORS alone with a flag included) */
+	bool has_index;                    /* a scored session exists: the values below are set */
 	enum instrument instrument_latest; /* of index_latest */
-	double index_latest;   /* the latest scored session's index, its instrument's scale */
-	double index_ewma;     /* score_ewma on instrument_latest's index scale */
-	double trend;          /* score points per session */
+	double index_latest; /* the latest scored session's index, its instrument's scale */
+	double index_ewma;   /* score_ewma on instrument_latest's index scale */
+	double trend;        /* score points per session */
 	double score_latest, score_ewma; /* the common alliance score 0-100 */
 	uint8_t n_evidence;
 	struct evidence evidence[ALLIANCE_MAX_EVIDENCE];
 	struct alliance_outcome outcome;
-	uint8_t n_recent;      /* the last scored sessions, oldest first */
+	uint8_t n_recent; /* the last scored sessions, oldest first */
 	struct scored_session recent[ALLIANCE_MAX_RECENT];
 };
 
 int alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size_t n_fb,
-		      const struct attendance *att, size_t n_att, struct alliance_result *out);
+    const struct attendance *att, size_t n_att, struct alliance_result *out);
 
 #endif

@@ -8,12 +8,14 @@
 _Static_assert(sizeof(struct cat_hot) == 128, "hot record must stay two cache lines");
 _Static_assert(sizeof(struct cat_rec) == 24, "record summary must stay 24 bytes");
 
-struct catalog *catalog_new(void)
+struct catalog *
+catalog_new(void)
 {
 	return calloc(1, sizeof(struct catalog));
 }
 
-void catalog_free(struct catalog *c)
+void
+catalog_free(struct catalog *c)
 {
 	if (!c)
 		return;
@@ -30,12 +32,14 @@ void catalog_free(struct catalog *c)
 
 /* --- id -> slot map --- */
 
-static size_t hash_id(uint32_t id, size_t cap)
+static size_t
+hash_id(uint32_t id, size_t cap)
 {
 	return (size_t)((id * UINT32_C(2654435761)) & (uint32_t)(cap - 1));
 }
 
-long catalog_slot(const struct catalog *c, uint32_t id)
+long
+catalog_slot(const struct catalog *c, uint32_t id)
 {
 	if (!c || !c->map_cap || id == 0)
 		return -1;
@@ -47,7 +51,8 @@ long catalog_slot(const struct catalog *c, uint32_t id)
 	}
 }
 
-static void map_put(struct catalog *c, uint32_t id, uint32_t slot)
+static void
+map_put(struct catalog *c, uint32_t id, uint32_t slot)
 {
 	size_t i = hash_id(id, c->map_cap);
 	while (c->map_key[i] != 0 && c->map_key[i] != id)
@@ -57,7 +62,8 @@ static void map_put(struct catalog *c, uint32_t id, uint32_t slot)
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void map_del(struct catalog *c, uint32_t id)
+static void
+map_del(struct catalog *c, uint32_t id)
 {
 	size_t mask = c->map_cap - 1, i = hash_id(id, c->map_cap);
 	while (c->map_key[i] != id) {
@@ -82,7 +88,8 @@ static void map_del(struct catalog *c, uint32_t id)
 	c->map_key[i] = 0;
 }
 
-static int map_grow(struct catalog *c, size_t want)
+static int
+map_grow(struct catalog *c, size_t want)
 {
 	size_t cap = 64;
 	while (cap < want * 2)
@@ -110,7 +117,8 @@ fail:
 	return ENGINE_ENOMEM;
 }
 
-static int grow(struct catalog *c)
+static int
+grow(struct catalog *c)
 {
 	if (c->n < c->cap)
 		return 0;
@@ -148,12 +156,14 @@ fail:
 
 /* --- interning --- */
 
-static int lower(int ch)
+static int
+lower(int ch)
 {
 	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
 }
 
-static int streq_ci(const char *a, const char *b)
+static int
+streq_ci(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++)
 		if (lower((unsigned char)*a) != lower((unsigned char)*b))
@@ -161,7 +171,8 @@ static int streq_ci(const char *a, const char *b)
 	return *a == *b;
 }
 
-static int find_str(char (*tab)[32], int n, const char *s)
+static int
+find_str(char (*tab)[32], int n, const char *s)
 {
 	for (int i = 0; i < n; i++)
 		if (streq_ci(tab[i], s))
@@ -170,7 +181,8 @@ static int find_str(char (*tab)[32], int n, const char *s)
 }
 
 /* Intern s (lowercased, at most 31 bytes) into tab; -1 when full or too long. */
-static int intern_str(char (*tab)[32], int *n, int max, const char *s)
+static int
+intern_str(char (*tab)[32], int *n, int max, const char *s)
 {
 	int i = find_str(tab, *n, s);
 	if (i >= 0)
@@ -184,7 +196,8 @@ static int intern_str(char (*tab)[32], int *n, int max, const char *s)
 	return (*n)++;
 }
 
-int catalog_lang_bit(const struct catalog *c, uint16_t code)
+int
+catalog_lang_bit(const struct catalog *c, uint16_t code)
 {
 	for (int i = 0; i < c->n_langs; i++)
 		if (c->langs[i] == code)
@@ -192,29 +205,33 @@ int catalog_lang_bit(const struct catalog *c, uint16_t code)
 	return -1;
 }
 
-int catalog_gender_index(const struct catalog *c, const char *g)
+int
+catalog_gender_index(const struct catalog *c, const char *g)
 {
-	return find_str((char (*)[32])c->genders, c->n_genders, g);
+	return find_str((char(*)[32])c->genders, c->n_genders, g);
 }
 
-int catalog_site_bit(const struct catalog *c, const char *s)
+int
+catalog_site_bit(const struct catalog *c, const char *s)
 {
-	return find_str((char (*)[32])c->sites, c->n_sites, s);
+	return find_str((char(*)[32])c->sites, c->n_sites, s);
 }
 
-int catalog_payer_bit(const struct catalog *c, const char *s)
+int
+catalog_payer_bit(const struct catalog *c, const char *s)
 {
-	return find_str((char (*)[32])c->payers, c->n_payers, s);
+	return find_str((char(*)[32])c->payers, c->n_payers, s);
 }
 
 /* Fill a hot record; interning may fail with ENGINE_EFULL (the tables only grow,
  * so a failed upsert leaves harmless extra entries but no half-written record). */
-static int build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h)
+static int
+build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->id = p->id;
 	h->flags = (uint8_t)((p->active ? HOT_ACTIVE : 0) | (p->accepting_new ? HOT_ACCEPTING : 0) |
-			     (p->sliding_scale ? HOT_SLIDING : 0));
+	    (p->sliding_scale ? HOT_SLIDING : 0));
 	if (p->gender[0]) {
 		int g = intern_str(c->genders, &c->n_genders, CAT_MAX_GENDERS, p->gender);
 		if (g < 0)
@@ -256,7 +273,8 @@ static int build_hot(struct catalog *c, const struct therapist_profile *p, struc
 	return 0;
 }
 
-int catalog_upsert(struct catalog *c, const struct therapist_profile *p)
+int
+catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 {
 	if (!c || !p || profile_validate(p, NULL) != 0)
 		return ENGINE_EINVAL;
@@ -284,7 +302,8 @@ int catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 }
 
 /* Take a slot's records out of the clinic totals. */
-static void totals_remove(struct catalog *c, size_t s)
+static void
+totals_remove(struct catalog *c, size_t s)
 {
 	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
@@ -292,7 +311,8 @@ static void totals_remove(struct catalog *c, size_t s)
 	record_total_sub(&c->o_total, &o);
 }
 
-int catalog_remove(struct catalog *c, uint32_t id)
+int
+catalog_remove(struct catalog *c, uint32_t id)
 {
 	long s = catalog_slot(c, id);
 	if (s < 0)
@@ -312,7 +332,8 @@ int catalog_remove(struct catalog *c, uint32_t id)
 	return 0;
 }
 
-int catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
+int
+catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
 {
 	long s = catalog_slot(c, id);
 	if (s < 0)
@@ -321,7 +342,8 @@ int catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
 	return 0;
 }
 
-int catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
+int
+catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 {
 	long s = catalog_slot(c, id);
 	if (s < 0)
@@ -331,7 +353,8 @@ int catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 	return 0;
 }
 
-int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
+int
+catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
 {
 	long s = catalog_slot(c, id);
 	if (s < 0)
@@ -350,7 +373,7 @@ int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_r
 	c->pc[s] = pc;
 	c->n_pc[s] = r->n_per_concern;
 	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
-				      r->alliance.n, r->outcome.n };
+		r->alliance.n, r->outcome.n };
 	for (int i = 0; i < r->n_per_concern; i++)
 		c->rec[s].pc_bloom |= UINT64_C(1) << (pc[i].concern & 63);
 	if (!r->alliance.n)
@@ -363,16 +386,18 @@ int catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_r
 	record_total_add(&c->a_total, &a);
 	record_total_add(&c->o_total, &o);
 	c->hot[s].flags = (uint8_t)((c->hot[s].flags & ~HOT_CONCERN_RECORDS) |
-				    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
+	    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
 	return 0;
 }
 
-size_t catalog_count(const struct catalog *c)
+size_t
+catalog_count(const struct catalog *c)
 {
 	return c ? c->n : 0;
 }
 
-int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigned *capacity)
+int
+catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigned *capacity)
 {
 	long s = catalog_slot(c, id);
 	if (s < 0)
@@ -384,22 +409,25 @@ int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, uns
 	return 1;
 }
 
-double catalog_clinic_alliance(const struct catalog *c, double *n)
+double
+catalog_clinic_alliance(const struct catalog *c, double *n)
 {
 	if (n)
 		*n = c->a_total.n;
 	return record_total_mean(&c->a_total);
 }
 
-double catalog_clinic_outcome(const struct catalog *c, double *n)
+double
+catalog_clinic_outcome(const struct catalog *c, double *n)
 {
 	if (n)
 		*n = c->o_total.n;
 	return record_total_mean(&c->o_total);
 }
 
-void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
-			 const void **rec, size_t *rec_bytes)
+void
+catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes, const void **rec,
+    size_t *rec_bytes)
 {
 	*hot = c->hot;
 	*hot_bytes = c->n * sizeof(struct cat_hot);

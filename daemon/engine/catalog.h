@@ -49,6 +49,6 @@ double catalog_clinic_outcome(const struct catalog *c, double *n);
 
 /* The memory one match pass reads (hot + record arrays), for the benchmark floor. */
 void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
-			 const void **rec, size_t *rec_bytes);
+    const void **rec, size_t *rec_bytes);
 
 #endif

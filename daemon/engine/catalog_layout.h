@@ -11,10 +11,10 @@
 #include "engine/records.h"
 #include "engine/vocab.h"
 
-#define CAT_MAX_LANGS 64
+#define CAT_MAX_LANGS   64
 #define CAT_MAX_GENDERS 63 /* index + 1 must fit a uint64_t mask */
-#define CAT_MAX_SITES 32
-#define CAT_MAX_PAYERS 32
+#define CAT_MAX_SITES   32
+#define CAT_MAX_PAYERS  32
 
 enum {
 	HOT_ACTIVE = 1,
@@ -27,14 +27,14 @@ enum {
 struct cat_hot {
 	uint32_t id;
 	uint8_t flags;
-	uint8_t gender;        /* interned index + 1; 0 = not given */
+	uint8_t gender; /* interned index + 1; 0 = not given */
 	uint16_t capacity;
 	uint16_t caseload;
-	uint16_t fee;          /* self-pay fee; 0 = none */
+	uint16_t fee; /* self-pay fee; 0 = none */
 	int8_t style[4];
-	uint64_t languages;    /* interned language bits */
-	uint32_t sites;        /* interned site bits */
-	uint32_t payers;       /* interned payer bits */
+	uint64_t languages; /* interned language bits */
+	uint32_t sites;     /* interned site bits */
+	uint32_t payers;    /* interned payer bits */
 	uint64_t formats;
 	uint64_t populations;
 	uint64_t avail[3];

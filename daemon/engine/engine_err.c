@@ -1,6 +1,7 @@
 #include "engine/engine_err.h"
 
-const char *engine_strerror(int err)
+const char *
+engine_strerror(int err)
 {
 	switch (err) {
 	case ENGINE_OK: return "ok";

@@ -7,8 +7,8 @@
 
 static const char *const a5_items[] = { "heard", "open", "adapts", "trust", "looking_forward" };
 static const char *const srs_items[] = { "relationship", "goals", "approach", "overall" };
-static const char *const wai_items[] = { "q1", "q2", "q3", "q4", "q5", "q6",
-					 "q7", "q8", "q9", "q10", "q11", "q12" };
+static const char *const wai_items[] = { "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9",
+	"q10", "q11", "q12" };
 static const char *const ors_items[] = { "individual", "interpersonal", "social", "overall" };
 
 static const struct {
@@ -24,7 +24,12 @@ static const struct {
 };
 
 static const char *const flag_names[FLAG_COUNT] = {
-	"judged", "boundaries", "unheard", "dread", "unsafe", "misunderstood",
+	"judged",
+	"boundaries",
+	"unheard",
+	"dread",
+	"unsafe",
+	"misunderstood",
 };
 
 /* WAI-SR subscales (1-based item numbers), Hatcher & Gillaspy 2006. */
@@ -32,14 +37,20 @@ static const int wai_task[4] = { 1, 2, 10, 12 };
 static const int wai_goal[4] = { 4, 6, 8, 11 };
 static const int wai_bond[4] = { 3, 5, 7, 9 };
 
-static bool instr_ok(enum instrument i) { return (unsigned)i < INSTR_COUNT; }
+static bool
+instr_ok(enum instrument i)
+{
+	return (unsigned)i < INSTR_COUNT;
+}
 
-const char *instrument_name(enum instrument i)
+const char *
+instrument_name(enum instrument i)
 {
 	return instr_ok(i) ? instr[i].name : "unknown";
 }
 
-int instrument_lookup(const char *name)
+int
+instrument_lookup(const char *name)
 {
 	for (int i = 0; name && i < INSTR_COUNT; i++)
 		if (strcmp(name, instr[i].name) == 0)
@@ -47,19 +58,22 @@ int instrument_lookup(const char *name)
 	return -1;
 }
 
-int instrument_item_count(enum instrument i)
+int
+instrument_item_count(enum instrument i)
 {
 	return instr_ok(i) ? instr[i].n : 0;
 }
 
-const char *instrument_item_name(enum instrument i, int item)
+const char *
+instrument_item_name(enum instrument i, int item)
 {
 	if (!instr_ok(i) || item < 0 || item >= instr[i].n)
 		return NULL;
 	return instr[i].items[item];
 }
 
-int instrument_item_index(enum instrument i, const char *name)
+int
+instrument_item_index(enum instrument i, const char *name)
 {
 	for (int k = 0; name && instr_ok(i) && k < instr[i].n; k++)
 		if (strcmp(name, instr[i].items[k]) == 0)
@@ -67,7 +81,8 @@ int instrument_item_index(enum instrument i, const char *name)
 	return -1;
 }
 
-void instrument_item_range(enum instrument i, double *min, double *max, double *step)
+void
+instrument_item_range(enum instrument i, double *min, double *max, double *step)
 {
 	if (!instr_ok(i)) {
 		*min = *max = *step = 0;
@@ -78,12 +93,14 @@ void instrument_item_range(enum instrument i, double *min, double *max, double *
 	*step = instr[i].step;
 }
 
-const char *feedback_flag_name(enum feedback_flag f)
+const char *
+feedback_flag_name(enum feedback_flag f)
 {
 	return (unsigned)f < FLAG_COUNT ? flag_names[f] : "unknown";
 }
 
-int feedback_flag_index(const char *name)
+int
+feedback_flag_index(const char *name)
 {
 	for (int i = 0; name && i < FLAG_COUNT; i++)
 		if (strcmp(name, flag_names[i]) == 0)
@@ -92,7 +109,8 @@ int feedback_flag_index(const char *name)
 }
 
 /* x a multiple of step (1 or 0.1), tolerating binary rounding. */
-static bool on_step(double x, double step)
+static bool
+on_step(double x, double step)
 {
 	double units = x / step;
 	double nearest = (double)(long long)(units + (units >= 0 ? 0.5 : -0.5));
@@ -100,8 +118,9 @@ static bool on_step(double x, double step)
 	return d < 1e-6 && d > -1e-6;
 }
 
-static int fail(struct feedback_error *err, enum feedback_error_kind kind, const char *prefix,
-		const char *name, double min, double max, double step)
+static int
+fail(struct feedback_error *err, enum feedback_error_kind kind, const char *prefix,
+    const char *name, double min, double max, double step)
 {
 	if (err) {
 		err->kind = kind;
@@ -113,7 +132,8 @@ static int fail(struct feedback_error *err, enum feedback_error_kind kind, const
 	return ENGINE_EINVAL;
 }
 
-int feedback_validate(const struct feedback *fb, struct feedback_error *err)
+int
+feedback_validate(const struct feedback *fb, struct feedback_error *err)
 {
 	if (err)
 		memset(err, 0, sizeof(*err));
@@ -126,48 +146,49 @@ int feedback_validate(const struct feedback *fb, struct feedback_error *err)
 		double v = fb->items[i];
 		if (!(fb->items_present >> i & 1))
 			return fail(err, FBE_MISSING, "items.", instr[in].items[i], instr[in].min,
-				    instr[in].max, instr[in].step);
+			    instr[in].max, instr[in].step);
 		if (!(v >= instr[in].min && v <= instr[in].max)) /* NaN fails too */
 			return fail(err, FBE_RANGE, "items.", instr[in].items[i], instr[in].min,
-				    instr[in].max, instr[in].step);
+			    instr[in].max, instr[in].step);
 		if (!on_step(v, instr[in].step))
 			return fail(err, FBE_STEP, "items.", instr[in].items[i], instr[in].min,
-				    instr[in].max, instr[in].step);
+			    instr[in].max, instr[in].step);
 	}
-	if (fb->has_negative_feelings && !(fb->negative_feelings >= 0 && fb->negative_feelings <= 10))
+	if (fb->has_negative_feelings &&
+	    !(fb->negative_feelings >= 0 && fb->negative_feelings <= 10))
 		return fail(err, FBE_RANGE, "", "negative_feelings", 0, 10, 0);
 	if (fb->flags >> FLAG_COUNT)
 		return fail(err, FBE_RANGE, "", "flags", 0, 0, 0);
 	return 0;
 }
 
-int feedback_error_message(const struct feedback_error *err, char *buf, size_t n)
+int
+feedback_error_message(const struct feedback_error *err, char *buf, size_t n)
 {
 	switch (err->kind) {
-	case FBE_NONE:
-		return snprintf(buf, n, "ok");
-	case FBE_INSTRUMENT:
-		return snprintf(buf, n, "must be one of alliance5, srs, wai_sr, ors");
-	case FBE_SESSION:
-		return snprintf(buf, n, "must be at least 1");
-	case FBE_MISSING:
-		return snprintf(buf, n, "is required");
+	case FBE_NONE: return snprintf(buf, n, "ok");
+	case FBE_INSTRUMENT: return snprintf(buf, n, "must be one of alliance5, srs, wai_sr, ors");
+	case FBE_SESSION: return snprintf(buf, n, "must be at least 1");
+	case FBE_MISSING: return snprintf(buf, n, "is required");
 	case FBE_RANGE:
 		if (err->max <= err->min)
 			return snprintf(buf, n, "has an unknown flag");
 		/* fall through */
 	case FBE_STEP:
 		if (err->step == 1)
-			return snprintf(buf, n, "must be an integer between %g and %g", err->min, err->max);
+			return snprintf(buf, n, "must be an integer between %g and %g", err->min,
+			    err->max);
 		if (err->step > 0)
-			return snprintf(buf, n, "must be between %g and %g with at most one decimal",
-					err->min, err->max);
+			return snprintf(buf, n,
+			    "must be between %g and %g with at most one decimal", err->min,
+			    err->max);
 		return snprintf(buf, n, "must be between %g and %g", err->min, err->max);
 	}
 	return snprintf(buf, n, "invalid");
 }
 
-static double sum_of(const double *items, const int *idx1, int n)
+static double
+sum_of(const double *items, const int *idx1, int n)
 {
 	double s = 0;
 	for (int i = 0; i < n; i++)
@@ -175,7 +196,8 @@ static double sum_of(const double *items, const int *idx1, int n)
 	return s;
 }
 
-int instrument_score(const struct feedback *fb, struct instrument_score *out)
+int
+instrument_score(const struct feedback *fb, struct instrument_score *out)
 {
 	if (!out || feedback_validate(fb, NULL) != 0)
 		return ENGINE_EINVAL;
@@ -199,11 +221,8 @@ int instrument_score(const struct feedback *fb, struct instrument_score *out)
 		out->index = (out->total / 12.0 - 1.0) / 4.0 * 100.0;
 		out->trust = (out->bond / 4.0 - 1.0) / 4.0 * 100.0;
 		break;
-	case INSTR_ORS:
-		out->index = out->total / 40.0 * 100.0;
-		break;
-	case INSTR_COUNT:
-		return ENGINE_EINVAL;
+	case INSTR_ORS: out->index = out->total / 40.0 * 100.0; break;
+	case INSTR_COUNT: return ENGINE_EINVAL;
 	}
 	return 0;
 }

@@ -34,18 +34,20 @@ enum feedback_flag {
 	FLAG_COUNT
 };
 /* Red flags that make a session poor. */
-#define FLAGS_RED ((1u << FLAG_JUDGED) | (1u << FLAG_UNHEARD) | (1u << FLAG_DREAD) | (1u << FLAG_MISUNDERSTOOD))
+#define FLAGS_RED                                                          \
+	((1u << FLAG_JUDGED) | (1u << FLAG_UNHEARD) | (1u << FLAG_DREAD) | \
+	    (1u << FLAG_MISUNDERSTOOD))
 /* Flags that make the episode unsafe (rule 1). */
 #define FLAGS_UNSAFE ((1u << FLAG_UNSAFE) | (1u << FLAG_BOUNDARIES))
 
 #define FEEDBACK_MAX_ITEMS 12
 
 struct feedback {
-	uint32_t session;        /* session number, >= 1 */
+	uint32_t session; /* session number, >= 1 */
 	enum instrument instrument;
 	double items[FEEDBACK_MAX_ITEMS]; /* in the instrument's item order */
-	uint16_t items_present;  /* bit i: items[i] was given */
-	uint8_t flags;           /* bit per enum feedback_flag */
+	uint16_t items_present;           /* bit i: items[i] was given */
+	uint8_t flags;                    /* bit per enum feedback_flag */
 	bool has_negative_feelings;
 	double negative_feelings;
 };
@@ -72,7 +74,7 @@ enum feedback_error_kind {
 
 struct feedback_error {
 	enum feedback_error_kind kind;
-	char field[40];  /* "items.relationship", "negative_feelings", "session", "instrument" */
+	char field[40]; /* "items.relationship", "negative_feelings", "session", "instrument" */
 	double min, max, step;
 };
 
@@ -84,9 +86,9 @@ int feedback_validate(const struct feedback *fb, struct feedback_error *err);
 int feedback_error_message(const struct feedback_error *err, char *buf, size_t n);
 
 struct instrument_score {
-	double index;  /* alliance index 0-100 (ors: total / 40 x 100) */
-	double trust;  /* trust signal 0-100 (ors: 0) */
-	double total;  /* item total (wai_sr 12-60, srs/ors 0-40, alliance5 0-50) */
+	double index;            /* alliance index 0-100 (ors: total / 40 x 100) */
+	double trust;            /* trust signal 0-100 (ors: 0) */
+	double total;            /* item total (wai_sr 12-60, srs/ors 0-40, alliance5 0-50) */
 	double task, goal, bond; /* wai_sr subscale sums 4-20 (0 otherwise) */
 };
 

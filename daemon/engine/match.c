@@ -18,7 +18,8 @@ static const char *const excl_names[EXCL_COUNT] = {
 	[EXCL_REQUIRED] = "required",
 };
 
-const char *exclusion_name(enum exclusion e)
+const char *
+exclusion_name(enum exclusion e)
 {
 	return (unsigned)e < EXCL_COUNT ? excl_names[e] : "unknown";
 }
@@ -84,7 +85,8 @@ struct query {
 #define SCAN_TARGET
 #endif
 
-static inline __attribute__((always_inline)) int pc64(uint64_t x)
+static inline __attribute__((always_inline)) int
+pc64(uint64_t x)
 {
 	return __builtin_popcountll(x);
 }
@@ -97,25 +99,29 @@ struct cand {
 	uint32_t slot;
 };
 
-static inline __attribute__((always_inline)) int pop2(const uint64_t a[2], const uint64_t b[2])
+static inline __attribute__((always_inline)) int
+pop2(const uint64_t a[2], const uint64_t b[2])
 {
 	return pc64(a[0] & b[0]) + pc64(a[1] & b[1]);
 }
 
-static inline __attribute__((always_inline)) int bit128(const uint64_t s[2], unsigned i)
+static inline __attribute__((always_inline)) int
+bit128(const uint64_t s[2], unsigned i)
 {
 	return (int)((s[i >> 6] >> (i & 63)) & 1);
 }
 
 /* records_shrink() in float, inlined for the hot loop (same formula, records.h). */
-static inline __attribute__((always_inline)) float shrink(float n, float mean, float prior, float k)
+static inline __attribute__((always_inline)) float
+shrink(float n, float mean, float prior, float k)
 {
 	if (n <= 0)
 		return prior;
 	return (n * mean + k * prior) / (n + k);
 }
 
-static void sort_u32(uint32_t *a, size_t n)
+static void
+sort_u32(uint32_t *a, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		uint32_t v = a[i];
@@ -126,7 +132,8 @@ static void sort_u32(uint32_t *a, size_t n)
 	}
 }
 
-static int add_excl(struct query *q, uint32_t id)
+static int
+add_excl(struct query *q, uint32_t id)
 {
 	long s = catalog_slot(q->cat, id);
 	if (s < 0)
@@ -137,8 +144,9 @@ static int add_excl(struct query *q, uint32_t id)
 	return 0;
 }
 
-static int build_query(struct query *q, const struct catalog *c, const struct engine_params *p,
-		       const struct intake *in, const struct match_adjust *adj)
+static int
+build_query(struct query *q, const struct catalog *c, const struct engine_params *p,
+    const struct intake *in, const struct match_adjust *adj)
 {
 	memset(q, 0, sizeof(*q));
 	q->cat = c;
@@ -167,8 +175,8 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 	if (in->n_sites) {
 		q->f_sites = true;
 		q->site_formats = in->in_person_format >= 0 && in->in_person_format < 64
-					  ? UINT64_C(1) << in->in_person_format
-					  : ~UINT64_C(0);
+		    ? UINT64_C(1) << in->in_person_format
+		    : ~UINT64_C(0);
 		for (int i = 0; i < in->n_sites; i++) {
 			int b = catalog_site_bit(c, in->sites[i]);
 			if (b >= 0)
@@ -256,7 +264,9 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 				float v = 0;
 				if (wsum > 0 && (in->style_given >> a & 1)) {
 					int d = in->style[a] - t;
-					float w = 1.0f + (float)(in->style[a] < 0 ? -in->style[a] : in->style[a]);
+					float w = 1.0f +
+					    (float)(in->style[a] < 0 ? -in->style[a]
+					                             : in->style[a]);
 					v += w * (1.0f - (float)(d < 0 ? -d : d) / 6.0f) / wsum;
 				}
 				if (away_style) {
@@ -312,7 +322,8 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
 	if (adj) {
 		memcpy(q->need_mods, adj->need_modalities.w, sizeof(q->need_mods));
 		memcpy(q->need_concerns, adj->need_concerns.w, sizeof(q->need_concerns));
-		q->has_need = !tagset_empty(&adj->need_modalities) || !tagset_empty(&adj->need_concerns);
+		q->has_need =
+		    !tagset_empty(&adj->need_modalities) || !tagset_empty(&adj->need_concerns);
 	}
 	q->plain = !adj || (!q->has_need && adj->n_colleagues == 0);
 	return 0;
@@ -323,7 +334,7 @@ static int build_query(struct query *q, const struct catalog *c, const struct en
  * client's concerns (a concern without history contributes r_t itself). */
 static inline __attribute__((always_inline)) float
 record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float mean, size_t slot,
-	    bool outcome)
+    bool outcome)
 {
 	float rt = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
 	if (rc->pc_bloom & q->concern_bloom) {
@@ -333,7 +344,8 @@ record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float m
 			unsigned t = pc[i].concern;
 			const struct record *r = outcome ? &pc[i].outcome : &pc[i].alliance;
 			if (q->prio_of[t] && r->n)
-				acc += q->prio_of[t] * (shrink((float)r->n, (float)r->mean, rt, q->kc) - rt);
+				acc += q->prio_of[t] *
+				    (shrink((float)r->n, (float)r->mean, rt, q->kc) - rt);
 		}
 		rt += acc * q->inv_prio_total;
 	}
@@ -348,7 +360,7 @@ comp_concerns(const struct query *q, const struct cat_hot *h)
 	for (int i = 0; i < q->n_concerns; i++) {
 		unsigned t = q->concern_idx[i];
 		acc += q->concern_prio[i] *
-		       (unsigned)(bit128(h->concerns_any, t) + bit128(h->concerns_spec, t));
+		    (unsigned)(bit128(h->concerns_any, t) + bit128(h->concerns_spec, t));
 	}
 	return (float)acc * q->inv_concern_total;
 }
@@ -366,22 +378,25 @@ comp_modality(const struct query *q, const struct cat_hot *h)
 	if (q->away_mod) {
 		int offered = pc64(h->modalities[0]) + pc64(h->modalities[1]);
 		if (offered)
-			s *= 1.0f - q->away_mod_w * (float)pop2(h->modalities, q->away_mods) / (float)offered;
+			s *= 1.0f -
+			    q->away_mod_w * (float)pop2(h->modalities, q->away_mods) /
+			        (float)offered;
 	}
 	return s;
 }
 
 /* Every component except the two records; unused ones are 0. */
 static inline __attribute__((always_inline)) void
-components_cheap(const struct query *q, const struct cat_hot *h, int overlap, float comp[COMP_COUNT])
+components_cheap(const struct query *q, const struct cat_hot *h, int overlap,
+    float comp[COMP_COUNT])
 {
 	uint16_t used = q->used;
 	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
 	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, h) : 0;
 	comp[COMP_STYLE] = (used & BIT(COMP_STYLE))
-				   ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
-					     q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
-				   : 0;
+	    ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
+	        q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
+	    : 0;
 	comp[COMP_IDENTITY] = (float)pc64(h->identity & q->identity) * q->inv_identity;
 	comp[COMP_GENDER] = (float)((q->gender_mask >> h->gender) & 1);
 	if (used & BIT(COMP_AVAILABILITY)) {
@@ -393,25 +408,28 @@ components_cheap(const struct query *q, const struct cat_hot *h, int overlap, fl
 }
 
 static inline __attribute__((always_inline)) void
-components_records(const struct query *q, const struct cat_rec *r, size_t slot, float comp[COMP_COUNT])
+components_records(const struct query *q, const struct cat_rec *r, size_t slot,
+    float comp[COMP_COUNT])
 {
 	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD))
-					     ? record_comp(q, r, r->a_n, r->a_mean, slot, false)
-					     : 0;
+	    ? record_comp(q, r, r->a_n, r->a_mean, slot, false)
+	    : 0;
 	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD))
-					    ? record_comp(q, r, r->o_n, r->o_mean, slot, true)
-					    : 0;
+	    ? record_comp(q, r, r->o_n, r->o_mean, slot, true)
+	    : 0;
 }
 
-static void components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r,
-		       size_t slot, int overlap, float comp[COMP_COUNT])
+static void
+components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r, size_t slot,
+    int overlap, float comp[COMP_COUNT])
 {
 	components_cheap(q, h, overlap, comp);
 	components_records(q, r, slot, comp);
 }
 
 /* The colleague link of a therapist, if any. */
-static const struct colleague_link *colleague_of(const struct query *q, uint32_t id)
+static const struct colleague_link *
+colleague_of(const struct query *q, uint32_t id)
 {
 	for (size_t i = 0; i < q->adj->n_colleagues; i++)
 		if (q->adj->colleagues[i].therapist_id == id)
@@ -420,7 +438,8 @@ static const struct colleague_link *colleague_of(const struct query *q, uint32_t
 }
 
 /* Bonus share: 1 when the link names no tags or a tag the client cares about. */
-static float colleague_share(const struct query *q, const struct colleague_link *l)
+static float
+colleague_share(const struct query *q, const struct colleague_link *l)
 {
 	if (tagset_empty(&l->concerns) && tagset_empty(&l->modalities))
 		return 1.0f;
@@ -437,16 +456,20 @@ static float colleague_share(const struct query *q, const struct colleague_link 
 }
 
 /* Referral adjustments applied after the weighted mean: need tier and colleague bonus. */
-static float adjust_score(const struct query *q, const struct cat_hot *h, float score, uint8_t *tier)
+static float
+adjust_score(const struct query *q, const struct cat_hot *h, float score, uint8_t *tier)
 {
-	*tier = (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
+	*tier =
+	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
 	const struct colleague_link *l = colleague_of(q, h->id);
 	if (l) /* closes a bonus share of the gap to 100, so the score stays <= 100 */
-		score += (100.0f - score) * (float)q->p->colleague_bonus / 100.0f * colleague_share(q, l);
+		score += (100.0f - score) * (float)q->p->colleague_bonus / 100.0f *
+		    colleague_share(q, l);
 	return score;
 }
 
-static inline __attribute__((always_inline)) bool better(const struct cand *a, const struct cand *b)
+static inline __attribute__((always_inline)) bool
+better(const struct cand *a, const struct cand *b)
 {
 	if (a->tier != b->tier)
 		return a->tier > b->tier;
@@ -458,7 +481,8 @@ static inline __attribute__((always_inline)) bool better(const struct cand *a, c
 }
 
 /* Min-heap on "better": the root is the worst of the kept candidates. */
-static void heap_up(struct cand *hp, size_t i)
+static void
+heap_up(struct cand *hp, size_t i)
 {
 	struct cand x = hp[i];
 	while (i > 0) {
@@ -471,7 +495,8 @@ static void heap_up(struct cand *hp, size_t i)
 	hp[i] = x;
 }
 
-static void heap_down(struct cand *hp, size_t n, size_t i)
+static void
+heap_down(struct cand *hp, size_t n, size_t i)
 {
 	struct cand x = hp[i];
 	for (;;) {
@@ -489,23 +514,25 @@ static void heap_down(struct cand *hp, size_t n, size_t i)
 	hp[i] = x;
 }
 
-static void add_reason(struct match_item *it, enum reason_code code, int32_t a0)
+static void
+add_reason(struct match_item *it, enum reason_code code, int32_t a0)
 {
 	if (it->n_reasons < MATCH_MAX_REASONS)
 		it->reasons[it->n_reasons++] = (struct reason){ (uint16_t)code, { a0, 0 } };
 }
 
 /* Components, reasons and warnings of one winner. */
-static void fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
+static void
+fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 {
 	const struct catalog *c = q->cat;
 	const struct cat_hot *h = &c->hot[cd->slot];
 	const struct cat_rec *r = &c->rec[cd->slot];
 	const struct intake *in = q->in;
 	int overlap = q->f_avail ? engine_popcount64(h->avail[0] & q->avail[0]) +
-					   engine_popcount64(h->avail[1] & q->avail[1]) +
-					   engine_popcount64(h->avail[2] & q->avail[2])
-				 : 0;
+	        engine_popcount64(h->avail[1] & q->avail[1]) +
+	        engine_popcount64(h->avail[2] & q->avail[2])
+	                         : 0;
 	memset(it, 0, sizeof(*it));
 	it->therapist_id = h->id;
 	it->score = cd->score;
@@ -525,7 +552,8 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 		for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
 			if (bit128(q->need_mods, (unsigned)t) && bit128(h->modalities, (unsigned)t))
 				add_reason(it, REASON_NEED_MODALITY, t);
-			if (bit128(q->need_concerns, (unsigned)t) && bit128(h->concerns_any, (unsigned)t))
+			if (bit128(q->need_concerns, (unsigned)t) &&
+			    bit128(h->concerns_any, (unsigned)t))
 				add_reason(it, REASON_NEED_CONCERN, t);
 		}
 		if (q->away_mod && !pop2(h->modalities, q->away_mods))
@@ -555,7 +583,7 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 		if (bit128(q->mod_avoid, (unsigned)t) && bit128(h->modalities, (unsigned)t) &&
 		    it->n_warnings < MATCH_MAX_WARNINGS)
 			it->warnings[it->n_warnings++] =
-				(struct reason){ WARN_AVOIDED_MODALITY, { t, 0 } };
+			    (struct reason){ WARN_AVOIDED_MODALITY, { t, 0 } };
 	}
 	for (int i = 0; i < in->n_languages; i++) {
 		int b = catalog_lang_bit(c, in->languages[i]);
@@ -566,17 +594,19 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 		add_reason(it, REASON_SHARED_HOURS, overlap);
 	/* on the score scale, and only from enough rated episodes to mean something
 	 * (the margin absorbs float rounding of a record exactly at the threshold) */
-	if ((q->used & BIT(COMP_ALLIANCE_RECORD)) && r->a_n >= (uint32_t)q->p->record_min_episodes &&
-	    it->components[COMP_ALLIANCE_RECORD] * 100.0f + 1e-3f >= (float)q->p->strong_alliance_reason) {
+	if ((q->used & BIT(COMP_ALLIANCE_RECORD)) &&
+	    r->a_n >= (uint32_t)q->p->record_min_episodes &&
+	    it->components[COMP_ALLIANCE_RECORD] * 100.0f + 1e-3f >=
+	        (float)q->p->strong_alliance_reason) {
 		add_reason(it, REASON_STRONG_ALLIANCE,
-			   (int32_t)(it->components[COMP_ALLIANCE_RECORD] * 100.0f + 0.5f));
+		    (int32_t)(it->components[COMP_ALLIANCE_RECORD] * 100.0f + 0.5f));
 		if (q->adj && q->adj->alliance_weight_mult > 1)
 			add_reason(it, REASON_ALLIANCE_FOCUS, 0);
 	}
 	if ((q->used & BIT(COMP_OUTCOME_RECORD)) && r->o_n > 0 &&
 	    it->components[COMP_OUTCOME_RECORD] >= (float)q->p->good_outcome_reason)
 		add_reason(it, REASON_GOOD_OUTCOMES,
-			   (int32_t)(it->components[COMP_OUTCOME_RECORD] * 100.0f + 0.5f));
+		    (int32_t)(it->components[COMP_OUTCOME_RECORD] * 100.0f + 0.5f));
 	for (int t = 0; t < 64; t++)
 		if ((q->identity >> t & 1) && (h->identity >> t & 1))
 			add_reason(it, REASON_IDENTITY, t);
@@ -594,11 +624,11 @@ static void fill_item(const struct query *q, const struct cand *cd, struct match
 }
 
 /* A required avoid: offers an avoided modality and nothing else. */
-static inline __attribute__((always_inline)) bool only_avoided(const struct query *q,
-							       const struct cat_hot *h)
+static inline __attribute__((always_inline)) bool
+only_avoided(const struct query *q, const struct cat_hot *h)
 {
 	return pop2(h->modalities, q->mod_avoid) &&
-	       !((h->modalities[0] & ~q->mod_avoid[0]) | (h->modalities[1] & ~q->mod_avoid[1]));
+	    !((h->modalities[0] & ~q->mod_avoid[0]) | (h->modalities[1] & ~q->mod_avoid[1]));
 }
 
 /* Candidates per block: the filter pass writes a block's survivors, then the
@@ -612,9 +642,9 @@ static inline __attribute__((always_inline)) uint32_t
 filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep)
 {
 	uint32_t fail = 0;
-	fail |= (uint32_t)!(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
+	fail |= (uint32_t) !(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
 	fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
-		<< EXCL_NOT_ACCEPTING;
+	    << EXCL_NOT_ACCEPTING;
 	fail |= (uint32_t)(q->f_lang & !(h->languages & q->langs)) << EXCL_LANGUAGE;
 	uint64_t site_miss = (uint64_t)(q->f_sites & !(h->sites & q->sites));
 	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
@@ -622,17 +652,19 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
 	/* no fee set = no self-pay, never free; a sliding scale only lowers a fee */
 	fail |= (uint32_t)(q->f_pay & !(h->payers & q->payer) &
-			   ((h->fee == 0) | ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
-					      !(h->flags & HOT_SLIDING))))
-		<< EXCL_PAYMENT;
+	            ((h->fee == 0) |
+	                ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
+	                    !(h->flags & HOT_SLIDING))))
+	    << EXCL_PAYMENT;
 	if (q->f_avail) { /* same every iteration: predicted */
 		uint64_t o0 = h->avail[0] & q->avail[0], o1 = h->avail[1] & q->avail[1],
-			 o2 = h->avail[2] & q->avail[2];
+		         o2 = h->avail[2] & q->avail[2];
 		if (q->min_overlap <= 1) /* any shared hour: no count needed */
-			fail |= (uint32_t)(q->min_overlap == 1 && !(o0 | o1 | o2)) << EXCL_AVAILABILITY;
+			fail |= (uint32_t)(q->min_overlap == 1 && !(o0 | o1 | o2))
+			    << EXCL_AVAILABILITY;
 		else
 			fail |= (uint32_t)(pc64(o0) + pc64(o1) + pc64(o2) < q->min_overlap)
-				<< EXCL_AVAILABILITY;
+			    << EXCL_AVAILABILITY;
 	}
 	if (q->n_excl) {
 		while (*ep < q->n_excl && q->excl[*ep] < i)
@@ -641,10 +673,10 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 	}
 	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
 		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
-				   (q->req_avoid && only_avoided(q, h)) ||
-				   (q->req_gender && !((q->gender_mask >> h->gender) & 1)) ||
-				   (q->req_identity && (h->identity & q->identity) != q->identity))
-			<< EXCL_REQUIRED;
+		            (q->req_avoid && only_avoided(q, h)) ||
+		            (q->req_gender && !((q->gender_mask >> h->gender) & 1)) ||
+		            (q->req_identity && (h->identity & q->identity) != q->identity))
+		    << EXCL_REQUIRED;
 	return fail;
 }
 
@@ -666,15 +698,17 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	if (prune) {
 		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
 		float known = q->w[COMP_CONCERNS] * c +
-			      q->w[COMP_ALLIANCE_RECORD] * comp[COMP_ALLIANCE_RECORD] +
-			      q->w[COMP_OUTCOME_RECORD] * comp[COMP_OUTCOME_RECORD];
-		if (known + (q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] -
-			     q->w[COMP_OUTCOME_RECORD]) < floor_score)
+		    q->w[COMP_ALLIANCE_RECORD] * comp[COMP_ALLIANCE_RECORD] +
+		    q->w[COMP_OUTCOME_RECORD] * comp[COMP_OUTCOME_RECORD];
+		if (known +
+		        (q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] -
+		            q->w[COMP_OUTCOME_RECORD]) <
+		    floor_score)
 			return hn;
 	}
-	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) + pc64(h->avail[1] & q->avail[1]) +
-					   pc64(h->avail[2] & q->avail[2])
-				 : 0;
+	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) +
+	        pc64(h->avail[1] & q->avail[1]) + pc64(h->avail[2] & q->avail[2])
+	                         : 0;
 	components_cheap(q, h, overlap, comp);
 	float score = 0;
 	for (int ci = 0; ci < COMP_COUNT; ci++)
@@ -694,8 +728,8 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 
 /* The pass: filter a block without branches, then score its survivors.
  * excl[EXCL_COUNT] counts the survivors. Returns the heap size. */
-SCAN_TARGET static size_t scan(const struct query *q, size_t k, struct cand *heap,
-			       uint32_t excl[EXCL_COUNT + 1])
+SCAN_TARGET static size_t
+scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUNT + 1])
 {
 	const struct cat_hot *hot = q->cat->hot;
 	const size_t n = q->cat->n;
@@ -722,15 +756,16 @@ SCAN_TARGET static size_t scan(const struct query *q, size_t k, struct cand *hea
 	return hn;
 }
 
-int match_run(const struct catalog *c, const struct engine_params *p, const struct intake *in,
-	      size_t k, struct match_item *out, struct match_summary *sum)
+int
+match_run(const struct catalog *c, const struct engine_params *p, const struct intake *in, size_t k,
+    struct match_item *out, struct match_summary *sum)
 {
 	return match_run_adjusted(c, p, in, NULL, k, out, sum);
 }
 
-int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
-		       const struct intake *in, const struct match_adjust *adj, size_t k,
-		       struct match_item *out, struct match_summary *sum)
+int
+match_run_adjusted(const struct catalog *c, const struct engine_params *p, const struct intake *in,
+    const struct match_adjust *adj, size_t k, struct match_item *out, struct match_summary *sum)
 {
 	if (!c || !p || !in || !out || !sum || k == 0)
 		return ENGINE_EINVAL;

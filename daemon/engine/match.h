@@ -53,10 +53,10 @@ enum exclusion {
 	EXCL_LANGUAGE,
 	EXCL_FORMAT,
 	EXCL_POPULATION,
-	EXCL_PAYMENT,       /* payer not taken, and no self-pay fee or one above the maximum */
+	EXCL_PAYMENT, /* payer not taken, and no self-pay fee or one above the maximum */
 	EXCL_AVAILABILITY,
-	EXCL_EXCLUDED,      /* client's exclusions, earlier mismatches, current therapist */
-	EXCL_REQUIRED,      /* a preference marked required is not met; a required avoid:
+	EXCL_EXCLUDED, /* client's exclusions, earlier mismatches, current therapist */
+	EXCL_REQUIRED, /* a preference marked required is not met; a required avoid:
 	                       offers avoided modalities and nothing else */
 	EXCL_COUNT
 };
@@ -64,18 +64,18 @@ enum exclusion {
 /* "inactive", "not_accepting", … (the JSON key in "excluded"). */
 const char *exclusion_name(enum exclusion e);
 
-#define MATCH_MAX_K 100
-#define MATCH_MAX_REASONS 12
+#define MATCH_MAX_K        100
+#define MATCH_MAX_REASONS  12
 #define MATCH_MAX_WARNINGS 4
 
 struct match_item {
 	uint32_t therapist_id;
-	float score;                 /* 0-100 */
+	float score; /* 0-100 */
 	uint16_t free_slots;
-	uint16_t comp_used;          /* bit c: component c counted in the mean */
+	uint16_t comp_used;           /* bit c: component c counted in the mean */
 	float components[COMP_COUNT]; /* valid where comp_used has the bit */
-	bool colleague;              /* referrals: a colleague of the current therapist */
-	uint8_t need_met;            /* referrals: need tags this therapist meets */
+	bool colleague;               /* referrals: a colleague of the current therapist */
+	uint8_t need_met;             /* referrals: need tags this therapist meets */
 	uint8_t n_reasons, n_warnings;
 	struct reason reasons[MATCH_MAX_REASONS];
 	struct reason warnings[MATCH_MAX_WARNINGS];
@@ -83,8 +83,8 @@ struct match_item {
 
 struct match_summary {
 	uint32_t excluded[EXCL_COUNT];
-	uint32_t considered;         /* therapists in the catalog */
-	uint32_t n_results;          /* items written to out[] */
+	uint32_t considered; /* therapists in the catalog */
+	uint32_t n_results;  /* items written to out[] */
 };
 
 /* A trusted colleague of the current therapist, for the tags named (empty = anything). */
@@ -95,13 +95,13 @@ struct colleague_link {
 
 /* Adjustments used by referral.c; all-zero (plus alliance_weight_mult 1) = plain match. */
 struct match_adjust {
-	const uint32_t *exclude;     /* extra therapist ids to exclude */
+	const uint32_t *exclude; /* extra therapist ids to exclude */
 	size_t n_exclude;
 	const struct colleague_link *colleagues;
 	size_t n_colleagues;
-	bool away_modality;          /* lower the modality score for these modalities */
+	bool away_modality; /* lower the modality score for these modalities */
 	struct tagset away_modalities;
-	bool away_style;             /* reward distance from this style */
+	bool away_style; /* reward distance from this style */
 	int8_t away_style_from[4];
 	double alliance_weight_mult; /* multiplies weight[COMP_ALLIANCE_RECORD]; 0 is taken as 1 */
 	struct tagset need_modalities, need_concerns;
@@ -115,11 +115,11 @@ struct match_adjust {
  * intake or params, more than MATCH_MAX_EXCLUDE exclusions).
  */
 int match_run(const struct catalog *c, const struct engine_params *p, const struct intake *in,
-	      size_t k, struct match_item *out, struct match_summary *sum);
+    size_t k, struct match_item *out, struct match_summary *sum);
 
 /* match_run with referral adjustments (adj may be NULL). */
 int match_run_adjusted(const struct catalog *c, const struct engine_params *p,
-		       const struct intake *in, const struct match_adjust *adj, size_t k,
-		       struct match_item *out, struct match_summary *sum);
+    const struct intake *in, const struct match_adjust *adj, size_t k, struct match_item *out,
+    struct match_summary *sum);
 
 #endif

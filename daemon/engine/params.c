@@ -2,7 +2,6 @@
 #include "engine/params.h"
 #include "engine/engine_err.h"
 
-
 static const char *const comp_names[COMP_COUNT] = {
 	[COMP_CONCERNS] = "concerns",
 	[COMP_MODALITY] = "modality",
@@ -15,12 +14,14 @@ static const char *const comp_names[COMP_COUNT] = {
 	[COMP_CAPACITY] = "capacity",
 };
 
-const char *component_name(enum component c)
+const char *
+component_name(enum component c)
 {
 	return (unsigned)c < COMP_COUNT ? comp_names[c] : "unknown";
 }
 
-void engine_params_defaults(struct engine_params *p)
+void
+engine_params_defaults(struct engine_params *p)
 {
 	*p = (struct engine_params){
 		.weight = {
@@ -77,8 +78,14 @@ struct range_rule {
 	int is_int;
 };
 
-#define D(f, lo, hi, msg) { #f, offsetof(struct engine_params, f), lo, hi, msg, 0 }
-#define I(f, lo, hi, msg) { #f, offsetof(struct engine_params, f), lo, hi, msg, 1 }
+#define D(f, lo, hi, msg)                                             \
+	{                                                             \
+#f, offsetof(struct engine_params, f), lo, hi, msg, 0 \
+	}
+#define I(f, lo, hi, msg)                                             \
+	{                                                             \
+#f, offsetof(struct engine_params, f), lo, hi, msg, 1 \
+	}
 
 static const struct range_rule rules[] = {
 	I(min_overlap_hours, 0, 168, "must be between 0 and 168"),
@@ -113,12 +120,19 @@ static const struct range_rule rules[] = {
 };
 
 static const char *const weight_fields[COMP_COUNT] = {
-	"weight.concerns", "weight.modality", "weight.style", "weight.identity", "weight.gender",
-	"weight.availability", "weight.alliance_record", "weight.outcome_record",
+	"weight.concerns",
+	"weight.modality",
+	"weight.style",
+	"weight.identity",
+	"weight.gender",
+	"weight.availability",
+	"weight.alliance_record",
+	"weight.outcome_record",
 	"weight.capacity",
 };
 
-static int fail(const char **field, const char **message, const char *f, const char *m)
+static int
+fail(const char **field, const char **message, const char *f, const char *m)
 {
 	if (field)
 		*field = f;
@@ -127,8 +141,8 @@ static int fail(const char **field, const char **message, const char *f, const c
 	return ENGINE_EINVAL;
 }
 
-int engine_params_validate(const struct engine_params *p, const char **field,
-			   const char **message)
+int
+engine_params_validate(const struct engine_params *p, const char **field, const char **message)
 {
 	if (!p)
 		return fail(field, message, "", "missing");
@@ -137,11 +151,11 @@ int engine_params_validate(const struct engine_params *p, const char **field,
 			return fail(field, message, weight_fields[c], "must be between 0 and 100");
 	if (p->weight[COMP_CAPACITY] <= 0)
 		return fail(field, message, weight_fields[COMP_CAPACITY],
-			    "must be above 0 (capacity always counts)");
+		    "must be above 0 (capacity always counts)");
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		const char *base = (const char *)p + rules[i].offset;
 		double v = rules[i].is_int ? (double)*(const int *)(const void *)base
-					   : *(const double *)(const void *)base;
+		                           : *(const double *)(const void *)base;
 		if (!(v >= rules[i].min && v <= rules[i].max))
 			return fail(field, message, rules[i].field, rules[i].message);
 	}

@@ -3,16 +3,15 @@
 #include "engine/engine_err.h"
 
 /* Field names of the style axes in validation errors, by enum style_axis. */
-static const char *const style_fields[STYLE_AXES] = {
-	"style.directiveness", "style.emotional_intensity", "style.past_orientation",
-	"style.challenge"
-};
+static const char *const style_fields[STYLE_AXES] = { "style.directiveness",
+	"style.emotional_intensity", "style.past_orientation", "style.challenge" };
 
 #include <string.h>
 
 static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 
-int avail_day_index(const char *day)
+int
+avail_day_index(const char *day)
 {
 	if (!day)
 		return -1;
@@ -22,7 +21,8 @@ int avail_day_index(const char *day)
 	return -1;
 }
 
-int avail_add(struct avail *a, int day, int from_hour, int to_hour)
+int
+avail_add(struct avail *a, int day, int from_hour, int to_hour)
 {
 	if (!a || day < 0 || day > 6 || from_hour < 0 || to_hour > 24 || from_hour >= to_hour)
 		return ENGINE_EINVAL;
@@ -33,28 +33,34 @@ int avail_add(struct avail *a, int day, int from_hour, int to_hour)
 	return 0;
 }
 
-int avail_hours(const struct avail *a)
+int
+avail_hours(const struct avail *a)
 {
-	return engine_popcount64(a->w[0]) + engine_popcount64(a->w[1]) +
-	       engine_popcount64(a->w[2]);
+	return engine_popcount64(a->w[0]) + engine_popcount64(a->w[1]) + engine_popcount64(a->w[2]);
 }
 
-int avail_overlap(const struct avail *a, const struct avail *b)
+int
+avail_overlap(const struct avail *a, const struct avail *b)
 {
 	return engine_popcount64(a->w[0] & b->w[0]) + engine_popcount64(a->w[1] & b->w[1]) +
-	       engine_popcount64(a->w[2] & b->w[2]);
+	    engine_popcount64(a->w[2] & b->w[2]);
 }
 
 static const char *const axis_names[STYLE_AXES] = {
-	"directiveness", "emotional_intensity", "past_orientation", "challenge",
+	"directiveness",
+	"emotional_intensity",
+	"past_orientation",
+	"challenge",
 };
 
-const char *style_axis_name(enum style_axis a)
+const char *
+style_axis_name(enum style_axis a)
 {
 	return (unsigned)a < STYLE_AXES ? axis_names[a] : "unknown";
 }
 
-int style_axis_index(const char *name)
+int
+style_axis_index(const char *name)
 {
 	if (!name)
 		return -1;
@@ -65,7 +71,8 @@ int style_axis_index(const char *name)
 }
 
 /* Copy a short string; reject empty or too long ones rather than truncate. */
-static int copy_str(char dst[PROFILE_STR_MAX], const char *src)
+static int
+copy_str(char dst[PROFILE_STR_MAX], const char *src)
 {
 	if (!src || !src[0] || strlen(src) >= PROFILE_STR_MAX)
 		return ENGINE_EINVAL;
@@ -73,13 +80,15 @@ static int copy_str(char dst[PROFILE_STR_MAX], const char *src)
 	return 0;
 }
 
-void profile_init(struct therapist_profile *p, uint32_t id)
+void
+profile_init(struct therapist_profile *p, uint32_t id)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = id;
 }
 
-int profile_set_concern(struct therapist_profile *p, int concern, enum concern_level level)
+int
+profile_set_concern(struct therapist_profile *p, int concern, enum concern_level level)
 {
 	if (!p || concern < 0 || concern >= VOCAB_MAX_WIDE || level < CONCERN_NONE ||
 	    level > CONCERN_SPECIALIST)
@@ -95,15 +104,17 @@ int profile_set_concern(struct therapist_profile *p, int concern, enum concern_l
 	return 0;
 }
 
-enum concern_level profile_concern_level(const struct therapist_profile *p, int concern)
+enum concern_level
+profile_concern_level(const struct therapist_profile *p, int concern)
 {
 	if (!p || concern < 0 || concern >= VOCAB_MAX_WIDE)
 		return CONCERN_NONE;
-	return (enum concern_level)(tagset_has(&p->concerns_any, concern) +
-				    tagset_has(&p->concerns_specialist, concern));
+	return (enum concern_level)(
+	    tagset_has(&p->concerns_any, concern) + tagset_has(&p->concerns_specialist, concern));
 }
 
-static int add_lang(uint16_t *langs, uint8_t *n, const char *code)
+static int
+add_lang(uint16_t *langs, uint8_t *n, const char *code)
 {
 	uint16_t c = lang_pack(code);
 	if (!c)
@@ -117,13 +128,15 @@ static int add_lang(uint16_t *langs, uint8_t *n, const char *code)
 	return 0;
 }
 
-int profile_add_language(struct therapist_profile *p, const char *iso639_1)
+int
+profile_add_language(struct therapist_profile *p, const char *iso639_1)
 {
 	return add_lang(p->languages, &p->n_languages, iso639_1);
 }
 
 /* Appends s to a fixed list of short strings (sites, payers, genders). */
-static int add_str(char (*list)[PROFILE_STR_MAX], uint8_t *n, int max, const char *s)
+static int
+add_str(char (*list)[PROFILE_STR_MAX], uint8_t *n, int max, const char *s)
 {
 	if (*n >= max)
 		return ENGINE_EFULL;
@@ -133,17 +146,20 @@ static int add_str(char (*list)[PROFILE_STR_MAX], uint8_t *n, int max, const cha
 	return rc;
 }
 
-int profile_add_site(struct therapist_profile *p, const char *site)
+int
+profile_add_site(struct therapist_profile *p, const char *site)
 {
 	return add_str(p->sites, &p->n_sites, PROFILE_MAX_SITES, site);
 }
 
-int profile_add_payer(struct therapist_profile *p, const char *payer)
+int
+profile_add_payer(struct therapist_profile *p, const char *payer)
 {
 	return add_str(p->payers, &p->n_payers, PROFILE_MAX_PAYERS, payer);
 }
 
-int profile_set_gender(struct therapist_profile *p, const char *gender)
+int
+profile_set_gender(struct therapist_profile *p, const char *gender)
 {
 	if (gender && !gender[0]) {
 		p->gender[0] = 0;
@@ -152,7 +168,8 @@ int profile_set_gender(struct therapist_profile *p, const char *gender)
 	return copy_str(p->gender, gender);
 }
 
-int profile_validate(const struct therapist_profile *p, const char **field)
+int
+profile_validate(const struct therapist_profile *p, const char **field)
 {
 	const char *f = NULL;
 	if (!p)
@@ -166,7 +183,7 @@ int profile_validate(const struct therapist_profile *p, const char **field)
 	else if (p->n_payers > PROFILE_MAX_PAYERS)
 		f = "payers";
 	else if ((p->concerns_specialist.w[0] & ~p->concerns_any.w[0]) ||
-		 (p->concerns_specialist.w[1] & ~p->concerns_any.w[1]))
+	    (p->concerns_specialist.w[1] & ~p->concerns_any.w[1]))
 		f = "concerns";
 	else if (p->availability.w[2] >> 40)
 		f = "availability";
@@ -182,7 +199,8 @@ int profile_validate(const struct therapist_profile *p, const char **field)
 	return 0;
 }
 
-void intake_init(struct intake *in)
+void
+intake_init(struct intake *in)
 {
 	memset(in, 0, sizeof(*in));
 	in->population = -1;
@@ -190,7 +208,8 @@ void intake_init(struct intake *in)
 	in->self_pay_max = -1;
 }
 
-int intake_add_concern(struct intake *in, int concern, int priority)
+int
+intake_add_concern(struct intake *in, int concern, int priority)
 {
 	if (concern < 0 || concern >= VOCAB_MAX_WIDE || priority < 1 || priority > 3)
 		return ENGINE_EINVAL;
@@ -201,26 +220,31 @@ int intake_add_concern(struct intake *in, int concern, int priority)
 		}
 	if (in->n_concerns >= INTAKE_MAX_CONCERNS)
 		return ENGINE_EFULL;
-	in->concerns[in->n_concerns++] = (struct intake_concern){ (uint8_t)concern, (uint8_t)priority };
+	in->concerns[in->n_concerns++] =
+	    (struct intake_concern){ (uint8_t)concern, (uint8_t)priority };
 	return 0;
 }
 
-int intake_add_language(struct intake *in, const char *iso639_1)
+int
+intake_add_language(struct intake *in, const char *iso639_1)
 {
 	return add_lang(in->languages, &in->n_languages, iso639_1);
 }
 
-int intake_add_site(struct intake *in, const char *site)
+int
+intake_add_site(struct intake *in, const char *site)
 {
 	return add_str(in->sites, &in->n_sites, PROFILE_MAX_SITES, site);
 }
 
-int intake_add_gender(struct intake *in, const char *gender)
+int
+intake_add_gender(struct intake *in, const char *gender)
 {
 	return add_str(in->genders, &in->n_genders, INTAKE_MAX_GENDERS, gender);
 }
 
-int intake_set_style(struct intake *in, enum style_axis axis, int value)
+int
+intake_set_style(struct intake *in, enum style_axis axis, int value)
 {
 	if ((unsigned)axis >= STYLE_AXES || value < -3 || value > 3)
 		return ENGINE_EINVAL;
@@ -229,7 +253,8 @@ int intake_set_style(struct intake *in, enum style_axis axis, int value)
 	return 0;
 }
 
-int intake_set_payer(struct intake *in, const char *payer)
+int
+intake_set_payer(struct intake *in, const char *payer)
 {
 	if (payer && !payer[0]) {
 		in->payer[0] = 0;
@@ -238,7 +263,8 @@ int intake_set_payer(struct intake *in, const char *payer)
 	return copy_str(in->payer, payer);
 }
 
-int intake_add_exclude(struct intake *in, uint32_t therapist_id)
+int
+intake_add_exclude(struct intake *in, uint32_t therapist_id)
 {
 	for (int i = 0; i < in->n_exclude; i++)
 		if (in->exclude[i] == therapist_id)
@@ -249,7 +275,8 @@ int intake_add_exclude(struct intake *in, uint32_t therapist_id)
 	return 0;
 }
 
-int intake_validate(const struct intake *in, const char **field)
+int
+intake_validate(const struct intake *in, const char **field)
 {
 	const char *f = NULL;
 	if (!in)

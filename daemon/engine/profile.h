@@ -26,10 +26,18 @@ int avail_day_index(const char *day);
 /* Add hours [from_hour, to_hour) of a day; 0 <= from < to <= 24.
  * ENGINE_EINVAL on a bad day or range. */
 int avail_add(struct avail *a, int day, int from_hour, int to_hour);
-static inline void avail_clear(struct avail *a) { a->w[0] = a->w[1] = a->w[2] = 0; }
+static inline void
+avail_clear(struct avail *a)
+{
+	a->w[0] = a->w[1] = a->w[2] = 0;
+}
 int avail_hours(const struct avail *a);
 int avail_overlap(const struct avail *a, const struct avail *b);
-static inline bool avail_empty(const struct avail *a) { return (a->w[0] | a->w[1] | a->w[2]) == 0; }
+static inline bool
+avail_empty(const struct avail *a)
+{
+	return (a->w[0] | a->w[1] | a->w[2]) == 0;
+}
 
 /* --- style: Cooper–Norcross preference dimensions, each -3..+3 --- */
 enum style_axis {
@@ -43,20 +51,20 @@ enum style_axis {
 const char *style_axis_name(enum style_axis a);
 int style_axis_index(const char *name); /* -1 if unknown */
 
-#define PROFILE_MAX_LANGS 8
-#define PROFILE_MAX_SITES 8
+#define PROFILE_MAX_LANGS  8
+#define PROFILE_MAX_SITES  8
 #define PROFILE_MAX_PAYERS 16
-#define PROFILE_STR_MAX 32 /* gender, site, payer strings, including NUL */
+#define PROFILE_STR_MAX    32 /* gender, site, payer strings, including NUL */
 
 /* Level of a concern a therapist rates: 1 = experienced, 2 = specialist. */
 enum concern_level { CONCERN_NONE = 0, CONCERN_EXPERIENCED = 1, CONCERN_SPECIALIST = 2 };
 
 struct therapist_profile {
-	uint32_t id;                    /* the database id; never 0 */
-	char gender[PROFILE_STR_MAX];   /* free short string, "" = not given */
+	uint32_t id;                           /* the database id; never 0 */
+	char gender[PROFILE_STR_MAX];          /* free short string, "" = not given */
 	uint16_t languages[PROFILE_MAX_LANGS]; /* lang_pack codes */
 	uint8_t n_languages;
-	struct tagset concerns_any;     /* concerns rated 1 or 2 */
+	struct tagset concerns_any;        /* concerns rated 1 or 2 */
 	struct tagset concerns_specialist; /* concerns rated 2 (subset of concerns_any) */
 	struct tagset modalities;
 	uint64_t formats, populations, identity; /* narrow vocab kinds */
@@ -64,11 +72,11 @@ struct therapist_profile {
 	uint8_t n_sites;
 	char payers[PROFILE_MAX_PAYERS][PROFILE_STR_MAX];
 	uint8_t n_payers;
-	int8_t style[STYLE_AXES];       /* -3..+3 */
+	int8_t style[STYLE_AXES]; /* -3..+3 */
 	struct avail availability;
-	uint16_t self_pay_fee;          /* 0 = no fee set */
+	uint16_t self_pay_fee; /* 0 = no fee set */
 	bool sliding_scale;
-	uint16_t capacity;              /* maximum caseload */
+	uint16_t capacity; /* maximum caseload */
 	bool accepting_new;
 	bool active;
 };
@@ -86,8 +94,8 @@ int profile_set_gender(struct therapist_profile *p, const char *gender);
 int profile_validate(const struct therapist_profile *p, const char **field);
 
 #define INTAKE_MAX_CONCERNS 16
-#define INTAKE_MAX_GENDERS 4
-#define INTAKE_MAX_EXCLUDE 64
+#define INTAKE_MAX_GENDERS  4
+#define INTAKE_MAX_EXCLUDE  64
 
 struct intake_concern {
 	uint8_t tag;      /* concern index */
@@ -95,14 +103,14 @@ struct intake_concern {
 };
 
 struct intake {
-	int population;                 /* population index, -1 = not given */
+	int population; /* population index, -1 = not given */
 	uint16_t languages[PROFILE_MAX_LANGS];
 	uint8_t n_languages;
 	struct intake_concern concerns[INTAKE_MAX_CONCERNS];
 	uint8_t n_concerns;
 	struct tagset mod_prefer, mod_avoid;
 	bool mod_required;
-	uint64_t formats;               /* 0 = any */
+	uint64_t formats; /* 0 = any */
 	/* Sites restrict in-person sessions only: the server sets in_person_format
 	 * to vocab_lookup(v, VOCAB_FORMATS, "in_person"); -1 = sites restrict
 	 * every format. Ignored when n_sites == 0. */
@@ -115,11 +123,11 @@ struct intake {
 	uint64_t identity;
 	bool identity_required;
 	int8_t style[STYLE_AXES];
-	uint8_t style_given;            /* bit per axis */
-	struct avail availability;      /* empty = any time */
-	uint8_t wanted_hours;           /* 0 = all the hours given */
-	char payer[PROFILE_STR_MAX];    /* "" = none */
-	int32_t self_pay_max;           /* -1 = no maximum */
+	uint8_t style_given;         /* bit per axis */
+	struct avail availability;   /* empty = any time */
+	uint8_t wanted_hours;        /* 0 = all the hours given */
+	char payer[PROFILE_STR_MAX]; /* "" = none */
+	int32_t self_pay_max;        /* -1 = no maximum */
 	uint32_t exclude[INTAKE_MAX_EXCLUDE];
 	uint8_t n_exclude;
 };

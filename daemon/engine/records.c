@@ -2,7 +2,8 @@
 #include "engine/records.h"
 #include "engine/engine_err.h"
 
-double records_shrink(double n, double mean, double prior_mean, double k)
+double
+records_shrink(double n, double mean, double prior_mean, double k)
 {
 	if (n <= 0)
 		return prior_mean;
@@ -11,18 +12,21 @@ double records_shrink(double n, double mean, double prior_mean, double k)
 	return (n * mean + k * prior_mean) / (n + k);
 }
 
-double record_total_mean(const struct record_total *t)
+double
+record_total_mean(const struct record_total *t)
 {
 	return t->n > 0 ? t->sum / t->n : 0.0;
 }
 
-void record_total_add(struct record_total *t, const struct record *r)
+void
+record_total_add(struct record_total *t, const struct record *r)
 {
 	t->sum += (double)r->n * r->mean;
 	t->n += r->n;
 }
 
-void record_total_sub(struct record_total *t, const struct record *r)
+void
+record_total_sub(struct record_total *t, const struct record *r)
 {
 	t->sum -= (double)r->n * r->mean;
 	t->n -= r->n;
@@ -30,12 +34,14 @@ void record_total_sub(struct record_total *t, const struct record *r)
 		t->sum = t->n = 0;
 }
 
-static int bad_record(const struct record *r, double max)
+static int
+bad_record(const struct record *r, double max)
 {
 	return r->n > 0 && !(r->mean >= 0 && r->mean <= max);
 }
 
-int therapist_records_validate(const struct therapist_records *r, int max_concern)
+int
+therapist_records_validate(const struct therapist_records *r, int max_concern)
 {
 	if (!r || r->n_per_concern > RECORDS_MAX_CONCERNS)
 		return ENGINE_EINVAL;

@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* approach-like and heard-like signals of one session, 0-100 */
-static void session_signals(const struct feedback *fb, double *approach, double *heard)
+static void
+session_signals(const struct feedback *fb, double *approach, double *heard)
 {
 	struct instrument_score sc;
 	instrument_score(fb, &sc);
@@ -26,8 +27,9 @@ static void session_signals(const struct feedback *fb, double *approach, double 
 	}
 }
 
-int referral_signals_from_feedback(const struct engine_params *p, const struct feedback *fb,
-				   size_t n, struct referral_signals *out)
+int
+referral_signals_from_feedback(const struct engine_params *p, const struct feedback *fb, size_t n,
+    struct referral_signals *out)
 {
 	if (!p || !out || (n && !fb))
 		return ENGINE_EINVAL;
@@ -64,9 +66,9 @@ int referral_signals_from_feedback(const struct engine_params *p, const struct f
 	return 0;
 }
 
-int referral_suggest(const struct catalog *c, const struct engine_params *p,
-		     const struct referral_request *req, size_t k, struct match_item *out,
-		     struct match_summary *sum)
+int
+referral_suggest(const struct catalog *c, const struct engine_params *p,
+    const struct referral_request *req, size_t k, struct match_item *out, struct match_summary *sum)
 {
 	if (!c || !p || !req || !req->intake || (req->n_mismatches && !req->mismatches) ||
 	    (req->n_colleagues && !req->colleagues))

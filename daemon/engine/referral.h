@@ -45,16 +45,16 @@ struct referral_signals {
  * normalised to 0-100, below referral_low_item means low.
  */
 int referral_signals_from_feedback(const struct engine_params *p, const struct feedback *fb,
-				   size_t n, struct referral_signals *out);
+    size_t n, struct referral_signals *out);
 
 struct referral_need {
 	struct tagset modalities, concerns;
 };
 
 struct referral_request {
-	const struct intake *intake;      /* the client's intake */
+	const struct intake *intake; /* the client's intake */
 	uint32_t current_therapist;
-	const uint32_t *mismatches;       /* therapists of earlier episodes ended as mismatch */
+	const uint32_t *mismatches; /* therapists of earlier episodes ended as mismatch */
 	size_t n_mismatches;
 	const struct colleague_link *colleagues; /* the current therapist's links */
 	size_t n_colleagues;
@@ -64,7 +64,7 @@ struct referral_request {
 
 /* Suggest up to k colleagues (out[i].colleague marks links). ENGINE_EINVAL on bad input. */
 int referral_suggest(const struct catalog *c, const struct engine_params *p,
-		     const struct referral_request *req, size_t k, struct match_item *out,
-		     struct match_summary *sum);
+    const struct referral_request *req, size_t k, struct match_item *out,
+    struct match_summary *sum);
 
 #endif

@@ -11,21 +11,60 @@ struct vocab {
 };
 
 static const char *const default_concerns[] = {
-	"anxiety", "depression", "trauma", "grief", "relationships", "couples", "family",
-	"substance_use", "eating", "ocd", "bipolar", "adhd", "self_esteem", "stress",
-	"life_transitions", "identity", "parenting", "anger", "sleep", "chronic_illness",
+	"anxiety",
+	"depression",
+	"trauma",
+	"grief",
+	"relationships",
+	"couples",
+	"family",
+	"substance_use",
+	"eating",
+	"ocd",
+	"bipolar",
+	"adhd",
+	"self_esteem",
+	"stress",
+	"life_transitions",
+	"identity",
+	"parenting",
+	"anger",
+	"sleep",
+	"chronic_illness",
 };
 static const char *const default_modalities[] = {
-	"cbt", "dbt", "act", "emdr", "psychodynamic", "person_centered", "ifs", "schema",
-	"mindfulness", "solution_focused", "narrative", "gottman", "eft", "somatic", "exposure",
+	"cbt",
+	"dbt",
+	"act",
+	"emdr",
+	"psychodynamic",
+	"person_centered",
+	"ifs",
+	"schema",
+	"mindfulness",
+	"solution_focused",
+	"narrative",
+	"gottman",
+	"eft",
+	"somatic",
+	"exposure",
 	"motivational_interviewing",
 };
 static const char *const default_formats[] = { "in_person", "video", "phone" };
 static const char *const default_populations[] = {
-	"child", "teen", "adult", "older_adult", "couple", "family",
+	"child",
+	"teen",
+	"adult",
+	"older_adult",
+	"couple",
+	"family",
 };
 static const char *const default_identity[] = {
-	"lgbtq_affirming", "bipoc", "faith_based", "neurodivergent_affirming", "veteran_informed",
+	"lgbtq_affirming",
+	"bipoc",
+	"faith_based",
+	"neurodivergent_affirming",
+	"veteran_informed",
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -37,20 +76,29 @@ static const struct {
 	int capacity;
 } kinds[VOCAB_KIND_COUNT] = {
 	[VOCAB_CONCERNS] = { "concerns", default_concerns, N_OF(default_concerns), VOCAB_MAX_WIDE },
-	[VOCAB_MODALITIES] = { "modalities", default_modalities, N_OF(default_modalities), VOCAB_MAX_WIDE },
+	[VOCAB_MODALITIES] = { "modalities", default_modalities, N_OF(default_modalities),
+	    VOCAB_MAX_WIDE },
 	[VOCAB_FORMATS] = { "formats", default_formats, N_OF(default_formats), VOCAB_MAX_NARROW },
-	[VOCAB_POPULATIONS] = { "populations", default_populations, N_OF(default_populations), VOCAB_MAX_NARROW },
-	[VOCAB_IDENTITY] = { "identity", default_identity, N_OF(default_identity), VOCAB_MAX_NARROW },
+	[VOCAB_POPULATIONS] = { "populations", default_populations, N_OF(default_populations),
+	    VOCAB_MAX_NARROW },
+	[VOCAB_IDENTITY] = { "identity", default_identity, N_OF(default_identity),
+	    VOCAB_MAX_NARROW },
 };
 
-static bool kind_ok(enum vocab_kind k) { return (unsigned)k < VOCAB_KIND_COUNT; }
+static bool
+kind_ok(enum vocab_kind k)
+{
+	return (unsigned)k < VOCAB_KIND_COUNT;
+}
 
-struct vocab *vocab_new(void)
+struct vocab *
+vocab_new(void)
 {
 	return calloc(1, sizeof(struct vocab));
 }
 
-struct vocab *vocab_new_default(void)
+struct vocab *
+vocab_new_default(void)
 {
 	struct vocab *v = vocab_new();
 	if (!v)
@@ -64,12 +112,14 @@ fail:
 	return NULL;
 }
 
-void vocab_free(struct vocab *v)
+void
+vocab_free(struct vocab *v)
 {
 	free(v);
 }
 
-bool vocab_valid_name(const char *name)
+bool
+vocab_valid_name(const char *name)
 {
 	if (!name || !(name[0] >= 'a' && name[0] <= 'z'))
 		return false;
@@ -84,7 +134,8 @@ bool vocab_valid_name(const char *name)
 	return true;
 }
 
-int vocab_add(struct vocab *v, enum vocab_kind kind, const char *name)
+int
+vocab_add(struct vocab *v, enum vocab_kind kind, const char *name)
 {
 	if (!v || !kind_ok(kind) || !vocab_valid_name(name))
 		return ENGINE_EINVAL;
@@ -97,7 +148,8 @@ int vocab_add(struct vocab *v, enum vocab_kind kind, const char *name)
 	return i;
 }
 
-int vocab_set(struct vocab *v, enum vocab_kind kind, const char *const *names, size_t n)
+int
+vocab_set(struct vocab *v, enum vocab_kind kind, const char *const *names, size_t n)
 {
 	if (!v || !kind_ok(kind) || (n && !names))
 		return ENGINE_EINVAL;
@@ -116,7 +168,8 @@ int vocab_set(struct vocab *v, enum vocab_kind kind, const char *const *names, s
 	return 0;
 }
 
-int vocab_lookup(const struct vocab *v, enum vocab_kind kind, const char *name)
+int
+vocab_lookup(const struct vocab *v, enum vocab_kind kind, const char *name)
 {
 	if (!v || !kind_ok(kind) || !name)
 		return -1;
@@ -126,31 +179,36 @@ int vocab_lookup(const struct vocab *v, enum vocab_kind kind, const char *name)
 	return -1;
 }
 
-const char *vocab_name(const struct vocab *v, enum vocab_kind kind, int idx)
+const char *
+vocab_name(const struct vocab *v, enum vocab_kind kind, int idx)
 {
 	if (!v || !kind_ok(kind) || idx < 0 || idx >= v->count[kind])
 		return NULL;
 	return v->names[kind][idx];
 }
 
-int vocab_count(const struct vocab *v, enum vocab_kind kind)
+int
+vocab_count(const struct vocab *v, enum vocab_kind kind)
 {
 	if (!v || !kind_ok(kind))
 		return 0;
 	return v->count[kind];
 }
 
-int vocab_capacity(enum vocab_kind kind)
+int
+vocab_capacity(enum vocab_kind kind)
 {
 	return kind_ok(kind) ? kinds[kind].capacity : 0;
 }
 
-const char *vocab_kind_name(enum vocab_kind kind)
+const char *
+vocab_kind_name(enum vocab_kind kind)
 {
 	return kind_ok(kind) ? kinds[kind].kind_name : "unknown";
 }
 
-const char *const *vocab_default_list(enum vocab_kind kind, size_t *n)
+const char *const *
+vocab_default_list(enum vocab_kind kind, size_t *n)
 {
 	if (!kind_ok(kind)) {
 		if (n)
@@ -162,8 +220,9 @@ const char *const *vocab_default_list(enum vocab_kind kind, size_t *n)
 	return kinds[kind].list;
 }
 
-int vocab_parse_set(const struct vocab *v, enum vocab_kind kind, const char *const *names,
-		    size_t n, struct tagset *out, size_t *bad)
+int
+vocab_parse_set(const struct vocab *v, enum vocab_kind kind, const char *const *names, size_t n,
+    struct tagset *out, size_t *bad)
 {
 	if (!v || !out || (n && !names))
 		return ENGINE_EINVAL;
@@ -180,12 +239,14 @@ int vocab_parse_set(const struct vocab *v, enum vocab_kind kind, const char *con
 	return 0;
 }
 
-static int lower(int c)
+static int
+lower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
 }
 
-uint16_t lang_pack(const char *code)
+uint16_t
+lang_pack(const char *code)
 {
 	if (!code)
 		return 0;
@@ -198,7 +259,8 @@ uint16_t lang_pack(const char *code)
 	return (uint16_t)((a - 'a') * 26 + (b - 'a') + 1);
 }
 
-void lang_unpack(uint16_t packed, char out[3])
+void
+lang_unpack(uint16_t packed, char out[3])
 {
 	if (packed == 0 || packed > 26 * 26) {
 		out[0] = out[1] = out[2] = 0;

@@ -25,9 +25,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define VOCAB_MAX_WIDE 128
+#define VOCAB_MAX_WIDE   128
 #define VOCAB_MAX_NARROW 64
-#define VOCAB_NAME_MAX 48 /* including the terminating NUL */
+#define VOCAB_NAME_MAX   48 /* including the terminating NUL */
 
 enum vocab_kind {
 	VOCAB_CONCERNS,
@@ -73,31 +73,50 @@ const char *const *vocab_default_list(enum vocab_kind kind, size_t *n);
 bool vocab_valid_name(const char *name);
 
 /* --- tag sets --- */
-static inline void tagset_clear(struct tagset *s) { s->w[0] = s->w[1] = 0; }
-static inline void tagset_add(struct tagset *s, int i) { s->w[(unsigned)i >> 6] |= UINT64_C(1) << (i & 63); }
-static inline bool tagset_has(const struct tagset *s, int i) { return (s->w[(unsigned)i >> 6] >> (i & 63)) & 1; }
-static inline bool tagset_empty(const struct tagset *s) { return (s->w[0] | s->w[1]) == 0; }
-static inline bool tagset_intersects(const struct tagset *a, const struct tagset *b)
+static inline void
+tagset_clear(struct tagset *s)
+{
+	s->w[0] = s->w[1] = 0;
+}
+static inline void
+tagset_add(struct tagset *s, int i)
+{
+	s->w[(unsigned)i >> 6] |= UINT64_C(1) << (i & 63);
+}
+static inline bool
+tagset_has(const struct tagset *s, int i)
+{
+	return (s->w[(unsigned)i >> 6] >> (i & 63)) & 1;
+}
+static inline bool
+tagset_empty(const struct tagset *s)
+{
+	return (s->w[0] | s->w[1]) == 0;
+}
+static inline bool
+tagset_intersects(const struct tagset *a, const struct tagset *b)
 {
 	return ((a->w[0] & b->w[0]) | (a->w[1] & b->w[1])) != 0;
 }
 
 /* Population count without relying on -mpopcnt (plain SWAR, branch-free). */
-static inline int engine_popcount64(uint64_t x)
+static inline int
+engine_popcount64(uint64_t x)
 {
 	x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
 	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
 	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
 	return (int)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
-static inline int tagset_count(const struct tagset *s)
+static inline int
+tagset_count(const struct tagset *s)
 {
 	return engine_popcount64(s->w[0]) + engine_popcount64(s->w[1]);
 }
 /* Parse/validate a list of tag names into a set; on an unknown name returns
  * ENGINE_ENOTFOUND and sets *bad to its position. */
-int vocab_parse_set(const struct vocab *v, enum vocab_kind kind, const char *const *names,
-		    size_t n, struct tagset *out, size_t *bad);
+int vocab_parse_set(const struct vocab *v, enum vocab_kind kind, const char *const *names, size_t n,
+    struct tagset *out, size_t *bad);
 
 /* --- languages: ISO 639-1 two-letter codes --- */
 /* Pack "es" (case-insensitive) into 1..1023; 0 if not two ASCII letters. */

@@ -19,26 +19,21 @@ json_depth_ok(const char *buf, size_t len, int max)
 
 		if (in_string) {
 			if (c == '\\')
-				i++;	/* skip the escaped character */
+				i++; /* skip the escaped character */
 			else if (c == '"')
 				in_string = false;
 			continue;
 		}
 		switch (c) {
-		case '"':
-			in_string = true;
-			break;
+		case '"': in_string = true; break;
 		case '[':
 		case '{':
 			if (++depth > max)
 				return false;
 			break;
 		case ']':
-		case '}':
-			depth--;
-			break;
-		default:
-			break;
+		case '}': depth--; break;
+		default: break;
 		}
 	}
 	return true;
@@ -74,19 +69,22 @@ parse_error(const json_error_t *jerr, char *err, size_t errlen)
 {
 	switch (json_error_code(jerr)) {
 	case json_error_null_character:
-		snprintf(err, errlen, "a string holds \\u0000 at line %d, column %d: the NUL "
+		snprintf(err, errlen,
+		    "a string holds \\u0000 at line %d, column %d: the NUL "
 		    "character is refused in any string, since stored text cannot hold it",
 		    jerr->line, jerr->column);
 		break;
 	case json_error_invalid_utf8:
-		snprintf(err, errlen, "the body is not valid UTF-8 (line %d, column %d): JSON "
-		    "bodies must be UTF-8", jerr->line, jerr->column);
+		snprintf(err, errlen,
+		    "the body is not valid UTF-8 (line %d, column %d): JSON "
+		    "bodies must be UTF-8",
+		    jerr->line, jerr->column);
 		break;
 	default:
-		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s",
-		    jerr->line, jerr->column,
-		    json_error_code(jerr) == json_error_duplicate_key ?
-		    "duplicate object key" : "syntax error");
+		snprintf(err, errlen, "malformed JSON at line %d, column %d: %s", jerr->line,
+		    jerr->column,
+		    json_error_code(jerr) == json_error_duplicate_key ? "duplicate object key"
+		                                                      : "syntax error");
 		break;
 	}
 }

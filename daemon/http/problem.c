@@ -38,12 +38,9 @@ problem_new(int status, const char *detail, const char *instance, json_t *errors
 	snprintf(type, sizeof(type), "urn:alliance:problem:%d", status);
 	if (errors == NULL)
 		errors = json_array();
-	p = json_pack("{s:s, s:s, s:i, s:s, s:o}",
-	    "type", type,
-	    "title", http_status_title(status),
-	    "status", status,
-	    "detail", detail ? detail : http_status_title(status),
-	    "errors", errors);
+	p = json_pack("{s:s, s:s, s:i, s:s, s:o}", "type", type, "title", http_status_title(status),
+	    "status", status, "detail", detail ? detail : http_status_title(status), "errors",
+	    errors);
 	if (p != NULL && instance != NULL)
 		json_object_set_new(p, "instance", json_string(instance));
 	return p;

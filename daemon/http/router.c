@@ -25,8 +25,8 @@
 #include "http/server.h"
 
 struct router {
-	struct router_settings set;	/* pointers borrowed */
-	const struct route **routes;	/* owned array; the entries are borrowed */
+	struct router_settings set;  /* pointers borrowed */
+	const struct route **routes; /* owned array; the entries are borrowed */
 	int nroutes;
 	unsigned long long next_request_id;
 };
@@ -35,15 +35,15 @@ static const char *
 method_name(enum evhttp_cmd_type t)
 {
 	switch (t) {
-	case EVHTTP_REQ_GET:     return "GET";
-	case EVHTTP_REQ_POST:    return "POST";
-	case EVHTTP_REQ_HEAD:    return "HEAD";
-	case EVHTTP_REQ_PUT:     return "PUT";
-	case EVHTTP_REQ_DELETE:  return "DELETE";
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE:   return "TRACE";
+	case EVHTTP_REQ_TRACE: return "TRACE";
 	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH:   return "PATCH";
+	case EVHTTP_REQ_PATCH: return "PATCH";
 	}
 	return "?";
 }
@@ -64,7 +64,7 @@ path_match(const char *pattern, const char *path, int64_t *params)
 				return false;
 			while (isdigit((unsigned char)*path)) {
 				if (++digits > 15)
-					return false;	/* ids fit a JSON number exactly */
+					return false; /* ids fit a JSON number exactly */
 				v = v * 10 + (*path - '0');
 				path++;
 			}
@@ -113,9 +113,8 @@ request_finish(struct request *r, int status)
 
 	if (set->observe != NULL)
 		set->observe(set->observe_arg, r->route_index, status, dur);
-	log_info(set->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f",
-	    r->id, method_name(evhttp_request_get_command(r->req)), route, status,
-	    dur * 1000.0);
+	log_info(set->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f", r->id,
+	    method_name(evhttp_request_get_command(r->req)), route, status, dur * 1000.0);
 	request_free(r);
 }
 
@@ -156,9 +155,11 @@ reply_json_as(struct request *r, int status, json_t *body, const char *ctype)
 
 	json_decref(body);
 	if (text == NULL) {
+		/* clang-format off */
 		static const char oom[] =
 		    "{\"type\":\"urn:alliance:problem:500\",\"title\":\"Internal Server Error\","
 		    "\"status\":500,\"detail\":\"out of memory\",\"errors\":[]}";
+		/* clang-format on */
 		send_body(r, 500, "application/problem+json", oom, sizeof(oom) - 1);
 		return;
 	}
@@ -264,8 +265,8 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 static void
 set_request_id(struct request *r)
 {
-	const char *in = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "X-Request-Id");
+	const char *in =
+	    evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-Request-Id");
 	size_t i, n = in ? strlen(in) : 0;
 
 	if (n > 0 && n < sizeof(r->id)) {
@@ -277,15 +278,14 @@ set_request_id(struct request *r)
 			return;
 		}
 	}
-	snprintf(r->id, sizeof(r->id), "%llx-%llu", r->rt->set.id_epoch,
-	    ++r->rt->next_request_id);
+	snprintf(r->id, sizeof(r->id), "%llx-%llu", r->rt->set.id_epoch, ++r->rt->next_request_id);
 }
 
 /* Finds the route; on a path known under other methods builds the Allow list
  * (when allow is not NULL). */
 static int
 find_route(const struct router *rt, const char *method, const char *path, int64_t *params,
-	   char *allow, size_t allowlen)
+    char *allow, size_t allowlen)
 {
 	int i;
 
@@ -293,7 +293,7 @@ find_route(const struct router *rt, const char *method, const char *path, int64_
 		allow[0] = '\0';
 	for (i = 0; i < rt->nroutes; i++) {
 		const struct route *e = rt->routes[i];
-		int64_t p[ROUTE_MAX_PARAMS] = {0};
+		int64_t p[ROUTE_MAX_PARAMS] = { 0 };
 
 		if (!path_match(e->path, path, p))
 			continue;
@@ -313,7 +313,7 @@ find_route(const struct router *rt, const char *method, const char *path, int64_
 
 int
 router_find(const struct router *rt, const char *method, const char *path,
-	    int64_t params[ROUTE_MAX_PARAMS])
+    int64_t params[ROUTE_MAX_PARAMS])
 {
 	return find_route(rt, method, path, params, NULL, 0);
 }
@@ -325,15 +325,14 @@ static int
 body_shape(struct request *r)
 {
 	bool want_array = (r->route->flags & ROUTE_ARRAY_BODY) != 0;
-	const char *what = want_array ? "the body must be a JSON array" :
-	    "the body must be a JSON object";
+	const char *what =
+	    want_array ? "the body must be a JSON array" : "the body must be a JSON object";
 	json_t *errs;
 
 	if (want_array ? json_is_array(r->body) : json_is_object(r->body))
 		return 0;
 	errs = json_array();
-	problem_add_error(errs, "", want_array ? "must be a JSON array" :
-	    "must be a JSON object");
+	problem_add_error(errs, "", want_array ? "must be a JSON array" : "must be a JSON object");
 	request_problem(r, 422, what, errs);
 	return -1;
 }

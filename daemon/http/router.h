@@ -35,17 +35,17 @@ struct server;
 
 /* Who may call a route (README "API": scopes). */
 enum scope {
-	SCOPE_NONE = 0,		/* health, readiness, metrics */
+	SCOPE_NONE = 0, /* health, readiness, metrics */
 	SCOPE_INTAKE,
 	SCOPE_FEEDBACK,
 	SCOPE_ADMIN
 };
 
 /* Route flags. */
-#define ROUTE_JSON_BODY		0x01	/* a JSON body is required */
-#define ROUTE_OPTIONAL_BODY	0x02	/* a JSON body may be sent */
-#define ROUTE_NEEDS_DB		0x04	/* 503 at once while the database is down */
-#define ROUTE_ARRAY_BODY	0x08	/* the body is a JSON array (else an object) */
+#define ROUTE_JSON_BODY     0x01 /* a JSON body is required */
+#define ROUTE_OPTIONAL_BODY 0x02 /* a JSON body may be sent */
+#define ROUTE_NEEDS_DB      0x04 /* 503 at once while the database is down */
+#define ROUTE_ARRAY_BODY    0x08 /* the body is a JSON array (else an object) */
 
 #define ROUTE_MAX_PARAMS 2
 
@@ -54,33 +54,36 @@ typedef void (*route_fn)(struct request *r);
 /* One route, declared beside its handler: each api/routes_*.c ends with its
  * table of entries closed by ROUTE_END, and api/routes.c lists the tables. */
 struct route {
-	const char *method;	/* "GET", "POST", ...; NULL ends a table */
-	const char *path;	/* pattern; "{id}" matches a positive integer */
+	const char *method; /* "GET", "POST", ...; NULL ends a table */
+	const char *path;   /* pattern; "{id}" matches a positive integer */
 	enum scope scope;
 	int flags;
 	route_fn handler;
 };
-#define ROUTE_END { NULL, NULL, SCOPE_NONE, 0, NULL }
+#define ROUTE_END                               \
+	{                                       \
+		NULL, NULL, SCOPE_NONE, 0, NULL \
+	}
 
 struct request {
-	struct router *rt;		/* the router that owns the request */
-	void *app;			/* the settings' app: the routes' context */
-	struct evhttp_request *req;	/* not owned (libevent's) */
+	struct router *rt;          /* the router that owns the request */
+	void *app;                  /* the settings' app: the routes' context */
+	struct evhttp_request *req; /* not owned (libevent's) */
 	const struct route *route;
-	int route_index;		/* into the table; -1 when unmatched */
-	char id[48];			/* request id, echoed as X-Request-Id */
-	double started;			/* clock_now() at arrival */
-	int64_t params[ROUTE_MAX_PARAMS];	/* the {id}s of the path, in order */
-	json_t *body;			/* owned; parsed JSON body or NULL */
-	struct evkeyvalq *query;	/* owned; decoded query string */
-	struct event timer;		/* request_timeout; inside the request: no
+	int route_index;                  /* into the table; -1 when unmatched */
+	char id[48];                      /* request id, echoed as X-Request-Id */
+	double started;                   /* clock_now() at arrival */
+	int64_t params[ROUTE_MAX_PARAMS]; /* the {id}s of the path, in order */
+	json_t *body;                     /* owned; parsed JSON body or NULL */
+	struct evkeyvalq *query;          /* owned; decoded query string */
+	struct event timer;               /* request_timeout; inside the request: no
 					 * allocation per request */
 	bool timer_set;
-	void *pending;			/* work to cancel (hooks.cancel) if the request
+	void *pending; /* work to cancel (hooks.cancel) if the request
 					 * ends first */
-	void *lease;			/* a held resource (a leased connection) given to
+	void *lease;   /* a held resource (a leased connection) given to
 					 * hooks.release when the request ends */
-	void *state;			/* handler state, freed by state_free */
+	void *state;   /* handler state, freed by state_free */
 	void (*state_free)(void *state);
 };
 
@@ -89,13 +92,13 @@ struct request {
 struct router_settings {
 	struct event_base *base;
 	const struct logger *log;
-	struct server *server;		/* request accounting and the stopping state */
+	struct server *server; /* request accounting and the stopping state */
 	/* NULL-terminated list of route tables (each closed by ROUTE_END). */
 	const struct route *const *tables;
-	int request_timeout;		/* seconds; router_apply_limits changes it */
+	int request_timeout; /* seconds; router_apply_limits changes it */
 	int max_json_depth;
-	unsigned long long id_epoch;	/* prefix of generated request ids (start time) */
-	void *app;			/* handed to every request as r->app */
+	unsigned long long id_epoch; /* prefix of generated request ids (start time) */
+	void *app;                   /* handed to every request as r->app */
 	/* ROUTE_NEEDS_DB routes answer 503 at once while this says false. */
 	bool (*available)(void *app);
 	/* r->pending and r->lease of a request that ends (either may be NULL:
@@ -116,7 +119,7 @@ int router_route_count(const struct router *rt);
 const struct route *router_route(const struct router *rt, int i);
 /* The route a method and path resolve to (HEAD finds GET); -1 when none. */
 int router_find(const struct router *rt, const char *method, const char *path,
-		int64_t params[ROUTE_MAX_PARAMS]);
+    int64_t params[ROUTE_MAX_PARAMS]);
 
 /* libevent's generic callback (server_set_handler): matching, body checks, dispatch. */
 void router_dispatch(struct evhttp_request *req, void *arg /* struct router * */);
@@ -125,8 +128,8 @@ const struct logger *request_log(const struct request *r);
 
 /* Replies; each frees r. body is stolen (json_decref'd); sent as application/json. */
 void request_reply_json(struct request *r, int status, json_t *body);
-void request_reply_text(struct request *r, int status, const char *content_type,
-			const char *text, size_t len);
+void request_reply_text(struct request *r, int status, const char *content_type, const char *text,
+    size_t len);
 /* The writer's text as application/json (500 when writing it failed); frees
  * the writer's heap buffer, if it grew one. */
 void request_reply_writer(struct request *r, int status, struct json_writer *w);
@@ -144,6 +147,6 @@ void request_header(struct request *r, const char *name, const char *value);
 /* Query-string helpers: 0 ok, -1 replied with 422 already (r is gone). */
 const char *request_query(struct request *r, const char *name);
 MUSTCHECK int request_query_int(struct request *r, const char *name, int def, int min, int max,
-				int *out);
+    int *out);
 
 #endif

@@ -22,35 +22,35 @@
 #include "base/log.h"
 #include "http/server.h"
 
-#define SET_CAPACITY 131072	/* twice the largest limits.max_connections */
-#define BACKOFF_SEC 1		/* pause after EMFILE, as tmux does */
+#define SET_CAPACITY 131072 /* twice the largest limits.max_connections */
+#define BACKOFF_SEC  1      /* pause after EMFILE, as tmux does */
 
 /* A set of pointers: open addressing, fixed capacity. */
 struct ptrset {
-	void **slot;		/* SET_CAPACITY entries */
+	void **slot; /* SET_CAPACITY entries */
 	int n;
 };
 
 struct server {
-	struct event_base *base;	/* borrowed */
-	const struct logger *log;	/* borrowed */
-	char *listen_tcp, *listen_unix;	/* owned copies of the settings */
+	struct event_base *base;        /* borrowed */
+	const struct logger *log;       /* borrowed */
+	char *listen_tcp, *listen_unix; /* owned copies of the settings */
 	int listen_unix_mode;
 	void (*on_drained)(void *arg);
 	void *drained_arg;
 	bool stopping;
 	struct evhttp *http;
-	struct evconnlistener *tcp;	/* owned via evhttp's bound socket */
+	struct evconnlistener *tcp; /* owned via evhttp's bound socket */
 	struct evconnlistener *unix_l;
 	struct evhttp_bound_socket *tcp_bound, *unix_bound;
-	char *unix_path;		/* owned; removed at stop */
-	struct event *tick;		/* housekeeping: pending-connection expiry, backoff */
-	bool paused;			/* accepting paused (limit or EMFILE) */
+	char *unix_path;    /* owned; removed at stop */
+	struct event *tick; /* housekeeping: pending-connection expiry, backoff */
+	bool paused;        /* accepting paused (limit or EMFILE) */
 	double backoff_until;
 	int max_connections;
 	int idle_timeout;
 	int inflight;
-	int connections;		/* counted live connections */
+	int connections; /* counted live connections */
 	/* Connections that have sent no request yet, by bufferevent.  evhttp
 	 * frees them without telling us (idle timeout, client gone), so each
 	 * holds a reference on its bufferevent: the sweep sees the callbacks
@@ -140,8 +140,7 @@ update_accepting(struct server *s)
 {
 	if (s->stopping)
 		return;
-	set_accepting(s, s->connections < s->max_connections &&
-	    clock_now() >= s->backoff_until);
+	set_accepting(s, s->connections < s->max_connections && clock_now() >= s->backoff_until);
 }
 
 static void
@@ -189,10 +188,10 @@ bufferevent_cb(struct event_base *base, void *arg)
 {
 	struct server *s = arg;
 	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	struct timeval tv = {0, 250000};
+	struct timeval tv = { 0, 250000 };
 
 	if (bev == NULL)
-		return NULL;	/* evhttp makes its own; it goes uncounted */
+		return NULL; /* evhttp makes its own; it goes uncounted */
 	if (s->pending.n < SET_CAPACITY / 2 && ptrset_insert(&s->pending, bev)) {
 		bufferevent_incref(bev);
 		s->connections++;
@@ -216,7 +215,7 @@ server_request_begin(struct server *s, struct evhttp_request *req)
 		if (bev != NULL && ptrset_remove(&s->pending, bev))
 			bufferevent_decref(bev);
 		else
-			s->connections++;	/* made without our bufferevent */
+			s->connections++; /* made without our bufferevent */
 		evhttp_connection_set_closecb(c, conn_closed_cb, s);
 	}
 }
@@ -247,7 +246,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	update_accepting(s);	/* the EMFILE backoff may be over */
+	update_accepting(s); /* the EMFILE backoff may be over */
 }
 
 /* accept() failed: on descriptor exhaustion pause instead of spinning. */
@@ -282,7 +281,7 @@ struct server *
 server_new(const struct server_settings *set)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	struct timeval tv = {1, 0};
+	struct timeval tv = { 1, 0 };
 
 	if (s == NULL)
 		return NULL;
@@ -301,8 +300,9 @@ server_new(const struct server_settings *set)
 	if (s->listen_tcp == NULL || s->listen_unix == NULL || s->pending.slot == NULL ||
 	    s->seen.slot == NULL || s->http == NULL || s->tick == NULL || s->sweep == NULL)
 		goto fail;
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+	evhttp_set_allowed_methods(s->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+	        EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
 	evhttp_set_bevcb(s->http, bufferevent_cb, s);
 	server_apply_limits(s, &set->limits);
 	event_add(s->tick, &tv);
@@ -313,8 +313,7 @@ fail:
 }
 
 void
-server_set_handler(struct server *s, void (*handler)(struct evhttp_request *, void *),
-		   void *arg)
+server_set_handler(struct server *s, void (*handler)(struct evhttp_request *, void *), void *arg)
 {
 	evhttp_set_gencb(s->http, handler, arg);
 }
@@ -416,8 +415,8 @@ remove_stale_socket(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (unlink(path) != 0) {
-		snprintf(err, errlen, "listen.unix \"%s\": cannot remove stale socket: %s",
-		    path, strerror(errno));
+		snprintf(err, errlen, "listen.unix \"%s\": cannot remove stale socket: %s", path,
+		    strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -21,7 +21,7 @@ struct server;
 struct server_limits {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
-	int idle_timeout;	/* seconds */
+	int idle_timeout; /* seconds */
 	int max_connections;
 };
 
@@ -30,9 +30,9 @@ struct server_limits {
 struct server_settings {
 	struct event_base *base;
 	const struct logger *log;
-	const char *listen_tcp;		/* "host:port"; "" = none */
-	const char *listen_unix;	/* socket path; "" = none */
-	int listen_unix_mode;		/* chmod of the socket file */
+	const char *listen_tcp;  /* "host:port"; "" = none */
+	const char *listen_unix; /* socket path; "" = none */
+	int listen_unix_mode;    /* chmod of the socket file */
 	struct server_limits limits;
 	/* Called once when the last in-flight request of a stopping server
 	 * ends (server_stop_accepting was called). */
@@ -44,7 +44,7 @@ struct server_settings {
 struct server *server_new(const struct server_settings *set);
 /* Every request goes to handler(req, arg) (the router): set before server_listen. */
 void server_set_handler(struct server *s, void (*handler)(struct evhttp_request *, void *),
-			void *arg);
+    void *arg);
 /* Binds the listeners (a stale UNIX socket file is removed first). */
 int server_listen(struct server *s, char *err, size_t errlen);
 void server_apply_limits(struct server *s, const struct server_limits *lim);

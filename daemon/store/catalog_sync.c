@@ -44,18 +44,19 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-#define CHANNEL			"alliance_catalog"
-#define RETRY_MIN_MS		100
-#define RETRY_MAX_MS		2000
-#define DEFERRED_MAX		4096	/* beyond: one more full load instead */
+#define CHANNEL      "alliance_catalog"
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 2000
+#define DEFERRED_MAX 4096 /* beyond: one more full load instead */
 /* Records after feedback: statistics shrunk toward the clinic mean move
  * little per session, so a therapist's reload is at most this often, not
  * once per submission (the reload aggregates all their episodes). */
-#define REFRESH_DELAY_MS	2000
-#define REFRESH_MAX		4096
+#define REFRESH_DELAY_MS 2000
+#define REFRESH_MAX      4096
 
 /* Per-therapist aggregates of the episodes EP_COND selects: caseload and
  * records overall (per) and per concern of the client's intake (pcj). */
+/* clang-format off */
 #define RECORDS_CTE(EP_COND) \
 	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
 	"   (SELECT avg(" ALLIANCE_SCORE_SQL("f", "$3", "$4", "$5") ") FROM feedback f" \
@@ -85,7 +86,9 @@
 	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
 	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0" \
 	"  GROUP BY pc.therapist_id)"
+/* clang-format on */
 
+/* clang-format off */
 static const char load_sql[] =
 	RECORDS_CTE("$1::bigint IS NULL OR e.therapist_id = $1::bigint")
 	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) ","
@@ -94,14 +97,17 @@ static const char load_sql[] =
 	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id"
 	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
 	" WHERE $1::bigint IS NULL OR t.id = $1::bigint ORDER BY t.id";
+/* clang-format on */
 
 /* Records only, for a batch of therapists ($1 an array of ids, NULL = all):
  * what feedback moves.  Profiles and caseloads follow NOTIFY; this never
  * touches them, so it cannot race a newer single reload. */
+/* clang-format off */
 static const char records_sql[] =
 	RECORDS_CTE("$1::bigint[] IS NULL OR e.therapist_id = ANY($1::bigint[])")
 	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j"
 	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id";
+/* clang-format on */
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
 
 enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
@@ -124,7 +130,7 @@ records_params(const struct engine_params *p, char buf[4][32], const char **valu
 /* id -> names, sorted by id (loads arrive in id order: appends). */
 struct name_entry {
 	uint32_t id;
-	char *external_ref, *display_name;	/* owned */
+	char *external_ref, *display_name; /* owned */
 };
 
 struct names {
@@ -135,44 +141,44 @@ struct names {
 struct reload {
 	struct catalog_sync *cs;
 	struct reload *next;
-	struct db_query *q;	/* NULL once its callback started */
+	struct db_query *q; /* NULL once its callback started */
 	uint32_t id;
-	unsigned gen;		/* cs->gen when sent */
-	bool again;		/* a NOTIFY came while in flight: rerun */
-	bool stale;		/* a local write was applied meanwhile: drop this answer */
+	unsigned gen; /* cs->gen when sent */
+	bool again;   /* a NOTIFY came while in flight: rerun */
+	bool stale;   /* a local write was applied meanwhile: drop this answer */
 };
 
 struct catalog_sync {
-	struct event_base *base;	/* borrowed */
-	struct db_pool *db;		/* borrowed */
-	const struct logger *log;	/* borrowed */
-	const struct engine_params *params;	/* borrowed; changes on SIGHUP */
-	int records_refresh;		/* seconds between all-therapist refreshes */
-	bool stopping;			/* failures are expected: no warnings */
-	struct catalog *cat;		/* owned; what matching reads */
-	struct vocab *vocab;		/* owned; the bits of cat */
+	struct event_base *base;            /* borrowed */
+	struct db_pool *db;                 /* borrowed */
+	const struct logger *log;           /* borrowed */
+	const struct engine_params *params; /* borrowed; changes on SIGHUP */
+	int records_refresh;                /* seconds between all-therapist refreshes */
+	bool stopping;                      /* failures are expected: no warnings */
+	struct catalog *cat;                /* owned; what matching reads */
+	struct vocab *vocab;                /* owned; the bits of cat */
 	struct names names;
-	struct vocab *next_vocab;	/* owned; waiting for its full load */
+	struct vocab *next_vocab; /* owned; waiting for its full load */
 	bool ready;
 	bool listening;
 	/* full load */
-	struct db_query *full_q;	/* in flight */
+	struct db_query *full_q; /* in flight */
 	double full_started;
-	struct event *retry;		/* owned; a full load after a failure */
+	struct event *retry; /* owned; a full load after a failure */
 	int retry_ms;
-	bool full_again;		/* too much deferred: load in full once more */
+	bool full_again; /* too much deferred: load in full once more */
 	bool last_full_efull;
-	unsigned gen;			/* full loads sent */
-	uint32_t *deferred;		/* NOTIFYs during a full load */
+	unsigned gen;       /* full loads sent */
+	uint32_t *deferred; /* NOTIFYs during a full load */
 	size_t n_deferred, cap_deferred;
-	struct reload *reloads;		/* in flight */
-	uint32_t *dirty;		/* owned; catalog_sync_refresh() ids waiting */
-	struct db_query *refresh_q;	/* the records batch in flight */
-	bool refresh_all;		/* the next batch covers every therapist */
-	struct event *records_tick;	/* owned; sets refresh_all every records_refresh s */
-	unsigned refresh_gen;		/* cs->gen when it was sent */
+	struct reload *reloads;     /* in flight */
+	uint32_t *dirty;            /* owned; catalog_sync_refresh() ids waiting */
+	struct db_query *refresh_q; /* the records batch in flight */
+	bool refresh_all;           /* the next batch covers every therapist */
+	struct event *records_tick; /* owned; sets refresh_all every records_refresh s */
+	unsigned refresh_gen;       /* cs->gen when it was sent */
 	size_t n_dirty;
-	struct event *refresh;		/* owned; reloads the dirty ids */
+	struct event *refresh; /* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
 };
 
@@ -283,9 +289,11 @@ concern_records(const char *text, const struct vocab *v, struct therapist_record
 	json_t *arr = text && text[0] ? json_loads(text, 0, NULL) : NULL, *e;
 	size_t i;
 
-	json_array_foreach(arr, i, e) {
-		int c = vocab_lookup(v, VOCAB_CONCERNS, json_string_value(json_array_get(e, 0)) ?
-		    json_string_value(json_array_get(e, 0)) : "");
+	json_array_foreach (arr, i, e) {
+		int c = vocab_lookup(v, VOCAB_CONCERNS,
+		    json_string_value(json_array_get(e, 0))
+		        ? json_string_value(json_array_get(e, 0))
+		        : "");
 		struct concern_record *cr;
 
 		if (c < 0 || r->n_per_concern >= RECORDS_MAX_CONCERNS)
@@ -293,11 +301,11 @@ concern_records(const char *text, const struct vocab *v, struct therapist_record
 		cr = &r->per_concern[r->n_per_concern++];
 		cr->concern = (uint8_t)c;
 		cr->alliance.n = (uint32_t)json_integer_value(json_array_get(e, 1));
-		cr->alliance.mean = cr->alliance.n ?
-		    clamp(json_number_value(json_array_get(e, 2)), 0, 100) : 0;
+		cr->alliance.mean =
+		    cr->alliance.n ? clamp(json_number_value(json_array_get(e, 2)), 0, 100) : 0;
 		cr->outcome.n = (uint32_t)json_integer_value(json_array_get(e, 3));
-		cr->outcome.mean = cr->outcome.n ?
-		    clamp(json_number_value(json_array_get(e, 4)), 0, 1) : 0;
+		cr->outcome.mean =
+		    cr->outcome.n ? clamp(json_number_value(json_array_get(e, 4)), 0, 1) : 0;
 	}
 	json_decref(arr);
 }
@@ -306,13 +314,13 @@ concern_records(const char *text, const struct vocab *v, struct therapist_record
  * o_mean and the per-concern list (both queries share that order). */
 static void
 records_of(const PGresult *res, int row, int a_n, const struct vocab *v,
-	   struct therapist_records *rec)
+    struct therapist_records *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	record_from(&rec->alliance, PQgetisnull(res, row, a_n) ? "0" : PQgetvalue(res, row, a_n),
 	    PQgetisnull(res, row, a_n + 1) ? NULL : PQgetvalue(res, row, a_n + 1), 100);
-	record_from(&rec->outcome, PQgetisnull(res, row, a_n + 2) ? "0" :
-	    PQgetvalue(res, row, a_n + 2),
+	record_from(&rec->outcome,
+	    PQgetisnull(res, row, a_n + 2) ? "0" : PQgetvalue(res, row, a_n + 2),
 	    PQgetisnull(res, row, a_n + 3) ? NULL : PQgetvalue(res, row, a_n + 3), 1);
 	if (!PQgetisnull(res, row, a_n + 4))
 		concern_records(PQgetvalue(res, row, a_n + 4), v, rec);
@@ -321,7 +329,7 @@ records_of(const PGresult *res, int row, int a_n, const struct vocab *v,
 /* The profile of a stored object; -1 (logged, ids and field names only). */
 static int
 profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
-	   struct therapist_profile *p)
+    struct therapist_profile *p)
 {
 	struct field_errors fe;
 	int rc;
@@ -329,8 +337,8 @@ profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
 	field_errors_init(&fe);
 	rc = therapist_from_json(obj, THERAPIST_STORED, v, p, NULL, &fe);
 	if (rc != 0) {
-		const char *field = json_string_value(json_object_get(json_array_get(fe.errors, 0),
-		    "field"));
+		const char *field =
+		    json_string_value(json_object_get(json_array_get(fe.errors, 0), "field"));
 
 		log_warn(cs->log, "catalog: therapist id=%lld skipped: invalid %s",
 		    (long long)json_integer_value(json_object_get(obj, "id")),
@@ -342,8 +350,8 @@ profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
 
 /* Upserts one row; 0, -1 skipped, ENGINE_EFULL when the intern tables are full. */
 static int
-apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
-	  const struct vocab *v, const PGresult *res, int row)
+apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const struct vocab *v,
+    const PGresult *res, int row)
 {
 	struct therapist_profile p;
 	struct therapist_records rec;
@@ -358,13 +366,13 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm,
 		    engine_strerror(rc));
 		goto done;
 	}
-	catalog_set_caseload(cat, p.id, (unsigned)strtoul(PQgetvalue(res, row, COL_CASELOAD),
-	    NULL, 10));
+	catalog_set_caseload(cat, p.id,
+	    (unsigned)strtoul(PQgetvalue(res, row, COL_CASELOAD), NULL, 10));
 	records_of(res, row, COL_A_N, v, &rec);
 	if (catalog_set_records(cat, p.id, &rec) != 0)
 		log_warn(cs->log, "catalog: therapist id=%u records refused", p.id);
 	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
-	    json_string_value(json_object_get(obj, "display_name"))) != 0)
+	        json_string_value(json_object_get(obj, "display_name"))) != 0)
 		rc = ENGINE_ENOMEM;
 done:
 	json_decref(obj);
@@ -411,9 +419,12 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 		if (cs->stopping)
 			return;
 		log_warn(cs->log, "catalog: full load failed (%s%s); retrying",
-		    st == DB_SQL_ERROR ? "sqlstate " : st == DB_TIMEOUT ? "timeout" : "unavailable",
-		    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+		    st == DB_SQL_ERROR     ? "sqlstate "
+		        : st == DB_TIMEOUT ? "timeout"
+		                           : "unavailable",
+		    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE)
+		        ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+		        : "");
 		schedule_full_load(cs);
 		return;
 	}
@@ -527,8 +538,10 @@ reload_cb(void *arg, enum db_status st, const PGresult *res)
 	rl->q = NULL;
 	if (st != DB_OK) {
 		if (!cs->stopping)
-			log_warn(cs->log, "catalog: reload of therapist id=%u failed; "
-			    "loading in full", rl->id);
+			log_warn(cs->log,
+			    "catalog: reload of therapist id=%u failed; "
+			    "loading in full",
+			    rl->id);
 		reload_unlink(cs, rl);
 		free(rl);
 		schedule_full_load(cs);
@@ -585,7 +598,7 @@ reload_request(struct catalog_sync *cs, uint32_t id)
 		return;
 	}
 	if (!cs->ready || (cs->retry != NULL && evtimer_pending(cs->retry, NULL)))
-		return;		/* a full load is on its way */
+		return; /* a full load is on its way */
 	for (rl = cs->reloads; rl != NULL; rl = rl->next)
 		if (rl->id == id) {
 			rl->again = true;
@@ -650,7 +663,7 @@ catalog_sync_new(const struct catalog_sync_settings *set, struct vocab *vocab)
 int
 catalog_sync_start(struct catalog_sync *cs)
 {
-	struct timeval tv = {0, 0};
+	struct timeval tv = { 0, 0 };
 
 	cs->retry = evtimer_new(cs->base, retry_cb, cs);
 	cs->refresh = evtimer_new(cs->base, refresh_cb, cs);
@@ -756,7 +769,7 @@ catalog_sync_names(const struct catalog_sync *cs)
 void
 catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
 {
-	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	struct timeval tv = { REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000 };
 	size_t i;
 
 	if (therapist_id == 0)
@@ -765,7 +778,7 @@ catalog_sync_refresh(struct catalog_sync *cs, uint32_t therapist_id)
 		if (cs->dirty[i] == therapist_id)
 			return;
 	if (cs->n_dirty == REFRESH_MAX)
-		return;		/* full: its records wait for its next reload */
+		return; /* full: its records wait for its next reload */
 	cs->dirty[cs->n_dirty++] = therapist_id;
 	if (!evtimer_pending(cs->refresh, NULL))
 		evtimer_add(cs->refresh, &tv);
@@ -786,7 +799,7 @@ refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 		return;
 	}
 	if (cs->refresh_gen != cs->gen)
-		return;		/* a full load since: it has newer records */
+		return; /* a full load since: it has newer records */
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		uint32_t id = (uint32_t)strtoul(PQgetvalue(res, i, RCOL_ID), NULL, 10);
@@ -804,7 +817,7 @@ static void
 refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
-	struct timeval tv = {REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000};
+	struct timeval tv = { REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000 };
 	const char *values[5];
 	char rc[4][32], *ids = NULL;
 	size_t i, used = 0, cap;
@@ -814,11 +827,11 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	if (cs->n_dirty == 0 && !cs->refresh_all)
 		return;
 	if (cs->refresh_q != NULL || cs->full_q != NULL || !cs->ready) {
-		evtimer_add(cs->refresh, &tv);	/* one batch at a time */
+		evtimer_add(cs->refresh, &tv); /* one batch at a time */
 		return;
 	}
 	if (cs->refresh_all) {
-		values[0] = NULL;	/* everyone: feedback stored by other daemons */
+		values[0] = NULL; /* everyone: feedback stored by other daemons */
 		goto send;
 	}
 	cap = cs->n_dirty * 11 + 3;
@@ -829,7 +842,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	ids[used++] = '{';
 	for (i = 0; i < cs->n_dirty; i++)
-		used += (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "", cs->dirty[i]);
+		used +=
+		    (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "", cs->dirty[i]);
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
@@ -839,7 +853,7 @@ send:
 	cs->refresh_q = db_query(cs->db, records_sql, 5, values, refresh_done_cb, cs);
 	free(ids);
 	if (cs->refresh_q == NULL) {
-		evtimer_add(cs->refresh, &tv);	/* the database is away: later */
+		evtimer_add(cs->refresh, &tv); /* the database is away: later */
 		return;
 	}
 	cs->n_dirty = 0;
@@ -852,14 +866,14 @@ static void
 records_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
-	struct timeval tv = {cs->records_refresh, 0};
+	struct timeval tv = { cs->records_refresh, 0 };
 
 	(void)fd;
 	(void)what;
 	cs->refresh_all = true;
 	if (!evtimer_pending(cs->refresh, NULL))
 		refresh_cb(-1, 0, cs);
-	evtimer_add(cs->records_tick, &tv);	/* reread: SIGHUP may change it */
+	evtimer_add(cs->records_tick, &tv); /* reread: SIGHUP may change it */
 }
 
 void
@@ -899,7 +913,7 @@ catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab)
 
 void
 catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
-		   unsigned long long *full_loads, unsigned long long *reloads)
+    unsigned long long *full_loads, unsigned long long *reloads)
 {
 	*therapists = (unsigned)catalog_count(cs->cat);
 	*full_loads = cs->full_loads;

@@ -43,13 +43,12 @@ struct catalog_sync_settings {
 	struct event_base *base;
 	struct db_pool *db;
 	const struct logger *log;
-	const struct engine_params *params;	/* read at each load (SIGHUP replaces the value) */
-	int records_refresh;		/* seconds between all-therapist records refreshes */
+	const struct engine_params *params; /* read at each load (SIGHUP replaces the value) */
+	int records_refresh;                /* seconds between all-therapist records refreshes */
 };
 
 /* Takes ownership of vocab.  NULL on ENOMEM. */
-struct catalog_sync *catalog_sync_new(const struct catalog_sync_settings *set,
-				      struct vocab *vocab);
+struct catalog_sync *catalog_sync_new(const struct catalog_sync_settings *set, struct vocab *vocab);
 /* Registers the LISTEN; loading starts as soon as the database is up. 0 or -1. */
 MUSTCHECK int catalog_sync_start(struct catalog_sync *cs);
 /* The daemon is stopping: failed loads are expected, not worth a warning. */
@@ -65,9 +64,12 @@ void catalog_sync_free(struct catalog_sync *cs);
  * alliance5, srs and wai_sr thresholds.  NULL for an ORS.  Records and
  * reports average scores, never the indexes of different instruments.
  */
+/* clang-format off */
 #define ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) \
 	"(CASE " F ".instrument WHEN 'srs' THEN " SRS "::float8" \
 	" WHEN 'wai_sr' THEN " WAI "::float8 ELSE " A5 "::float8 END)"
+/* clang-format on */
+/* clang-format off */
 #define ALLIANCE_SCORE_SQL(F, A5, SRS, WAI) \
 	"(CASE WHEN " F ".alliance_index IS NULL THEN NULL" \
 	" WHEN " F ".alliance_index < " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) \
@@ -75,6 +77,7 @@ void catalog_sync_free(struct catalog_sync *cs);
 	" WHEN " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) " >= 100 THEN 100" \
 	" ELSE 70 + (" F ".alliance_index - " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) ")" \
 	" / (100 - " ALLIANCE_THRESHOLD_SQL(F, A5, SRS, WAI) ") * 30 END)"
+/* clang-format on */
 
 /* The 503 detail of routes that need the catalog before its first load. */
 #define CATALOG_LOADING "the therapist catalog is still loading; retry shortly"
@@ -104,6 +107,6 @@ void catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab);
 
 /* For /metrics: therapists loaded, full loads, single reloads. */
 void catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
-			unsigned long long *full_loads, unsigned long long *reloads);
+    unsigned long long *full_loads, unsigned long long *reloads);
 
 #endif

@@ -29,50 +29,50 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 1000
-#define MAX_CHANNEL 63		/* NAMEDATALEN - 1 */
+#define MAX_CHANNEL    63 /* NAMEDATALEN - 1 */
 /* Statements prepared per connection.  The daemon's SQL is a fixed set of
  * constant strings, so each is parsed and planned once per connection
  * instead of once per request (the feedback statement plans in ~0.35 ms). */
 #define PREP_MAX 64
 
 enum conn_state {
-	CONN_DOWN,		/* no PGconn; the reconnect timer runs unless leased */
-	CONN_CONNECTING,	/* PQconnectPoll steps under the connect timer */
-	CONN_READY,		/* connected: free, running a job, or leased */
+	CONN_DOWN,       /* no PGconn; the reconnect timer runs unless leased */
+	CONN_CONNECTING, /* PQconnectPoll steps under the connect timer */
+	CONN_READY,      /* connected: free, running a job, or leased */
 };
 
 enum conn_job {
 	JOB_NONE,
-	JOB_USER,		/* cur: a db_query() or db_conn_query() statement */
-	JOB_PREPARE,		/* cur: preparing its statement; JOB_USER follows */
-	JOB_ROLLBACK,		/* closing a transaction left open by a lease */
-	JOB_LISTEN,		/* LISTEN for the registered channels (listen connection) */
+	JOB_USER,     /* cur: a db_query() or db_conn_query() statement */
+	JOB_PREPARE,  /* cur: preparing its statement; JOB_USER follows */
+	JOB_ROLLBACK, /* closing a transaction left open by a lease */
+	JOB_LISTEN,   /* LISTEN for the registered channels (listen connection) */
 };
 
 struct db_conn {
 	struct db_pool *pool;
-	int id;			/* 1..pool_size; 0 = the listen connection */
+	int id; /* 1..pool_size; 0 = the listen connection */
 	PGconn *pg;
 	enum conn_state state;
 	enum conn_job job;
-	struct db_query *cur;	/* JOB_USER: owned by the connection while sent */
-	PGresult *res;		/* result being collected for the job */
-	int listen_sent;	/* JOB_LISTEN: listeners[0..listen_sent) covered */
-	bool leased;		/* held by a caller (or being handed to one) */
-	bool release_pending;	/* released while its statement was still running */
-	bool flushing;		/* PQflush() returned 1: wait for write too */
-	bool ever_ready;	/* counts reconnects */
-	bool down_logged;	/* one "unavailable" line per outage, not one per attempt */
+	struct db_query *cur; /* JOB_USER: owned by the connection while sent */
+	PGresult *res;        /* result being collected for the job */
+	int listen_sent;      /* JOB_LISTEN: listeners[0..listen_sent) covered */
+	bool leased;          /* held by a caller (or being handed to one) */
+	bool release_pending; /* released while its statement was still running */
+	bool flushing;        /* PQflush() returned 1: wait for write too */
+	bool ever_ready;      /* counts reconnects */
+	bool down_logged;     /* one "unavailable" line per outage, not one per attempt */
 	int backoff_ms;
 	struct event io;
 	bool io_set;
 	struct event timer;
-	char notice[200];	/* last FATAL notice: why the server closed the connection */
+	char notice[200]; /* last FATAL notice: why the server closed the connection */
 	struct {
-		uint64_t hash;	/* of the SQL text */
-		bool ok;	/* prepared as "a<hash>"; false: cannot be (sent plain) */
+		uint64_t hash; /* of the SQL text */
+		bool ok;       /* prepared as "a<hash>"; false: cannot be (sent plain) */
 	} prep[PREP_MAX];
-	int n_prep;		/* reset with every new PGconn */
+	int n_prep; /* reset with every new PGconn */
 };
 
 enum query_kind { Q_RESULT, Q_LEASE };
@@ -80,20 +80,20 @@ enum query_state { QS_NEW, QS_QUEUED, QS_SENT, QS_DEFERRED };
 
 struct db_query {
 	struct db_pool *pool;
-	struct db_query *prev, *next;	/* in pool->queue or pool->deferred */
+	struct db_query *prev, *next; /* in pool->queue or pool->deferred */
 	enum query_kind kind;
 	enum query_state state;
-	bool cancelled;		/* QS_SENT: discard the result */
+	bool cancelled; /* QS_SENT: discard the result */
 	db_result_cb cb;
 	db_lease_cb lcb;
 	void *arg;
-	char *sql;		/* copies, in the same allocation */
+	char *sql; /* copies, in the same allocation */
 	int nparams;
 	char **values;
-	struct event ev;	/* queue timeout, then deferred delivery */
+	struct event ev; /* queue timeout, then deferred delivery */
 	bool ev_set;
-	enum db_status status;	/* QS_DEFERRED: what to deliver */
-	struct db_conn *conn;	/* QS_DEFERRED lease: the connection handed over */
+	enum db_status status; /* QS_DEFERRED: what to deliver */
+	struct db_conn *conn;  /* QS_DEFERRED lease: the connection handed over */
 };
 
 struct qlist {
@@ -105,20 +105,20 @@ struct listener {
 	char *channel;
 	db_notify_cb cb;
 	void *arg;
-	bool active;		/* LISTEN confirmed on the current listen connection */
+	bool active; /* LISTEN confirmed on the current listen connection */
 };
 
 struct db_pool {
 	struct event_base *base;
-	struct db_settings s;	/* s.url points at url */
+	struct db_settings s; /* s.url points at url */
 	char *url;
-	struct db_conn *conns;	/* s.pool_size of them */
-	struct db_conn *lconn;	/* NULL until a channel is registered and the pool started */
+	struct db_conn *conns; /* s.pool_size of them */
+	struct db_conn *lconn; /* NULL until a channel is registered and the pool started */
 	struct listener *listeners;
 	int nlisteners, listeners_cap;
-	bool listen_dirty;	/* a channel was added while a LISTEN was running */
-	struct qlist queue;	/* waiting for a free connection, oldest first */
-	struct qlist deferred;	/* deliveries pending on the loop */
+	bool listen_dirty;     /* a channel was added while a LISTEN was running */
+	struct qlist queue;    /* waiting for a free connection, oldest first */
+	struct qlist deferred; /* deliveries pending on the loop */
 	bool started, closing;
 	unsigned long long reconnects, queries, errors;
 };
@@ -133,9 +133,10 @@ static void listen_send(struct db_conn *c);
 /* ---- small helpers ------------------------------------------------------------------- */
 
 static void conn_log(const struct db_conn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
-static void conn_log(const struct db_conn *c, const char *fmt, ...)
+static void
+conn_log(const struct db_conn *c, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -157,7 +158,8 @@ static void conn_log(const struct db_conn *c, const char *fmt, ...)
  * statement's error (with row values in its DETAIL), so only the last line that is not a
  * continuation is taken: the newest, generic connection message.
  */
-static void conn_reason(const struct db_conn *c, char *buf, size_t n)
+static void
+conn_reason(const struct db_conn *c, char *buf, size_t n)
 {
 	const char *msg = c->pg ? PQerrorMessage(c->pg) : "";
 	const char *best = NULL, *line = msg;
@@ -170,8 +172,8 @@ static void conn_reason(const struct db_conn *c, char *buf, size_t n)
 	while (*line) {
 		const char *end = strchr(line, '\n');
 		size_t l = end ? (size_t)(end - line) : strlen(line);
-		if (l > 0 && line[0] != '\t' && line[0] != ' ' && strncmp(line, "DETAIL:", 7) != 0 &&
-		    strncmp(line, "HINT:", 5) != 0)
+		if (l > 0 && line[0] != '\t' && line[0] != ' ' &&
+		    strncmp(line, "DETAIL:", 7) != 0 && strncmp(line, "HINT:", 5) != 0)
 			best = line;
 		line += l + (end ? 1 : 0);
 	}
@@ -185,7 +187,8 @@ static void conn_reason(const struct db_conn *c, char *buf, size_t n)
 
 /* Keeps the server's FATAL message (e.g. "terminating connection due to administrator
  * command") to explain the EOF that follows; other notices are dropped, not printed. */
-static void conn_notice(void *arg, const char *message)
+static void
+conn_notice(void *arg, const char *message)
 {
 	struct db_conn *c = arg;
 
@@ -195,7 +198,8 @@ static void conn_notice(void *arg, const char *message)
 	}
 }
 
-static void qlist_push(struct qlist *l, struct db_query *q)
+static void
+qlist_push(struct qlist *l, struct db_query *q)
 {
 	q->next = NULL;
 	q->prev = l->tail;
@@ -207,7 +211,8 @@ static void qlist_push(struct qlist *l, struct db_query *q)
 	l->n++;
 }
 
-static void qlist_unlink(struct qlist *l, struct db_query *q)
+static void
+qlist_unlink(struct qlist *l, struct db_query *q)
 {
 	if (q->prev)
 		q->prev->next = q->next;
@@ -221,7 +226,8 @@ static void qlist_unlink(struct qlist *l, struct db_query *q)
 	l->n--;
 }
 
-static struct db_query *qlist_pop(struct qlist *l)
+static struct db_query *
+qlist_pop(struct qlist *l)
 {
 	struct db_query *q = l->head;
 
@@ -233,8 +239,9 @@ static struct db_query *qlist_pop(struct qlist *l)
 /* ---- requests -------------------------------------------------------------------------- */
 
 /* One allocation: the struct, the values array, then the strings. */
-static struct db_query *query_new(struct db_pool *p, enum query_kind kind, const char *sql,
-				  int nparams, const char *const *values)
+static struct db_query *
+query_new(struct db_pool *p, enum query_kind kind, const char *sql, int nparams,
+    const char *const *values)
 {
 	size_t size = sizeof(struct db_query), sqllen = 0;
 	struct db_query *q;
@@ -265,7 +272,7 @@ static struct db_query *query_new(struct db_pool *p, enum query_kind kind, const
 		q->nparams = nparams;
 		for (int i = 0; i < nparams; i++) {
 			if (values[i] == NULL)
-				continue;	/* SQL NULL */
+				continue; /* SQL NULL */
 			size_t l = strlen(values[i]) + 1;
 			q->values[i] = memcpy(str, values[i], l);
 			str += l;
@@ -274,7 +281,8 @@ static struct db_query *query_new(struct db_pool *p, enum query_kind kind, const
 	return q;
 }
 
-static void query_free(struct db_query *q)
+static void
+query_free(struct db_query *q)
 {
 	if (q->ev_set)
 		event_del(&q->ev);
@@ -282,14 +290,16 @@ static void query_free(struct db_query *q)
 }
 
 /* The one place a result reaches a caller (counts errors). */
-static void query_notify(struct db_query *q, enum db_status st, const PGresult *res)
+static void
+query_notify(struct db_query *q, enum db_status st, const PGresult *res)
 {
 	if (st != DB_OK)
 		q->pool->errors++;
 	q->cb(q->arg, st, res);
 }
 
-static void query_notify_lease(struct db_query *q, struct db_conn *c)
+static void
+query_notify_lease(struct db_query *q, struct db_conn *c)
 {
 	if (c == NULL)
 		q->pool->errors++;
@@ -297,7 +307,8 @@ static void query_notify_lease(struct db_query *q, struct db_conn *c)
 }
 
 /* Runs a deferred delivery; the request is already off every list. */
-static void query_deliver(struct db_query *q)
+static void
+query_deliver(struct db_query *q)
 {
 	struct db_pool *p = q->pool;
 
@@ -316,7 +327,8 @@ static void query_deliver(struct db_query *q)
 	query_free(q);
 }
 
-static void query_deferred_cb(evutil_socket_t fd, short what, void *arg)
+static void
+query_deferred_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_query *q = arg;
 
@@ -327,7 +339,8 @@ static void query_deferred_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Delivers status (or, for a lease, conn) from the loop, not from the current call stack. */
-static void query_defer(struct db_query *q, enum db_status st, struct db_conn *conn)
+static void
+query_defer(struct db_query *q, enum db_status st, struct db_conn *conn)
 {
 	struct db_pool *p = q->pool;
 
@@ -342,7 +355,8 @@ static void query_defer(struct db_query *q, enum db_status st, struct db_conn *c
 	event_active(&q->ev, EV_TIMEOUT, 1);
 }
 
-static void query_timeout_cb(evutil_socket_t fd, short what, void *arg)
+static void
+query_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_query *q = arg;
 
@@ -357,12 +371,14 @@ static void query_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queues a request behind busy connections; -1 when the queue is full. */
-static int queue_push(struct db_pool *p, struct db_query *q)
+static int
+queue_push(struct db_pool *p, struct db_query *q)
 {
 	if (p->queue.n >= p->s.max_queue)
 		return -1;
 	if (p->s.queue_timeout_ms > 0) {
-		struct timeval tv = {p->s.queue_timeout_ms / 1000, (p->s.queue_timeout_ms % 1000) * 1000};
+		struct timeval tv = { p->s.queue_timeout_ms / 1000,
+			(p->s.queue_timeout_ms % 1000) * 1000 };
 		event_assign(&q->ev, p->base, -1, 0, query_timeout_cb, q);
 		q->ev_set = true;
 		if (event_add(&q->ev, &tv) < 0)
@@ -374,7 +390,8 @@ static int queue_push(struct db_pool *p, struct db_query *q)
 }
 
 /* Fails every waiting request: no connection is left to serve it. */
-static void queue_fail(struct db_pool *p)
+static void
+queue_fail(struct db_pool *p)
 {
 	struct db_query *q;
 
@@ -384,12 +401,14 @@ static void queue_fail(struct db_pool *p)
 
 /* ---- connections ----------------------------------------------------------------------- */
 
-static bool conn_free_for_work(const struct db_conn *c)
+static bool
+conn_free_for_work(const struct db_conn *c)
 {
 	return c->state == CONN_READY && !c->leased && c->job == JOB_NONE;
 }
 
-static struct db_conn *pool_free_conn(struct db_pool *p)
+static struct db_conn *
+pool_free_conn(struct db_pool *p)
 {
 	for (int i = 0; i < p->s.pool_size; i++)
 		if (conn_free_for_work(&p->conns[i]))
@@ -397,7 +416,8 @@ static struct db_conn *pool_free_conn(struct db_pool *p)
 	return NULL;
 }
 
-static void conn_init(struct db_pool *p, struct db_conn *c, int id)
+static void
+conn_init(struct db_pool *p, struct db_conn *c, int id)
 {
 	memset(c, 0, sizeof *c);
 	c->pool = p;
@@ -408,7 +428,8 @@ static void conn_init(struct db_pool *p, struct db_conn *c, int id)
 }
 
 /* (Re)assigns the io event to the current socket; -1 if that is impossible. */
-static int conn_arm(struct db_conn *c, short what)
+static int
+conn_arm(struct db_conn *c, short what)
 {
 	evutil_socket_t fd = PQsocket(c->pg);
 
@@ -424,7 +445,8 @@ static int conn_arm(struct db_conn *c, short what)
 }
 
 /* Drops the PGconn and every event of the connection (not the struct). */
-static void conn_close(struct db_conn *c)
+static void
+conn_close(struct db_conn *c)
 {
 	if (c->io_set) {
 		event_del(&c->io);
@@ -445,19 +467,21 @@ static void conn_close(struct db_conn *c)
 	c->n_prep = 0;
 }
 
-static void conn_schedule(struct db_conn *c)
+static void
+conn_schedule(struct db_conn *c)
 {
-	struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
+	struct timeval tv = { c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000 };
 
 	event_add(&c->timer, &tv);
 	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
-static void conn_connect(struct db_conn *c)
+static void
+conn_connect(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
-	const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *const vals[] = {p->url, "allianced", NULL};
+	const char *const keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *const vals[] = { p->url, "allianced", NULL };
 
 	c->notice[0] = '\0';
 	c->pg = PQconnectStartParams(keys, vals, 1);
@@ -477,12 +501,13 @@ static void conn_connect(struct db_conn *c)
 		return;
 	}
 	if (p->s.connect_timeout > 0) {
-		struct timeval tv = {p->s.connect_timeout, 0};
+		struct timeval tv = { p->s.connect_timeout, 0 };
 		event_add(&c->timer, &tv);
 	}
 }
 
-static void conn_ready(struct db_conn *c)
+static void
+conn_ready(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
 
@@ -514,7 +539,8 @@ static void conn_ready(struct db_conn *c)
  * DB_UNAVAILABLE (deferred), and reconnect in the background unless a caller holds it.
  * why == NULL: ask libpq.
  */
-static void conn_lost(struct db_conn *c, const char *why)
+static void
+conn_lost(struct db_conn *c, const char *why)
 {
 	struct db_pool *p = c->pool;
 	struct db_query *q = c->cur;
@@ -553,7 +579,8 @@ static void conn_lost(struct db_conn *c, const char *why)
 }
 
 /* Starts flushing what PQsend* queued; on failure the connection is lost. */
-static void conn_flush(struct db_conn *c)
+static void
+conn_flush(struct db_conn *c)
 {
 	int r = PQflush(c->pg);
 
@@ -570,9 +597,10 @@ static void conn_flush(struct db_conn *c)
  * Sends a user statement.  0: the connection owns q (its callback will run, even if the
  * connection breaks during the flush); -1: not sent, the caller still owns q.
  */
-static uint64_t sql_hash(const char *sql)
+static uint64_t
+sql_hash(const char *sql)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
 	for (; *sql; sql++)
 		h = (h ^ (unsigned char)*sql) * 0x100000001b3ULL;
@@ -580,7 +608,8 @@ static uint64_t sql_hash(const char *sql)
 }
 
 /* -1 unknown, 0 cannot be prepared, 1 prepared. */
-static int prep_state(const struct db_conn *c, uint64_t h)
+static int
+prep_state(const struct db_conn *c, uint64_t h)
 {
 	for (int i = 0; i < c->n_prep; i++)
 		if (c->prep[i].hash == h)
@@ -588,12 +617,14 @@ static int prep_state(const struct db_conn *c, uint64_t h)
 	return -1;
 }
 
-static void prep_name(char *buf, size_t n, uint64_t h)
+static void
+prep_name(char *buf, size_t n, uint64_t h)
 {
 	snprintf(buf, n, "a%016llx", (unsigned long long)h);
 }
 
-static int conn_sent(struct db_conn *c, struct db_query *q, enum conn_job job)
+static int
+conn_sent(struct db_conn *c, struct db_query *q, enum conn_job job)
 {
 	c->job = job;
 	c->cur = q;
@@ -604,7 +635,8 @@ static int conn_sent(struct db_conn *c, struct db_query *q, enum conn_job job)
 
 /* Sends q: prepared when its statement is (or can be); the first use on a
  * connection prepares it first (JOB_PREPARE), conn_finish then sends it. */
-static int conn_send(struct db_conn *c, struct db_query *q)
+static int
+conn_send(struct db_conn *c, struct db_query *q)
 {
 	const char *const *vals = (const char *const *)q->values;
 	uint64_t h = sql_hash(q->sql);
@@ -629,7 +661,8 @@ static int conn_send(struct db_conn *c, struct db_query *q)
 	return conn_sent(c, q, JOB_USER);
 }
 
-static bool result_failed(const PGresult *res)
+static bool
+result_failed(const PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 
@@ -637,7 +670,8 @@ static bool result_failed(const PGresult *res)
 }
 
 /* Keeps the first error, otherwise the last result of the job. */
-static void conn_keep_result(struct db_conn *c, PGresult *r)
+static void
+conn_keep_result(struct db_conn *c, PGresult *r)
 {
 	if (c->res == NULL) {
 		c->res = r;
@@ -650,7 +684,8 @@ static void conn_keep_result(struct db_conn *c, PGresult *r)
 }
 
 /* A failed statement: the server's own error (DB_SQL_ERROR) or a lost connection. */
-static enum db_status classify(const struct db_conn *c, const PGresult *res, char *why, size_t n)
+static enum db_status
+classify(const struct db_conn *c, const PGresult *res, char *why, size_t n)
 {
 	const char *state, *msg;
 
@@ -674,7 +709,8 @@ static enum db_status classify(const struct db_conn *c, const PGresult *res, cha
 	return DB_SQL_ERROR;
 }
 
-static void listen_done(struct db_conn *c, PGresult *res)
+static void
+listen_done(struct db_conn *c, PGresult *res)
 {
 	struct db_pool *p = c->pool;
 	bool ok = res != NULL && !result_failed(res);
@@ -704,7 +740,8 @@ static void listen_done(struct db_conn *c, PGresult *res)
 /* The statement's PREPARE came back: remember the outcome, then run it (a
  * statement that cannot be prepared, e.g. several commands, is sent plain and
  * never prepared again on this connection). */
-static void prepare_done(struct db_conn *c, PGresult *res)
+static void
+prepare_done(struct db_conn *c, PGresult *res)
 {
 	struct db_query *q = c->cur;
 	bool ok = res != NULL && !result_failed(res);
@@ -724,7 +761,8 @@ static void prepare_done(struct db_conn *c, PGresult *res)
 		return;
 }
 
-static void conn_finish(struct db_conn *c)
+static void
+conn_finish(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
 	PGresult *res = c->res;
@@ -745,7 +783,7 @@ static void conn_finish(struct db_conn *c)
 	}
 	if (job == JOB_ROLLBACK) {
 		bool ok = res != NULL && !result_failed(res) &&
-			  PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+		    PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 		PQclear(res);
 		if (!ok)
 			conn_lost(c, "ROLLBACK after release failed");
@@ -758,7 +796,7 @@ static void conn_finish(struct db_conn *c)
 	st = classify(c, res, why, sizeof why);
 	if (st == DB_UNAVAILABLE) {
 		PQclear(res);
-		c->cur = q;	/* conn_lost fails it (or drops it when cancelled) */
+		c->cur = q; /* conn_lost fails it (or drops it when cancelled) */
 		conn_lost(c, why);
 		return;
 	}
@@ -776,7 +814,8 @@ static void conn_finish(struct db_conn *c)
 	query_free(q);
 }
 
-static void listen_dispatch(struct db_pool *p, const char *channel, const char *payload)
+static void
+listen_dispatch(struct db_pool *p, const char *channel, const char *payload)
 {
 	for (int i = 0; i < p->nlisteners; i++) {
 		struct listener *l = &p->listeners[i];
@@ -787,7 +826,8 @@ static void listen_dispatch(struct db_pool *p, const char *channel, const char *
 
 /* Collects results (PQgetResult while !PQisBusy), then NOTIFYs.  Re-checks the state after
  * every callback: a callback may have sent, released or lost the connection. */
-static void conn_process(struct db_conn *c)
+static void
+conn_process(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
 
@@ -805,9 +845,7 @@ static void conn_process(struct db_conn *c)
 				PQclear(r);
 				conn_lost(c, "COPY is not supported");
 				return;
-			default:
-				conn_keep_result(c, r);
-				continue;
+			default: conn_keep_result(c, r); continue;
 			}
 		}
 		PGnotify *n = PQnotifies(c->pg);
@@ -821,7 +859,8 @@ static void conn_process(struct db_conn *c)
 		conn_lost(c, NULL);
 }
 
-static void conn_poll(struct db_conn *c)
+static void
+conn_poll(struct db_conn *c)
 {
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
@@ -832,16 +871,13 @@ static void conn_poll(struct db_conn *c)
 		if (conn_arm(c, EV_WRITE) < 0)
 			conn_lost(c, "cannot watch the socket");
 		break;
-	case PGRES_POLLING_OK:
-		conn_ready(c);
-		break;
-	default:
-		conn_lost(c, NULL);
-		break;
+	case PGRES_POLLING_OK: conn_ready(c); break;
+	default: conn_lost(c, NULL); break;
 	}
 }
 
-static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_conn *c = arg;
 
@@ -873,7 +909,8 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	conn_process(c);
 }
 
-static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_conn *c = arg;
 
@@ -886,7 +923,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Ends a lease (internal): roll back an open transaction, reconnect a broken connection. */
-static void conn_release(struct db_conn *c)
+static void
+conn_release(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
 
@@ -900,9 +938,7 @@ static void conn_release(struct db_conn *c)
 	if (c->state != CONN_READY)
 		return;
 	switch (PQtransactionStatus(c->pg)) {
-	case PQTRANS_IDLE:
-		pool_dispatch(p);
-		break;
+	case PQTRANS_IDLE: pool_dispatch(p); break;
 	case PQTRANS_INTRANS:
 	case PQTRANS_INERROR:
 		if (!PQsendQuery(c->pg, "ROLLBACK")) {
@@ -912,14 +948,13 @@ static void conn_release(struct db_conn *c)
 		c->job = JOB_ROLLBACK;
 		conn_flush(c);
 		break;
-	default:
-		conn_lost(c, "unknown transaction state after release");
-		break;
+	default: conn_lost(c, "unknown transaction state after release"); break;
 	}
 }
 
 /* Hands waiting requests to free connections, oldest first. */
-static void pool_dispatch(struct db_pool *p)
+static void
+pool_dispatch(struct db_pool *p)
 {
 	struct db_conn *c;
 
@@ -942,7 +977,8 @@ static void pool_dispatch(struct db_pool *p)
 
 /* LISTEN for every registered channel, as one simple-protocol string (identifiers cannot be
  * parameters; PQescapeIdentifier quotes them). */
-static void listen_send(struct db_conn *c)
+static void
+listen_send(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
 	size_t cap = 1, len = 0;
@@ -982,7 +1018,8 @@ static void listen_send(struct db_conn *c)
 }
 
 /* Makes sure the listen connection exists and covers every channel. */
-static int listen_kick(struct db_pool *p)
+static int
+listen_kick(struct db_pool *p)
 {
 	if (p->lconn == NULL) {
 		p->lconn = malloc(sizeof *p->lconn);
@@ -993,7 +1030,7 @@ static int listen_kick(struct db_pool *p)
 		return 0;
 	}
 	if (p->lconn->state != CONN_READY)
-		return 0;	/* LISTENs everything once ready */
+		return 0; /* LISTENs everything once ready */
 	if (p->lconn->job == JOB_NONE)
 		listen_send(p->lconn);
 	else
@@ -1001,7 +1038,8 @@ static int listen_kick(struct db_pool *p)
 	return 0;
 }
 
-int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg)
+int
+db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg)
 {
 	struct listener *l;
 	size_t len;
@@ -1034,12 +1072,13 @@ int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void
 
 /* ---- public API ------------------------------------------------------------------------ */
 
-struct db_pool *db_pool_new(struct event_base *base, const struct db_settings *s)
+struct db_pool *
+db_pool_new(struct event_base *base, const struct db_settings *s)
 {
 	struct db_pool *p;
 
-	if (base == NULL || s == NULL || s->url == NULL || s->pool_size < 1 || s->pool_size > 1000 ||
-	    s->max_queue < 0)
+	if (base == NULL || s == NULL || s->url == NULL || s->pool_size < 1 ||
+	    s->pool_size > 1000 || s->max_queue < 0)
 		return NULL;
 	p = calloc(1, sizeof *p);
 	if (p == NULL)
@@ -1061,7 +1100,8 @@ fail:
 	return NULL;
 }
 
-int db_pool_start(struct db_pool *p)
+int
+db_pool_start(struct db_pool *p)
 {
 	PQconninfoOption *opts;
 	char *errmsg = NULL;
@@ -1086,7 +1126,8 @@ int db_pool_start(struct db_pool *p)
 	return 0;
 }
 
-bool db_pool_up(const struct db_pool *p)
+bool
+db_pool_up(const struct db_pool *p)
 {
 	if (p == NULL)
 		return false;
@@ -1096,7 +1137,8 @@ bool db_pool_up(const struct db_pool *p)
 	return false;
 }
 
-void db_pool_stats(const struct db_pool *p, struct db_stats *out)
+void
+db_pool_stats(const struct db_pool *p, struct db_stats *out)
 {
 	memset(out, 0, sizeof *out);
 	if (p == NULL)
@@ -1123,8 +1165,9 @@ void db_pool_stats(const struct db_pool *p, struct db_stats *out)
 		out->listen_up = p->listeners[i].active;
 }
 
-struct db_query *db_query(struct db_pool *p, const char *sql, int nparams,
-			  const char *const *values, db_result_cb cb, void *arg)
+struct db_query *
+db_query(struct db_pool *p, const char *sql, int nparams, const char *const *values,
+    db_result_cb cb, void *arg)
 {
 	struct db_query *q;
 	struct db_conn *c;
@@ -1151,7 +1194,8 @@ fail:
 	return NULL;
 }
 
-void db_query_cancel(struct db_query *q)
+void
+db_query_cancel(struct db_query *q)
 {
 	struct db_pool *p;
 
@@ -1164,7 +1208,7 @@ void db_query_cancel(struct db_query *q)
 		query_free(q);
 		break;
 	case QS_SENT:
-		q->cancelled = true;	/* the connection frees it when the result comes */
+		q->cancelled = true; /* the connection frees it when the result comes */
 		break;
 	case QS_DEFERRED:
 		qlist_unlink(&p->deferred, q);
@@ -1175,12 +1219,12 @@ void db_query_cancel(struct db_query *q)
 		}
 		query_free(q);
 		break;
-	case QS_NEW:
-		break;		/* its callback is running: too late */
+	case QS_NEW: break; /* its callback is running: too late */
 	}
 }
 
-struct db_query *db_acquire(struct db_pool *p, db_lease_cb cb, void *arg)
+struct db_query *
+db_acquire(struct db_pool *p, db_lease_cb cb, void *arg)
 {
 	struct db_query *q;
 	struct db_conn *c;
@@ -1205,8 +1249,9 @@ struct db_query *db_acquire(struct db_pool *p, db_lease_cb cb, void *arg)
 	return q;
 }
 
-int db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *const *values,
-		  db_result_cb cb, void *arg)
+int
+db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *const *values,
+    db_result_cb cb, void *arg)
 {
 	struct db_query *q;
 
@@ -1225,12 +1270,12 @@ int db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *c
 	return 0;
 }
 
-void db_release(struct db_conn *c)
+void
+db_release(struct db_conn *c)
 {
 	if (c == NULL || !c->leased)
 		return;
-	if ((c->job == JOB_USER || c->job == JOB_PREPARE) && c->cur != NULL &&
-	    !c->pool->closing) {
+	if ((c->job == JOB_USER || c->job == JOB_PREPARE) && c->cur != NULL && !c->pool->closing) {
 		/* Discard the running statement; finish the release when it completes. */
 		c->cur->cancelled = true;
 		c->release_pending = true;
@@ -1242,7 +1287,8 @@ void db_release(struct db_conn *c)
 }
 
 /* Fails the statement a connection is running (pool shutting down). */
-static void conn_fail_current(struct db_conn *c)
+static void
+conn_fail_current(struct db_conn *c)
 {
 	struct db_query *q = c->cur;
 
@@ -1254,7 +1300,8 @@ static void conn_fail_current(struct db_conn *c)
 	query_free(q);
 }
 
-void db_pool_free(struct db_pool *p)
+void
+db_pool_free(struct db_pool *p)
 {
 	struct db_query *q;
 	bool again = true;

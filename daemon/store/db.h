@@ -45,24 +45,24 @@ struct db_settings {
 	/* libpq URL or key=value string.  Use a socket path or an IP address: PQconnectStart
 	 * resolves host names synchronously. */
 	const char *url;
-	int pool_size;		/* connections for queries, >= 1 */
-	int connect_timeout;	/* seconds for one connection attempt; <= 0 = no limit */
-	int queue_timeout_ms;	/* how long a request may wait for a free connection; <= 0 = no limit */
-	int max_queue;		/* waiting requests beyond this are refused (NULL); 0 = no queue */
-	const struct logger *log;	/* not owned; must outlive the pool */
+	int pool_size;       /* connections for queries, >= 1 */
+	int connect_timeout; /* seconds for one connection attempt; <= 0 = no limit */
+	int queue_timeout_ms; /* how long a request may wait for a free connection; <= 0 = no limit */
+	int max_queue;        /* waiting requests beyond this are refused (NULL); 0 = no queue */
+	const struct logger *log; /* not owned; must outlive the pool */
 };
 
 struct db_stats {
-	int size;		/* pool_size */
-	int connected;		/* ready: idle + busy */
-	int idle;		/* ready and free */
-	int busy;		/* running a statement or leased */
-	int connecting;		/* attempt in progress */
-	int queued;		/* requests waiting for a connection */
-	unsigned long long reconnects;	/* connections re-established after the first time */
-	unsigned long long queries;	/* statements sent */
-	unsigned long long errors;	/* callbacks with a status other than DB_OK */
-	bool listen_up;		/* the LISTEN connection is up and every channel listened;
+	int size;                      /* pool_size */
+	int connected;                 /* ready: idle + busy */
+	int idle;                      /* ready and free */
+	int busy;                      /* running a statement or leased */
+	int connecting;                /* attempt in progress */
+	int queued;                    /* requests waiting for a connection */
+	unsigned long long reconnects; /* connections re-established after the first time */
+	unsigned long long queries;    /* statements sent */
+	unsigned long long errors;     /* callbacks with a status other than DB_OK */
+	bool listen_up;                /* the LISTEN connection is up and every channel listened;
 				 * false while no channel is registered */
 };
 
@@ -87,10 +87,10 @@ typedef void (*db_notify_cb)(void *arg, const char *channel, const char *payload
 int db_pool_listen(struct db_pool *pool, const char *channel, db_notify_cb cb, void *arg);
 
 enum db_status {
-	DB_OK,			/* res: PGRES_COMMAND_OK or PGRES_TUPLES_OK */
-	DB_SQL_ERROR,		/* the statement failed; the connection is fine */
-	DB_UNAVAILABLE,		/* connection lost or pool shutting down: answer 503 */
-	DB_TIMEOUT,		/* waited queue_timeout_ms for a free connection */
+	DB_OK,          /* res: PGRES_COMMAND_OK or PGRES_TUPLES_OK */
+	DB_SQL_ERROR,   /* the statement failed; the connection is fine */
+	DB_UNAVAILABLE, /* connection lost or pool shutting down: answer 503 */
+	DB_TIMEOUT,     /* waited queue_timeout_ms for a free connection */
 };
 
 /* res is valid only during the callback (the pool PQclear()s it after); on DB_SQL_ERROR res
@@ -104,7 +104,7 @@ typedef void (*db_result_cb)(void *arg, enum db_status st, const PGresult *res);
  * The returned handle can be cancelled (the callback then never runs; if already sent, the
  * result is discarded). */
 struct db_query *db_query(struct db_pool *pool, const char *sql, int nparams,
-			  const char *const *values, db_result_cb cb, void *arg);
+    const char *const *values, db_result_cb cb, void *arg);
 /* NULL is a no-op.  Only before the callback has started. */
 void db_query_cancel(struct db_query *q);
 
@@ -116,7 +116,7 @@ struct db_query *db_acquire(struct db_pool *pool, db_lease_cb cb, void *arg);
 /* 0 sent (cb will run), -1 connection broken or a statement still running (cb will not run;
  * release the lease). */
 int db_conn_query(struct db_conn *conn, const char *sql, int nparams, const char *const *values,
-		  db_result_cb cb, void *arg);
+    db_result_cb cb, void *arg);
 /* Ends a lease.  If a transaction is still open the pool sends ROLLBACK before reusing the
  * connection; a broken one is reconnected.  A statement still running is discarded (its
  * callback does not run).  NULL is a no-op. */

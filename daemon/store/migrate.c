@@ -18,9 +18,10 @@
 #define MIGRATE_LOCK_KEY "7020383521034560114"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,23 +39,26 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* libpq's default prints NOTICEs ("relation already exists, skipping") to stderr. */
-static void quiet_notices(void *arg, const char *message)
+static void
+quiet_notices(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
 }
 
-int migrate_latest_version(void)
+int
+migrate_latest_version(void)
 {
 	return migrations_count > 0 ? migrations[migrations_count - 1].version : 0;
 }
 
 /* Does a line start a transaction statement (BEGIN; COMMIT ...)?  PL/pgSQL's BEGIN alone
  * on a line (block start) is not one. */
-static bool is_txn_line(const char *line)
+static bool
+is_txn_line(const char *line)
 {
-	static const char *const words[] = {"COMMIT", "ROLLBACK", "START TRANSACTION", "END TRANSACTION",
-					    "ABORT", "BEGIN TRANSACTION", "BEGIN WORK"};
+	static const char *const words[] = { "COMMIT", "ROLLBACK", "START TRANSACTION",
+		"END TRANSACTION", "ABORT", "BEGIN TRANSACTION", "BEGIN WORK" };
 
 	while (*line == ' ' || *line == '\t')
 		line++;
@@ -73,7 +77,8 @@ static bool is_txn_line(const char *line)
 	return false;
 }
 
-int migrate_check_list(const struct migration *list, size_t n, char *err, size_t errlen)
+int
+migrate_check_list(const struct migration *list, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct migration *m = &list[i];
@@ -81,13 +86,14 @@ int migrate_check_list(const struct migration *list, size_t n, char *err, size_t
 
 		if (m->version != (int)i + 1) {
 			set_err(err, errlen, "migration %zu has version %d, expected %zu", i + 1,
-				m->version, i + 1);
+			    m->version, i + 1);
 			return -1;
 		}
 		snprintf(prefix, sizeof prefix, "%03d_", m->version);
 		if (m->name == NULL || strncmp(m->name, prefix, strlen(prefix)) != 0 ||
 		    m->name[strlen(prefix)] == '\0') {
-			set_err(err, errlen, "migration %d: name must start with %s", m->version, prefix);
+			set_err(err, errlen, "migration %d: name must start with %s", m->version,
+			    prefix);
 			return -1;
 		}
 		if (m->sql == NULL || m->sql[strspn(m->sql, " \t\r\n")] == '\0') {
@@ -97,7 +103,8 @@ int migrate_check_list(const struct migration *list, size_t n, char *err, size_t
 		for (const char *line = m->sql; line != NULL && *line;) {
 			if (is_txn_line(line)) {
 				set_err(err, errlen,
-					"migration %s: contains its own transaction statement", m->name);
+				    "migration %s: contains its own transaction statement",
+				    m->name);
 				return -1;
 			}
 			line = strchr(line, '\n');
@@ -109,7 +116,8 @@ int migrate_check_list(const struct migration *list, size_t n, char *err, size_t
 }
 
 /* Runs one statement; on failure sets err with `what` and returns -1. */
-static int exec_ok(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
+static int
+exec_ok(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
 {
 	PGresult *res = PQexec(conn, sql);
 	ExecStatusType st = PQresultStatus(res);
@@ -117,7 +125,7 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what, char *err, s
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		set_err(err, errlen, "%s: %s", what,
-			res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 		rc = -1;
 	}
 	PQclear(res);
@@ -125,14 +133,15 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what, char *err, s
 }
 
 /* Marks in `done` (indexed by version) what schema_migrations records. */
-static int read_applied(PGconn *conn, bool *done, size_t n, char *err, size_t errlen)
+static int
+read_applied(PGconn *conn, bool *done, size_t n, char *err, size_t errlen)
 {
 	PGresult *res = PQexec(conn, "SELECT version FROM schema_migrations ORDER BY version");
 	int rc = 0;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_err(err, errlen, "reading schema_migrations: %s",
-			res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 		PQclear(res);
 		return -1;
 	}
@@ -141,17 +150,18 @@ static int read_applied(PGconn *conn, bool *done, size_t n, char *err, size_t er
 		if (v >= 1 && (size_t)v <= n)
 			done[v] = true;
 		else if ((size_t)v > n)
-			fprintf(stderr, "database: schema version %ld is newer than this daemon's %zu\n",
-				v, n);
+			fprintf(stderr,
+			    "database: schema version %ld is newer than this daemon's %zu\n", v, n);
 	}
 	PQclear(res);
 	return rc;
 }
 
-static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen)
+static int
+apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen)
 {
 	char version[16];
-	const char *params[2] = {version, m->name};
+	const char *params[2] = { version, m->name };
 	char what[128];
 	PGresult *res;
 
@@ -162,11 +172,12 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
 	if (exec_ok(conn, m->sql, what, err, errlen) < 0)
 		goto fail;
 	snprintf(version, sizeof version, "%d", m->version);
-	res = PQexecParams(conn, "INSERT INTO schema_migrations (version, name) VALUES ($1::integer, $2)",
-			   2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(conn,
+	    "INSERT INTO schema_migrations (version, name) VALUES ($1::integer, $2)", 2, NULL,
+	    params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		set_err(err, errlen, "recording %s: %s", m->name,
-			res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+		    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 		PQclear(res);
 		goto fail;
 	}
@@ -180,12 +191,12 @@ fail:
 	return -1;
 }
 
-int migrate_apply(const char *conninfo, int connect_timeout, char *err, size_t errlen,
-		  int *applied)
+int
+migrate_apply(const char *conninfo, int connect_timeout, char *err, size_t errlen, int *applied)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "fallback_application_name", NULL};
+	const char *keys[] = { "dbname", "connect_timeout", "fallback_application_name", NULL };
 	char timeout[16];
-	const char *vals[] = {conninfo, timeout, "allianced-migrate", NULL};
+	const char *vals[] = { conninfo, timeout, "allianced-migrate", NULL };
 	PGconn *conn = NULL;
 	bool *done = NULL;
 	int count = 0;
@@ -222,14 +233,14 @@ int migrate_apply(const char *conninfo, int connect_timeout, char *err, size_t e
 
 	/* Lock first: two daemons migrating at once must not race on CREATE TABLE. */
 	if (exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", "advisory lock", err,
-		    errlen) < 0)
+	        errlen) < 0)
 		goto fail;
 	if (exec_ok(conn,
-		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		    " version integer PRIMARY KEY CHECK (version > 0),"
-		    " name text NOT NULL,"
-		    " applied_at timestamptz NOT NULL DEFAULT now())",
-		    "creating schema_migrations", err, errlen) < 0)
+	        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	        " version integer PRIMARY KEY CHECK (version > 0),"
+	        " name text NOT NULL,"
+	        " applied_at timestamptz NOT NULL DEFAULT now())",
+	        "creating schema_migrations", err, errlen) < 0)
 		goto fail;
 
 	done = calloc(migrations_count + 1, sizeof *done);

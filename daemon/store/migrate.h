@@ -11,9 +11,9 @@
 #include <stddef.h>
 
 struct migration {
-	int version;		/* 1, 2, ... from the file name's NNN */
-	const char *name;	/* "001_init": the file name without .sql */
-	const char *sql;	/* the file's text; no BEGIN/COMMIT (the migrator wraps it) */
+	int version;      /* 1, 2, ... from the file name's NNN */
+	const char *name; /* "001_init": the file name without .sql */
+	const char *sql;  /* the file's text; no BEGIN/COMMIT (the migrator wraps it) */
 };
 
 /* The embedded list (generated). */
@@ -30,7 +30,7 @@ extern const size_t migrations_count;
  * migration stays applied).
  */
 int migrate_apply(const char *conninfo, int connect_timeout, char *err, size_t errlen,
-		  int *applied);
+    int *applied);
 
 /* The newest embedded version (0 if none); /readyz compares it with max(version). */
 int migrate_latest_version(void);

@@ -13,7 +13,8 @@
 #include "engine/engine.h"
 
 static uint64_t rs = 88172645463325252ULL;
-static uint32_t rnd(void)
+static uint32_t
+rnd(void)
 {
 	rs ^= rs << 13;
 	rs ^= rs >> 7;
@@ -21,7 +22,8 @@ static uint32_t rnd(void)
 	return (uint32_t)(rs >> 11);
 }
 
-static double now_ms(void)
+static double
+now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -31,7 +33,8 @@ static double now_ms(void)
 static const char *const langs[] = { "en", "en", "en", "es", "fr", "de", "pt", "zh" };
 static const char *const payers[] = { "aetna", "cigna", "bcbs", "united", "medicaid" };
 
-static int fill(struct catalog *c, size_t n)
+static int
+fill(struct catalog *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct therapist_profile t;
@@ -44,7 +47,8 @@ static int fill(struct catalog *c, size_t n)
 		t.formats = 1 + rnd() % 7;
 		t.populations = (UINT64_C(1) << 2) | (rnd() % 64);
 		for (int k = 0; k < 6; k++)
-			profile_set_concern(&t, (int)(rnd() % 20), (enum concern_level)(1 + rnd() % 2));
+			profile_set_concern(&t, (int)(rnd() % 20),
+			    (enum concern_level)(1 + rnd() % 2));
 		for (int k = 0; k < 3; k++)
 			tagset_add(&t.modalities, (int)(rnd() % 16));
 		t.identity = rnd() % 32;
@@ -52,7 +56,8 @@ static int fill(struct catalog *c, size_t n)
 			t.style[a] = (int8_t)((int)(rnd() % 7) - 3);
 		for (int d = 0; d < 6; d++)
 			if (rnd() % 3)
-				avail_add(&t.availability, d, (int)(8 + rnd() % 4), (int)(14 + rnd() % 7));
+				avail_add(&t.availability, d, (int)(8 + rnd() % 4),
+				    (int)(14 + rnd() % 7));
 		profile_set_gender(&t, rnd() % 2 ? "female" : "male");
 		t.self_pay_fee = (uint16_t)(80 + rnd() % 150);
 		t.sliding_scale = rnd() % 3 == 0;
@@ -76,7 +81,8 @@ static int fill(struct catalog *c, size_t n)
 
 /* A realistic intake: adult, English, video, two concerns, a preferred
  * modality, two style axes, evening hours, a payer with a self-pay cap. */
-static void make_intake(struct intake *in)
+static void
+make_intake(struct intake *in)
 {
 	intake_init(in);
 	in->population = 2;
@@ -98,7 +104,8 @@ static void make_intake(struct intake *in)
 
 /* Read every 64-bit word the match pass may read; volatile sink defeats DCE. */
 static volatile uint64_t sink;
-static uint64_t floor_pass(const struct catalog *c)
+static uint64_t
+floor_pass(const struct catalog *c)
 {
 	const void *hot, *rec;
 	size_t hb, rb;
@@ -116,7 +123,8 @@ static uint64_t floor_pass(const struct catalog *c)
 	return s0 + s1 + s2 + s3;
 }
 
-int main(void)
+int
+main(void)
 {
 	static const size_t sizes[] = { 1000, 10000, 100000 };
 	struct engine_params p;
@@ -128,7 +136,7 @@ int main(void)
 	double ratio100k = 0;
 
 	printf("%-10s %12s %14s %12s %14s %8s %8s\n", "therapists", "match_ms", "ns/candidate",
-	       "floor_ms", "floor_ns/cand", "ratio", "passed");
+	    "floor_ms", "floor_ns/cand", "ratio", "passed");
 	for (size_t si = 0; si < 3; si++) {
 		size_t n = sizes[si];
 		struct catalog *c = catalog_new();
@@ -154,11 +162,13 @@ int main(void)
 				best_f = t2 - t1;
 		}
 		double ratio = best_m / best_f;
-		printf("%-10zu %12.4f %14.2f %12.4f %14.2f %8.2f %8u\n", n, best_m, best_m * 1e6 / (double)n,
-		       best_f, best_f * 1e6 / (double)n, ratio, sum.n_results ? sum.considered -
-			       (sum.excluded[0] + sum.excluded[1] + sum.excluded[2] + sum.excluded[3] +
-				sum.excluded[4] + sum.excluded[5] + sum.excluded[6] + sum.excluded[7] +
-				sum.excluded[8]) : 0);
+		printf("%-10zu %12.4f %14.2f %12.4f %14.2f %8.2f %8u\n", n, best_m,
+		    best_m * 1e6 / (double)n, best_f, best_f * 1e6 / (double)n, ratio,
+		    sum.n_results ? sum.considered -
+		            (sum.excluded[0] + sum.excluded[1] + sum.excluded[2] + sum.excluded[3] +
+		                sum.excluded[4] + sum.excluded[5] + sum.excluded[6] +
+		                sum.excluded[7] + sum.excluded[8])
+		                  : 0);
 		if (n == 100000)
 			ratio100k = ratio;
 		catalog_free(c);

@@ -20,17 +20,18 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *body,
-		  size_t len)
+static void
+reply(struct evhttp_request *req, int code, const char *reason, const char *body, size_t len)
 {
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
+	    "application/json");
 	evbuffer_add(out, body, len);
 	evhttp_send_reply(req, code, reason, NULL);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void
+on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
@@ -60,14 +61,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	free(text);
 }
 
-static void on_signal(evutil_socket_t fd, short what, void *arg)
+static void
+on_signal(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	event_base_loopbreak(arg);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int rc = 1;
 	struct event_base *base = NULL;

@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg = config_load(path, err, sizeof(err));
 	if (cfg == NULL) {
 		if (err[0] == '\0')
-			abort();	/* refused without a reason */
+			abort(); /* refused without a reason */
 		return 0;
 	}
 	(void)config_restart_needed(defaults, cfg, diff, sizeof(diff));

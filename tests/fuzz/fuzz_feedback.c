@@ -17,13 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The text both ways; the caller frees it. */
 static char *
 stored_text(json_t *o, void (*write)(struct json_writer *, const struct feedback *),
-	    const struct feedback *fb)
+    const struct feedback *fb)
 {
 	struct json_writer w;
 	/* Precision 15, as json_writer.h says: Jansson's default 17 digits
 	 * print 8.4 as 8.4000000000000004 (found by this target). */
-	char buf[64], *dumped = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) :
-	    NULL;
+	char buf[64], *dumped = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	const char *written;
 
 	jw_init(&w, buf, sizeof(buf));
@@ -46,7 +45,7 @@ check_stored(const struct feedback *fb)
 
 	snprintf(neg, sizeof(neg), "%d", (int)fb->negative_feelings);
 	if (feedback_from_row(fb->session, instrument_name(fb->instrument), items, flags,
-	    fb->has_negative_feelings ? neg : NULL, &back) != 0 ||
+	        fb->has_negative_feelings ? neg : NULL, &back) != 0 ||
 	    back.items_present != fb->items_present || back.flags != fb->flags)
 		abort();
 	free(items);
@@ -68,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	field_errors_init(&fe);
 	rc = feedback_from_json(j, &fr, &fe);
 	if (rc != 0 && !field_errors_any(&fe))
-		abort();	/* refused without a word */
+		abort(); /* refused without a word */
 	if (rc == 0)
 		check_stored(&fr.fb);
 	field_errors_clear(&fe);

@@ -43,9 +43,9 @@ one(const json_t *j, const struct vocab *v, bool require_ref)
 	field_errors_init(&fe);
 	rc = intake_from_json(j, v, require_ref, &in, &fe);
 	if (rc != 0 && !field_errors_any(&fe))
-		abort();	/* refused without a word */
+		abort(); /* refused without a word */
 	if (rc == 0 && field_errors_any(&fe))
-		abort();	/* accepted with an error */
+		abort(); /* accepted with an error */
 	if (rc == 0)
 		check_stored(j, v, &in);
 	field_errors_clear(&fe);

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 check_canonical(const json_t *body, enum therapist_json_mode mode, const struct vocab *v,
-		const struct therapist_profile *p)
+    const struct therapist_profile *p)
 {
 	struct field_errors fe;
 	struct therapist_profile again;
@@ -25,14 +25,14 @@ check_canonical(const json_t *body, enum therapist_json_mode mode, const struct 
 
 	if (c == NULL)
 		abort();
-	text = json_dumps(c, JSON_COMPACT);	/* what the statement is sent */
+	text = json_dumps(c, JSON_COMPACT); /* what the statement is sent */
 	if (text == NULL)
 		abort();
 	free(text);
 	field_errors_init(&fe);
 	if (mode == THERAPIST_FULL &&
 	    (therapist_from_json(c, THERAPIST_FULL, v, &again, NULL, &fe) != 0 ||
-	     memcmp(p, &again, sizeof(again)) != 0))
+	        memcmp(p, &again, sizeof(again)) != 0))
 		abort();
 	field_errors_clear(&fe);
 	json_decref(c);

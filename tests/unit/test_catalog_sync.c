@@ -34,7 +34,7 @@ struct fixture {
 	struct engine_params params;
 	struct db_pool *db;
 	struct catalog_sync *cs;
-	PGconn *admin;		/* blocking: the test's own writes */
+	PGconn *admin; /* blocking: the test's own writes */
 };
 
 static void
@@ -127,10 +127,10 @@ teardown(void **state)
 	return 0;
 }
 
-#define NEED_DATABASE(f) \
-	do { \
+#define NEED_DATABASE(f)         \
+	do {                     \
 		if ((f) == NULL) \
-			skip(); \
+			skip();  \
 	} while (0)
 
 static bool
@@ -183,7 +183,8 @@ test_loads_in_full_then_follows_notify(void **state)
 	assert_null(name_of(f, 1));
 
 	/* Another writer (not this process): the trigger's NOTIFY brings it in. */
-	sql(f, "INSERT INTO therapists (external_ref, display_name, languages) "
+	sql(f,
+	    "INSERT INTO therapists (external_ref, display_name, languages) "
 	    "VALUES ('T-1', 'Ana Ruiz', '{es}')");
 	run_until(f, one_therapist, "the NOTIFY reload of a new therapist");
 	assert_string_equal(name_of(f, 1), "Ana Ruiz");
@@ -205,11 +206,11 @@ test_apply_is_seen_before_the_notify(void **state)
 	NEED_DATABASE(f);
 	run_until(f, ready, "the first full load");
 	t = json_pack("{s:i, s:s, s:s, s:[s], s:{}, s:[], s:[], s:[], s:[], s:[], s:[], s:{},"
-	    " s:[], s:b, s:i, s:b, s:b}",
-	    "id", 77, "external_ref", "T-77", "display_name", "Bo Lind",
-	    "languages", "en", "concerns", "modalities", "formats", "sites", "populations",
-	    "identity", "payers", "style", "availability", "sliding_scale", 0, "capacity", 10,
-	    "accepting_new", 1, "active", 1);
+	              " s:[], s:b, s:i, s:b, s:b}",
+	    "id", 77, "external_ref", "T-77", "display_name", "Bo Lind", "languages", "en",
+	    "concerns", "modalities", "formats", "sites", "populations", "identity", "payers",
+	    "style", "availability", "sliding_scale", 0, "capacity", 10, "accepting_new", 1,
+	    "active", 1);
 	assert_non_null(t);
 	catalog_sync_apply(f->cs, t);
 	json_decref(t);

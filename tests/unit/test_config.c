@@ -18,7 +18,8 @@
 #define EXAMPLE "config/allianced.yaml"
 
 /* Write TEXT to a fresh temporary file; its name goes into PATH (>= 64 bytes). */
-static void write_tmp(const char *text, char *path)
+static void
+write_tmp(const char *text, char *path)
 {
 	strcpy(path, "/tmp/alliance_test_config_XXXXXX");
 	int fd = mkstemp(path);
@@ -30,7 +31,8 @@ static void write_tmp(const char *text, char *path)
 
 /* Load TEXT from a temp file; the error (if any) goes into ERR, the file
  * name into PATH. The file is removed again. */
-static struct config *load_text(const char *text, char *path, char *err, size_t errlen)
+static struct config *
+load_text(const char *text, char *path, char *err, size_t errlen)
 {
 	write_tmp(text, path);
 	err[0] = '\0';
@@ -40,7 +42,8 @@ static struct config *load_text(const char *text, char *path, char *err, size_t 
 }
 
 /* TEXT must fail with exactly "<tmpfile>" + SUFFIX. */
-static void assert_load_error(const char *text, const char *suffix)
+static void
+assert_load_error(const char *text, const char *suffix)
 {
 	char path[64], err[512], want[600];
 	struct config *cfg = load_text(text, path, err, sizeof err);
@@ -50,7 +53,8 @@ static void assert_load_error(const char *text, const char *suffix)
 	assert_string_equal(err, want);
 }
 
-static struct config *assert_loads(const char *text)
+static struct config *
+assert_loads(const char *text)
 {
 	char path[64], err[512];
 	struct config *cfg = load_text(text, path, err, sizeof err);
@@ -59,14 +63,16 @@ static struct config *assert_loads(const char *text)
 	return cfg;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	(void)state;
-	unsetenv("ALLIANCE_DATABASE_URL");  /* the defaults under test, not the runner's */
+	unsetenv("ALLIANCE_DATABASE_URL"); /* the defaults under test, not the runner's */
 	return 0;
 }
 
-static void test_defaults_are_the_documented_values(void **state)
+static void
+test_defaults_are_the_documented_values(void **state)
 {
 	(void)state;
 	struct config *c = config_new_defaults();
@@ -126,7 +132,8 @@ static void test_defaults_are_the_documented_values(void **state)
 	config_free(c);
 }
 
-static void test_key_table(void **state)
+static void
+test_key_table(void **state)
 {
 	(void)state;
 	assert_int_equal(config_key_count(), 47);
@@ -136,7 +143,8 @@ static void test_key_table(void **state)
 		const char *name = config_key_name(i);
 		assert_non_null(strchr(name, '.'));
 		assert_non_null(config_key_default(i));
-		bool restart = strncmp(name, "listen.", 7) == 0 || strncmp(name, "database.", 9) == 0;
+		bool restart =
+		    strncmp(name, "listen.", 7) == 0 || strncmp(name, "database.", 9) == 0;
 		if (config_key_reloadable(i) == restart)
 			fail_msg("key %s: wrong reload flag", name);
 		for (size_t j = 0; j < i; j++)
@@ -145,7 +153,8 @@ static void test_key_table(void **state)
 	}
 }
 
-static void test_example_is_defaults(void **state)
+static void
+test_example_is_defaults(void **state)
 {
 	(void)state;
 	char err[512], diff[2048];
@@ -164,7 +173,8 @@ static void test_example_is_defaults(void **state)
 
 /* Every key of the table must be written out (and commented) in the example,
  * read here with libyaml's event API, independently of the loader. */
-static void test_every_key_documented(void **state)
+static void
+test_every_key_documented(void **state)
 {
 	(void)state;
 	FILE *f = fopen(EXAMPLE, "rb");
@@ -175,10 +185,12 @@ static void test_every_key_documented(void **state)
 	yaml_parser_set_input_file(&p, f);
 
 	size_t nkeys = config_key_count();
-	size_t *line = calloc(nkeys, sizeof *line);  /* 1-based; 0 = missing */
+	size_t *line = calloc(nkeys, sizeof *line); /* 1-based; 0 = missing */
 	assert_non_null(line);
 	char section[64] = "";
-	struct { bool map, key_next; } st[16];  /* open containers */
+	struct {
+		bool map, key_next;
+	} st[16]; /* open containers */
 	int sp = -1;
 	bool done = false;
 	while (!done) {
@@ -215,11 +227,8 @@ static void test_every_key_documented(void **state)
 			node_done = true;
 			break;
 		}
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
+		case YAML_STREAM_END_EVENT: done = true; break;
+		default: break;
 		}
 		if (node_done && sp >= 0 && st[sp].map)
 			st[sp].key_next = !st[sp].key_next;
@@ -231,7 +240,7 @@ static void test_every_key_documented(void **state)
 	rewind(f);
 	char buf[512], prev[512] = "";
 	size_t lineno = 0;
-	char (*above)[512] = calloc(4096, sizeof *above);
+	char(*above)[512] = calloc(4096, sizeof *above);
 	assert_non_null(above);
 	while (fgets(buf, sizeof buf, f) && lineno < 4095) {
 		lineno++;
@@ -247,93 +256,98 @@ static void test_every_key_documented(void **state)
 		a += strspn(a, " ");
 		if (*a != '#')
 			fail_msg("key %s (%s:%zu) has no comment above it", config_key_name(i),
-				 EXAMPLE, line[i]);
+			    EXAMPLE, line[i]);
 	}
 	free(above);
 	free(line);
 }
 
-static void test_unknown_key_position(void **state)
+static void
+test_unknown_key_position(void **state)
 {
 	(void)state;
 	assert_load_error("listen:\n"
-			  "  tcp: \"127.0.0.1:7420\"\n"
-			  "database:\n"
-			  "  url: \"postgresql:///x\"\n"
-			  "  pool_size: 4\n"
-			  "  connect_timeout: 5\n"
-			  "  pool_sise: 8\n",
-			  ":7:3: unknown key \"pool_sise\" in section \"database\" "
-			  "(did you mean \"pool_size\"?)");
+	                  "  tcp: \"127.0.0.1:7420\"\n"
+	                  "database:\n"
+	                  "  url: \"postgresql:///x\"\n"
+	                  "  pool_size: 4\n"
+	                  "  connect_timeout: 5\n"
+	                  "  pool_sise: 8\n",
+	    ":7:3: unknown key \"pool_sise\" in section \"database\" "
+	    "(did you mean \"pool_size\"?)");
 	/* far from every key: no suggestion */
 	assert_load_error("log:\n    colour: red\n",
-			  ":2:5: unknown key \"colour\" in section \"log\"");
+	    ":2:5: unknown key \"colour\" in section \"log\"");
 	/* the right key in the wrong section */
 	assert_load_error("limits:\n  pool_size: 3\n",
-			  ":2:3: unknown key \"pool_size\" in section \"limits\" "
-			  "(did you mean \"database.pool_size\"?)");
+	    ":2:3: unknown key \"pool_size\" in section \"limits\" "
+	    "(did you mean \"database.pool_size\"?)");
 }
 
-static void test_unknown_section(void **state)
+static void
+test_unknown_section(void **state)
 {
 	(void)state;
 	assert_load_error("log:\n  level: info\nlisen:\n  tcp: \"\"\n",
-			  ":3:1: unknown section \"lisen\" (did you mean \"listen\"?)");
+	    ":3:1: unknown section \"lisen\" (did you mean \"listen\"?)");
 	assert_load_error("metrics: {}\n",
-			  ":1:1: unknown section \"metrics\" (sections: listen, database, "
-			  "limits, log, engine, alliance, vocabulary)");
+	    ":1:1: unknown section \"metrics\" (sections: listen, database, "
+	    "limits, log, engine, alliance, vocabulary)");
 }
 
-static void test_wrong_type(void **state)
+static void
+test_wrong_type(void **state)
 {
 	(void)state;
 	assert_load_error("database:\n  pool_size: four\n",
-			  ":2:14: database.pool_size: expected an integer");
+	    ":2:14: database.pool_size: expected an integer");
 	assert_load_error("database:\n  pool_size: 4.5\n",
-			  ":2:14: database.pool_size: expected an integer");
+	    ":2:14: database.pool_size: expected an integer");
 	assert_load_error("alliance:\n  ewma_alpha: half\n",
-			  ":2:15: alliance.ewma_alpha: expected a number");
+	    ":2:15: alliance.ewma_alpha: expected a number");
 	assert_load_error("alliance:\n  ewma_alpha: nan\n",
-			  ":2:15: alliance.ewma_alpha: expected a number");
+	    ":2:15: alliance.ewma_alpha: expected a number");
 	assert_load_error("limits:\n  max_connections: [1, 2]\n",
-			  ":2:20: limits.max_connections: expected an integer, got a list");
+	    ":2:20: limits.max_connections: expected an integer, got a list");
 	assert_load_error("limits: 5\n",
-			  ":1:9: section \"limits\": expected a mapping of keys, got a value");
+	    ":1:9: section \"limits\": expected a mapping of keys, got a value");
 	assert_load_error("vocabulary:\n  formats: video\n",
-			  ":2:12: vocabulary.formats: expected a list of names, got a value");
+	    ":2:12: vocabulary.formats: expected a list of names, got a value");
 	assert_load_error("listen:\n  tcp:\n",
-			  ":2:3: listen.tcp: expected a string, got nothing (write \"\" to disable)");
+	    ":2:3: listen.tcp: expected a string, got nothing (write \"\" to disable)");
 }
 
-static void test_out_of_range(void **state)
+static void
+test_out_of_range(void **state)
 {
 	(void)state;
 	assert_load_error("database:\n  pool_size: 65\n",
-			  ":2:14: database.pool_size: must be between 1 and 64");
+	    ":2:14: database.pool_size: must be between 1 and 64");
 	assert_load_error("database:\n  pool_size: 0\n",
-			  ":2:14: database.pool_size: must be between 1 and 64");
+	    ":2:14: database.pool_size: must be between 1 and 64");
 	assert_load_error("limits:\n  max_body_bytes: 99999999999999999999999\n",
-			  ":2:19: limits.max_body_bytes: must be between 1024 and 16777216");
+	    ":2:19: limits.max_body_bytes: must be between 1024 and 16777216");
 	assert_load_error("alliance:\n  ewma_alpha: 0\n",
-			  ":2:15: alliance.ewma_alpha: must be between 0.01 and 1");
+	    ":2:15: alliance.ewma_alpha: must be between 0.01 and 1");
 	assert_load_error("engine:\n  weight_style: 100.5\n",
-			  ":2:17: engine.weight_style: must be between 0 and 100");
+	    ":2:17: engine.weight_style: must be between 0 and 100");
 	/* the edges are in range */
 	struct config *c = assert_loads("database:\n  pool_size: 64\nalliance:\n"
-					"  ewma_alpha: 0.01\n  threshold_wai_sr: 100\n");
+	                                "  ewma_alpha: 0.01\n  threshold_wai_sr: 100\n");
 	assert_int_equal(c->db_pool_size, 64);
 	assert_true(c->alliance_ewma_alpha == 0.01);
 	assert_true(c->alliance_threshold_wai_sr == 100.0);
 	config_free(c);
 }
 
-static void test_log_level(void **state)
+static void
+test_log_level(void **state)
 {
 	(void)state;
 	assert_load_error("log:\n  level: verbose\n",
-			  ":2:10: log.level: expected one of debug, info, warning, error");
+	    ":2:10: log.level: expected one of debug, info, warning, error");
 	assert_load_error("log:\n  level: INFO\n",
-			  ":2:10: log.level: expected one of debug, info, warning, error");
+	    ":2:10: log.level: expected one of debug, info, warning, error");
 	struct config *c = assert_loads("log:\n  level: warning\n");
 	assert_int_equal(c->log_level, LOG_WARNING);
 	config_free(c);
@@ -342,31 +356,33 @@ static void test_log_level(void **state)
 	config_free(c);
 }
 
-static void test_unix_mode(void **state)
+static void
+test_unix_mode(void **state)
 {
 	(void)state;
 	static const char *const bad[] = { "\"0999\"", "\"660\"", "\"01777\"", "rw-rw----",
-					   "\"0660x\"", "432", "\"\"" };
+		"\"0660x\"", "432", "\"\"" };
 	char text[128];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(text, sizeof text, "listen:\n  unix_mode: %s\n", bad[i]);
-		assert_load_error(text, ":2:14: listen.unix_mode: expected an octal file mode "
-					"like \"0660\"");
+		assert_load_error(text,
+		    ":2:14: listen.unix_mode: expected an octal file mode "
+		    "like \"0660\"");
 	}
 	struct config *c = assert_loads("listen:\n  unix_mode: \"0600\"\n");
 	assert_int_equal(c->listen_unix_mode, 0600);
 	config_free(c);
-	c = assert_loads("listen:\n  unix_mode: 0777\n");  /* unquoted works too */
+	c = assert_loads("listen:\n  unix_mode: 0777\n"); /* unquoted works too */
 	assert_int_equal(c->listen_unix_mode, 0777);
 	config_free(c);
 }
 
-static void test_listen_values(void **state)
+static void
+test_listen_values(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "localhost", "localhost:0", "localhost:65536",
-					   ":7420", "host name:80", "[::1]7420", "[zz]:80",
-					   "1.2.3.4:-1" };
+	static const char *const bad[] = { "localhost", "localhost:0", "localhost:65536", ":7420",
+		"host name:80", "[::1]7420", "[zz]:80", "1.2.3.4:-1" };
 	char text[256];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(text, sizeof text, "listen:\n  tcp: \"%s\"\n", bad[i]);
@@ -385,8 +401,8 @@ static void test_listen_values(void **state)
 	assert_string_equal(c->listen_unix, ".run/a.sock");
 	config_free(c);
 	assert_load_error("listen:\n  tcp: \"\"\n  unix: \"\"\n",
-			  ":3:3: listen.tcp and listen.unix are both disabled: the daemon "
-			  "would accept no connections");
+	    ":3:3: listen.tcp and listen.unix are both disabled: the daemon "
+	    "would accept no connections");
 	char longpath[200];
 	memset(longpath, 'a', 108);
 	longpath[0] = '/';
@@ -395,38 +411,42 @@ static void test_listen_values(void **state)
 	assert_load_error(text, ":2:9: listen.unix: socket path must be at most 107 bytes");
 }
 
-static void test_duplicate_key(void **state)
+static void
+test_duplicate_key(void **state)
 {
 	(void)state;
 	assert_load_error("limits:\n  idle_timeout: 30\n  idle_timeout: 40\n",
-			  ":3:3: duplicate key \"limits.idle_timeout\" (first set at line 2)");
+	    ":3:3: duplicate key \"limits.idle_timeout\" (first set at line 2)");
 	assert_load_error("log:\n  level: info\nlimits: {}\nlog:\n  level: debug\n",
-			  ":4:1: duplicate section \"log\"");
+	    ":4:1: duplicate section \"log\"");
 }
 
-static void test_yaml_syntax_error(void **state)
+static void
+test_yaml_syntax_error(void **state)
 {
 	(void)state;
 	assert_load_error("limits:\n  max_body_bytes: 2048\n bad: [\n",
-			  ":3:2: did not find expected key (while parsing a block mapping "
-			  "at line 1, column 1)");
+	    ":3:2: did not find expected key (while parsing a block mapping "
+	    "at line 1, column 1)");
 	assert_load_error("limits:\n\tmax_body_bytes: 2048\n",
-			  ":2:1: found character that cannot start any token (while scanning "
-			  "for the next token at line 2, column 1)");
+	    ":2:1: found character that cannot start any token (while scanning "
+	    "for the next token at line 2, column 1)");
 	assert_load_error("log: {level: info}\n---\nlog: {}\n",
-			  ":3:1: only one YAML document is allowed");
+	    ":3:1: only one YAML document is allowed");
 	assert_load_error("- listen\n",
-			  ":1:1: expected a mapping of sections (listen, database, limits, "
-			  "log, engine, alliance, vocabulary), got a list");
+	    ":1:1: expected a mapping of sections (listen, database, limits, "
+	    "log, engine, alliance, vocabulary), got a list");
 	/* a missing file names the file, without a position */
 	char err[256];
 	assert_null(config_load("/nonexistent/allianced.yaml", err, sizeof err));
-	assert_string_equal(err, "/nonexistent/allianced.yaml: cannot open: "
-			    "No such file or directory");
+	assert_string_equal(err,
+	    "/nonexistent/allianced.yaml: cannot open: "
+	    "No such file or directory");
 	assert_null(config_load("/nonexistent/allianced.yaml", NULL, 0));
 }
 
-static void test_partial_and_empty(void **state)
+static void
+test_partial_and_empty(void **state)
 {
 	(void)state;
 	struct config *def = config_new_defaults();
@@ -446,19 +466,21 @@ static void test_partial_and_empty(void **state)
 	config_free(def);
 }
 
-static void test_cross_key(void **state)
+static void
+test_cross_key(void **state)
 {
 	(void)state;
 	assert_load_error("engine:\n  default_limit: 60\n",
-			  ":2:3: engine.default_limit (60) must not exceed engine.max_limit (50)");
+	    ":2:3: engine.default_limit (60) must not exceed engine.max_limit (50)");
 	assert_load_error("engine:\n  default_limit: 10\n  max_limit: 8\n",
-			  ":3:3: engine.default_limit (10) must not exceed engine.max_limit (8)");
+	    ":3:3: engine.default_limit (10) must not exceed engine.max_limit (8)");
 	struct config *c = assert_loads("engine:\n  max_limit: 100\n  default_limit: 60\n");
 	assert_int_equal(c->engine_default_limit, 60);
 	config_free(c);
 }
 
-static void test_env_override(void **state)
+static void
+test_env_override(void **state)
 {
 	(void)state;
 	setenv("ALLIANCE_DATABASE_URL", "postgresql://u@db.example/alliance", 1);
@@ -468,7 +490,7 @@ static void test_env_override(void **state)
 	assert_string_equal(c->db_url, "postgresql://u@db.example/alliance");
 	config_free(c);
 	config_free(d);
-	setenv("ALLIANCE_DATABASE_URL", "", 1);  /* empty: ignored */
+	setenv("ALLIANCE_DATABASE_URL", "", 1); /* empty: ignored */
 	c = assert_loads("database:\n  url: \"postgresql:///fromfile\"\n");
 	assert_string_equal(c->db_url, "postgresql:///fromfile");
 	config_free(c);
@@ -478,24 +500,25 @@ static void test_env_override(void **state)
 	config_free(c);
 }
 
-static void test_vocabulary_override(void **state)
+static void
+test_vocabulary_override(void **state)
 {
 	(void)state;
 	/* a clinic adds a concern: the list replaces the default one */
 	struct config *c = assert_loads(
-		"vocabulary:\n"
-		"  concerns: [anxiety, depression, trauma, grief, relationships, couples,\n"
-		"             family, substance_use, eating, ocd, bipolar, adhd, self_esteem,\n"
-		"             stress, life_transitions, identity, parenting, anger, sleep,\n"
-		"             chronic_illness, gambling]\n"
-		"  formats:\n"
-		"    - video\n");
+	    "vocabulary:\n"
+	    "  concerns: [anxiety, depression, trauma, grief, relationships, couples,\n"
+	    "             family, substance_use, eating, ocd, bipolar, adhd, self_esteem,\n"
+	    "             stress, life_transitions, identity, parenting, anger, sleep,\n"
+	    "             chronic_illness, gambling]\n"
+	    "  formats:\n"
+	    "    - video\n");
 	assert_int_equal(c->vocab_concerns.count, 21);
 	assert_true(config_vocab_has(&c->vocab_concerns, "gambling"));
 	assert_string_equal(c->vocab_concerns.names[20], "gambling");
 	assert_int_equal(c->vocab_formats.count, 1);
 	assert_false(config_vocab_has(&c->vocab_formats, "phone"));
-	assert_int_equal(c->vocab_modalities.count, 16);  /* untouched */
+	assert_int_equal(c->vocab_modalities.count, 16); /* untouched */
 	config_free(c);
 
 	c = assert_loads("vocabulary:\n  identity: []\n");
@@ -503,15 +526,15 @@ static void test_vocabulary_override(void **state)
 	config_free(c);
 
 	assert_load_error("vocabulary:\n  concerns: [anxiety, Gambling]\n",
-			  ":2:23: \"Gambling\" is not a valid name (lowercase a-z, 0-9 and _, "
-			  "1 to 32 characters)");
+	    ":2:23: \"Gambling\" is not a valid name (lowercase a-z, 0-9 and _, "
+	    "1 to 32 characters)");
 	assert_load_error("vocabulary:\n  formats:\n    - video\n    - phone\n    - video\n",
-			  ":5:7: duplicate entry \"video\" in vocabulary.formats");
+	    ":5:7: duplicate entry \"video\" in vocabulary.formats");
 	assert_load_error("vocabulary:\n  formats: [video, [phone]]\n",
-			  ":2:20: vocabulary.formats: expected a name, got a list");
+	    ":2:20: vocabulary.formats: expected a name, got a list");
 	assert_load_error("vocabulary:\n  formats: [\"\"]\n",
-			  ":2:13: \"\" is not a valid name (lowercase a-z, 0-9 and _, "
-			  "1 to 32 characters)");
+	    ":2:13: \"\" is not a valid name (lowercase a-z, 0-9 and _, "
+	    "1 to 32 characters)");
 
 	/* at most 128 entries */
 	size_t cap = 129 * 8 + 64;
@@ -528,24 +551,24 @@ static void test_vocabulary_override(void **state)
 	free(text);
 }
 
-static void test_restart_needed(void **state)
+static void
+test_restart_needed(void **state)
 {
 	(void)state;
 	char buf[256];
 	struct config *old = config_new_defaults();
-	struct config *same = assert_loads(
-		"log:\n  level: debug\nlimits:\n  idle_timeout: 5\n"
-		"vocabulary:\n  formats: [video]\n");
+	struct config *same = assert_loads("log:\n  level: debug\nlimits:\n  idle_timeout: 5\n"
+	                                   "vocabulary:\n  formats: [video]\n");
 	assert_int_equal(config_restart_needed(old, same, buf, sizeof buf), 0);
 	assert_string_equal(buf, "");
 	assert_int_equal(config_diff(old, same, buf, sizeof buf), 3);
 	assert_string_equal(buf, "limits.idle_timeout, log.level, vocabulary.formats");
 	config_free(same);
 
-	struct config *new = assert_loads(
-		"listen:\n  tcp: \"0.0.0.0:7420\"\n  unix_mode: \"0600\"\n"
-		"database:\n  pool_size: 8\n"
-		"log:\n  level: error\n");
+	struct config *new =
+	    assert_loads("listen:\n  tcp: \"0.0.0.0:7420\"\n  unix_mode: \"0600\"\n"
+	                 "database:\n  pool_size: 8\n"
+	                 "log:\n  level: error\n");
 	assert_int_equal(config_restart_needed(old, new, buf, sizeof buf), 3);
 	assert_string_equal(buf, "listen.tcp, listen.unix_mode, database.pool_size");
 	/* a short buffer is truncated but the count stays right */
@@ -559,12 +582,13 @@ static void test_restart_needed(void **state)
 	assert_string_equal(new->listen_tcp, "127.0.0.1:7420");
 	assert_int_equal(new->listen_unix_mode, 0660);
 	assert_int_equal(new->db_pool_size, 4);
-	assert_int_equal(new->log_level, LOG_ERROR);  /* reloadable: the new value */
+	assert_int_equal(new->log_level, LOG_ERROR); /* reloadable: the new value */
 	config_free(new);
 	config_free(old);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_are_the_documented_values),

@@ -10,7 +10,8 @@
 
 static struct engine_params P;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	(void)state;
 	engine_params_defaults(&P);
@@ -18,8 +19,8 @@ static int setup(void **state)
 }
 
 /* alliance5 with all five items = v (index 10 v) */
-static struct feedback a5(uint32_t s, double heard, double open, double adapts, double trust,
-			  double fwd)
+static struct feedback
+a5(uint32_t s, double heard, double open, double adapts, double trust, double fwd)
 {
 	struct feedback f;
 	memset(&f, 0, sizeof(f));
@@ -32,10 +33,19 @@ static struct feedback a5(uint32_t s, double heard, double open, double adapts, 
 	return f;
 }
 
-static struct feedback good(uint32_t s) { return a5(s, 8, 8, 8, 8, 8); }  /* 80 */
-static struct feedback low(uint32_t s) { return a5(s, 5, 5, 5, 5, 5); }   /* 50: poor */
+static struct feedback
+good(uint32_t s)
+{
+	return a5(s, 8, 8, 8, 8, 8);
+} /* 80 */
+static struct feedback
+low(uint32_t s)
+{
+	return a5(s, 5, 5, 5, 5, 5);
+} /* 50: poor */
 
-static struct feedback srs(uint32_t s, double rel, double g, double ap, double ov)
+static struct feedback
+srs(uint32_t s, double rel, double g, double ap, double ov)
 {
 	struct feedback f;
 	memset(&f, 0, sizeof(f));
@@ -49,7 +59,8 @@ static struct feedback srs(uint32_t s, double rel, double g, double ap, double o
 	return f;
 }
 
-static struct feedback ors(uint32_t s, double total)
+static struct feedback
+ors(uint32_t s, double total)
 {
 	struct feedback f;
 	memset(&f, 0, sizeof(f));
@@ -61,8 +72,8 @@ static struct feedback ors(uint32_t s, double total)
 	return f;
 }
 
-static struct alliance_result eval(const struct feedback *fb, size_t n,
-				   const struct attendance *att, size_t n_att)
+static struct alliance_result
+eval(const struct feedback *fb, size_t n, const struct attendance *att, size_t n_att)
 {
 	struct alliance_result r;
 	assert_int_equal(alliance_evaluate(&P, fb, n, att, n_att, &r), 0);
@@ -71,14 +82,17 @@ static struct alliance_result eval(const struct feedback *fb, size_t n,
 
 #define EVAL(fb) eval(fb, sizeof(fb) / sizeof(fb[0]), NULL, 0)
 
-static void expect(const struct alliance_result *r, enum alliance_state s, enum alliance_action a)
+static void
+expect(const struct alliance_result *r, enum alliance_state s, enum alliance_action a)
 {
 	if (r->status != s || r->action != a)
 		fail_msg("got %s/%s, want %s/%s", alliance_state_name(r->status),
-			 alliance_action_name(r->action), alliance_state_name(s), alliance_action_name(a));
+		    alliance_action_name(r->action), alliance_state_name(s),
+		    alliance_action_name(a));
 }
 
-static void test_strong(void **state)
+static void
+test_strong(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1), good(2), good(3) };
@@ -91,7 +105,8 @@ static void test_strong(void **state)
 	expect(&r, AST_FORMING, ACT_CONTINUE);
 }
 
-static void test_forming_low_early_is_discuss(void **state)
+static void
+test_forming_low_early_is_discuss(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { low(1), low(2), low(3) };
@@ -119,12 +134,13 @@ static void test_forming_low_early_is_discuss(void **state)
 	P.min_sessions = 3;
 }
 
-static void test_transference_at_trust_floor(void **state)
+static void
+test_transference_at_trust_floor(void **state)
 {
 	(void)state;
 	/* SRS 7/7/7/7: index 70 < 90, relationship 7.0 = trust 70 = the floor */
 	struct feedback fb[] = { srs(1, 9.5, 9.5, 9.5, 9.5), srs(2, 9.5, 9.5, 9.5, 9.5),
-				 srs(3, 7.0, 7, 7, 7) };
+		srs(3, 7.0, 7, 7, 7) };
 	fb[2].has_negative_feelings = true;
 	fb[2].negative_feelings = 7;
 	struct alliance_result r = EVAL(fb);
@@ -149,7 +165,8 @@ static void test_transference_at_trust_floor(void **state)
 	expect(&r, AST_STRAINED, ACT_DISCUSS);
 }
 
-static void test_transference_early(void **state)
+static void
+test_transference_early(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { a5(1, 6, 6, 6, 8, 5) }; /* index 62, trust 80 */
@@ -162,7 +179,8 @@ static void test_transference_early(void **state)
 	expect(&r, AST_FORMING, ACT_DISCUSS);
 }
 
-static void test_mismatch(void **state)
+static void
+test_mismatch(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1), good(2), low(3), low(4) };
@@ -188,7 +206,8 @@ static void test_mismatch(void **state)
 	expect(&r, AST_STRAINED, ACT_DISCUSS);
 }
 
-static void test_unsafe_at_session_one(void **state)
+static void
+test_unsafe_at_session_one(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1) };
@@ -217,7 +236,8 @@ static void test_unsafe_at_session_one(void **state)
 	expect(&r, AST_UNSAFE, ACT_REVIEW);
 }
 
-static void test_strained_then_repaired(void **state)
+static void
+test_strained_then_repaired(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1), good(2), good(3), low(4), good(5) };
@@ -233,7 +253,8 @@ static void test_strained_then_repaired(void **state)
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 }
 
-static void test_strained_by_drop(void **state)
+static void
+test_strained_by_drop(void **state)
 {
 	(void)state;
 	/* 90 → 80 → 74: fell 16 > 15, every session above the threshold */
@@ -248,12 +269,13 @@ static void test_strained_by_drop(void **state)
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 }
 
-static void test_disengaging(void **state)
+static void
+test_disengaging(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1), good(2), good(3) };
 	struct attendance att[] = { { 1, ATT_ATTENDED }, { 2, ATT_ATTENDED }, { 3, ATT_ATTENDED },
-				    { 4, ATT_NO_SHOW }, { 5, ATT_NO_SHOW } };
+		{ 4, ATT_NO_SHOW }, { 5, ATT_NO_SHOW } };
 	struct alliance_result r = eval(fb, 3, att, 5);
 	expect(&r, AST_DISENGAGING, ACT_REACH_OUT);
 	assert_int_equal(r.reasons[0].arg[0], 4);
@@ -272,7 +294,8 @@ static void test_disengaging(void **state)
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 }
 
-static void test_ors_outcome_and_not_a_session(void **state)
+static void
+test_ors_outcome_and_not_a_session(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { ors(1, 18), good(1), ors(2, 20), good(2), ors(3, 22.9) };
@@ -283,17 +306,18 @@ static void test_ors_outcome_and_not_a_session(void **state)
 	assert_float_equal(r.outcome.first, 18, 1e-9);
 	assert_float_equal(r.outcome.latest, 22.9, 1e-9);
 	assert_false(r.outcome.reliable_improvement); /* +5 needed */
-	fb[4] = ors(3, 23); /* exactly +5: reliable */
+	fb[4] = ors(3, 23);                           /* exactly +5: reliable */
 	r = EVAL(fb);
 	assert_true(r.outcome.reliable_improvement);
-	assert_true(r.outcome.latest_clinical);      /* below 25 */
+	assert_true(r.outcome.latest_clinical); /* below 25 */
 	struct feedback fb3[] = { ors(1, 18), good(1), ors(2, 25.2) };
 	r = EVAL(fb3);
 	assert_true(r.outcome.reliable_improvement);
 	assert_false(r.outcome.latest_clinical);
 }
 
-static void test_indices_ewma_trend(void **state)
+static void
+test_indices_ewma_trend(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { a5(1, 6, 6, 6, 6, 6), a5(2, 7, 7, 7, 7, 7), a5(3, 8, 8, 8, 8, 8) };
@@ -302,9 +326,9 @@ static void test_indices_ewma_trend(void **state)
 	assert_float_equal(r.index_ewma, 72.5, 1e-9); /* 60 → 65 → 72.5 */
 	assert_float_equal(r.trend, 10, 1e-9);
 	/* trend over the last five only: 7 sessions 90,90,50,60,70,80,90 → slope 10 */
-	struct feedback seven[] = { a5(1, 9, 9, 9, 9, 9), a5(2, 9, 9, 9, 9, 9), a5(3, 5, 5, 5, 5, 5),
-				    a5(4, 6, 6, 6, 6, 6), a5(5, 7, 7, 7, 7, 7), a5(6, 8, 8, 8, 8, 8),
-				    a5(7, 9, 9, 9, 9, 9) };
+	struct feedback seven[] = { a5(1, 9, 9, 9, 9, 9), a5(2, 9, 9, 9, 9, 9),
+		a5(3, 5, 5, 5, 5, 5), a5(4, 6, 6, 6, 6, 6), a5(5, 7, 7, 7, 7, 7),
+		a5(6, 8, 8, 8, 8, 8), a5(7, 9, 9, 9, 9, 9) };
 	r = EVAL(seven);
 	assert_float_equal(r.trend, 10, 1e-9);
 	assert_int_equal(r.sessions, 7);
@@ -316,7 +340,8 @@ static void test_indices_ewma_trend(void **state)
 	assert_float_equal(r.index_ewma, 80, 1e-9);
 }
 
-static void test_input_errors(void **state)
+static void
+test_input_errors(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(2), good(1) };
@@ -335,7 +360,8 @@ static void test_input_errors(void **state)
 	assert_string_equal(evidence_item_name(INSTR_SRS, EVI_FLAG0 + FLAG_DREAD), "dread");
 }
 
-static void test_session_eval(void **state)
+static void
+test_session_eval(void **state)
 {
 	(void)state;
 	struct session_eval e;
@@ -350,23 +376,25 @@ static void test_session_eval(void **state)
 	assert_int_equal(alliance_session_eval(&P, &o, &e), ENGINE_EINVAL);
 }
 
-
 /* --- issue 10: clinical fidelity ---------------------------------------- */
 
-static struct feedback with_flags(struct feedback f, unsigned flags)
+static struct feedback
+with_flags(struct feedback f, unsigned flags)
 {
 	f.flags = (uint8_t)flags;
 	return f;
 }
 
-static struct feedback with_nf(struct feedback f, double nf)
+static struct feedback
+with_nf(struct feedback f, double nf)
 {
 	f.has_negative_feelings = true;
 	f.negative_feelings = nf;
 	return f;
 }
 
-static struct feedback ors_items(uint32_t s, double a, double b, double c, double d)
+static struct feedback
+ors_items(uint32_t s, double a, double b, double c, double d)
 {
 	struct feedback f = ors(s, 24);
 	f.items[0] = a;
@@ -376,7 +404,8 @@ static struct feedback ors_items(uint32_t s, double a, double b, double c, doubl
 	return f;
 }
 
-static struct feedback wai(uint32_t s, double bond, double rest)
+static struct feedback
+wai(uint32_t s, double bond, double rest)
 {
 	struct feedback f;
 	memset(&f, 0, sizeof(f));
@@ -390,7 +419,8 @@ static struct feedback wai(uint32_t s, double bond, double rest)
 
 #define JUDGED_DREAD ((1u << FLAG_JUDGED) | (1u << FLAG_DREAD))
 
-static int has_reason(const struct alliance_result *r, enum reason_code code)
+static int
+has_reason(const struct alliance_result *r, enum reason_code code)
 {
 	for (int i = 0; i < r->n_reasons; i++)
 		if (r->reasons[i].code == code)
@@ -399,7 +429,8 @@ static int has_reason(const struct alliance_result *r, enum reason_code code)
 }
 
 /* Case 4: the flags an ORS carries reach the status. */
-static void test_case4_ors_flags_count(void **state)
+static void
+test_case4_ors_flags_count(void **state)
 {
 	(void)state;
 	struct feedback fb[8];
@@ -412,13 +443,14 @@ static void test_case4_ors_flags_count(void **state)
 	assert_int_equal(r.sessions, 4);
 	assert_true(r.evidence[0].items & (1u << (EVI_FLAG0 + FLAG_JUDGED)));
 	/* the ORS after the rating of the same session counts the same */
-	struct feedback after[] = { good(1), good(2), good(3), with_flags(ors(3, 20), 1u << FLAG_UNHEARD),
-				    good(4), with_flags(ors(4, 20), 1u << FLAG_UNHEARD) };
+	struct feedback after[] = { good(1), good(2), good(3),
+		with_flags(ors(3, 20), 1u << FLAG_UNHEARD), good(4),
+		with_flags(ors(4, 20), 1u << FLAG_UNHEARD) };
 	r = EVAL(after);
 	expect(&r, AST_MISMATCH, ACT_REFER);
 	/* an ORS-only session with a flag is a rated session with no score */
 	struct feedback only[] = { good(1), good(2), with_flags(ors(3, 20), 1u << FLAG_JUDGED),
-				   with_flags(ors(4, 20), 1u << FLAG_JUDGED) };
+		with_flags(ors(4, 20), 1u << FLAG_JUDGED) };
 	r = EVAL(only);
 	expect(&r, AST_MISMATCH, ACT_REFER);
 	assert_int_equal(r.sessions, 4);
@@ -431,7 +463,8 @@ static void test_case4_ors_flags_count(void **state)
 }
 
 /* The common score: each instrument's threshold maps to 70. */
-static void test_score_scale(void **state)
+static void
+test_score_scale(void **state)
 {
 	(void)state;
 	assert_float_equal(alliance_score(&P, INSTR_ALLIANCE5, 70), 70, 1e-9);
@@ -447,23 +480,25 @@ static void test_score_scale(void **state)
 	for (double x = 0; x <= 100; x += 2.5)
 		for (int i = 0; i < INSTR_ORS; i++)
 			assert_float_equal(alliance_index_of_score(&P, (enum instrument)i,
-								   alliance_score(&P, (enum instrument)i, x)),
-					   x, 1e-9);
+			                       alliance_score(&P, (enum instrument)i, x)),
+			    x, 1e-9);
 }
 
 /* Case 5: indexes of different instruments are never subtracted. */
-static void test_case5_one_scale_across_instruments(void **state)
+static void
+test_case5_one_scale_across_instruments(void **state)
 {
 	(void)state;
 	/* SRS 95 (score 85) three times, then alliance5 at 78 (score 78): a fall of 7 */
 	struct feedback fb[] = { srs(1, 9.5, 9.5, 9.5, 9.5), srs(2, 9.5, 9.5, 9.5, 9.5),
-				 srs(3, 9.5, 9.5, 9.5, 9.5), a5(4, 8, 8, 8, 8, 7) };
+		srs(3, 9.5, 9.5, 9.5, 9.5), a5(4, 8, 8, 8, 8, 7) };
 	struct alliance_result r = EVAL(fb);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 	assert_float_equal(r.index_latest, 78, 1e-9);
 	assert_float_equal(r.score_latest, 78, 1e-9);
 	assert_float_equal(r.score_ewma, 0.5 * 78 + 0.5 * 85, 1e-9);
-	assert_float_equal(r.index_ewma, 81.5, 1e-9); /* the ewma on the latest instrument's scale */
+	assert_float_equal(r.index_ewma, 81.5,
+	    1e-9); /* the ewma on the latest instrument's scale */
 	/* an SRS at 95 reads score 85 */
 	r = eval(fb, 3, NULL, 0);
 	assert_float_equal(r.index_latest, 95, 1e-9);
@@ -479,7 +514,8 @@ static void test_case5_one_scale_across_instruments(void **state)
 }
 
 /* Case 7: low trust is never strong or transference; low items are flags. */
-static void test_case7_low_trust_and_item_flags(void **state)
+static void
+test_case7_low_trust_and_item_flags(void **state)
 {
 	(void)state;
 	/* WAI-SR Bond at 2, the rest at 5: index 75, trust 25 */
@@ -504,7 +540,8 @@ static void test_case7_low_trust_and_item_flags(void **state)
 	expect(&r, AST_TRANSFERENCE, ACT_CONTINUE);
 }
 
-static void test_item_flags(void **state)
+static void
+test_item_flags(void **state)
 {
 	(void)state;
 	struct session_eval e;
@@ -547,11 +584,12 @@ static void test_item_flags(void **state)
 }
 
 /* Case 8: one angry-but-trusting session does not erase a mismatch. */
-static void test_case8_transference_does_not_erase_mismatch(void **state)
+static void
+test_case8_transference_does_not_erase_mismatch(void **state)
 {
 	(void)state;
 	struct feedback fb[] = { good(1), good(2), with_flags(good(3), 1u << FLAG_JUDGED),
-				 with_flags(good(4), 1u << FLAG_JUDGED), with_nf(a5(5, 6, 6, 6, 8, 5), 8) };
+		with_flags(good(4), 1u << FLAG_JUDGED), with_nf(a5(5, 6, 6, 6, 8, 5), 8) };
 	struct alliance_result r = EVAL(fb);
 	expect(&r, AST_MISMATCH, ACT_REFER);
 	/* near miss: one poor of the last three, then transference */
@@ -561,7 +599,8 @@ static void test_case8_transference_does_not_erase_mismatch(void **state)
 }
 
 /* Case 9: repaired only within repair_window rated sessions. */
-static void test_case9_repair_window(void **state)
+static void
+test_case9_repair_window(void **state)
 {
 	(void)state;
 	struct feedback fb[10];
@@ -585,7 +624,8 @@ static void test_case9_repair_window(void **state)
 
 /* The trend chart: the last scored sessions on the common scale, oldest
  * first; an ORS alone draws nothing, and only the last 16 are kept. */
-static void test_recent_scores_for_the_chart(void **state)
+static void
+test_recent_scores_for_the_chart(void **state)
 {
 	(void)state;
 	struct feedback fb[20];
@@ -597,7 +637,7 @@ static void test_recent_scores_for_the_chart(void **state)
 	assert_int_equal(r.recent[2].session, 4);
 	/* alliance5 index 80: 70 + (80 - 70) / (100 - 70) x 30 = 80 */
 	assert_float_equal(r.recent[0].score, 80.0, 1e-9);
-	assert_float_equal(r.recent[2].score, 70.0, 1e-9);	/* SRS total 36 = threshold */
+	assert_float_equal(r.recent[2].score, 70.0, 1e-9); /* SRS total 36 = threshold */
 	r = EVAL(fb);
 	assert_int_equal(r.n_recent, ALLIANCE_MAX_RECENT);
 	assert_int_equal(r.recent[ALLIANCE_MAX_RECENT - 1].session, 20);
@@ -605,38 +645,43 @@ static void test_recent_scores_for_the_chart(void **state)
 }
 
 /* Case 10: the drop is measured from the highest of the three sessions before. */
-static void test_case10_strained_from_peak(void **state)
+static void
+test_case10_strained_from_peak(void **state)
 {
 	(void)state;
-	struct feedback fb[] = { good(1), a5(2, 10, 10, 10, 10, 10), a5(3, 9, 8, 8, 8, 8) }; /* 80 100 82 */
+	struct feedback fb[] = { good(1), a5(2, 10, 10, 10, 10, 10),
+		a5(3, 9, 8, 8, 8, 8) }; /* 80 100 82 */
 	struct alliance_result r = EVAL(fb);
 	expect(&r, AST_STRAINED, ACT_DISCUSS);
 	assert_int_equal(r.reasons[0].code, AREASON_INDEX_DROP);
 	assert_int_equal(r.reasons[0].arg[0], 18);
 	assert_int_equal(r.reasons[0].arg[1], 2);
 	/* the peak may be three sessions back */
-	struct feedback four[] = { a5(1, 10, 10, 10, 10, 10), good(2), good(3), a5(4, 9, 8, 8, 8, 8) };
+	struct feedback four[] = { a5(1, 10, 10, 10, 10, 10), good(2), good(3),
+		a5(4, 9, 8, 8, 8, 8) };
 	r = EVAL(four);
 	expect(&r, AST_STRAINED, ACT_DISCUSS);
 	/* but not four */
 	struct feedback five[] = { a5(1, 10, 10, 10, 10, 10), good(2), good(3), good(4),
-				   a5(5, 9, 8, 8, 8, 8) };
+		a5(5, 9, 8, 8, 8, 8) };
 	r = EVAL(five);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 }
 
 /* Boundaries docs/alliance.md names. */
-static void test_boundaries(void **state)
+static void
+test_boundaries(void **state)
 {
 	(void)state;
 	/* score exactly 70 is not poor */
-	struct feedback s70[] = { a5(1, 7, 7, 7, 7, 7), a5(2, 7, 7, 7, 7, 7), a5(3, 7, 7, 7, 7, 7) };
+	struct feedback s70[] = { a5(1, 7, 7, 7, 7, 7), a5(2, 7, 7, 7, 7, 7),
+		a5(3, 7, 7, 7, 7, 7) };
 	struct alliance_result r = EVAL(s70);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 	assert_float_equal(r.score_latest, 70, 1e-9);
 	/* SRS total exactly 36 (score 70) is not poor; 35.9 is */
 	struct feedback t36[] = { srs(1, 8.9, 8.9, 9.1, 9.1), srs(2, 9.1, 8.9, 9.0, 9.0),
-				  srs(3, 8.9, 8.9, 9.1, 9.1) };
+		srs(3, 8.9, 8.9, 9.1, 9.1) };
 	r = EVAL(t36);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 	assert_float_equal(r.score_latest, 70, 1e-9);
@@ -651,7 +696,7 @@ static void test_boundaries(void **state)
 	r = EVAL(drop);
 	expect(&r, AST_STRAINED, ACT_DISCUSS);
 	struct feedback e15[] = { srs(1, 10, 10, 10, 10), srs(2, 10, 10, 10, 10),
-				  srs(3, 9.5, 9.5, 9.5, 9.5) }; /* score 100 → 85: exactly 15 */
+		srs(3, 9.5, 9.5, 9.5, 9.5) }; /* score 100 → 85: exactly 15 */
 	r = EVAL(e15);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
 	e15[2] = srs(3, 9.5, 9.5, 9.5, 9.4); /* 84.25 */
@@ -665,7 +710,8 @@ static void test_boundaries(void **state)
 	r = EVAL(o25);
 	assert_true(r.outcome.latest_clinical);
 	/* a rise of exactly 5 is reliable (22.000000000000004 → 27.0) */
-	struct feedback rise[] = { ors_items(1, 6.1, 5.7, 4.9, 5.3), ors_items(2, 5.5, 7.9, 8.4, 5.2) };
+	struct feedback rise[] = { ors_items(1, 6.1, 5.7, 4.9, 5.3),
+		ors_items(2, 5.5, 7.9, 8.4, 5.2) };
 	r = EVAL(rise);
 	assert_true(r.outcome.reliable_improvement);
 	rise[1].items[3] = 5.1;
@@ -674,11 +720,12 @@ static void test_boundaries(void **state)
 }
 
 /* Plain-language reasons name what the client said. */
-static void test_reasons_name_the_flags(void **state)
+static void
+test_reasons_name_the_flags(void **state)
 {
 	(void)state;
-	struct feedback fb[] = { with_flags(good(1), 1u << FLAG_JUDGED), with_flags(good(2), 1u << FLAG_JUDGED),
-				 with_flags(good(3), 1u << FLAG_JUDGED) };
+	struct feedback fb[] = { with_flags(good(1), 1u << FLAG_JUDGED),
+		with_flags(good(2), 1u << FLAG_JUDGED), with_flags(good(3), 1u << FLAG_JUDGED) };
 	struct alliance_result r = EVAL(fb);
 	expect(&r, AST_MISMATCH, ACT_REFER);
 	assert_true(has_reason(&r, AREASON_POOR_OF_LAST_THREE));
@@ -690,7 +737,8 @@ static void test_reasons_name_the_flags(void **state)
 	assert_string_equal(buf, "session 3: the client felt judged");
 	why.arg[1] = (1 << FLAG_JUDGED) | (1 << FLAG_UNHEARD) | (1 << FLAG_DREAD);
 	reason_render(&why, v, buf, sizeof(buf));
-	assert_string_equal(buf, "session 3: the client felt judged, did not feel heard and dreaded the session");
+	assert_string_equal(buf,
+	    "session 3: the client felt judged, did not feel heard and dreaded the session");
 	struct reason trust = { AREASON_LOW_TRUST, { 2, 25 } };
 	reason_render(&trust, v, buf, sizeof(buf));
 	assert_string_equal(buf, "session 2: trust 25, below the trust floor");
@@ -704,7 +752,8 @@ static void test_reasons_name_the_flags(void **state)
 
 #define T(fn) cmocka_unit_test_setup(fn, setup)
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_strong),

@@ -8,14 +8,16 @@
 
 #include "engine/engine.h"
 
-static void prof(struct therapist_profile *t, uint32_t id)
+static void
+prof(struct therapist_profile *t, uint32_t id)
 {
 	profile_init(t, id);
 	t->active = t->accepting_new = true;
 	t->capacity = 10;
 }
 
-static void test_upsert_remove_many(void **state)
+static void
+test_upsert_remove_many(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -35,7 +37,8 @@ static void test_upsert_remove_many(void **state)
 	catalog_free(c);
 }
 
-static void test_update_keeps_caseload_and_validates(void **state)
+static void
+test_update_keeps_caseload_and_validates(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -60,7 +63,8 @@ static void test_update_keeps_caseload_and_validates(void **state)
 	catalog_free(c);
 }
 
-static void test_intern_tables_full(void **state)
+static void
+test_intern_tables_full(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -80,7 +84,8 @@ static void test_intern_tables_full(void **state)
 	catalog_free(c);
 }
 
-static void test_clinic_means_follow_records(void **state)
+static void
+test_clinic_means_follow_records(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -118,7 +123,8 @@ static void test_clinic_means_follow_records(void **state)
 	catalog_free(c);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upsert_remove_many),

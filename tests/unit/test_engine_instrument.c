@@ -8,7 +8,8 @@
 
 #include "engine/engine.h"
 
-static struct feedback fb_of(enum instrument in, uint32_t session, const double *items)
+static struct feedback
+fb_of(enum instrument in, uint32_t session, const double *items)
 {
 	struct feedback f;
 	memset(&f, 0, sizeof(f));
@@ -21,7 +22,8 @@ static struct feedback fb_of(enum instrument in, uint32_t session, const double 
 	return f;
 }
 
-static void test_srs_scoring(void **state)
+static void
+test_srs_scoring(void **state)
 {
 	(void)state;
 	struct instrument_score s;
@@ -37,7 +39,8 @@ static void test_srs_scoring(void **state)
 	assert_float_equal(s.trust, 65.0, 1e-9);
 }
 
-static void test_wai_sr_scoring(void **state)
+static void
+test_wai_sr_scoring(void **state)
 {
 	(void)state;
 	struct instrument_score s;
@@ -51,7 +54,7 @@ static void test_wai_sr_scoring(void **state)
 	assert_float_equal(s.bond, 20, 1e-9);
 	assert_float_equal(s.task, 4, 1e-9);
 	assert_float_equal(s.goal, 4, 1e-9);
-	assert_float_equal(s.trust, 100, 1e-9);      /* Bond mean 5 */
+	assert_float_equal(s.trust, 100, 1e-9);         /* Bond mean 5 */
 	assert_float_equal(s.index, 100.0 / 3.0, 1e-9); /* mean 28/12, (mean-1)/4*100 */
 	/* Task q1 q2 q10 q12 = 5, others 1 */
 	for (int i = 0; i < 12; i++)
@@ -77,7 +80,8 @@ static void test_wai_sr_scoring(void **state)
 	assert_float_equal(s.index, 75, 1e-9);
 }
 
-static void test_ors_and_alliance5_scoring(void **state)
+static void
+test_ors_and_alliance5_scoring(void **state)
 {
 	(void)state;
 	struct instrument_score s;
@@ -90,7 +94,8 @@ static void test_ors_and_alliance5_scoring(void **state)
 	assert_float_equal(s.trust, 90, 1e-9);
 }
 
-static void test_validation_errors_are_precise(void **state)
+static void
+test_validation_errors_are_precise(void **state)
 {
 	(void)state;
 	struct feedback_error e;
@@ -106,7 +111,7 @@ static void test_validation_errors_are_precise(void **state)
 	assert_int_equal(e.kind, FBE_STEP);
 	f.items[0] = 7.3;
 	assert_int_equal(feedback_validate(&f, &e), 0);
-	f.items_present &= (uint16_t)~(1u << 2);
+	f.items_present &= (uint16_t) ~(1u << 2);
 	assert_int_equal(feedback_validate(&f, &e), ENGINE_EINVAL);
 	assert_int_equal(e.kind, FBE_MISSING);
 	assert_string_equal(e.field, "items.approach");
@@ -137,7 +142,8 @@ static void test_validation_errors_are_precise(void **state)
 	assert_string_equal(e.field, "session");
 }
 
-static void test_names_and_item_ranges_look_up_both_ways(void **state)
+static void
+test_names_and_item_ranges_look_up_both_ways(void **state)
 {
 	(void)state;
 	assert_int_equal(instrument_lookup("wai_sr"), INSTR_WAI_SR);
@@ -152,7 +158,8 @@ static void test_names_and_item_ranges_look_up_both_ways(void **state)
 	assert_true(lo == 1 && hi == 5 && step == 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srs_scoring),

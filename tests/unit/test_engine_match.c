@@ -17,7 +17,8 @@ struct fx {
 	struct match_summary sum;
 };
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -29,7 +30,8 @@ static int setup(void **state)
 	return (f->v && f->c) ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *f = *state;
 	vocab_free(f->v);
@@ -38,7 +40,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int tag(struct fx *f, enum vocab_kind k, const char *name)
+static int
+tag(struct fx *f, enum vocab_kind k, const char *name)
 {
 	int i = vocab_lookup(f->v, k, name);
 	assert_true(i >= 0);
@@ -46,14 +49,15 @@ static int tag(struct fx *f, enum vocab_kind k, const char *name)
 }
 
 /* A therapist who passes every filter of an empty intake. */
-static void base_profile(struct fx *f, struct therapist_profile *p, uint32_t id)
+static void
+base_profile(struct fx *f, struct therapist_profile *p, uint32_t id)
 {
 	profile_init(p, id);
 	p->active = p->accepting_new = true;
 	p->capacity = 10;
 	assert_int_equal(profile_add_language(p, "en"), 0);
 	p->formats = UINT64_C(1) << tag(f, VOCAB_FORMATS, "video") |
-		     UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
+	    UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
 	p->populations = UINT64_C(1) << tag(f, VOCAB_POPULATIONS, "adult");
 	for (int d = 0; d < 5; d++)
 		assert_int_equal(avail_add(&p->availability, d, 9, 17), 0);
@@ -63,17 +67,20 @@ static void base_profile(struct fx *f, struct therapist_profile *p, uint32_t id)
 	assert_int_equal(profile_set_gender(p, "female"), 0);
 }
 
-static void put(struct fx *f, const struct therapist_profile *p)
+static void
+put(struct fx *f, const struct therapist_profile *p)
 {
 	assert_int_equal(catalog_upsert(f->c, p), 0);
 }
 
-static void run(struct fx *f, const struct intake *in, size_t k)
+static void
+run(struct fx *f, const struct intake *in, size_t k)
 {
 	assert_int_equal(match_run(f->c, &f->p, in, k, f->out, &f->sum), 0);
 }
 
-static int found(struct fx *f, uint32_t id)
+static int
+found(struct fx *f, uint32_t id)
 {
 	for (uint32_t i = 0; i < f->sum.n_results; i++)
 		if (f->out[i].therapist_id == id)
@@ -82,7 +89,8 @@ static int found(struct fx *f, uint32_t id)
 }
 
 /* Therapist 1 fails the filter, therapist 2 passes: check count and results. */
-static void expect_excluded(struct fx *f, const struct intake *in, enum exclusion e)
+static void
+expect_excluded(struct fx *f, const struct intake *in, enum exclusion e)
 {
 	run(f, in, 10);
 	assert_int_equal(f->sum.considered, 2);
@@ -94,7 +102,8 @@ static void expect_excluded(struct fx *f, const struct intake *in, enum exclusio
 	assert_int_equal(f->out[0].therapist_id, 2);
 }
 
-static void two(struct fx *f, struct therapist_profile *bad)
+static void
+two(struct fx *f, struct therapist_profile *bad)
 {
 	struct therapist_profile good;
 	base_profile(f, &good, 2);
@@ -102,7 +111,8 @@ static void two(struct fx *f, struct therapist_profile *bad)
 	put(f, bad);
 }
 
-static void test_filter_inactive(void **state)
+static void
+test_filter_inactive(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -118,7 +128,8 @@ static void test_filter_inactive(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_not_accepting(void **state)
+static void
+test_filter_not_accepting(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -138,7 +149,8 @@ static void test_filter_not_accepting(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_language(void **state)
+static void
+test_filter_language(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -157,14 +169,15 @@ static void test_filter_language(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_format_and_sites(void **state)
+static void
+test_filter_format_and_sites(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
 	struct intake in;
 	intake_init(&in);
 	in.formats = UINT64_C(1) << tag(f, VOCAB_FORMATS, "phone") |
-		     UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
+	    UINT64_C(1) << tag(f, VOCAB_FORMATS, "in_person");
 	in.in_person_format = tag(f, VOCAB_FORMATS, "in_person");
 	assert_int_equal(intake_add_site(&in, "downtown"), 0);
 	base_profile(f, &t, 1);
@@ -184,7 +197,8 @@ static void test_filter_format_and_sites(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_population(void **state)
+static void
+test_filter_population(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -201,7 +215,8 @@ static void test_filter_population(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_payment(void **state)
+static void
+test_filter_payment(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -231,7 +246,8 @@ static void test_filter_payment(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_availability(void **state)
+static void
+test_filter_availability(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -254,7 +270,8 @@ static void test_filter_availability(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_excluded(void **state)
+static void
+test_filter_excluded(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -270,7 +287,8 @@ static void test_filter_excluded(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_filter_required(void **state)
+static void
+test_filter_required(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -299,7 +317,7 @@ static void test_filter_required(void **state)
 	/* identity required: all requested tags */
 	intake_init(&in);
 	in.identity = UINT64_C(1) << tag(f, VOCAB_IDENTITY, "bipoc") |
-		      UINT64_C(1) << tag(f, VOCAB_IDENTITY, "lgbtq_affirming");
+	    UINT64_C(1) << tag(f, VOCAB_IDENTITY, "lgbtq_affirming");
 	in.identity_required = true;
 	g.identity = in.identity;
 	t.identity = UINT64_C(1) << tag(f, VOCAB_IDENTITY, "bipoc");
@@ -311,7 +329,8 @@ static void test_filter_required(void **state)
 	assert_int_equal(f->sum.n_results, 2);
 }
 
-static void test_exclusion_counted_once_in_order(void **state)
+static void
+test_exclusion_counted_once_in_order(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -330,14 +349,16 @@ static void test_exclusion_counted_once_in_order(void **state)
 
 /* --- components --- */
 
-static const struct match_item *only(struct fx *f, const struct intake *in)
+static const struct match_item *
+only(struct fx *f, const struct intake *in)
 {
 	run(f, in, 10);
 	assert_int_equal(f->sum.n_results, 1);
 	return &f->out[0];
 }
 
-static void test_component_concerns(void **state)
+static void
+test_component_concerns(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -363,7 +384,8 @@ static void test_component_concerns(void **state)
 	assert_float_equal(it->components[COMP_CONCERNS], 1.0 / 8.0, 1e-6);
 }
 
-static void test_component_modality_and_avoid_warning(void **state)
+static void
+test_component_modality_and_avoid_warning(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -389,7 +411,8 @@ static void test_component_modality_and_avoid_warning(void **state)
 	assert_int_equal(it->warnings[0].arg[0], pd);
 }
 
-static void test_component_style(void **state)
+static void
+test_component_style(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -400,8 +423,8 @@ static void test_component_style(void **state)
 	t.style[STYLE_PAST_ORIENTATION] = -3; /* not given by the client: ignored */
 	put(f, &t);
 	intake_init(&in);
-	intake_set_style(&in, STYLE_DIRECTIVENESS, 2);  /* w 3, closeness 5/6 */
-	intake_set_style(&in, STYLE_CHALLENGE, -1);     /* w 2, closeness 5/6 */
+	intake_set_style(&in, STYLE_DIRECTIVENESS, 2); /* w 3, closeness 5/6 */
+	intake_set_style(&in, STYLE_CHALLENGE, -1);    /* w 2, closeness 5/6 */
 	const struct match_item *it = only(f, &in);
 	assert_float_equal(it->components[COMP_STYLE], 5.0 / 6.0, 1e-5);
 	t.style[STYLE_CHALLENGE] = 3; /* closeness 2/6: (3*5/6 + 2*2/6)/5 = 19/30 */
@@ -410,7 +433,8 @@ static void test_component_style(void **state)
 	assert_float_equal(it->components[COMP_STYLE], 19.0 / 30.0, 1e-5);
 }
 
-static void test_component_identity_gender_availability_capacity(void **state)
+static void
+test_component_identity_gender_availability_capacity(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -443,7 +467,8 @@ static void test_component_identity_gender_availability_capacity(void **state)
 	assert_float_equal(it->components[COMP_GENDER], 0.0, 1e-6);
 }
 
-static void test_component_records_shrunk_per_concern(void **state)
+static void
+test_component_records_shrunk_per_concern(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile a, b;
@@ -495,7 +520,8 @@ static void test_component_records_shrunk_per_concern(void **state)
 	assert_float_equal(it->components[COMP_ALLIANCE_RECORD], (72.5 + 2 * 85) / 3 / 100, 1e-4);
 }
 
-static void test_mean_leaves_out_unexpressed(void **state)
+static void
+test_mean_leaves_out_unexpressed(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -522,7 +548,8 @@ static void test_mean_leaves_out_unexpressed(void **state)
 	assert_float_equal(it->score, 100.0 * (1.5 + 0.25) / 2.0, 1e-3);
 }
 
-static void test_tie_breaks(void **state)
+static void
+test_tie_breaks(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -561,13 +588,15 @@ static void test_tie_breaks(void **state)
 /* --- top-k against a full sort --- */
 
 static uint32_t rnd_state;
-static uint32_t rnd(void)
+static uint32_t
+rnd(void)
 {
 	rnd_state = rnd_state * 1664525u + 1013904223u;
 	return rnd_state >> 8;
 }
 
-static int cmp_items(const void *pa, const void *pb)
+static int
+cmp_items(const void *pa, const void *pb)
 {
 	const struct match_item *a = pa, *b = pb;
 	if (a->score != b->score)
@@ -577,7 +606,8 @@ static int cmp_items(const void *pa, const void *pb)
 	return a->therapist_id < b->therapist_id ? -1 : 1;
 }
 
-static void random_profile(struct therapist_profile *t, uint32_t id)
+static void
+random_profile(struct therapist_profile *t, uint32_t id)
 {
 	profile_init(t, id);
 	t->active = rnd() % 10 != 0;
@@ -601,7 +631,8 @@ static void random_profile(struct therapist_profile *t, uint32_t id)
 	profile_add_payer(t, rnd() % 2 ? "aetna" : "cigna");
 }
 
-static void test_topk_equals_full_sort(void **state)
+static void
+test_topk_equals_full_sort(void **state)
 {
 	struct fx *f = *state;
 	rnd_state = 12345;
@@ -657,7 +688,8 @@ static void test_topk_equals_full_sort(void **state)
 	assert_true(nonempty > 500); /* the test exercised real rankings */
 }
 
-static void test_reasons_of_a_result(void **state)
+static void
+test_reasons_of_a_result(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -678,7 +710,7 @@ static void test_reasons_of_a_result(void **state)
 	avail_add(&in.availability, 2, 14, 17);
 	const struct match_item *it = only(f, &in);
 	const char *want[] = { "specialist in trauma", "offers EMDR", "speaks es",
-			       "3 h of shared availability", "strong alliance with past clients" };
+		"3 h of shared availability", "strong alliance with past clients" };
 	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		int hit = 0;
 		for (int i = 0; i < it->n_reasons; i++) {
@@ -690,7 +722,8 @@ static void test_reasons_of_a_result(void **state)
 	}
 }
 
-static void test_bad_arguments(void **state)
+static void
+test_bad_arguments(void **state)
 {
 	struct fx *f = *state;
 	struct intake in;
@@ -707,11 +740,11 @@ static void test_bad_arguments(void **state)
 	assert_false(found(f, 1));
 }
 
-
 /* --- issue 10: filters that must never ignore a client's statement ------- */
 
 /* Case 1: sites without formats still restrict in-person sessions. */
-static void test_case1_sites_without_formats(void **state)
+static void
+test_case1_sites_without_formats(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -739,7 +772,8 @@ static void test_case1_sites_without_formats(void **state)
 }
 
 /* Case 2: a required avoid excludes who offers only avoided modalities. */
-static void test_case2_required_avoid(void **state)
+static void
+test_case2_required_avoid(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -772,7 +806,8 @@ static void test_case2_required_avoid(void **state)
 }
 
 /* Case 3: no self-pay fee is no self-pay, never free. */
-static void test_case3_no_fee_is_not_free(void **state)
+static void
+test_case3_no_fee_is_not_free(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -810,7 +845,8 @@ static void test_case3_no_fee_is_not_free(void **state)
 
 /* Case 11: the summary holds exactly EXCL_COUNT counters and a true
  * "considered" (the copy of EXCL_COUNT + 1 counters wrote past excluded[]). */
-static void test_case11_summary_counts(void **state)
+static void
+test_case11_summary_counts(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -835,19 +871,22 @@ static void test_case11_summary_counts(void **state)
 
 /* --- issue 10: hierarchical records -------------------------------------- */
 
-static void set_rec(struct catalog *c, uint32_t id, uint32_t n, double mean, int concern,
-		    uint32_t nc, double mc)
+static void
+set_rec(struct catalog *c, uint32_t id, uint32_t n, double mean, int concern, uint32_t nc,
+    double mc)
 {
 	struct therapist_records r = { 0 };
 	r.alliance = (struct record){ n, mean };
 	if (concern >= 0) {
 		r.n_per_concern = 1;
-		r.per_concern[0] = (struct concern_record){ (uint8_t)concern, { nc, mc }, { 0, 0 } };
+		r.per_concern[0] =
+		    (struct concern_record){ (uint8_t)concern, { nc, mc }, { 0, 0 } };
 	}
 	assert_int_equal(catalog_set_records(c, id, &r), 0);
 }
 
-static const struct match_item *item_of(struct fx *f, uint32_t id)
+static const struct match_item *
+item_of(struct fx *f, uint32_t id)
 {
 	for (uint32_t i = 0; i < f->sum.n_results; i++)
 		if (f->out[i].therapist_id == id)
@@ -856,7 +895,8 @@ static const struct match_item *item_of(struct fx *f, uint32_t id)
 	return NULL;
 }
 
-static uint32_t rank_of(struct fx *f, uint32_t id)
+static uint32_t
+rank_of(struct fx *f, uint32_t id)
 {
 	for (uint32_t i = 0; i < f->sum.n_results; i++)
 		if (f->out[i].therapist_id == id)
@@ -866,7 +906,8 @@ static uint32_t rank_of(struct fx *f, uint32_t id)
 }
 
 /* Case 6: per-concern records shrink toward the therapist's own record. */
-static void test_case6_concern_records_shrink_hierarchically(void **state)
+static void
+test_case6_concern_records_shrink_hierarchically(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -886,14 +927,16 @@ static void test_case6_concern_records_shrink_hierarchically(void **state)
 	run(f, &in, 10);
 	assert_true(rank_of(f, 2) < rank_of(f, 1));
 	/* r_1 = (500 + 20 x 80) / 25 = 84; r_1,eating = (500 + 10 x 84) / 15 */
-	assert_float_equal(item_of(f, 1)->components[COMP_ALLIANCE_RECORD], (500 + 840) / 15.0 / 100, 1e-4);
+	assert_float_equal(item_of(f, 1)->components[COMP_ALLIANCE_RECORD],
+	    (500 + 840) / 15.0 / 100, 1e-4);
 	/* no history in the concern: exactly the overall record */
 	assert_float_equal(item_of(f, 3)->components[COMP_ALLIANCE_RECORD],
-			   records_shrink(1795, 141500 / 1795.0, 80.0, 20) / 100, 1e-4);
+	    records_shrink(1795, 141500 / 1795.0, 80.0, 20) / 100, 1e-4);
 }
 
 /* Case 6, second half: per-concern and overall records share one baseline. */
-static void test_case6_one_baseline(void **state)
+static void
+test_case6_one_baseline(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -915,7 +958,8 @@ static void test_case6_one_baseline(void **state)
 }
 
 /* "strong alliance with past clients": r >= 80 from at least 5 rated episodes. */
-static void test_case5_strong_alliance_reason(void **state)
+static void
+test_case5_strong_alliance_reason(void **state)
 {
 	struct fx *f = *state;
 	struct therapist_profile t;
@@ -948,7 +992,8 @@ static void test_case5_strong_alliance_reason(void **state)
 /* Generated catalogs for the record properties: n random therapists with
  * random records (some with per-concern records), all passing the filters of
  * an empty intake plus one concern. */
-static struct catalog *record_catalog(struct fx *f, uint32_t n, int concern)
+static struct catalog *
+record_catalog(struct fx *f, uint32_t n, int concern)
 {
 	struct catalog *c = catalog_new();
 	assert_non_null(c);
@@ -960,13 +1005,14 @@ static struct catalog *record_catalog(struct fx *f, uint32_t n, int concern)
 			continue; /* no history */
 		int pc = rnd() % 2 ? (rnd() % 2 ? concern : (int)(rnd() % 20)) : -1;
 		set_rec(c, id, 1 + rnd() % 300, (double)(rnd() % 1001) / 10, pc, rnd() % 50,
-			(double)(rnd() % 1001) / 10);
+		    (double)(rnd() % 1001) / 10);
 	}
 	return c;
 }
 
 /* Add therapist id with a record that brings the clinic mean to exactly m. */
-static void balance_clinic(struct fx *f, struct catalog *c, uint32_t id, double m)
+static void
+balance_clinic(struct fx *f, struct catalog *c, uint32_t id, double m)
 {
 	double n;
 	double cur = catalog_clinic_alliance(c, &n);
@@ -985,13 +1031,15 @@ static void balance_clinic(struct fx *f, struct catalog *c, uint32_t id, double 
 	set_rec(c, id, (uint32_t)nb, mb, -1, 0, 0);
 }
 
-static void run_on(struct fx *f, struct catalog *c, const struct intake *in)
+static void
+run_on(struct fx *f, struct catalog *c, const struct intake *in)
 {
 	assert_int_equal(match_run(c, &f->p, in, MATCH_MAX_K, f->out, &f->sum), 0);
 }
 
 /* Property: with M = 80, 5 episodes at 100 never outrank 200 at 90. */
-static void test_property_five_at_100_never_outrank_200_at_90(void **state)
+static void
+test_property_five_at_100_never_outrank_200_at_90(void **state)
 {
 	struct fx *f = *state;
 	rnd_state = 4242;
@@ -1020,8 +1068,9 @@ static void test_property_five_at_100_never_outrank_200_at_90(void **state)
 }
 
 /* The shrunk concern record the spec defines, from first principles. */
-static double expected_record(double m_clinic, double k, double kc, uint32_t n, double mean,
-			      uint32_t nc, double mc)
+static double
+expected_record(double m_clinic, double k, double kc, uint32_t n, double mean, uint32_t nc,
+    double mc)
 {
 	double rt = n ? (n * mean + k * m_clinic) / (n + k) : m_clinic;
 	return nc ? (nc * mc + kc * rt) / (nc + kc) : rt;
@@ -1029,7 +1078,8 @@ static double expected_record(double m_clinic, double k, double kc, uint32_t n, 
 
 /* Property: all else equal, a higher shrunk record in the client's concern
  * ranks higher; and the component is that record. */
-static void test_property_higher_concern_record_ranks_higher(void **state)
+static void
+test_property_higher_concern_record_ranks_higher(void **state)
 {
 	struct fx *f = *state;
 	rnd_state = 777;
@@ -1057,10 +1107,10 @@ static void test_property_higher_concern_record_ranks_higher(void **state)
 		run_on(f, c, &in);
 		double r[2];
 		for (int i = 0; i < 2; i++) {
-			r[i] = expected_record(m_clinic, f->p.record_prior_weight, f->p.concern_prior_weight,
-					       n[i], (float)mean[i], nc[i], (float)mc[i]);
-			assert_float_equal(item_of(f, ids[i])->components[COMP_ALLIANCE_RECORD], r[i] / 100,
-					   1e-4);
+			r[i] = expected_record(m_clinic, f->p.record_prior_weight,
+			    f->p.concern_prior_weight, n[i], (float)mean[i], nc[i], (float)mc[i]);
+			assert_float_equal(item_of(f, ids[i])->components[COMP_ALLIANCE_RECORD],
+			    r[i] / 100, 1e-4);
 		}
 		if (r[0] - r[1] > 0.01 || r[1] - r[0] > 0.01) {
 			int hi = r[1] > r[0];
@@ -1074,7 +1124,8 @@ static void test_property_higher_concern_record_ranks_higher(void **state)
 
 /* Property: a therapist with no history sits exactly at the clinic mean, in
  * any concern, for the alliance and the outcome record. */
-static void test_property_no_history_at_clinic_mean(void **state)
+static void
+test_property_no_history_at_clinic_mean(void **state)
 {
 	struct fx *f = *state;
 	rnd_state = 99;
@@ -1087,7 +1138,8 @@ static void test_property_no_history_at_clinic_mean(void **state)
 		struct therapist_profile t;
 		base_profile(f, &t, 1000);
 		assert_int_equal(catalog_upsert(c, &t), 0);
-		double m_a = catalog_clinic_alliance(c, NULL), m_o = catalog_clinic_outcome(c, NULL);
+		double m_a = catalog_clinic_alliance(c, NULL),
+		       m_o = catalog_clinic_outcome(c, NULL);
 		struct intake in;
 		intake_init(&in);
 		if (rnd() % 4)
@@ -1103,7 +1155,8 @@ static void test_property_no_history_at_clinic_mean(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_filter_inactive),

@@ -7,7 +7,8 @@
 
 #include "engine/engine.h"
 
-static void test_defaults_are_design_values(void **state)
+static void
+test_defaults_are_design_values(void **state)
 {
 	(void)state;
 	struct engine_params p;
@@ -33,7 +34,8 @@ static void test_defaults_are_design_values(void **state)
 	assert_int_equal(engine_params_validate(&p, &f, &m), 0);
 }
 
-static void test_validation_names_the_field(void **state)
+static void
+test_validation_names_the_field(void **state)
 {
 	(void)state;
 	struct engine_params p;
@@ -66,7 +68,8 @@ static void test_validation_names_the_field(void **state)
 	assert_string_equal(component_name(COMP_ALLIANCE_RECORD), "alliance_record");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_are_design_values),

@@ -7,7 +7,8 @@
 
 #include "engine/engine.h"
 
-static void test_availability_mask(void **state)
+static void
+test_availability_mask(void **state)
 {
 	(void)state;
 	struct avail a, b;
@@ -16,7 +17,7 @@ static void test_availability_mask(void **state)
 	assert_int_equal(avail_day_index("mon"), 0);
 	assert_int_equal(avail_day_index("sun"), 6);
 	assert_int_equal(avail_day_index("Mon"), -1);
-	assert_int_equal(avail_add(&a, 0, 9, 12), 0); /* mon 09:00-12:00 = 3 h */
+	assert_int_equal(avail_add(&a, 0, 9, 12), 0);  /* mon 09:00-12:00 = 3 h */
 	assert_int_equal(avail_add(&a, 6, 22, 24), 0); /* sun, last bits of the week */
 	assert_int_equal(avail_hours(&a), 5);
 	assert_int_equal(avail_add(&b, 0, 11, 13), 0);
@@ -28,7 +29,8 @@ static void test_availability_mask(void **state)
 	assert_int_equal(a.w[2] >> 40, 0);
 }
 
-static void test_profile_helpers(void **state)
+static void
+test_profile_helpers(void **state)
 {
 	(void)state;
 	struct therapist_profile p;
@@ -43,7 +45,8 @@ static void test_profile_helpers(void **state)
 	assert_int_equal(profile_add_language(&p, "es"), 0); /* no duplicate */
 	assert_int_equal(p.n_languages, 1);
 	assert_int_equal(profile_add_language(&p, "spanish"), ENGINE_EINVAL);
-	assert_int_equal(profile_set_gender(&p, "a gender string longer than thirty-one"), ENGINE_EINVAL);
+	assert_int_equal(profile_set_gender(&p, "a gender string longer than thirty-one"),
+	    ENGINE_EINVAL);
 	assert_int_equal(profile_validate(&p, &field), 0);
 	p.style[STYLE_CHALLENGE] = -4;
 	assert_int_equal(profile_validate(&p, &field), ENGINE_EINVAL);
@@ -52,7 +55,8 @@ static void test_profile_helpers(void **state)
 	assert_int_equal(style_axis_index("emotional_intensity"), STYLE_EMOTIONAL_INTENSITY);
 }
 
-static void test_intake_helpers(void **state)
+static void
+test_intake_helpers(void **state)
 {
 	(void)state;
 	struct intake in;
@@ -78,7 +82,8 @@ static void test_intake_helpers(void **state)
 	assert_string_equal(field, "population");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_availability_mask),

@@ -8,7 +8,8 @@
 
 #include "engine/engine.h"
 
-static void expect(const struct vocab *v, enum reason_code code, int a0, int a1, const char *want)
+static void
+expect(const struct vocab *v, enum reason_code code, int a0, int a1, const char *want)
 {
 	char buf[128];
 	struct reason r = { (uint16_t)code, { a0, a1 } };
@@ -17,27 +18,31 @@ static void expect(const struct vocab *v, enum reason_code code, int a0, int a1,
 	assert_string_equal(buf, want);
 }
 
-static void test_design_examples(void **state)
+static void
+test_design_examples(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new_default();
-	expect(v, REASON_SPECIALIST, vocab_lookup(v, VOCAB_CONCERNS, "trauma"), 0, "specialist in trauma");
+	expect(v, REASON_SPECIALIST, vocab_lookup(v, VOCAB_CONCERNS, "trauma"), 0,
+	    "specialist in trauma");
 	expect(v, REASON_SPEAKS, lang_pack("es"), 0, "speaks es");
 	expect(v, REASON_SHARED_HOURS, 3, 0, "3 h of shared availability");
 	expect(v, REASON_STRONG_ALLIANCE, 88, 0, "strong alliance with past clients");
 	expect(v, REASON_OFFERS, vocab_lookup(v, VOCAB_MODALITIES, "emdr"), 0, "offers EMDR");
 	expect(v, REASON_OFFERS, vocab_lookup(v, VOCAB_MODALITIES, "person_centered"), 0,
-	       "offers person centered");
+	    "offers person centered");
 	expect(v, WARN_AVOIDED_MODALITY, vocab_lookup(v, VOCAB_MODALITIES, "psychodynamic"), 0,
-	       "offers psychodynamic, which you wanted to avoid");
-	expect(v, REASON_IDENTITY, vocab_lookup(v, VOCAB_IDENTITY, "lgbtq_affirming"), 0, "lgbtq affirming");
+	    "offers psychodynamic, which you wanted to avoid");
+	expect(v, REASON_IDENTITY, vocab_lookup(v, VOCAB_IDENTITY, "lgbtq_affirming"), 0,
+	    "lgbtq affirming");
 	expect(v, AREASON_NO_SHOWS, 4, 5, "no-shows at sessions 4 and 5");
 	expect(v, AREASON_SPEAK_UP, 0, 0, "speak up early about your needs");
 	expect(v, REASON_SPECIALIST, 99, 0, "specialist in ?");
 	vocab_free(v);
 }
 
-static void test_every_code_renders_and_truncates(void **state)
+static void
+test_every_code_renders_and_truncates(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new_default();
@@ -56,7 +61,8 @@ static void test_every_code_renders_and_truncates(void **state)
 	vocab_free(v);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_design_examples),

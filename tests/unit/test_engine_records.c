@@ -7,7 +7,8 @@
 
 #include "engine/engine.h"
 
-static void test_shrink_formula(void **state)
+static void
+test_shrink_formula(void **state)
 {
 	(void)state;
 	/* (n*mean + k*prior)/(n+k): 5 clients at 90, clinic 70, k 20 → 74 */
@@ -20,7 +21,8 @@ static void test_shrink_formula(void **state)
 
 /* docs/matching.md "Records": a concern record shrinks toward the therapist's own
  * overall record, which shrinks toward the clinic mean. */
-static void test_hierarchical_shrink(void **state)
+static void
+test_hierarchical_shrink(void **state)
 {
 	(void)state;
 	/* M 80, k 20, k_c 10: 5 episodes at 100 → r_t 84, in a concern → 89.33 */
@@ -34,7 +36,8 @@ static void test_hierarchical_shrink(void **state)
 	assert_float_equal(records_shrink(0, 55, rt, 10), rt, 1e-12);
 }
 
-static void test_clinic_total_adds_and_removes_records(void **state)
+static void
+test_clinic_total_adds_and_removes_records(void **state)
 {
 	(void)state;
 	struct record_total t = { 0, 0 };
@@ -48,7 +51,8 @@ static void test_clinic_total_adds_and_removes_records(void **state)
 	assert_float_equal(record_total_mean(&t), 0.0, 1e-9);
 }
 
-static void test_records_refuse_bad_means_and_concerns(void **state)
+static void
+test_records_refuse_bad_means_and_concerns(void **state)
 {
 	(void)state;
 	struct therapist_records r = { 0 };
@@ -66,7 +70,8 @@ static void test_records_refuse_bad_means_and_concerns(void **state)
 	assert_int_equal(therapist_records_validate(&r, 20), ENGINE_EINVAL);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shrink_formula),

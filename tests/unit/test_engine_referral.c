@@ -11,7 +11,8 @@
 static struct engine_params P;
 static struct vocab *V;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	(void)state;
 	engine_params_defaults(&P);
@@ -19,14 +20,16 @@ static int setup(void **state)
 	return V ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	vocab_free(V);
 	return 0;
 }
 
-static void prof(struct therapist_profile *t, uint32_t id)
+static void
+prof(struct therapist_profile *t, uint32_t id)
 {
 	profile_init(t, id);
 	t->active = t->accepting_new = true;
@@ -36,7 +39,8 @@ static void prof(struct therapist_profile *t, uint32_t id)
 	tagset_add(&t->modalities, vocab_lookup(V, VOCAB_MODALITIES, "cbt"));
 }
 
-static struct intake client(void)
+static struct intake
+client(void)
 {
 	struct intake in;
 	intake_init(&in);
@@ -48,7 +52,8 @@ static struct intake client(void)
 static struct match_item OUT[MATCH_MAX_K];
 static struct match_summary SUM;
 
-static void test_never_current_or_mismatch(void **state)
+static void
+test_never_current_or_mismatch(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -60,8 +65,10 @@ static void test_never_current_or_mismatch(void **state)
 	struct intake in = client();
 	uint32_t mism[] = { 3, 17 };
 	for (uint32_t cur = 1; cur <= 30; cur++) {
-		struct referral_request req = { .intake = &in, .current_therapist = cur,
-						.mismatches = mism, .n_mismatches = 2 };
+		struct referral_request req = { .intake = &in,
+			.current_therapist = cur,
+			.mismatches = mism,
+			.n_mismatches = 2 };
 		assert_int_equal(referral_suggest(c, &P, &req, MATCH_MAX_K, OUT, &SUM), 0);
 		assert_true(SUM.n_results >= 27);
 		for (uint32_t i = 0; i < SUM.n_results; i++) {
@@ -74,7 +81,8 @@ static void test_never_current_or_mismatch(void **state)
 	catalog_free(c);
 }
 
-static void test_colleague_outranks_identical_stranger(void **state)
+static void
+test_colleague_outranks_identical_stranger(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -85,8 +93,10 @@ static void test_colleague_outranks_identical_stranger(void **state)
 	}
 	struct intake in = client();
 	struct colleague_link link = { .therapist_id = 3 };
-	struct referral_request req = { .intake = &in, .current_therapist = 1,
-					.colleagues = &link, .n_colleagues = 1 };
+	struct referral_request req = { .intake = &in,
+		.current_therapist = 1,
+		.colleagues = &link,
+		.n_colleagues = 1 };
 	assert_int_equal(referral_suggest(c, &P, &req, 5, OUT, &SUM), 0);
 	assert_int_equal(SUM.n_results, 2);
 	assert_int_equal(OUT[0].therapist_id, 3); /* beats 2, which wins the id tie-break */
@@ -108,7 +118,8 @@ static void test_colleague_outranks_identical_stranger(void **state)
 	catalog_free(c);
 }
 
-static void test_need_emdr_first(void **state)
+static void
+test_need_emdr_first(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -148,17 +159,19 @@ static void test_need_emdr_first(void **state)
 	tagset_add(&in.mod_prefer, emdr);
 	assert_int_equal(referral_suggest(c, &P, &req, 5, OUT, &SUM), 0);
 	for (int i = 0; i < OUT[0].n_reasons; i++)
-		assert_false(OUT[0].reasons[i].code == REASON_OFFERS &&
-			     OUT[0].reasons[i].arg[0] == emdr);
+		assert_false(
+		    OUT[0].reasons[i].code == REASON_OFFERS && OUT[0].reasons[i].arg[0] == emdr);
 	catalog_free(c);
 }
 
-static void test_low_approach_moves_away(void **state)
+static void
+test_low_approach_moves_away(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
 	struct therapist_profile t;
-	int cbt = vocab_lookup(V, VOCAB_MODALITIES, "cbt"), act = vocab_lookup(V, VOCAB_MODALITIES, "act");
+	int cbt = vocab_lookup(V, VOCAB_MODALITIES, "cbt"),
+	    act = vocab_lookup(V, VOCAB_MODALITIES, "act");
 	prof(&t, 1); /* current: cbt, directive */
 	t.style[STYLE_DIRECTIVENESS] = 3;
 	catalog_upsert(c, &t);
@@ -186,7 +199,8 @@ static void test_low_approach_moves_away(void **state)
 	catalog_free(c);
 }
 
-static void test_low_heard_weighs_alliance_record(void **state)
+static void
+test_low_heard_weighs_alliance_record(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
@@ -216,7 +230,8 @@ static void test_low_heard_weighs_alliance_record(void **state)
 	catalog_free(c);
 }
 
-static void test_signals_from_feedback(void **state)
+static void
+test_signals_from_feedback(void **state)
 {
 	(void)state;
 	struct feedback fb[4];
@@ -245,7 +260,8 @@ static void test_signals_from_feedback(void **state)
 
 #define T(fn) cmocka_unit_test(fn)
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_never_current_or_mismatch),

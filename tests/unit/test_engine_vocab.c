@@ -9,7 +9,8 @@
 
 #include "engine/engine.h"
 
-static void test_defaults_match_design(void **state)
+static void
+test_defaults_match_design(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new_default();
@@ -33,7 +34,8 @@ static void test_defaults_match_design(void **state)
 	vocab_free(v);
 }
 
-static void test_clinic_adds_a_concern(void **state)
+static void
+test_clinic_adds_a_concern(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new_default();
@@ -46,7 +48,8 @@ static void test_clinic_adds_a_concern(void **state)
 	vocab_free(v);
 }
 
-static void test_capacity_limits(void **state)
+static void
+test_capacity_limits(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new();
@@ -64,7 +67,8 @@ static void test_capacity_limits(void **state)
 	vocab_free(v);
 }
 
-static void test_set_replaces_list_and_parse_set(void **state)
+static void
+test_set_replaces_list_and_parse_set(void **state)
 {
 	(void)state;
 	struct vocab *v = vocab_new_default();
@@ -78,12 +82,14 @@ static void test_set_replaces_list_and_parse_set(void **state)
 	assert_true(tagset_has(&s, 0) && tagset_has(&s, 1));
 	assert_int_equal(tagset_count(&s), 2);
 	const char *bad_list[] = { "cbt", "emdr" };
-	assert_int_equal(vocab_parse_set(v, VOCAB_MODALITIES, bad_list, 2, &s, &bad), ENGINE_ENOTFOUND);
+	assert_int_equal(vocab_parse_set(v, VOCAB_MODALITIES, bad_list, 2, &s, &bad),
+	    ENGINE_ENOTFOUND);
 	assert_int_equal(bad, 1);
 	vocab_free(v);
 }
 
-static void test_tagset_wide_bits(void **state)
+static void
+test_tagset_wide_bits(void **state)
 {
 	(void)state;
 	struct tagset a, b;
@@ -100,7 +106,8 @@ static void test_tagset_wide_bits(void **state)
 	assert_int_equal(engine_popcount64(0x8000000000000001ULL), 2);
 }
 
-static void test_language_codes(void **state)
+static void
+test_language_codes(void **state)
 {
 	(void)state;
 	char out[3];
@@ -120,7 +127,8 @@ static void test_language_codes(void **state)
 	assert_int_equal(out[0], 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_match_design),

@@ -26,8 +26,8 @@ parse(const char *text, struct feedback_request *out, char *buf, size_t len)
 	rc = feedback_from_json(obj, out, &fe);
 	buf[0] = '\0';
 	for (i = 0; fe.errors != NULL && i < json_array_size(fe.errors); i++) {
-		const char *f = json_string_value(json_object_get(json_array_get(fe.errors, i),
-		    "field"));
+		const char *f =
+		    json_string_value(json_object_get(json_array_get(fe.errors, i), "field"));
 
 		if (i > 0)
 			strncat(buf, ",", len - strlen(buf) - 1);
@@ -46,10 +46,14 @@ test_alliance5_valid(void **state)
 	char errs[256];
 
 	(void)state;
-	assert_int_equal(parse("{\"session\":3,\"instrument\":\"alliance5\","
-	    "\"items\":{\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"looking_forward\":6},"
-	    "\"flags\":{\"judged\":false,\"unsafe\":true},\"negative_feelings\":7,"
-	    "\"occurred_at\":\"2026-11-20T17:00:00Z\"}", &fr, errs, sizeof(errs)), 0);
+	assert_int_equal(
+	    parse(
+	        "{\"session\":3,\"instrument\":\"alliance5\","
+	        "\"items\":{\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"looking_forward\":6},"
+	        "\"flags\":{\"judged\":false,\"unsafe\":true},\"negative_feelings\":7,"
+	        "\"occurred_at\":\"2026-11-20T17:00:00Z\"}",
+	        &fr, errs, sizeof(errs)),
+	    0);
 	assert_string_equal(errs, "");
 	assert_int_equal(fr.fb.session, 3);
 	assert_int_equal(fr.fb.instrument, INSTR_ALLIANCE5);
@@ -68,12 +72,15 @@ test_srs_one_decimal(void **state)
 
 	(void)state;
 	assert_int_equal(parse("{\"session\":1,\"instrument\":\"srs\",\"items\":{"
-	    "\"relationship\":9.5,\"goals\":9,\"approach\":8.5,\"overall\":10}}",
-	    &fr, errs, sizeof(errs)), 0);
+	                       "\"relationship\":9.5,\"goals\":9,\"approach\":8.5,\"overall\":10}}",
+	                     &fr, errs, sizeof(errs)),
+	    0);
 	assert_null(fr.occurred_at);
-	assert_int_equal(parse("{\"session\":1,\"instrument\":\"srs\",\"items\":{"
-	    "\"relationship\":9.55,\"goals\":11,\"approach\":8.5,\"overall\":\"9\"}}",
-	    &fr, errs, sizeof(errs)), -1);
+	assert_int_equal(
+	    parse("{\"session\":1,\"instrument\":\"srs\",\"items\":{"
+	          "\"relationship\":9.55,\"goals\":11,\"approach\":8.5,\"overall\":\"9\"}}",
+	        &fr, errs, sizeof(errs)),
+	    -1);
 	assert_string_equal(errs, "items.relationship,items.goals,items.overall");
 }
 
@@ -84,15 +91,18 @@ test_unknown_and_missing(void **state)
 	char errs[256];
 
 	(void)state;
-	assert_int_equal(parse("{\"session\":1,\"instrument\":\"alliance5\",\"mood\":1,"
-	    "\"items\":{\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"hear\":1},"
-	    "\"flags\":{\"judgd\":true}}", &fr, errs, sizeof(errs)), -1);
+	assert_int_equal(
+	    parse("{\"session\":1,\"instrument\":\"alliance5\",\"mood\":1,"
+	          "\"items\":{\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"hear\":1},"
+	          "\"flags\":{\"judgd\":true}}",
+	        &fr, errs, sizeof(errs)),
+	    -1);
 	assert_non_null(strstr(errs, "mood"));
 	assert_non_null(strstr(errs, "items.hear"));
 	assert_non_null(strstr(errs, "items.looking_forward"));
 	assert_non_null(strstr(errs, "flags.judgd"));
-	assert_int_equal(parse("{\"instrument\":\"phq9\",\"items\":{}}", &fr, errs,
-	    sizeof(errs)), -1);
+	assert_int_equal(parse("{\"instrument\":\"phq9\",\"items\":{}}", &fr, errs, sizeof(errs)),
+	    -1);
 	assert_string_equal(errs, "session,instrument");
 	assert_int_equal(parse("[1]", &fr, errs, sizeof(errs)), -1);
 	assert_string_equal(errs, "");
@@ -105,10 +115,14 @@ test_wai_range_and_time(void **state)
 	char errs[512];
 
 	(void)state;
-	assert_int_equal(parse("{\"session\":2,\"instrument\":\"wai_sr\",\"items\":{"
-	    "\"q1\":1,\"q2\":2,\"q3\":3,\"q4\":4,\"q5\":5,\"q6\":1,\"q7\":2,\"q8\":3,\"q9\":4,"
-	    "\"q10\":5,\"q11\":1,\"q12\":0},\"negative_feelings\":11,"
-	    "\"occurred_at\":\"2026-11-20 17:00\"}", &fr, errs, sizeof(errs)), -1);
+	assert_int_equal(
+	    parse(
+	        "{\"session\":2,\"instrument\":\"wai_sr\",\"items\":{"
+	        "\"q1\":1,\"q2\":2,\"q3\":3,\"q4\":4,\"q5\":5,\"q6\":1,\"q7\":2,\"q8\":3,\"q9\":4,"
+	        "\"q10\":5,\"q11\":1,\"q12\":0},\"negative_feelings\":11,"
+	        "\"occurred_at\":\"2026-11-20 17:00\"}",
+	        &fr, errs, sizeof(errs)),
+	    -1);
 	assert_string_equal(errs, "items.q12,negative_feelings,occurred_at");
 }
 
@@ -121,14 +135,18 @@ test_storage_round_trip(void **state)
 	char *it, *fl, errs[128];
 
 	(void)state;
-	assert_int_equal(parse("{\"session\":4,\"instrument\":\"ors\",\"items\":{"
-	    "\"individual\":6,\"interpersonal\":5.5,\"social\":7,\"overall\":6.5},"
-	    "\"flags\":{\"dread\":true,\"judged\":false}}", &fr, errs, sizeof(errs)), 0);
+	assert_int_equal(
+	    parse("{\"session\":4,\"instrument\":\"ors\",\"items\":{"
+	          "\"individual\":6,\"interpersonal\":5.5,\"social\":7,\"overall\":6.5},"
+	          "\"flags\":{\"dread\":true,\"judged\":false}}",
+	        &fr, errs, sizeof(errs)),
+	    0);
 	items = feedback_items_json(&fr.fb);
 	flags = feedback_flags_json(&fr.fb);
 	it = json_dumps(items, JSON_COMPACT);
 	fl = json_dumps(flags, JSON_COMPACT);
-	assert_string_equal(it, "{\"individual\":6,\"interpersonal\":5.5,\"social\":7,"
+	assert_string_equal(it,
+	    "{\"individual\":6,\"interpersonal\":5.5,\"social\":7,"
 	    "\"overall\":6.5}");
 	assert_string_equal(fl, "{\"dread\":true}");
 	assert_int_equal(feedback_from_row(4, "ors", it, fl, NULL, &back), 0);
@@ -140,8 +158,7 @@ test_storage_round_trip(void **state)
 	assert_true(back.has_negative_feelings && back.negative_feelings == 3.0);
 	/* Rows are never trusted blindly. */
 	assert_int_equal(feedback_from_row(4, "srs", it, fl, NULL, &back), -1);
-	assert_int_equal(feedback_from_row(4, "ors", "{\"individual\":60}", NULL, NULL, &back),
-	    -1);
+	assert_int_equal(feedback_from_row(4, "ors", "{\"individual\":60}", NULL, NULL, &back), -1);
 	assert_int_equal(feedback_from_row(4, "nope", it, NULL, NULL, &back), -1);
 	free(it);
 	free(fl);
@@ -174,8 +191,9 @@ test_cut_item_name_still_refuses(void **state)
 
 	(void)state;
 	memset(key, 'a', 88);
-	strcpy(key + 88, "\xc3\xa9");	/* "items." + 88 + 2 bytes: é straddles the cut */
-	snprintf(text, sizeof(text), "{\"session\":1,\"instrument\":\"alliance5\",\"items\":{"
+	strcpy(key + 88, "\xc3\xa9"); /* "items." + 88 + 2 bytes: é straddles the cut */
+	snprintf(text, sizeof(text),
+	    "{\"session\":1,\"instrument\":\"alliance5\",\"items\":{"
 	    "\"heard\":8,\"open\":7,\"adapts\":8,\"trust\":9,\"looking_forward\":6,\"%s\":1}}",
 	    key);
 	assert_int_equal(parse(text, &fr, errs, sizeof(errs)), -1);

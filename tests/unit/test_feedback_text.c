@@ -49,7 +49,8 @@ test_written_like_jansson(void **state)
 	theirs = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	assert_non_null(mine);
 	assert_string_equal(mine, theirs);
-	assert_string_equal(mine, "{\"individual\":6,\"interpersonal\":5.5,\"social\":7,"
+	assert_string_equal(mine,
+	    "{\"individual\":6,\"interpersonal\":5.5,\"social\":7,"
 	    "\"overall\":6.5}");
 	free(theirs);
 	json_decref(j);
@@ -89,7 +90,8 @@ test_rows_fast_and_fallback_agree(void **state)
 			struct feedback back, want = ors_feedback();
 
 			assert_int_equal(feedback_from_row(4, "ors", items[i], flags[j], NULL,
-			    &back), 0);
+			                     &back),
+			    0);
 			assert_int_equal(back.items_present, want.items_present);
 			assert_memory_equal(back.items, want.items, sizeof(want.items));
 			assert_int_equal(back.flags, want.flags);
@@ -110,10 +112,13 @@ test_rows_rejected(void **state)
 		"",
 	};
 	static const char *const bad_flags[] = {
-		"{\"dread\": 1}", "{\"dreadful\": true}", "[true]", "{\"dread\": \"yes\"}",
+		"{\"dread\": 1}",
+		"{\"dreadful\": true}",
+		"[true]",
+		"{\"dread\": \"yes\"}",
 	};
 	const char *good = "{\"individual\": 6, \"interpersonal\": 5.5, \"social\": 7, "
-	    "\"overall\": 6.5}";
+	                   "\"overall\": 6.5}";
 	struct feedback back;
 	size_t i;
 

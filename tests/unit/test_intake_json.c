@@ -46,6 +46,7 @@ teardown(void **state)
 	return 0;
 }
 
+/* clang-format off */
 static const char full_intake[] =
     "{\"external_ref\": \"C-88231\", \"population\": \"adult\", \"languages\": [\"es\", \"en\"],"
     " \"concerns\": [{\"tag\": \"trauma\", \"priority\": 3}, {\"tag\": \"sleep\", \"priority\": 1}],"
@@ -57,6 +58,7 @@ static const char full_intake[] =
     " \"availability\": [{\"day\": \"tue\", \"from\": \"17:00\", \"to\": \"20:00\"}],"
     " \"wanted_hours\": 2, \"payment\": {\"payer\": \"aetna\", \"self_pay_max\": 120},"
     " \"exclude_therapists\": [12, 40]}";
+/* clang-format on */
 
 /* Parses TEXT into f->in; the return of intake_from_json. */
 static int
@@ -81,7 +83,7 @@ error_for(const struct fx *f, const char *field)
 
 	if (f->fe.errors == NULL)
 		return NULL;
-	json_array_foreach(f->fe.errors, i, e)
+	json_array_foreach (f->fe.errors, i, e)
 		if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
 			return json_string_value(json_object_get(e, "message"));
 	return NULL;
@@ -180,12 +182,27 @@ test_each_bad_field_is_named(void **state)
 {
 	struct fx *f = *state;
 	static const char *const fields[] = {
-		"external_ref", "languages[1]", "concerns[0].priority", "concerns[1].priority",
-		"concerns[1].tag", "modalities.prefer[0]", "modalities.required", "formats",
-		"sites[0]", "gender.prefer", "identity.required", "style.challenge",
-		"style.directiveness", "availability[0].from", "availability[1].to",
-		"wanted_hours", "payment.self_pay_max", "payment.payer",
-		"exclude_therapists[0]", "exclude_therapists[2]", "population",
+		"external_ref",
+		"languages[1]",
+		"concerns[0].priority",
+		"concerns[1].priority",
+		"concerns[1].tag",
+		"modalities.prefer[0]",
+		"modalities.required",
+		"formats",
+		"sites[0]",
+		"gender.prefer",
+		"identity.required",
+		"style.challenge",
+		"style.directiveness",
+		"availability[0].from",
+		"availability[1].to",
+		"wanted_hours",
+		"payment.self_pay_max",
+		"payment.payer",
+		"exclude_therapists[0]",
+		"exclude_therapists[2]",
+		"population",
 	};
 	const char *bad =
 	    "{\"external_ref\": \"\", \"population\": 3, \"languages\": [\"es\", \"ESP\"],"
@@ -225,8 +242,15 @@ test_unknown_fields_at_every_level(void **state)
 	    " \"availability\": [{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"10:00\", \"tz\": 1}],"
 	    " \"payment\": {\"insurer\": \"aetna\"}}";
 	static const char *const fields[] = {
-		"name", "notes", "concerns[0].severity", "modalities.prefered", "gender.strict",
-		"identity.want", "style.warmth", "availability[0].tz", "payment.insurer",
+		"name",
+		"notes",
+		"concerns[0].severity",
+		"modalities.prefered",
+		"gender.strict",
+		"identity.want",
+		"style.warmth",
+		"availability[0].tz",
+		"payment.insurer",
 	};
 	size_t i;
 
@@ -247,9 +271,12 @@ test_unknown_tags_list_allowed_values(void **state)
 	struct fx *f = *state;
 	const char *m;
 
-	assert_int_equal(parse(f, "{\"population\": \"adults\", \"formats\": [\"video\", \"zoom\"],"
-	    " \"concerns\": [{\"tag\": \"sadness\", \"priority\": 1}],"
-	    " \"identity\": {\"prefer\": [\"lgbt\"]}}", false), -1);
+	assert_int_equal(parse(f,
+	                     "{\"population\": \"adults\", \"formats\": [\"video\", \"zoom\"],"
+	                     " \"concerns\": [{\"tag\": \"sadness\", \"priority\": 1}],"
+	                     " \"identity\": {\"prefer\": [\"lgbt\"]}}",
+	                     false),
+	    -1);
 	m = error_for(f, "population");
 	assert_non_null(m);
 	assert_non_null(strstr(m, "\"adults\""));
@@ -273,10 +300,12 @@ test_configured_vocabulary_is_used(void **state)
 
 	/* a clinic-added concern is accepted once it is in the vocabulary */
 	assert_int_equal(parse(f, "{\"concerns\": [{\"tag\": \"burnout\", \"priority\": 2}]}",
-	    false), -1);
+	                     false),
+	    -1);
 	assert_true(vocab_add(f->v, VOCAB_CONCERNS, "burnout") >= 0);
 	assert_int_equal(parse(f, "{\"concerns\": [{\"tag\": \"burnout\", \"priority\": 2}]}",
-	    false), 0);
+	                     false),
+	    0);
 	assert_int_equal(f->in.concerns[0].tag, tag(f, VOCAB_CONCERNS, "burnout"));
 }
 
@@ -286,20 +315,30 @@ test_contradictions_and_limits(void **state)
 	struct fx *f = *state;
 
 	/* preferring and avoiding one modality */
-	assert_int_equal(parse(f, "{\"modalities\": {\"prefer\": [\"cbt\", \"act\"],"
-	    " \"avoid\": [\"act\"]}}", false), -1);
+	assert_int_equal(parse(f,
+	                     "{\"modalities\": {\"prefer\": [\"cbt\", \"act\"],"
+	                     " \"avoid\": [\"act\"]}}",
+	                     false),
+	    -1);
 	assert_non_null(error_for(f, "modalities.avoid[0]"));
 	/* duplicate concern tags */
-	assert_int_equal(parse(f, "{\"concerns\": [{\"tag\": \"grief\", \"priority\": 1},"
-	    " {\"tag\": \"grief\", \"priority\": 3}]}", false), -1);
+	assert_int_equal(parse(f,
+	                     "{\"concerns\": [{\"tag\": \"grief\", \"priority\": 1},"
+	                     " {\"tag\": \"grief\", \"priority\": 3}]}",
+	                     false),
+	    -1);
 	assert_non_null(strstr(error_for(f, "concerns[1].tag"), "duplicate"));
 	/* too many languages for the engine */
-	assert_int_equal(parse(f, "{\"languages\": [\"aa\",\"ab\",\"ac\",\"ad\",\"ae\",\"af\","
-	    "\"ag\",\"ah\",\"ai\"]}", false), -1);
+	assert_int_equal(parse(f,
+	                     "{\"languages\": [\"aa\",\"ab\",\"ac\",\"ad\",\"ae\",\"af\","
+	                     "\"ag\",\"ah\",\"ai\"]}",
+	                     false),
+	    -1);
 	assert_non_null(error_for(f, "languages"));
 	/* a site longer than the engine keeps */
 	assert_int_equal(parse(f, "{\"sites\": [\"a-very-long-site-name-beyond-31-bytes\"]}",
-	    false), -1);
+	                     false),
+	    -1);
 	assert_non_null(error_for(f, "sites[0]"));
 	/* an external_ref of 128 characters is fine, 129 is not */
 	{
@@ -339,8 +378,10 @@ test_cut_unknown_tag_still_refuses(void **state)
 	char text[300];
 	const char *m;
 
-	snprintf(text, sizeof(text), "{\"external_ref\": \"C-1\", \"modalities\": {\"avoid\":"
-	    " [\"psychodynamic\", \"%047d\xc3\xa9\"]}}", 0);
+	snprintf(text, sizeof(text),
+	    "{\"external_ref\": \"C-1\", \"modalities\": {\"avoid\":"
+	    " [\"psychodynamic\", \"%047d\xc3\xa9\"]}}",
+	    0);
 	assert_int_equal(parse(f, text, true), -1);
 	m = error_for(f, "modalities.avoid[1]");
 	assert_non_null(m);
@@ -399,16 +440,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_intake, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_intake_means_no_preference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_intake_means_no_preference, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_an_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_bad_field_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_fields_at_every_level, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_tags_list_allowed_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configured_vocabulary_is_used, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields_at_every_level, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_tags_list_allowed_values, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_configured_vocabulary_is_used, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_contradictions_and_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors_are_appended_not_replaced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cut_unknown_tag_still_refuses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_unknown_key_still_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_are_appended_not_replaced, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cut_unknown_tag_still_refuses, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_long_unknown_key_still_refuses, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stored_form_keeps_only_intake_fields, setup,
 		    teardown),
 	};

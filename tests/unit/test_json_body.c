@@ -89,7 +89,7 @@ test_parse_ok(void **state)
 static void
 test_parse_any_value(void **state)
 {
-	static const char *const bodies[] = {"42", "\"x\"", "null", "[]", "true", "1.5"};
+	static const char *const bodies[] = { "42", "\"x\"", "null", "[]", "true", "1.5" };
 	char err[160];
 	size_t i;
 

@@ -57,7 +57,7 @@ test_long_message_is_cut_on_a_character(void **state)
 
 	(void)state;
 	memset(word, 'b', 509);
-	strcpy(word + 509, "\xe2\x82\xac");	/* "€", 3 bytes, across the 512 cut */
+	strcpy(word + 509, "\xe2\x82\xac"); /* "€", 3 bytes, across the 512 cut */
 	field_errors_init(&fe);
 	field_error(&fe, "x", "%s", word);
 	assert_int_equal(json_array_size(fe.errors), 1);

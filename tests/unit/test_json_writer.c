@@ -38,7 +38,7 @@ check_fixed(double v, int decimals)
 	assert_int_equal((int)strlen(mine), n);
 	snprintf(wrapped, sizeof(wrapped), "[%s]", mine);
 	if (strcmp(theirs, "[-0.0]") == 0)
-		assert_string_equal(wrapped, "[0.0]");	/* no negative zero */
+		assert_string_equal(wrapped, "[0.0]"); /* no negative zero */
 	else
 		assert_string_equal(wrapped, theirs);
 	free(theirs);
@@ -68,10 +68,10 @@ test_fixed_matches_jansson(void **state)
 
 		seed = seed * 1103515245u + 12345u;
 		v = (double)(seed >> 8) / (double)(1u << 24);
-		check_fixed(v, 3);			/* components: [0, 1] */
-		check_fixed(v * 100.0, 1);		/* scores and indices: 0..100 */
-		check_fixed((float)(v * 100.0), 1);	/* the engine's scores are floats */
-		check_fixed(v * 80.0 - 40.0, 1);	/* trends */
+		check_fixed(v, 3);                  /* components: [0, 1] */
+		check_fixed(v * 100.0, 1);          /* scores and indices: 0..100 */
+		check_fixed((float)(v * 100.0), 1); /* the engine's scores are floats */
+		check_fixed(v * 80.0 - 40.0, 1);    /* trends */
 	}
 }
 
@@ -96,12 +96,16 @@ static void
 test_strings_match_jansson(void **state)
 {
 	static const char *const cases[] = {
-		"plain", "", "quote \" and backslash \\", "slash / stays",
-		"\b\f\n\r\t\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"plain",
+		"",
+		"quote \" and backslash \\",
+		"slash / stays",
+		"\b\f\n\r\t\x01\x1f\x7f",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 		"offers EMDR, which you wanted to avoid",
 	};
 	size_t i, len;
-	char buf[8];	/* tiny: the text must move to the heap */
+	char buf[8]; /* tiny: the text must move to the heap */
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -129,7 +133,7 @@ test_strings_match_jansson(void **state)
 static void
 test_invalid_utf8_fails(void **state)
 {
-	static const char *const bad[] = {"\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xff", "a\x80"};
+	static const char *const bad[] = { "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xff", "a\x80" };
 	size_t i;
 
 	(void)state;
@@ -176,10 +180,13 @@ test_structure_and_commas(void **state)
 	jw_object_end(&w);
 	assert_false(jw_failed(&w));
 	t = jw_text(&w, &len);
-	assert_int_equal(len, strlen("{\"a\":-9007199254740991,\"b\":[],\"c\":[true,null,{},2.5],"
-	    "\"d\":{\"e\":false}}"));
-	assert_memory_equal(t, "{\"a\":-9007199254740991,\"b\":[],\"c\":[true,null,{},2.5],"
-	    "\"d\":{\"e\":false}}", len);
+	assert_int_equal(len,
+	    strlen("{\"a\":-9007199254740991,\"b\":[],\"c\":[true,null,{},2.5],"
+	           "\"d\":{\"e\":false}}"));
+	assert_memory_equal(t,
+	    "{\"a\":-9007199254740991,\"b\":[],\"c\":[true,null,{},2.5],"
+	    "\"d\":{\"e\":false}}",
+	    len);
 	parsed = json_loadb(t, len, 0, NULL);
 	assert_non_null(parsed);
 	json_decref(parsed);
@@ -195,7 +202,7 @@ test_unbalanced_fails(void **state)
 	jw_init(&w, NULL, 0);
 	jw_object_begin(&w);
 	jw_key(&w, "a");
-	assert_true(jw_failed(&w));	/* open object, key without value */
+	assert_true(jw_failed(&w)); /* open object, key without value */
 	jw_free(&w);
 	jw_init(&w, NULL, 0);
 	jw_array_end(&w);

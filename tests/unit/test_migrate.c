@@ -12,7 +12,8 @@
 
 #include "store/migrate.h"
 
-static void test_embedded_list_valid(void **state)
+static void
+test_embedded_list_valid(void **state)
 {
 	char err[256] = "";
 
@@ -23,7 +24,8 @@ static void test_embedded_list_valid(void **state)
 		assert_int_equal(migrations[i].version, (int)i + 1);
 }
 
-static void test_latest_version(void **state)
+static void
+test_latest_version(void **state)
 {
 	(void)state;
 	assert_int_equal(migrate_latest_version(), (int)migrations_count);
@@ -32,7 +34,8 @@ static void test_latest_version(void **state)
 
 /* The generator's escaping must round-trip: the embedded text equals the file byte for byte
  * (make runs the tests from the checkout's root). */
-static void test_embedded_text_matches_files(void **state)
+static void
+test_embedded_text_matches_files(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < migrations_count; i++) {
@@ -61,11 +64,19 @@ static void test_embedded_text_matches_files(void **state)
 
 /* Every table the daemon keeps exists somewhere in the migrations, and the catalog
  * NOTIFY trigger is there (the API's in-memory catalog relies on it). */
-static void test_schema_has_all_tables(void **state)
+static void
+test_schema_has_all_tables(void **state)
 {
 	static const char *const tables[] = {
-		"therapists", "therapist_concerns", "colleagues", "clients", "episodes",
-		"feedback", "attendance", "api_tokens", "audit_log",
+		"therapists",
+		"therapist_concerns",
+		"colleagues",
+		"clients",
+		"episodes",
+		"feedback",
+		"attendance",
+		"api_tokens",
+		"audit_log",
 	};
 
 	(void)state;
@@ -85,17 +96,20 @@ static void test_schema_has_all_tables(void **state)
 	assert_true(notify);
 }
 
-static void test_check_list_rejects(void **state)
+static void
+test_check_list_rejects(void **state)
 {
 	char err[256];
-	const struct migration gap[] = {{1, "001_a", "SELECT 1;"}, {3, "003_c", "SELECT 1;"}};
-	const struct migration order[] = {{2, "002_b", "SELECT 1;"}, {1, "001_a", "SELECT 1;"}};
-	const struct migration badname[] = {{1, "01_a", "SELECT 1;"}};
-	const struct migration noname[] = {{1, "001_", "SELECT 1;"}};
-	const struct migration empty[] = {{1, "001_a", " \n\t\n"}};
-	const struct migration begin[] = {{1, "001_a", "begin;\nCREATE TABLE t (a int);\n"}};
-	const struct migration commit[] = {{1, "001_a", "CREATE TABLE t (a int);\n  COMMIT;\n"}};
-	const struct migration start[] = {{1, "001_a", "START TRANSACTION;\nSELECT 1;\n"}};
+	const struct migration gap[] = { { 1, "001_a", "SELECT 1;" }, { 3, "003_c", "SELECT 1;" } };
+	const struct migration order[] = { { 2, "002_b", "SELECT 1;" },
+		{ 1, "001_a", "SELECT 1;" } };
+	const struct migration badname[] = { { 1, "01_a", "SELECT 1;" } };
+	const struct migration noname[] = { { 1, "001_", "SELECT 1;" } };
+	const struct migration empty[] = { { 1, "001_a", " \n\t\n" } };
+	const struct migration begin[] = { { 1, "001_a", "begin;\nCREATE TABLE t (a int);\n" } };
+	const struct migration commit[] = { { 1, "001_a",
+	    "CREATE TABLE t (a int);\n  COMMIT;\n" } };
+	const struct migration start[] = { { 1, "001_a", "START TRANSACTION;\nSELECT 1;\n" } };
 
 	(void)state;
 	assert_int_equal(migrate_check_list(gap, 2, err, sizeof err), -1);
@@ -111,13 +125,15 @@ static void test_check_list_rejects(void **state)
 }
 
 /* PL/pgSQL blocks (BEGIN ... END without a semicolon after BEGIN) are not transactions. */
-static void test_check_list_accepts_plpgsql(void **state)
+static void
+test_check_list_accepts_plpgsql(void **state)
 {
 	char err[256] = "";
 	const struct migration ok[] = {
-		{1, "001_a", "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-			     "\tRETURN NEW;\nEND;\n$$;\n"},
-		{2, "002_begins", "CREATE TABLE begin_log (committed boolean);\n"},
+		{ 1, "001_a",
+		    "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+		    "\tRETURN NEW;\nEND;\n$$;\n" },
+		{ 2, "002_begins", "CREATE TABLE begin_log (committed boolean);\n" },
 	};
 
 	(void)state;
@@ -125,7 +141,8 @@ static void test_check_list_accepts_plpgsql(void **state)
 	assert_string_equal(err, "");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_embedded_list_valid),

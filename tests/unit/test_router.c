@@ -37,7 +37,7 @@ struct app {
 	enum scope last_scope;
 	int observed_route, observed_status, observed;
 	int cancelled;
-	bool park;		/* the handler parks a pending marker, then replies */
+	bool park; /* the handler parks a pending marker, then replies */
 };
 
 static void
@@ -49,21 +49,16 @@ h_plain(struct request *r)
 	a->last_param = r->params[0];
 	a->last_scope = r->route->scope;
 	if (a->park)
-		r->pending = a;	/* the router must hand it to cancel() */
+		r->pending = a; /* the router must hand it to cancel() */
 	request_reply_text(r, 200, "text/plain", "ok", 2);
 }
 
-static const struct route table_a[] = {
-	{ "GET", "/a", SCOPE_NONE, 0, h_plain },
-	{ "GET", "/a/{id}", SCOPE_INTAKE, 0, h_plain },
-	ROUTE_END
-};
+static const struct route table_a[] = { { "GET", "/a", SCOPE_NONE, 0, h_plain },
+	{ "GET", "/a/{id}", SCOPE_INTAKE, 0, h_plain }, ROUTE_END };
 
-static const struct route table_b[] = {
-	{ "POST", "/a/{id}", SCOPE_ADMIN, ROUTE_OPTIONAL_BODY, h_plain },
-	{ "GET", "/b/{id}/c/{id}", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, h_plain },
-	ROUTE_END
-};
+static const struct route table_b[] = { { "POST", "/a/{id}", SCOPE_ADMIN, ROUTE_OPTIONAL_BODY,
+	                                    h_plain },
+	{ "GET", "/b/{id}/c/{id}", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, h_plain }, ROUTE_END };
 
 static const struct route *const tables[] = { table_a, table_b, NULL };
 
@@ -226,7 +221,7 @@ test_lookup_spans_every_table_in_order(void **state)
 	assert_true(p[0] == 3 && p[1] == 9);
 	assert_int_equal(router_find(f->rt, "HEAD", "/a/1", p), 1);
 	assert_int_equal(router_find(f->rt, "DELETE", "/a/1", p), -1);
-	assert_int_equal(router_find(f->rt, "GET", "/a/0", p), -1);	/* ids are positive */
+	assert_int_equal(router_find(f->rt, "GET", "/a/0", p), -1); /* ids are positive */
 	assert_int_equal(router_find(f->rt, "GET", "/a/x", p), -1);
 	assert_int_equal(router_find(f->rt, "GET", "/a/1/", p), -1);
 }
@@ -285,7 +280,8 @@ static void
 test_dispatch_calls_the_handler_with_params_and_scope(void **state)
 {
 	struct fixture *f = *state;
-	const char *ans = roundtrip(f, "GET /a/42 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	const char *ans =
+	    roundtrip(f, "GET /a/42 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 
 	assert_int_equal(status_of(ans), 200);
 	assert_non_null(strstr(ans, "X-Request-Id: "));
@@ -322,17 +318,21 @@ test_dispatch_refuses_bodies_the_route_does_not_take(void **state)
 	struct fixture *f = *state;
 	const char *ans;
 
-	ans = roundtrip(f, "GET /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+	ans = roundtrip(f,
+	    "GET /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
 	assert_int_equal(status_of(ans), 400);
-	ans = roundtrip(f, "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+	ans = roundtrip(f,
+	    "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
 	    "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}");
 	assert_int_equal(status_of(ans), 415);
-	ans = roundtrip(f, "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+	ans = roundtrip(f,
+	    "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{]");
 	assert_int_equal(status_of(ans), 400);
 	assert_int_equal(f->app.handled, 0);
-	ans = roundtrip(f, "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+	ans = roundtrip(f,
+	    "POST /a/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
 	assert_int_equal(status_of(ans), 200);
 	assert_int_equal(f->app.last_scope, SCOPE_ADMIN);
@@ -373,13 +373,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_spans_every_table_in_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_api_scopes_and_no_shadowing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dispatch_calls_the_handler_with_params_and_scope,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dispatch_calls_the_handler_with_params_and_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_answers_404_405_and_head, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_dispatch_refuses_bodies_the_route_does_not_take,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dispatch_503_while_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dispatch_refuses_bodies_the_route_does_not_take, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dispatch_503_while_unavailable, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_a_reply_hands_pending_work_to_cancel, setup,
 		    teardown),
 	};

@@ -14,6 +14,7 @@
 
 #include "codec/therapist_json.h"
 
+/* clang-format off */
 #define ANA \
 	"{\"external_ref\": \"T-1001\", \"display_name\": \"Ana Ruiz\", \"gender\": \"female\"," \
 	" \"languages\": [\"en\", \"es\"], \"concerns\": {\"trauma\": 2, \"anxiety\": 1}," \
@@ -25,6 +26,7 @@
 	" \"availability\": [{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"13:00\"}]," \
 	" \"payers\": [\"aetna\"], \"self_pay_fee\": 150.5, \"sliding_scale\": true," \
 	" \"capacity\": 25, \"accepting_new\": true, \"active\": true}"
+/* clang-format on */
 
 static int
 setup(void **state)
@@ -43,7 +45,7 @@ teardown(void **state)
 /* Parses TEXT as MODE; the errors (or NULL) through *errors (caller decrefs). */
 static int
 parse(const struct vocab *v, const char *text, enum therapist_json_mode mode,
-      struct therapist_profile *p, json_t **errors)
+    struct therapist_profile *p, json_t **errors)
 {
 	struct field_errors fe;
 	json_error_t jerr;
@@ -106,7 +108,7 @@ test_full_object(void **state)
 	avail_clear(&want);
 	avail_add(&want, 0, 9, 13);
 	assert_memory_equal(&p.availability, &want, sizeof(want));
-	assert_int_equal(p.self_pay_fee, 151);	/* 150.5 rounds up: never cheaper than asked */
+	assert_int_equal(p.self_pay_fee, 151); /* 150.5 rounds up: never cheaper than asked */
 	assert_true(p.sliding_scale);
 	assert_int_equal(p.capacity, 25);
 	assert_true(p.accepting_new);
@@ -120,7 +122,8 @@ test_missing_optional_fields_take_defaults(void **state)
 	json_t *errors = NULL;
 
 	assert_int_equal(parse(*state, "{\"external_ref\": \"T-1\", \"display_name\": \"X\"}",
-	    THERAPIST_FULL, &p, &errors), 0);
+	                     THERAPIST_FULL, &p, &errors),
+	    0);
 	assert_int_equal(p.capacity, THERAPIST_DEFAULT_CAPACITY);
 	assert_true(p.accepting_new);
 	assert_true(p.active);
@@ -142,7 +145,11 @@ test_each_bad_field_named(void **state)
 		{ "display_name", "", "display_name" },
 		{ "display_name", "null", "display_name" },
 		{ "gender", "5", "gender" },
-		{ "gender", "\"" "0123456789012345678901234567890123" "\"", "gender" },
+		{ "gender",
+		    "\""
+		    "0123456789012345678901234567890123"
+		    "\"",
+		    "gender" },
 		{ "gender", "\" female\"", "gender" },
 		{ "languages", "[\"EN\"]", "languages[0]" },
 		{ "languages", "[\"en\", \"en\"]", "languages[1]" },
@@ -163,14 +170,18 @@ test_each_bad_field_named(void **state)
 		{ "style", "{\"challenge\": -4}", "style.challenge" },
 		{ "style", "{\"warmth\": 1}", "style.warmth" },
 		{ "style", "3", "style" },
-		{ "availability", "[{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"10:00\"},"
-		  " {\"day\": \"tue\", \"from\": \"12:00\", \"to\": \"11:00\"}]", "availability[1].to" },
+		{ "availability",
+		    "[{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"10:00\"},"
+		    " {\"day\": \"tue\", \"from\": \"12:00\", \"to\": \"11:00\"}]",
+		    "availability[1].to" },
 		{ "availability", "[{\"day\": \"xyz\", \"from\": \"09:00\", \"to\": \"10:00\"}]",
-		  "availability[0].day" },
+		    "availability[0].day" },
 		{ "availability", "[{\"day\": \"mon\", \"from\": \"09:30\", \"to\": \"10:00\"}]",
-		  "availability[0].from" },
-		{ "availability", "[{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"10:00\","
-		  " \"tz\": 1}]", "availability[0].tz" },
+		    "availability[0].from" },
+		{ "availability",
+		    "[{\"day\": \"mon\", \"from\": \"09:00\", \"to\": \"10:00\","
+		    " \"tz\": 1}]",
+		    "availability[0].tz" },
 		{ "self_pay_fee", "-1", "self_pay_fee" },
 		{ "self_pay_fee", "\"150\"", "self_pay_fee" },
 		{ "self_pay_fee", "10.001", "self_pay_fee" },
@@ -191,7 +202,8 @@ test_each_bad_field_named(void **state)
 		const char *field;
 
 		if (parse(*state, text, THERAPIST_FULL, &p, &errors) != -1)
-			fail_msg("case %zu (%s = %s) was accepted", i, cases[i].key, cases[i].value);
+			fail_msg("case %zu (%s = %s) was accepted", i, cases[i].key,
+			    cases[i].value);
 		assert_non_null(errors);
 		if (json_array_size(errors) != 1)
 			fail_msg("case %zu: %zu errors, want 1", i, json_array_size(errors));
@@ -237,7 +249,8 @@ test_all_errors_at_once(void **state)
 	json_t *errors = NULL;
 
 	assert_int_equal(parse(*state, "{\"capacity\": -5, \"languages\": [\"x\"], \"foo\": 1}",
-	    THERAPIST_FULL, &p, &errors), -1);
+	                     THERAPIST_FULL, &p, &errors),
+	    -1);
 	/* external_ref, display_name, capacity, languages[0], foo */
 	assert_int_equal(json_array_size(errors), 5);
 	json_decref(errors);
@@ -263,8 +276,9 @@ test_patch_mode(void **state)
 
 	assert_int_equal(parse(*state, "{\"capacity\": 3}", THERAPIST_PATCH, &p, &errors), 0);
 	assert_int_equal(p.capacity, 3);
-	assert_int_equal(parse(*state, "{\"gender\": null, \"languages\": null}",
-	    THERAPIST_PATCH, &p, &errors), 0);
+	assert_int_equal(parse(*state, "{\"gender\": null, \"languages\": null}", THERAPIST_PATCH,
+	                     &p, &errors),
+	    0);
 	assert_int_equal(parse(*state, "{}", THERAPIST_PATCH, &p, &errors), -1);
 	json_decref(errors);
 	assert_int_equal(parse(*state, "{\"external_ref\": null}", THERAPIST_PATCH, &p, &errors),
@@ -278,7 +292,9 @@ static void
 test_canonical(void **state)
 {
 	json_t *in = json_loads("{\"external_ref\": \"T\", \"display_name\": \"N\", "
-	    "\"capacity\": 4, \"gender\": null}", 0, NULL), *c;
+	                        "\"capacity\": 4, \"gender\": null}",
+	           0, NULL),
+	       *c;
 
 	(void)state;
 	c = therapist_json_canonical(in, THERAPIST_FULL);
@@ -296,7 +312,7 @@ test_canonical(void **state)
 
 	in = json_loads("{\"capacity\": null, \"sites\": null, \"gender\": null}", 0, NULL);
 	c = therapist_json_canonical(in, THERAPIST_PATCH);
-	assert_int_equal(json_object_size(c), 3);	/* only what was given */
+	assert_int_equal(json_object_size(c), 3); /* only what was given */
 	assert_int_equal(json_integer_value(json_object_get(c, "capacity")),
 	    THERAPIST_DEFAULT_CAPACITY);
 	assert_true(json_is_array(json_object_get(c, "sites")));
@@ -312,19 +328,27 @@ test_stored_mode(void **state)
 	json_t *errors = NULL;
 
 	/* A tag the vocabulary no longer has (SIGHUP) is skipped, not fatal. */
-	assert_int_equal(parse(*state, "{\"id\": 7, \"external_ref\": \"T\", \"display_name\": "
-	    "\"N\", \"modalities\": [\"retired_tag\", \"cbt\"], \"concerns\": {\"gone\": 2}, "
-	    "\"active\": false}", THERAPIST_STORED, &p, &errors), 0);
+	assert_int_equal(
+	    parse(*state,
+	        "{\"id\": 7, \"external_ref\": \"T\", \"display_name\": "
+	        "\"N\", \"modalities\": [\"retired_tag\", \"cbt\"], \"concerns\": {\"gone\": 2}, "
+	        "\"active\": false}",
+	        THERAPIST_STORED, &p, &errors),
+	    0);
 	assert_int_equal(p.id, 7);
 	assert_int_equal(tagset_count(&p.modalities), 1);
 	assert_true(tagset_empty(&p.concerns_any));
 	assert_false(p.active);
 	/* "id" is not a request field, and is required in a stored object. */
-	assert_int_equal(parse(*state, "{\"id\": 7, \"external_ref\": \"T\", \"display_name\": "
-	    "\"N\"}", THERAPIST_FULL, &p, &errors), -1);
+	assert_int_equal(parse(*state,
+	                     "{\"id\": 7, \"external_ref\": \"T\", \"display_name\": "
+	                     "\"N\"}",
+	                     THERAPIST_FULL, &p, &errors),
+	    -1);
 	json_decref(errors);
 	assert_int_equal(parse(*state, "{\"external_ref\": \"T\", \"display_name\": \"N\"}",
-	    THERAPIST_STORED, &p, &errors), -1);
+	                     THERAPIST_STORED, &p, &errors),
+	    -1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")),
 	    "id");
 	json_decref(errors);
@@ -352,7 +376,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_object, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_optional_fields_take_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_optional_fields_take_defaults, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_each_bad_field_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_tag_lists_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_at_once, setup, teardown),
