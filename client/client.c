@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "call.h"
 #include "cmds.h"
 #include "doc.h"
 #include "out.h"
@@ -30,32 +31,20 @@ const struct cmd_entry cmd_client_add_entry = {
 	cmd_client_add_exec,
 };
 
+static void
+client_line(const json_t *c, long status, const void *arg)
+{
+	(void)arg;
+	printf("client %lld (%s): %s\n", (long long)json_integer_value(json_object_get(c, "id")),
+	    json_string_value(json_object_get(c, "external_ref")),
+	    status == 201 ? "created" : "updated");
+}
+
+/* A write says what happened in one line; a read shows the client. */
 static int
 client_call(struct ctl *ctl, const char *method, const char *path, const json_t *body)
 {
-	struct api_reply r;
-	const json_t *c;
-	int rc = api_do(ctl->api, ctl->prog, method, path, body, NULL, &r);
-
-	if (rc != CTL_OK)
-		goto out;
-	if (ctl->out->json) {
-		out_raw(r.body);
-		goto out;
-	}
-	c = api_expect(ctl->prog, &r, JSON_OBJECT);
-	if (c == NULL)
-		rc = CTL_UNAVAILABLE;
-	else if (body != NULL)
-		printf("client %lld (%s): %s\n",
-		    (long long)json_integer_value(json_object_get(c, "id")),
-		    json_string_value(json_object_get(c, "external_ref")),
-		    r.status == 201 ? "created" : "updated");
-	else if (out_object(ctl->out, c) != 0)
-		rc = CTL_UNAVAILABLE;
-out:
-	api_reply_clear(&r);
-	return rc;
+	return call_object(ctl, method, path, body, body != NULL ? client_line : NULL, NULL);
 }
 
 static int

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "call.h"
 #include "cmds.h"
 #include "out.h"
 #include "therapist_ref.h"
@@ -39,33 +40,22 @@ const struct cmd_entry cmd_episode_show_entry = {
 	cmd_episode_show_exec,
 };
 
+static void
+episode_line(const json_t *e, long status, const void *done)
+{
+	(void)status;
+	printf("episode %lld: %s (client %lld, therapist %lld)\n",
+	    (long long)json_integer_value(json_object_get(e, "id")), (const char *)done,
+	    (long long)json_integer_value(json_object_get(e, "client_id")),
+	    (long long)json_integer_value(json_object_get(e, "therapist_id")));
+}
+
+/* DONE ("started", "ended") says what happened in one line; NULL shows the episode. */
 static int
 episode_call(struct ctl *ctl, const char *method, const char *path, const json_t *body,
     const char *done)
 {
-	struct api_reply r;
-	const json_t *e;
-	int rc = api_do(ctl->api, ctl->prog, method, path, body, NULL, &r);
-
-	if (rc != CTL_OK)
-		goto out;
-	if (ctl->out->json) {
-		out_raw(r.body);
-		goto out;
-	}
-	e = api_expect(ctl->prog, &r, JSON_OBJECT);
-	if (e == NULL)
-		rc = CTL_UNAVAILABLE;
-	else if (done != NULL)
-		printf("episode %lld: %s (client %lld, therapist %lld)\n",
-		    (long long)json_integer_value(json_object_get(e, "id")), done,
-		    (long long)json_integer_value(json_object_get(e, "client_id")),
-		    (long long)json_integer_value(json_object_get(e, "therapist_id")));
-	else if (out_object(ctl->out, e) != 0)
-		rc = CTL_UNAVAILABLE;
-out:
-	api_reply_clear(&r);
-	return rc;
+	return call_object(ctl, method, path, body, done != NULL ? episode_line : NULL, done);
 }
 
 static int

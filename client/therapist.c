@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "call.h"
 #include "cmds.h"
 #include "doc.h"
 #include "out.h"
@@ -200,34 +201,19 @@ out:
 }
 
 /* Sends BODY (may be NULL) and shows the therapist the daemon answers. */
+static void
+therapist_line(const json_t *t, long status, const void *done)
+{
+	(void)status;
+	printf("therapist %lld (%s): %s\n", (long long)json_integer_value(json_object_get(t, "id")),
+	    json_string_value(json_object_get(t, "external_ref")), (const char *)done);
+}
+
 static int
 therapist_call(struct ctl *ctl, const char *method, const char *path, const json_t *body,
     const char *done)
 {
-	struct api_reply r;
-	const json_t *t;
-	int rc = api_do(ctl->api, ctl->prog, method, path, body, NULL, &r);
-
-	if (rc != CTL_OK)
-		goto out;
-	if (ctl->out->json) {
-		out_raw(r.body);
-		goto out;
-	}
-	t = api_expect(ctl->prog, &r, JSON_OBJECT);
-	if (t == NULL) {
-		rc = CTL_UNAVAILABLE;
-		goto out;
-	}
-	if (done != NULL)
-		printf("therapist %lld (%s): %s\n",
-		    (long long)json_integer_value(json_object_get(t, "id")),
-		    json_string_value(json_object_get(t, "external_ref")), done);
-	else if (out_object(ctl->out, t) != 0)
-		rc = CTL_UNAVAILABLE;
-out:
-	api_reply_clear(&r);
-	return rc;
+	return call_object(ctl, method, path, body, done != NULL ? therapist_line : NULL, done);
 }
 
 static int

@@ -71,16 +71,38 @@ request_db_release(void *lease)
 	db_release(lease);
 }
 
+/* The record of a statement about to be sent; NULL when out of memory
+ * (answered 500 then: the caller returns). */
 static struct pending_call *
-call_new(struct request *r, const struct request_db_call *call)
+call_new(struct request *r, const struct request_db_call *call, request_db_cb cb,
+    request_lease_cb lease_cb)
 {
 	struct pending_call *pc = calloc(1, sizeof(*pc));
 
-	if (pc != NULL) {
-		pc->r = r;
-		pc->call = call;
+	if (pc == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return NULL;
 	}
+	pc->r = r;
+	pc->call = call;
+	pc->cb = cb;
+	pc->lease_cb = lease_cb;
 	return pc;
+}
+
+/* After the send: the record waits in r->pending, or a refused send (no
+ * connection, queue full, broken lease) answers 503 at once. */
+static void
+call_sent(struct pending_call *pc, bool sent)
+{
+	struct request *r = pc->r;
+
+	if (!sent) {
+		free(pc);
+		request_unavailable(r);
+		return;
+	}
+	r->pending = pc;
 }
 
 /* The pool's callback: the record is done with whatever happens next. */
@@ -110,20 +132,12 @@ void
 request_db_query(struct request *r, const struct request_db_call *call, const char *sql,
     int nparams, const char *const *values, request_db_cb cb)
 {
-	struct pending_call *pc = call_new(r, call);
+	struct pending_call *pc = call_new(r, call, cb, NULL);
 
-	if (pc == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if (pc == NULL)
 		return;
-	}
-	pc->cb = cb;
 	pc->q = db_query(request_api(r)->db, sql, nparams, values, result_cb, pc);
-	if (pc->q == NULL) {
-		free(pc);
-		request_unavailable(r);
-		return;
-	}
-	r->pending = pc;
+	call_sent(pc, pc->q != NULL);
 }
 
 void
@@ -157,39 +171,24 @@ leased_cb(void *arg, struct db_conn *conn)
 void
 request_db_acquire(struct request *r, const struct request_db_call *call, request_lease_cb cb)
 {
-	struct pending_call *pc = call_new(r, call);
+	struct pending_call *pc = call_new(r, call, NULL, cb);
 
-	if (pc == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if (pc == NULL)
 		return;
-	}
-	pc->lease_cb = cb;
 	pc->q = db_acquire(request_api(r)->db, leased_cb, pc);
-	if (pc->q == NULL) {
-		free(pc);
-		request_unavailable(r);
-		return;
-	}
-	r->pending = pc;
+	call_sent(pc, pc->q != NULL);
 }
 
 void
 request_db_lease_query(struct request *r, const struct request_db_call *call, const char *sql,
     int nparams, const char *const *values, request_db_cb cb)
 {
-	struct pending_call *pc = call_new(r, call);
+	struct pending_call *pc = call_new(r, call, cb, NULL);
 
-	if (pc == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if (pc == NULL)
 		return;
-	}
-	pc->cb = cb;
-	if (db_conn_query(r->lease, sql, nparams, values, result_cb, pc) < 0) {
-		free(pc);
-		request_unavailable(r);
-		return;
-	}
-	r->pending = pc;
+	/* pc->q stays NULL: releasing the lease discards the statement */
+	call_sent(pc, db_conn_query(r->lease, sql, nparams, values, result_cb, pc) == 0);
 }
 
 void

@@ -91,6 +91,18 @@ read_limit(struct request *r, int *k)
 	return 0;
 }
 
+/* Both routes rank the catalog: 503 before its first load, then ?limit=.
+ * 0, or -1 when answered. */
+static int
+catalog_and_limit(struct request *r, int *k)
+{
+	if (!catalog_sync_ready(request_api(r)->catalog)) {
+		request_retry_later(r, CATALOG_LOADING);
+		return -1;
+	}
+	return read_limit(r, k);
+}
+
 /* Results for a usual limit live on the stack; larger ones on the heap. */
 #define ITEMS_ON_STACK 16
 /* Room for a usual answer (five results are about 2.5 kB): no allocation. */
@@ -143,11 +155,7 @@ route_match(struct request *r)
 	struct intake in;
 	int k;
 
-	if (!catalog_sync_ready(request_api(r)->catalog)) {
-		request_retry_later(r, CATALOG_LOADING);
-		return;
-	}
-	if (read_limit(r, &k) != 0)
+	if (catalog_and_limit(r, &k) != 0)
 		return;
 	field_errors_init(&fe);
 	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), false, &in,
@@ -204,11 +212,7 @@ route_client_matches(struct request *r)
 {
 	int k;
 
-	if (!catalog_sync_ready(request_api(r)->catalog)) {
-		request_retry_later(r, CATALOG_LOADING);
-		return;
-	}
-	if (read_limit(r, &k) != 0)
+	if (catalog_and_limit(r, &k) != 0)
 		return;
 	request_db_by_id(r, &client_call, client_sql, client_loaded_cb);
 }
