@@ -41,16 +41,37 @@ static const struct cmd_entry cmd_version_entry = {
 	cmd_version_exec,
 };
 
-const struct cmd_entry *const ctl_commands[] = { &cmd_status_entry, &cmd_therapist_list_entry,
-	&cmd_therapist_show_entry, &cmd_therapist_add_entry, &cmd_therapist_update_entry,
-	&cmd_therapist_set_entry, &cmd_therapist_retire_entry, &cmd_therapist_import_entry,
-	&cmd_colleague_link_entry, &cmd_colleague_unlink_entry, &cmd_colleague_list_entry,
-	&cmd_client_show_entry, &cmd_client_add_entry, &cmd_match_entry, &cmd_episode_start_entry,
-	&cmd_episode_end_entry, &cmd_episode_show_entry, &cmd_feedback_add_entry,
-	&cmd_attendance_entry, &cmd_alliance_entry, &cmd_referrals_entry,
-	&cmd_report_alliance_entry, &cmd_report_at_risk_entry,
+const struct cmd_entry *const ctl_commands[] = {
+	&cmd_status_entry,
+	&cmd_therapist_list_entry,
+	&cmd_therapist_show_entry,
+	&cmd_therapist_add_entry,
+	&cmd_therapist_update_entry,
+	&cmd_therapist_set_entry,
+	&cmd_therapist_retire_entry,
+	&cmd_therapist_import_entry,
+	&cmd_colleague_link_entry,
+	&cmd_colleague_unlink_entry,
+	&cmd_colleague_list_entry,
+	&cmd_client_show_entry,
+	&cmd_client_add_entry,
+	&cmd_match_entry,
+	&cmd_episode_start_entry,
+	&cmd_episode_end_entry,
+	&cmd_episode_show_entry,
+	&cmd_feedback_add_entry,
+	&cmd_attendance_entry,
+	&cmd_alliance_entry,
+	&cmd_referrals_entry,
+	&cmd_report_alliance_entry,
+	&cmd_report_at_risk_entry,
 	/* token create|list|revoke: arrive with the security issue (token.c). */
-	&cmd_config_check_entry, &cmd_migrate_entry, &cmd_help_entry, &cmd_version_entry, NULL };
+	&cmd_config_check_entry,
+	&cmd_migrate_entry,
+	&cmd_help_entry,
+	&cmd_version_entry,
+	NULL,
+};
 
 /* clang-format off */
 static const char global_help[] =
