@@ -48,6 +48,12 @@ static const struct config_key keys[] = {
 	{ "listen.unix", CT_SOCKPATH, OFF(listen_unix), 0, "/run/allianced/allianced.sock", 0,
 	    107 },
 	{ "listen.unix_mode", CT_MODE, OFF(listen_unix_mode), 0, "0660", 0, 0777 },
+	{ "listen.unix_group", CT_STRING, OFF(listen_unix_group), 0, "", 0, 64 },
+	{ "listen.tls_cert", CT_STRING, OFF(listen_tls_cert), 0, "", 0, 4096 },
+	{ "listen.tls_key", CT_STRING, OFF(listen_tls_key), 0, "", 0, 4096 },
+	{ "listen.allow_plaintext", CT_BOOL, OFF(listen_allow_plaintext), 0, "false", 0, 0 },
+	{ "listen.allowed_hosts", CT_STRING, OFF(listen_allowed_hosts), 0,
+	    "localhost 127.0.0.1 [::1]", 0, 1024 },
 
 	{ "database.url", CT_STRING, OFF(db_url), 0, "postgresql:///alliance", 1, 4096 },
 	{ "database.pool_size", CT_INT, OFF(db_pool_size), 0, "4", 1, 64 },
@@ -59,6 +65,11 @@ static const struct config_key keys[] = {
 	{ "limits.idle_timeout", CT_INT, OFF(idle_timeout), R, "60", 1, 3600 },
 	{ "limits.max_connections", CT_INT, OFF(max_connections), R, "512", 1, 65536 },
 	{ "limits.max_json_depth", CT_INT, OFF(max_json_depth), R, "16", 2, 64 },
+	{ "limits.request_read_timeout", CT_INT, OFF(request_read_timeout), R, "30", 1, 600 },
+	{ "limits.max_connections_per_peer", CT_INT, OFF(max_connections_per_peer), R, "64", 1,
+	    65536 },
+	{ "limits.unix_reserved_connections", CT_INT, OFF(unix_reserved_connections), R, "16", 0,
+	    1024 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 
