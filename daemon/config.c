@@ -425,12 +425,46 @@ words_add(struct config_vocab *v, const struct config_key *k, const char *word, 
 
 /* ---- defaults, free, compare ---- */
 
+/* systemd's LoadCredential=database_url:FILE hands the URL (and its
+ * password) to the service alone, as $CREDENTIALS_DIRECTORY/database_url;
+ * an empty credential (SetCredential= default) means none.  0 when absent,
+ * 1 when url was filled, -1 on a read error. */
+static int
+read_database_credential(char *url, size_t size)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/database_url", dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	n = fread(url, 1, size - 1, f);
+	fclose(f);
+	while (n > 0 && (url[n - 1] == '\n' || url[n - 1] == '\r' || url[n - 1] == ' '))
+		n--;
+	url[n] = '\0';
+	return n > 0 ? 1 : 0;
+}
+
 static int
 apply_env(struct config *cfg)
 {
 	const char *url = getenv("ALLIANCE_DATABASE_URL");
+	char cred[4097];
+	int rc;
+
 	if (url && *url)
 		return set_string(&cfg->db_url, url);
+	rc = read_database_credential(cred, sizeof(cred));
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		return set_string(&cfg->db_url, cred);
 	return 0;
 }
 
@@ -1059,7 +1093,7 @@ config_load(const char *path, char *errbuf, size_t errlen)
 
 	/* the environment wins over the file (secrets stay out of the file) */
 	if (apply_env(ld.cfg) < 0) {
-		snprintf(errbuf, errlen, "%s: out of memory", path);
+		snprintf(errbuf, errlen, "%s: database_url credential: %s", path, strerror(errno));
 		goto fail;
 	}
 	yaml_document_delete(&doc);

@@ -9,7 +9,8 @@
  * config kept).
  *
  * The environment variable ALLIANCE_DATABASE_URL, when set and non-empty,
- * overrides database.url (in config_new_defaults and config_load). */
+ * overrides database.url (in config_new_defaults and config_load); else a
+ * non-empty systemd credential $CREDENTIALS_DIRECTORY/database_url does. */
 #ifndef ALLIANCE_CONFIG_H
 #define ALLIANCE_CONFIG_H
 

@@ -263,6 +263,28 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	update_accepting(s);
 }
 
+/* A connection refused at once gives its slot back at once, not at the
+ * next sweep (a flood would otherwise count its refused connections). */
+static void
+reap_now(struct conn *c)
+{
+	struct server *s = c->s;
+	bufferevent_event_cb eventcb = NULL;
+	size_t i = ptr_hash(c);
+
+	bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
+	if (eventcb != NULL)
+		return; /* evhttp still holds it: the sweep will */
+	while (s->conns.slot[i] != c) {
+		if (s->conns.slot[i] == NULL)
+			return;
+		i = (i + 1) & (SET_CAPACITY - 1);
+	}
+	ptrset_remove_at(&s->conns, i);
+	conn_free(c); /* frees c->start, whose callback this is: nothing touches it after */
+	update_accepting(s);
+}
+
 /* The key of a TCP peer: IPv4 as IPv4-mapped IPv6.  -1 when not IP. */
 static int
 peer_key(evutil_socket_t fd, unsigned char *k)
@@ -304,6 +326,7 @@ conn_start_cb(evutil_socket_t unused, short what, void *arg)
 		    "connection refused: limits.max_connections_per_peer (%d) reached",
 		    s->max_per_peer);
 		framing_close(c->framing);
+		reap_now(c);
 		return;
 	}
 	if (s->peers[i].count == 0)

@@ -41,8 +41,8 @@ make_ctx(const char *cert_file, const char *key_file, char *err, size_t errlen)
 		goto fail;
 	}
 	/* No renegotiation or compression: neither is needed, both are attack surface. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	        SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		openssl_error("listen.tls_cert", cert_file, err, errlen);
 		goto fail;
