@@ -37,6 +37,15 @@ struct framing {
 	int last_status; /* of the last status line evhttp wrote */
 };
 
+/* Inside our own buffer callback evhttp must not free the connection under
+ * us: close from the loop instead. */
+static void
+close_soon(struct framing *f)
+{
+	f->st = F_DROP;
+	event_active(f->deadline, EV_TIMEOUT, 0);
+}
+
 /* The stand-in of a refused request keeps its request line and nothing else. */
 static void
 hand_on_refusal(struct framing *f, const char *line, size_t len, const char *code)
@@ -130,7 +139,7 @@ take_block(struct framing *f, size_t len)
 	uint64_t cl = 0;
 
 	if (b == NULL) {
-		framing_close(f);
+		close_soon(f);
 		return;
 	}
 	evbuffer_copyout(f->hold, b, len);
@@ -317,7 +326,7 @@ input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	tmp = evbuffer_new();
 	if (tmp == NULL) {
 		f->busy = false;
-		framing_close(f);
+		close_soon(f);
 		return;
 	}
 	/* The new bytes are at the end and an evbuffer only gives up its

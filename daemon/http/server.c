@@ -31,9 +31,10 @@
 #define SET_CAPACITY 131072 /* twice the largest limits.max_connections */
 #define BACKOFF_SEC  1      /* pause after EMFILE, as tmux does */
 
-/* A set of pointers: open addressing, fixed capacity. */
-struct ptrset {
-	void **slot; /* SET_CAPACITY entries */
+/* The open connections, found by their bufferevent: open addressing,
+ * fixed capacity. */
+struct connset {
+	struct conn **slot; /* SET_CAPACITY entries */
 	int n;
 };
 
@@ -98,7 +99,7 @@ struct server {
 	int inflight;
 	int connections;     /* counted live connections, both listeners */
 	int tcp_connections; /* of which TCP */
-	struct ptrset conns; /* struct conn * */
+	struct connset conns;
 	struct event *sweep;
 	struct peer_slot *peers; /* SET_CAPACITY slots */
 	unsigned long lev_errors[600];
@@ -116,23 +117,37 @@ ptr_hash(const void *p)
 }
 
 static bool
-ptrset_insert(struct ptrset *set, void *p)
+connset_insert(struct connset *set, struct conn *c)
 {
-	size_t i = ptr_hash(p);
+	size_t i = ptr_hash(c->bev);
 
 	while (set->slot[i] != NULL) {
-		if (set->slot[i] == p)
+		if (set->slot[i] == c)
 			return false;
 		i = (i + 1) & (SET_CAPACITY - 1);
 	}
-	set->slot[i] = p;
+	set->slot[i] = c;
 	set->n++;
 	return true;
 }
 
+/* The slot of the connection of bev, or -1. */
+static long
+connset_find(const struct connset *set, const struct bufferevent *bev)
+{
+	size_t i = ptr_hash(bev);
+
+	while (set->slot[i] != NULL) {
+		if (set->slot[i]->bev == bev)
+			return (long)i;
+		i = (i + 1) & (SET_CAPACITY - 1);
+	}
+	return -1;
+}
+
 /* Removal with backward shift keeps probe chains intact without tombstones. */
-static bool
-ptrset_remove_at(struct ptrset *set, size_t i)
+static void
+connset_remove_at(struct connset *set, size_t i)
 {
 	size_t j = i, k;
 
@@ -141,8 +156,8 @@ ptrset_remove_at(struct ptrset *set, size_t i)
 	for (;;) {
 		j = (j + 1) & (SET_CAPACITY - 1);
 		if (set->slot[j] == NULL)
-			return true;
-		k = ptr_hash(set->slot[j]);
+			return;
+		k = ptr_hash(set->slot[j]->bev);
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			set->slot[i] = set->slot[j];
 			set->slot[j] = NULL;
@@ -255,7 +270,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		/* Backward shift may move another entry into slot i: look again. */
-		ptrset_remove_at(&s->conns, i);
+		connset_remove_at(&s->conns, i);
 		conn_free(c);
 	}
 	if (s->conns.n == 0)
@@ -270,17 +285,15 @@ reap_now(struct conn *c)
 {
 	struct server *s = c->s;
 	bufferevent_event_cb eventcb = NULL;
-	size_t i = ptr_hash(c);
+	long i;
 
 	bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
 	if (eventcb != NULL)
 		return; /* evhttp still holds it: the sweep will */
-	while (s->conns.slot[i] != c) {
-		if (s->conns.slot[i] == NULL)
-			return;
-		i = (i + 1) & (SET_CAPACITY - 1);
-	}
-	ptrset_remove_at(&s->conns, i);
+	i = connset_find(&s->conns, c->bev);
+	if (i < 0)
+		return;
+	connset_remove_at(&s->conns, (size_t)i);
 	conn_free(c); /* frees c->start, whose callback this is: nothing touches it after */
 	update_accepting(s);
 }
@@ -379,7 +392,7 @@ bufferevent_cb(struct event_base *base, void *arg)
 	c->framing = framing_new(&fs, c->bev);
 	c->start = event_new(base, -1, 0, conn_start_cb, c);
 	if (c->framing == NULL || c->start == NULL || s->conns.n >= SET_CAPACITY / 2 ||
-	    !ptrset_insert(&s->conns, c))
+	    !connset_insert(&s->conns, c))
 		goto fail;
 	bufferevent_incref(c->bev);
 	s->connections++;
@@ -425,11 +438,32 @@ unix_gencb(struct evhttp_request *req, void *arg)
 	s->handler(req, s->handler_arg);
 }
 
+/* evhttp frees a connection that has had a request: give its slot (and its
+ * peer's) back now, not at the next sweep, so that a client opening a
+ * connection per request is not counted twice. */
+static void
+conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct server *s = arg;
+	long i = connset_find(&s->conns, evhttp_connection_get_bufferevent(evcon));
+	struct conn *c;
+
+	if (i < 0)
+		return;
+	c = s->conns.slot[i];
+	connset_remove_at(&s->conns, (size_t)i);
+	conn_free(c); /* evhttp frees the bufferevent next; our reference goes now */
+	update_accepting(s);
+}
+
 void
 server_request_begin(struct server *s, struct evhttp_request *req)
 {
-	(void)req;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
 	s->inflight++;
+	if (evcon != NULL)
+		evhttp_connection_set_closecb(evcon, conn_closed_cb, s);
 }
 
 void
@@ -556,7 +590,7 @@ server_new(const struct server_settings *set)
 	s->listen_unix_group = strdup(set->listen_unix_group ? set->listen_unix_group : "");
 	s->tls_cert = strdup(set->tls_cert ? set->tls_cert : "");
 	s->tls_key = strdup(set->tls_key ? set->tls_key : "");
-	s->conns.slot = calloc(SET_CAPACITY, sizeof(void *));
+	s->conns.slot = calloc(SET_CAPACITY, sizeof(*s->conns.slot));
 	s->peers = calloc(SET_CAPACITY, sizeof(*s->peers));
 	s->http = make_http(s, &s->tcp_side, false, tcp_gencb);
 	s->http_unix = make_http(s, &s->unix_side, true, unix_gencb);
