@@ -22,14 +22,12 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "http/framing.h"
 #include "http/server.h"
 #include "http/tls.h"
 
 #define SET_CAPACITY 131072 /* twice the largest limits.max_connections */
-#define BACKOFF_SEC  1      /* pause after EMFILE, as tmux does */
 
 /* The open connections, found by their bufferevent: open addressing,
  * fixed capacity. */
@@ -88,9 +86,8 @@ struct server {
 	struct evconnlistener *unix_l;
 	struct evhttp_bound_socket *tcp_bound, *unix_bound;
 	char *unix_path;    /* owned; removed at stop */
-	struct event *tick; /* housekeeping: backoff */
+	struct event *tick; /* housekeeping: listeners paused by accept errors */
 	bool tcp_on, unix_on;
-	double backoff_until;
 	int max_connections;
 	int max_per_peer;
 	int unix_reserved;
@@ -222,7 +219,7 @@ set_listener(struct evconnlistener *l, bool *state, bool on)
 static void
 update_accepting(struct server *s)
 {
-	bool ok = clock_now() >= s->backoff_until && s->connections < s->max_connections;
+	bool ok = s->connections < s->max_connections;
 	int tcp_cap = s->max_connections - s->unix_reserved;
 
 	if (s->stopping)
@@ -492,25 +489,26 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	update_accepting(s); /* the EMFILE backoff may be over */
+	update_accepting(s);
+	/* A listener paused by accept_error_cb: enabling twice is harmless. */
+	if (!s->stopping && s->tcp != NULL && s->tcp_on)
+		evconnlistener_enable(s->tcp);
+	if (!s->stopping && s->unix_l != NULL && s->unix_on)
+		evconnlistener_enable(s->unix_l);
 }
 
-/* accept() failed: on descriptor exhaustion pause instead of spinning. */
+/* accept() failed.  The argument is evhttp's, not ours (evhttp_bind_listener
+ * sets the listener's): on descriptor exhaustion pause this listener instead
+ * of spinning, touching nothing else; the tick turns it back on within a
+ * second. */
 static void
 accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct server *s = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 
-	(void)l;
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-		log_warn(s->log, "accept: %s; pausing for %d s", strerror(err), BACKOFF_SEC);
-		s->backoff_until = clock_now() + BACKOFF_SEC;
-		set_listener(s->tcp, &s->tcp_on, false);
-		set_listener(s->unix_l, &s->unix_on, false);
-	} else {
-		log_warn(s->log, "accept: %s", strerror(err));
-	}
+	(void)arg;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+		evconnlistener_disable(l);
 }
 
 static void

@@ -200,3 +200,29 @@ def test_unknown_socket_group_refused_at_start(daemon_factory):
     d.start(wait=False)
     assert d.wait(10) != 0
     assert "listen.unix_group" in d.log_text()
+
+
+def test_descriptor_exhaustion_pauses_then_serves(daemon_factory):
+    """accept() failing with EMFILE pauses the listener (no spinning, no
+    crash) and the daemon serves again once descriptors are free."""
+    import resource
+    d = daemon_factory(config={"limits": {"max_connections_per_peer": 1000,
+                                          "request_read_timeout": 30}}, start=False)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        d.start(wait=False)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    wait_until(lambda: _served(d), 10, interval=0.1, what="the daemon to serve")
+    held = []
+    try:
+        for _ in range(100):
+            held.append(socket.create_connection(("127.0.0.1", d.port), timeout=2))
+        time.sleep(1.5)    # the daemon meets EMFILE and pauses; nothing to wait for
+        assert d.alive()
+    finally:
+        for s in held:
+            s.close()
+    wait_until(lambda: _served(d), 10, interval=0.1, what="serving again after EMFILE")
+    assert d.alive()

@@ -111,7 +111,7 @@ test_whole_request_passes_unchanged(void **state)
 {
 	struct fixture *x = *state;
 	const char *req = "POST /v1/match HTTP/1.1\r\nHost: localhost:7420\r\n"
-			  "Content-Length: 2\r\n\r\n{}";
+	                  "Content-Length: 2\r\n\r\n{}";
 
 	send_text(x, req);
 	assert_seen(x, req);
@@ -137,13 +137,16 @@ test_body_over_limit_stand_in(void **state)
 {
 	struct fixture *x = *state;
 
-	send_text(x, "POST /v1/match HTTP/1.1\r\nHost: localhost\r\nContent-Type: a/b\r\n"
-		     "Expect: 100-continue\r\nContent-Length: 1001\r\n\r\nbody bytes");
-	assert_seen(x, "POST /v1/match HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 413\r\n\r\n");
+	send_text(x,
+	    "POST /v1/match HTTP/1.1\r\nHost: localhost\r\nContent-Type: a/b\r\n"
+	    "Expect: 100-continue\r\nContent-Length: 1001\r\n\r\nbody bytes");
+	assert_seen(x,
+	    "POST /v1/match HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
+	    ": 413\r\n\r\n");
 	send_text(x, "more body, and a request: GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-	assert_seen(x, "POST /v1/match HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 413\r\n\r\n"); /* dropped, never read */
+	assert_seen(x,
+	    "POST /v1/match HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
+	    ": 413\r\n\r\n"); /* dropped, never read */
 }
 
 static void
@@ -174,9 +177,10 @@ test_chunked_411(void **state)
 {
 	struct fixture *x = *state;
 
-	send_text(x, "POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n");
-	assert_seen(x, "POST /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 411\r\n\r\n");
+	send_text(x,
+	    "POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n");
+	assert_seen(x,
+	    "POST /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER ": 411\r\n\r\n");
 }
 
 static void
@@ -184,7 +188,7 @@ test_head_ignores_content_length(void **state)
 {
 	struct fixture *x = *state;
 	const char *req = "HEAD /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999\r\n\r\n"
-			  "GET /y HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	                  "GET /y HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 	send_text(x, req);
 	assert_seen(x, req); /* evhttp reads no body for HEAD: neither do we */
@@ -199,8 +203,8 @@ test_host_allowlist(void **state)
 	assert_seen(x, "GET /x HTTP/1.1\r\nHost: [::1]:7420\r\n\r\n");
 	evbuffer_drain(bufferevent_get_input(x->pair[1]), 1000);
 	send_text(x, "GET /x HTTP/1.1\r\nHost: attacker.example\r\n\r\n");
-	assert_seen(x, "GET /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 421\r\n\r\n");
+	assert_seen(x,
+	    "GET /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER ": 421\r\n\r\n");
 }
 
 static void
@@ -218,10 +222,12 @@ test_two_lengths_400(void **state)
 {
 	struct fixture *x = *state;
 
-	send_text(x, "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
-		     "Content-Length: 2\r\n\r\n");
-	assert_seen(x, "POST /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 400 length\r\n\r\n");
+	send_text(x,
+	    "POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
+	    "Content-Length: 2\r\n\r\n");
+	assert_seen(x,
+	    "POST /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
+	    ": 400 length\r\n\r\n");
 }
 
 static void
@@ -230,8 +236,9 @@ test_forged_marker_400(void **state)
 	struct fixture *x = *state;
 
 	send_text(x, "GET /x HTTP/1.1\r\nHost: localhost\r\n" FRAMING_REFUSE_HEADER ": 0\r\n\r\n");
-	assert_seen(x, "GET /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 400 reserved\r\n\r\n");
+	assert_seen(x,
+	    "GET /x HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
+	    ": 400 reserved\r\n\r\n");
 }
 
 static void
@@ -244,8 +251,8 @@ test_oversized_header_block_431(void **state)
 	pad[sizeof(pad) - 1] = '\0';
 	send_text(x, "GET /x HTTP/1.1\r\nX-Pad: ");
 	send_text(x, pad);
-	assert_seen(x, "GET / HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER
-		       ": 431\r\n\r\n");
+	assert_seen(x,
+	    "GET / HTTP/1.1\r\nConnection: close\r\n" FRAMING_REFUSE_HEADER ": 431\r\n\r\n");
 }
 
 static void
@@ -271,7 +278,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_whole_request_passes_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_request_passes_unchanged, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_header_block_held_until_complete, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_over_limit_stand_in, setup, teardown),
