@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc/alliance
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
-PKGS      := libevent libpq jansson yaml-0.1
+PKGS      := libevent libevent_openssl openssl libpq jansson yaml-0.1
 VERSION   := 0.1.0
 
 ifeq ($(SANITIZE),)
@@ -58,7 +58,7 @@ FUZZ_SECONDS ?= 60
 
 PYTHON    := /usr/bin/python3
 
-.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine lint \
+.PHONY: all clean install install-config-owner uninstall run check unit e2e deps san bench bench-engine lint \
 	openapi fuzz fuzz-replay format format-check help FORCE
 .DEFAULT_GOAL := all
 
@@ -201,10 +201,29 @@ install: all install-ctl ## install under PREFIX (DESTDIR for packaging)
 	install -m 0644 README.md $(DESTDIR)$(DATADIR)/README.md
 	test -e $(DESTDIR)$(SYSCONFDIR)/allianced.yaml || \
 	  install -m 0640 config/allianced.yaml $(DESTDIR)$(SYSCONFDIR)/allianced.yaml
-	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@DATADIR@|$(DATADIR)|g' \
-	  systemd/allianced.service \
+	@$(MAKE) --no-print-directory install-config-owner
+	port=$$(sed -n 's/^  tcp: *"[^"]*:\([0-9][0-9]*\)".*/\1/p' \
+	  $(DESTDIR)$(SYSCONFDIR)/allianced.yaml | head -n 1); \
+	sed "s|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@DATADIR@|$(DATADIR)|g; \
+	  s|@TCP_PORT@|$${port:-7420}|g" systemd/allianced.service \
 	  > $(DESTDIR)$(UNITDIR)/allianced.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/allianced.service
+
+# The config is read by the daemon's user and no one else: root:alliance 0640
+# (the system user "alliance" is made here; the unit's DynamicUser= uses it).
+# A package (DESTDIR) or a non-root install does this in its own way.
+install-config-owner:
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  getent group alliance >/dev/null || groupadd --system alliance; \
+	  getent passwd alliance >/dev/null || useradd --system --gid alliance \
+	    --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin alliance; \
+	  chown root:alliance $(SYSCONFDIR)/allianced.yaml; \
+	  chmod 0640 $(SYSCONFDIR)/allianced.yaml; \
+	  if [ -e $(SYSCONFDIR)/database_url ]; then \
+	    chown root:root $(SYSCONFDIR)/database_url; chmod 0600 $(SYSCONFDIR)/database_url; fi; \
+	else \
+	  echo "note: make $(SYSCONFDIR)/allianced.yaml root:alliance 0640 (the daemon's group only)"; \
+	fi
 
 # The configuration in SYSCONFDIR is the clinic's: uninstall leaves it.
 uninstall: ## remove what install put under PREFIX (not the configuration)

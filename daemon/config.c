@@ -48,6 +48,12 @@ static const struct config_key keys[] = {
 	{ "listen.unix", CT_SOCKPATH, OFF(listen_unix), 0, "/run/allianced/allianced.sock", 0,
 	    107 },
 	{ "listen.unix_mode", CT_MODE, OFF(listen_unix_mode), 0, "0660", 0, 0777 },
+	{ "listen.unix_group", CT_STRING, OFF(listen_unix_group), 0, "", 0, 64 },
+	{ "listen.tls_cert", CT_STRING, OFF(listen_tls_cert), 0, "", 0, 4096 },
+	{ "listen.tls_key", CT_STRING, OFF(listen_tls_key), 0, "", 0, 4096 },
+	{ "listen.allow_plaintext", CT_BOOL, OFF(listen_allow_plaintext), 0, "false", 0, 0 },
+	{ "listen.allowed_hosts", CT_STRING, OFF(listen_allowed_hosts), 0,
+	    "localhost 127.0.0.1 [::1]", 0, 1024 },
 
 	{ "database.url", CT_STRING, OFF(db_url), 0, "postgresql:///alliance", 1, 4096 },
 	{ "database.pool_size", CT_INT, OFF(db_pool_size), 0, "4", 1, 64 },
@@ -59,6 +65,11 @@ static const struct config_key keys[] = {
 	{ "limits.idle_timeout", CT_INT, OFF(idle_timeout), R, "60", 1, 3600 },
 	{ "limits.max_connections", CT_INT, OFF(max_connections), R, "512", 1, 65536 },
 	{ "limits.max_json_depth", CT_INT, OFF(max_json_depth), R, "16", 2, 64 },
+	{ "limits.request_read_timeout", CT_INT, OFF(request_read_timeout), R, "30", 1, 600 },
+	{ "limits.max_connections_per_peer", CT_INT, OFF(max_connections_per_peer), R, "64", 1,
+	    65536 },
+	{ "limits.unix_reserved_connections", CT_INT, OFF(unix_reserved_connections), R, "16", 0,
+	    1024 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 
@@ -414,12 +425,46 @@ words_add(struct config_vocab *v, const struct config_key *k, const char *word, 
 
 /* ---- defaults, free, compare ---- */
 
+/* systemd's LoadCredential=database_url:FILE hands the URL (and its
+ * password) to the service alone, as $CREDENTIALS_DIRECTORY/database_url;
+ * an empty credential (SetCredential= default) means none.  0 when absent,
+ * 1 when url was filled, -1 on a read error. */
+static int
+read_database_credential(char *url, size_t size)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char path[4096];
+	FILE *f;
+	size_t n;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/database_url", dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	n = fread(url, 1, size - 1, f);
+	fclose(f);
+	while (n > 0 && (url[n - 1] == '\n' || url[n - 1] == '\r' || url[n - 1] == ' '))
+		n--;
+	url[n] = '\0';
+	return n > 0 ? 1 : 0;
+}
+
 static int
 apply_env(struct config *cfg)
 {
 	const char *url = getenv("ALLIANCE_DATABASE_URL");
+	char cred[4097];
+	int rc;
+
 	if (url && *url)
 		return set_string(&cfg->db_url, url);
+	rc = read_database_credential(cred, sizeof(cred));
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		return set_string(&cfg->db_url, cred);
 	return 0;
 }
 
@@ -1048,7 +1093,7 @@ config_load(const char *path, char *errbuf, size_t errlen)
 
 	/* the environment wins over the file (secrets stay out of the file) */
 	if (apply_env(ld.cfg) < 0) {
-		snprintf(errbuf, errlen, "%s: out of memory", path);
+		snprintf(errbuf, errlen, "%s: database_url credential: %s", path, strerror(errno));
 		goto fail;
 	}
 	yaml_document_delete(&doc);

@@ -9,7 +9,8 @@
  * config kept).
  *
  * The environment variable ALLIANCE_DATABASE_URL, when set and non-empty,
- * overrides database.url (in config_new_defaults and config_load). */
+ * overrides database.url (in config_new_defaults and config_load); else a
+ * non-empty systemd credential $CREDENTIALS_DIRECTORY/database_url does. */
 #ifndef ALLIANCE_CONFIG_H
 #define ALLIANCE_CONFIG_H
 
@@ -26,9 +27,14 @@ struct config_vocab {
 
 struct config {
 	/* listen.* — need a restart */
-	char *listen_tcp;     /* "host:port" ("[::1]:7420" for IPv6), or "" = no TCP listener */
-	char *listen_unix;    /* socket path, or "" = no UNIX listener */
-	int listen_unix_mode; /* file mode of the socket, e.g. 0660 */
+	char *listen_tcp;        /* "host:port" ("[::1]:7420" for IPv6), or "" = no TCP listener */
+	char *listen_unix;       /* socket path, or "" = no UNIX listener */
+	int listen_unix_mode;    /* file mode of the socket, e.g. 0660 */
+	char *listen_unix_group; /* group of the socket, or "" = the daemon's */
+	char *listen_tls_cert;   /* PEM chain for TLS on TCP, or "" = plaintext */
+	char *listen_tls_key;    /* its PEM key; the files are re-read on SIGHUP */
+	bool listen_allow_plaintext; /* plaintext TCP on a non-loopback address */
+	char *listen_allowed_hosts;  /* Host names TCP answers, space-separated */
 
 	/* database.* — need a restart */
 	char *db_url;           /* libpq connection string or URI */
@@ -42,6 +48,9 @@ struct config {
 	int idle_timeout;    /* seconds */
 	int max_connections;
 	int max_json_depth;
+	int request_read_timeout;      /* seconds from accept to a complete request */
+	int max_connections_per_peer;  /* TCP connections from one address */
+	int unix_reserved_connections; /* of max_connections, kept for the UNIX socket */
 
 	/* log.* — reloadable */
 	enum log_level log_level;

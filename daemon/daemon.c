@@ -102,6 +102,9 @@ server_limits_of(const struct config *cfg, struct server_limits *lim)
 	lim->max_header_bytes = cfg->max_header_bytes;
 	lim->idle_timeout = cfg->idle_timeout;
 	lim->max_connections = cfg->max_connections;
+	lim->request_read_timeout = cfg->request_read_timeout;
+	lim->max_connections_per_peer = cfg->max_connections_per_peer;
+	lim->unix_reserved_connections = cfg->unix_reserved_connections;
 }
 
 /* The reloadable limits of d->cfg, handed down to the layers that use them. */
@@ -140,6 +143,20 @@ render_metrics_cb(void *arg, struct evbuffer *out)
 	return metrics_render(d->metrics, &src, out);
 }
 
+/* The certificate and key files are re-read (a renewed certificate) for new
+ * connections; their paths, like the rest of listen, need a restart. */
+static int
+reload_tls(struct daemon *d, char *err, size_t errlen)
+{
+	if (d->cfg->listen_tls_cert[0] == '\0')
+		return 0;
+	if (server_reload_tls(d->server, d->cfg->listen_tls_cert, d->cfg->listen_tls_key, err,
+	        errlen) != 0)
+		return -1;
+	log_info(&d->log, "reload: TLS certificate re-read for new connections");
+	return 0;
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -160,6 +177,13 @@ reload(struct daemon *d)
 	if (next == NULL || engine_config_build(next, &params, &vocab, err, sizeof(err)) != 0) {
 		log_error(&d->log, "reload refused, keeping the running configuration: %s", err);
 		sdnotify_send(&d->notify, "READY=1\nSTATUS=reload refused: bad configuration");
+		config_free(next);
+		return;
+	}
+	if (reload_tls(d, err, sizeof(err)) != 0) {
+		log_error(&d->log, "reload refused, keeping the running configuration: %s", err);
+		sdnotify_send(&d->notify, "READY=1\nSTATUS=reload refused: bad TLS certificate");
+		vocab_free(vocab);
 		config_free(next);
 		return;
 	}
@@ -258,6 +282,11 @@ start_http(struct daemon *d)
 	ss.listen_tcp = d->cfg->listen_tcp;
 	ss.listen_unix = d->cfg->listen_unix;
 	ss.listen_unix_mode = d->cfg->listen_unix_mode;
+	ss.listen_unix_group = d->cfg->listen_unix_group;
+	ss.tls_cert = d->cfg->listen_tls_cert;
+	ss.tls_key = d->cfg->listen_tls_key;
+	ss.allow_plaintext = d->cfg->listen_allow_plaintext;
+	ss.allowed_hosts = d->cfg->listen_allowed_hosts;
 	server_limits_of(d->cfg, &ss.limits);
 	ss.on_drained = drained_cb;
 	ss.drained_arg = d;

@@ -30,6 +30,8 @@ usage(FILE *out)
 	    "\n"
 	    "Environment:\n"
 	    "  ALLIANCE_DATABASE_URL  overrides database.url\n"
+	    "  CREDENTIALS_DIRECTORY  its database_url file (systemd LoadCredential=)\n"
+	    "                         overrides database.url when the variable above is unset\n"
 	    "\n"
 	    "Signals: SIGTERM/SIGINT finish in-flight requests and exit 0;\n"
 	    "SIGHUP reloads the configuration (a bad file is refused, the old one kept).\n");

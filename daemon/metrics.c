@@ -157,6 +157,28 @@ render_one(struct evbuffer *out, const char *name, const char *type, const char 
 	    : 0;
 }
 
+/* Answers evhttp wrote itself (HTML: request lines or headers it could not
+ * parse), by status; 400 is always present so the family is. */
+static int
+render_libevent_errors(const struct server *s, struct evbuffer *out)
+{
+	int status, rc = 0;
+
+	rc |= evbuffer_add_printf(out,
+	          "# HELP alliance_http_libevent_errors_total Answers libevent wrote itself "
+	          "(not problem+json), by status.\n"
+	          "# TYPE alliance_http_libevent_errors_total counter\n") < 0;
+	for (status = 100; status < 600; status++) {
+		unsigned long n = server_libevent_errors(s, status);
+
+		if (n > 0 || status == 400)
+			rc |= evbuffer_add_printf(out,
+			          "alliance_http_libevent_errors_total{status=\"%d\"} %lu\n",
+			          status, n) < 0;
+	}
+	return rc ? -1 : 0;
+}
+
 int
 metrics_render(const struct metrics *m, const struct metrics_sources *src, struct evbuffer *out)
 {
@@ -174,6 +196,7 @@ metrics_render(const struct metrics *m, const struct metrics_sources *src, struc
 	    server_connections(src->server));
 	rc |= render_one(out, "alliance_http_requests_in_flight", "gauge",
 	    "Requests being handled.", server_inflight(src->server));
+	rc |= render_libevent_errors(src->server, out);
 	rc |= render_one(out, "alliance_db_pool_size", "gauge", "Configured database connections.",
 	    st.size);
 	rc |= render_one(out, "alliance_db_pool_connected", "gauge",

@@ -21,6 +21,7 @@
 #include "codec/json_writer.h"
 #include "http/json_body.h"
 #include "http/problem.h"
+#include "http/framing.h"
 #include "http/router.h"
 #include "http/server.h"
 
@@ -124,6 +125,20 @@ request_header(struct request *r, const char *name, const char *value)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+/* HEAD: the GET answer's headers with its Content-Length, and no body
+ * (evhttp 2.1 would send the body and no length, breaking keep-alive). */
+static bool
+head_only(struct request *r, size_t len)
+{
+	char n[24];
+
+	if (evhttp_request_get_command(r->req) != EVHTTP_REQ_HEAD)
+		return false;
+	snprintf(n, sizeof(n), "%zu", len);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Length", n);
+	return true;
+}
+
 static void
 send_body(struct request *r, int status, const char *ctype, const char *text, size_t len)
 {
@@ -135,7 +150,7 @@ send_body(struct request *r, int status, const char *ctype, const char *text, si
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (server_stopping(r->rt->set.server))
 		evhttp_add_header(h, "Connection", "close");
-	if (len > 0)
+	if (len > 0 && !head_only(r, len))
 		evbuffer_add(out, text, len);
 	evhttp_send_reply(r->req, status, http_status_title(status), NULL);
 	request_finish(r, status);
@@ -370,6 +385,23 @@ read_body(struct request *r)
 	return body_shape(r);
 }
 
+/* A request the connection's framing refused before evhttp read its body
+ * (http/framing.h): answered here, in the connection's order, then closed. */
+static bool
+framing_refused(struct request *r)
+{
+	const char *detail = NULL;
+	int status = framing_refusal(evhttp_request_get_input_headers(r->req), &detail);
+
+	if (status == 0)
+		return false;
+	if (r->route_index >= 0)
+		r->route = r->rt->routes[r->route_index];
+	request_header(r, "Connection", "close");
+	request_problem(r, status, detail, NULL);
+	return true;
+}
+
 void
 router_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -402,6 +434,8 @@ router_dispatch(struct evhttp_request *req, void *arg)
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	r->route_index = find_route(rt, method, path, r->params, allow, sizeof(allow));
+	if (framing_refused(r))
+		return;
 	if (r->route_index < 0) {
 		if (allow[0] != '\0') {
 			request_header(r, "Allow", allow);

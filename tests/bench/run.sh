@@ -154,6 +154,7 @@ database:
   pool_size: $pool
 limits:
   max_connections: 1024
+  max_connections_per_peer: 1024
 log:
   level: $log_level
 YAML

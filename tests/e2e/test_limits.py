@@ -86,7 +86,8 @@ def _connections(conn):
 def test_max_connections(daemon_factory):
     # idle_timeout well above the test's own waits: no connection of the four may
     # be closed by the daemon while the fifth is being refused.
-    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 30}})
+    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 30,
+                                   "unix_reserved_connections": 0}})
     socks = []
     fourth = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
     try:
@@ -122,7 +123,8 @@ def _ok(d):
 
 def test_closed_probe_connections_free_their_slots(daemon_factory):
     # TCP health probes (connect, close) must not use up max_connections.
-    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 60}})
+    d = daemon_factory({"limits": {"max_connections": 4, "idle_timeout": 60,
+                                   "unix_reserved_connections": 0}})
     for _ in range(6):
         socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
     # All six given back: only the asking connection is left.  A leak would keep
