@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc/alliance
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
-PKGS      := libevent libpq jansson yaml-0.1
+PKGS      := libevent libpq jansson yaml-0.1 libcrypto
 VERSION   := 0.1.0
 
 ifeq ($(SANITIZE),)

@@ -48,8 +48,8 @@ const struct cmd_entry *const ctl_commands[] = { &cmd_status_entry, &cmd_therapi
 	&cmd_client_show_entry, &cmd_client_add_entry, &cmd_match_entry, &cmd_episode_start_entry,
 	&cmd_episode_end_entry, &cmd_episode_show_entry, &cmd_feedback_add_entry,
 	&cmd_attendance_entry, &cmd_alliance_entry, &cmd_referrals_entry,
-	&cmd_report_alliance_entry, &cmd_report_at_risk_entry,
-	/* token create|list|revoke: arrive with the security issue (token.c). */
+	&cmd_report_alliance_entry, &cmd_report_at_risk_entry, &cmd_report_audit_entry,
+	&cmd_token_create_entry, &cmd_token_list_entry, &cmd_token_revoke_entry,
 	&cmd_config_check_entry, &cmd_migrate_entry, &cmd_help_entry, &cmd_version_entry, NULL };
 
 /* clang-format off */

@@ -292,7 +292,7 @@ test_unknown_section(void **state)
 	    ":3:1: unknown section \"lisen\" (did you mean \"listen\"?)");
 	assert_load_error("metrics: {}\n",
 	    ":1:1: unknown section \"metrics\" (sections: listen, database, "
-	    "limits, log, engine, alliance, vocabulary)");
+	    "limits, log, security, engine, alliance, vocabulary)");
 }
 
 static void
@@ -435,7 +435,7 @@ test_yaml_syntax_error(void **state)
 	    ":3:1: only one YAML document is allowed");
 	assert_load_error("- listen\n",
 	    ":1:1: expected a mapping of sections (listen, database, limits, "
-	    "log, engine, alliance, vocabulary), got a list");
+	    "log, security, engine, alliance, vocabulary), got a list");
 	/* a missing file names the file, without a position */
 	char err[256];
 	assert_null(config_load("/nonexistent/allianced.yaml", err, sizeof err));
