@@ -81,8 +81,8 @@ cmd_report_audit_exec(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = { { "client", required_argument, NULL, 'c' },
 		{ "episode", required_argument, NULL, 'e' },
-		{ "actor", required_argument, NULL, 'a' }, { "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 } };
+		{ "actor", required_argument, NULL, 'a' },
+		{ "since", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 } };
 	static const char *const cols[] = { "AT", "ACTOR", "ACTION", "CLIENT>", "EPISODE>",
 		"STATUS", "PEER", "REQUEST" };
 	const char *client = NULL, *episode = NULL, *actor = NULL, *since = NULL, *next;

@@ -23,9 +23,9 @@
 
 #define ISO(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* The token object's columns, in token_json's order. */
-#define TOKEN_COLS \
-	"id, name, scope, " ISO("created_at") ", " ISO("last_used_at") ", " ISO("expires_at") \
-	    ", " ISO("revoked_at")
+#define TOKEN_COLS                                                               \
+	"id, name, scope, " ISO("created_at") ", " ISO("last_used_at") ", " ISO( \
+	    "expires_at") ", " ISO("revoked_at")
 
 static json_t *
 text_or_null(const PGresult *res, int row, int col)
@@ -37,10 +37,10 @@ static json_t *
 token_json(const PGresult *res, int row)
 {
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
-	    (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name",
-	    PQgetvalue(res, row, 1), "scope", PQgetvalue(res, row, 2), "created_at",
-	    text_or_null(res, row, 3), "last_used_at", text_or_null(res, row, 4), "expires_at",
-	    text_or_null(res, row, 5), "revoked_at", text_or_null(res, row, 6));
+	    (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name", PQgetvalue(res, row, 1),
+	    "scope", PQgetvalue(res, row, 2), "created_at", text_or_null(res, row, 3),
+	    "last_used_at", text_or_null(res, row, 4), "expires_at", text_or_null(res, row, 5),
+	    "revoked_at", text_or_null(res, row, 6));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -80,8 +80,7 @@ created_cb(struct request *r, const PGresult *res)
 	struct token_create *s = r->state;
 	json_t *body = token_json(res, 0);
 
-	if (body == NULL ||
-	    json_object_set_new(body, "token", json_string(s->token)) != 0) {
+	if (body == NULL || json_object_set_new(body, "token", json_string(s->token)) != 0) {
 		json_decref(body);
 		request_problem(r, 500, "out of memory", NULL);
 		return;

@@ -121,8 +121,7 @@ unix_peer(int fd, uid_t *uid)
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
-	    ss.ss_family != AF_UNIX)
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0 || ss.ss_family != AF_UNIX)
 		return false;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
 		return false; /* a UNIX peer we cannot identify: needs a token */

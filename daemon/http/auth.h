@@ -47,9 +47,9 @@ struct auth_settings {
 	auth_lookup_fn lookup;
 	auth_used_fn used; /* may be NULL */
 	void *arg;
-	uid_t daemon_uid;   /* its peers on the UNIX socket are admin */
-	double rate;        /* requests per second per token; 0 = no limit */
-	int burst;          /* bucket size */
+	uid_t daemon_uid; /* its peers on the UNIX socket are admin */
+	double rate;      /* requests per second per token; 0 = no limit */
+	int burst;        /* bucket size */
 };
 
 /* The result of a check, kept on the request for handlers and the audit. */

@@ -19,8 +19,8 @@ struct token_cache {
 	struct token_cache_settings set;
 	struct token_entry *tokens; /* owned; n entries */
 	int n;
-	bool ready;           /* a load has completed */
-	bool again;           /* a change arrived while loading */
+	bool ready;               /* a load has completed */
+	bool again;               /* a change arrived while loading */
 	struct db_query *load_q;  /* in flight, or NULL */
 	struct db_query *flush_q; /* in flight, or NULL */
 	struct event *retry;      /* owned; a load that could not be sent */

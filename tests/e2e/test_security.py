@@ -251,6 +251,7 @@ def test_every_client_data_route_writes_an_audit_row(daemon, db):
          client=cl, episode=ep)
     call("GET", f"/v1/episodes/{ep}/alliance", client=cl, episode=ep)
     call("POST", f"/v1/episodes/{ep}/referrals", {}, client=cl, episode=ep)
+    call("GET", "/v1/reports/at-risk", client=cl, episode=ep)   # the one active episode
     call("POST", f"/v1/episodes/{ep}/end", {"reason": "completed"}, client=cl, episode=ep)
     # Refused requests are audited with their status.
     call("POST", f"/v1/episodes/{ep}/end", {"reason": "completed"}, 409, episode=ep)
