@@ -9,6 +9,8 @@ pkgs="build-essential pkg-config libevent-dev libpq-dev libjansson-dev libyaml-d
 libcmocka-dev postgresql python3-pytest python3-psycopg2 python3-requests python3-yaml
 wrk prometheus curl jq clang-format
 libcurl4-openssl-dev libsmartcols-dev libcsv-dev mandoc"
+# OpenSSL's libcrypto: token digests and random tokens (README "Security").
+pkgs="$pkgs libssl-dev"
 
 # Node may come from elsewhere (nodesource, nvm): then leave it alone.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

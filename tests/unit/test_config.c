@@ -129,6 +129,10 @@ test_defaults_are_the_documented_values(void **state)
 	assert_int_equal(c->vocab_identity.count, 5);
 	assert_true(config_vocab_has(&c->vocab_identity, "veteran_informed"));
 	assert_false(config_vocab_has(&c->vocab_concerns, "gambling"));
+	assert_false(c->allow_root);
+	assert_true(c->token_rate == 50.0);
+	assert_int_equal(c->token_burst, 200);
+	assert_string_equal(c->db_migrate_url, "");
 	config_free(c);
 }
 
@@ -136,15 +140,16 @@ static void
 test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(), 47);
+	assert_int_equal(config_key_count(), 51);
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {
 		const char *name = config_key_name(i);
 		assert_non_null(strchr(name, '.'));
 		assert_non_null(config_key_default(i));
-		bool restart =
-		    strncmp(name, "listen.", 7) == 0 || strncmp(name, "database.", 9) == 0;
+		/* allow_root is checked once, at start */
+		bool restart = strncmp(name, "listen.", 7) == 0 ||
+		    strncmp(name, "database.", 9) == 0 || strcmp(name, "security.allow_root") == 0;
 		if (config_key_reloadable(i) == restart)
 			fail_msg("key %s: wrong reload flag", name);
 		for (size_t j = 0; j < i; j++)
