@@ -38,10 +38,12 @@ WRONG_SCOPE = {"INTAKE": "feedback", "FEEDBACK": "intake", "ADMIN": "intake"}
 
 @pytest.fixture
 def tokens(db):
+    """Tokens of every scope; name this fixture before the daemon's, so that they are
+    stored before it starts (its readiness waits for their first load)."""
     return {s: make_token(db, f"t-{s}", s) for s in ("intake", "feedback", "admin")}
 
 
-def test_every_v1_route_refuses_no_token_bad_token_and_wrong_scope(daemon, tokens):
+def test_every_v1_route_refuses_no_token_bad_token_and_wrong_scope(tokens, daemon):
     for method, path, scope in v1_routes():
         p = path.replace("{id}", "1")
         # A malformed body: a 401/403 proves the body was never parsed (else 400).
@@ -67,7 +69,7 @@ def test_health_readiness_and_metrics_stay_open(daemon):
         assert daemon.get(path, auth=None).status == 200, path
 
 
-def test_scopes_grant_their_routes(daemon, db, tokens):
+def test_scopes_grant_their_routes(tokens, daemon, db):
     t = add_therapist(db)
     c = add_client(db)
     r = daemon.post("/v1/episodes", json_body={"client_id": c, "therapist_id": t},
