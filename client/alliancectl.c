@@ -65,7 +65,10 @@ const struct cmd_entry *const ctl_commands[] = {
 	&cmd_referrals_entry,
 	&cmd_report_alliance_entry,
 	&cmd_report_at_risk_entry,
-	/* token create|list|revoke: arrive with the security issue (token.c). */
+	&cmd_report_audit_entry,
+	&cmd_token_create_entry,
+	&cmd_token_list_entry,
+	&cmd_token_revoke_entry,
 	&cmd_config_check_entry,
 	&cmd_migrate_entry,
 	&cmd_help_entry,

@@ -31,6 +31,10 @@ extern const struct cmd_entry cmd_alliance_entry;        /* alliance.c */
 extern const struct cmd_entry cmd_referrals_entry;       /* referrals.c */
 extern const struct cmd_entry cmd_report_alliance_entry; /* report.c */
 extern const struct cmd_entry cmd_report_at_risk_entry;
+extern const struct cmd_entry cmd_report_audit_entry; /* audit.c */
+extern const struct cmd_entry cmd_token_create_entry; /* token.c */
+extern const struct cmd_entry cmd_token_list_entry;
+extern const struct cmd_entry cmd_token_revoke_entry;
 extern const struct cmd_entry cmd_config_check_entry; /* daemon_modes.c */
 extern const struct cmd_entry cmd_migrate_entry;
 

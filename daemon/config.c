@@ -58,6 +58,7 @@ static const struct config_key keys[] = {
 	{ "database.url", CT_STRING, OFF(db_url), 0, "postgresql:///alliance", 1, 4096 },
 	{ "database.pool_size", CT_INT, OFF(db_pool_size), 0, "4", 1, 64 },
 	{ "database.connect_timeout", CT_INT, OFF(db_connect_timeout), 0, "5", 1, 300 },
+	{ "database.migrate_url", CT_STRING, OFF(db_migrate_url), 0, "", 0, 4096 },
 
 	{ "limits.max_body_bytes", CT_INT, OFF(max_body_bytes), R, "65536", 1024, 16777216 },
 	{ "limits.max_header_bytes", CT_INT, OFF(max_header_bytes), R, "8192", 1024, 1048576 },
@@ -72,6 +73,10 @@ static const struct config_key keys[] = {
 	    1024 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
+
+	{ "security.allow_root", CT_BOOL, OFF(allow_root), 0, "false", 0, 0 },
+	{ "security.token_rate", CT_DOUBLE, OFF(token_rate), R, "50", 0, 1000000 },
+	{ "security.token_burst", CT_INT, OFF(token_burst), R, "200", 1, 1000000 },
 
 	{ "engine.weight_concerns", CT_DOUBLE, OFF(engine_weight_concerns), R, "3", 0, 100 },
 	{ "engine.weight_modality", CT_DOUBLE, OFF(engine_weight_modality), R, "1.5", 0, 100 },
@@ -928,7 +933,7 @@ load_root(struct load *ld, yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE)
 		return fail_at(ld, root->start_mark,
 		    "expected a mapping of sections (listen, "
-		    "database, limits, log, engine, alliance, vocabulary), got %s",
+		    "database, limits, log, security, engine, alliance, vocabulary), got %s",
 		    node_kind(root));
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
@@ -957,8 +962,8 @@ load_root(struct load *ld, yaml_node_t *root)
 				    sec, (int)section_len(best), best);
 			return fail_at(ld, kn->start_mark,
 			    "unknown section \"%s\" (sections: "
-			    "listen, database, limits, log, engine, alliance, "
-			    "vocabulary)",
+			    "listen, database, limits, log, security, engine, "
+			    "alliance, vocabulary)",
 			    sec);
 		}
 		size_t first;

@@ -40,6 +40,7 @@ struct config {
 	char *db_url;           /* libpq connection string or URI */
 	int db_pool_size;       /* connections */
 	int db_connect_timeout; /* seconds */
+	char *db_migrate_url;   /* the owner's URL for --migrate; "" = url */
 
 	/* limits.* — reloadable */
 	int max_body_bytes;
@@ -54,6 +55,11 @@ struct config {
 
 	/* log.* — reloadable */
 	enum log_level log_level;
+
+	/* security.* — allow_root needs a restart, the rest is reloadable */
+	bool allow_root;   /* may run as uid 0 */
+	double token_rate; /* requests per second per token; 0 = no limit */
+	int token_burst;   /* a token's bucket */
 
 	/* engine.* — reloadable; weights of docs/matching.md (0..100 each) */
 	double engine_weight_concerns;

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/request_db.h"
 #include "base/clock.h"
 #include "config.h"
@@ -22,11 +24,13 @@
 #include "daemon_run.h"
 #include "engine/engine.h"
 #include "engine_config.h"
+#include "http/auth.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metrics.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
+#include "store/token_cache.h"
 
 /* The last reply is queued, not yet written: give the loop a moment to
  * flush it before leaving (replies while stopping say Connection: close). */
@@ -116,6 +120,7 @@ apply_limits(struct daemon *d)
 	server_limits_of(d->cfg, &lim);
 	server_apply_limits(d->server, &lim);
 	router_apply_limits(d->router, d->cfg->request_timeout, d->cfg->max_json_depth);
+	auth_set_rate(d->auth, d->cfg->token_rate, d->cfg->token_burst);
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
 }
@@ -269,12 +274,37 @@ add_signal(struct daemon *d, int sig)
 	return ev;
 }
 
+/* auth_settings.lookup: the token cache of the store layer. */
+static int
+token_lookup_cb(void *arg, const unsigned char digest[AUTH_DIGEST_LEN], struct auth_token *out)
+{
+	struct daemon *d = arg;
+	struct token_entry e;
+
+	if (token_cache_lookup(d->tokens, digest, &e) != 1)
+		return 0;
+	memcpy(out->name, e.name, sizeof(out->name));
+	out->scope = e.scope;
+	out->expires = e.expires;
+	return 1;
+}
+
+/* auth_settings.used */
+static void
+token_used_cb(void *arg, const char *name)
+{
+	struct daemon *d = arg;
+
+	token_cache_used(d->tokens, name);
+}
+
 /* The HTTP layer and the routes, wired to the objects they borrow. */
 static int
 start_http(struct daemon *d)
 {
 	struct server_settings ss;
 	struct router_settings rs;
+	struct auth_settings as;
 
 	memset(&ss, 0, sizeof(ss));
 	ss.base = d->base;
@@ -294,8 +324,20 @@ start_http(struct daemon *d)
 	if (d->server == NULL)
 		return -1;
 
+	memset(&as, 0, sizeof(as));
+	as.lookup = token_lookup_cb;
+	as.used = token_used_cb;
+	as.arg = d;
+	as.daemon_uid = geteuid();
+	as.rate = d->cfg->token_rate;
+	as.burst = d->cfg->token_burst;
+	d->auth = auth_new(&as);
+	if (d->auth == NULL)
+		return -1;
+
 	d->api.db = d->db;
 	d->api.catalog = d->catalog;
+	d->api.tokens = d->tokens;
 	d->api.params = &d->params;
 	d->api.log = &d->log;
 	d->api.default_limit = d->cfg->engine_default_limit;
@@ -318,6 +360,8 @@ start_http(struct daemon *d)
 	rs.release = request_db_release;
 	rs.observe = observe_cb;
 	rs.observe_arg = d;
+	rs.auth = d->auth;
+	rs.finished = audit_finished;
 	d->router = router_new(&rs);
 	if (d->router == NULL)
 		return -1;
@@ -328,6 +372,20 @@ start_http(struct daemon *d)
 	return 0;
 }
 
+static int
+start_tokens(struct daemon *d)
+{
+	struct token_cache_settings ts;
+
+	memset(&ts, 0, sizeof(ts));
+	ts.base = d->base;
+	ts.db = d->db;
+	ts.log = &d->log;
+	ts.flush_interval = 5;
+	d->tokens = token_cache_new(&ts);
+	return d->tokens == NULL ? -1 : token_cache_start(d->tokens);
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -336,6 +394,14 @@ daemon_run(struct daemon *d)
 	struct vocab *vocab = NULL;
 	char err[512];
 
+	/* Health data: a daemon running as root would turn any bug into the
+	 * whole machine.  systemd runs it as a dynamic user. */
+	if (geteuid() == 0 && !d->cfg->allow_root) {
+		log_error(&d->log,
+		    "refusing to run as root: run as an unprivileged user "
+		    "(or set security.allow_root: true)");
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	d->base = event_base_new();
 	if (d->base == NULL) {
@@ -367,6 +433,10 @@ daemon_run(struct daemon *d)
 	d->catalog = catalog_sync_new(&cs, vocab);
 	if (d->catalog == NULL || catalog_sync_start(d->catalog) != 0) {
 		log_error(&d->log, "cannot start the catalog");
+		return 1;
+	}
+	if (start_tokens(d) != 0) {
+		log_error(&d->log, "cannot start the token cache");
 		return 1;
 	}
 	if (start_http(d) != 0) {
@@ -421,6 +491,8 @@ daemon_free(struct daemon *d)
 		catalog_sync_stop(d->catalog);
 	db_pool_free(d->db);
 	catalog_sync_free(d->catalog);
+	token_cache_free(d->tokens);
+	auth_free(d->auth);
 	server_free(d->server);
 	router_free(d->router);
 	metrics_free(d->metrics);

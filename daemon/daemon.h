@@ -22,6 +22,8 @@ struct router;
 struct db_pool;
 struct metrics;
 struct catalog_sync;
+struct token_cache;
+struct auth;
 
 /* The top of the house: it owns every object and hands each lower layer
  * what it needs at creation (settings structs, callbacks); nothing below
@@ -38,6 +40,8 @@ struct daemon {
 	struct db_pool *db;           /* owned */
 	struct metrics *metrics;      /* owned */
 	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
+	struct token_cache *tokens;   /* owned; the live API tokens */
+	struct auth *auth;            /* owned; tokens, peer credentials, rate limits */
 	struct engine_params params;  /* from cfg; replaced on SIGHUP */
 	struct event *sig_term, *sig_int, *sig_hup; /* owned */
 	struct event *watchdog;                     /* owned; NULL without WATCHDOG_USEC */

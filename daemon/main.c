@@ -24,7 +24,8 @@ usage(FILE *out)
 	    "Options:\n"
 	    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	    "      --check-config  validate FILE, print errors as file:line:column, exit 0 or 1\n"
-	    "      --migrate       apply the missing database migrations and exit\n"
+	    "      --migrate       apply the missing database migrations and exit (as\n"
+	    "                      database.migrate_url, the schema owner, when set)\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       print the version\n"
 	    "\n"
@@ -32,6 +33,8 @@ usage(FILE *out)
 	    "  ALLIANCE_DATABASE_URL  overrides database.url\n"
 	    "  CREDENTIALS_DIRECTORY  its database_url file (systemd LoadCredential=)\n"
 	    "                         overrides database.url when the variable above is unset\n"
+	    "\n"
+	    "Refuses to run as root unless the config says security.allow_root: true.\n"
 	    "\n"
 	    "Signals: SIGTERM/SIGINT finish in-flight requests and exit 0;\n"
 	    "SIGHUP reloads the configuration (a bad file is refused, the old one kept).\n");
@@ -43,7 +46,10 @@ do_migrate(const struct config *cfg)
 	char err[512];
 	int applied = 0;
 
-	if (migrate_apply(cfg->db_url, cfg->db_connect_timeout, err, sizeof(err), &applied) != 0) {
+	/* The schema owner migrates; the daemon runs as the runtime role. */
+	const char *url = cfg->db_migrate_url[0] != '\0' ? cfg->db_migrate_url : cfg->db_url;
+
+	if (migrate_apply(url, cfg->db_connect_timeout, err, sizeof(err), &applied) != 0) {
 		fprintf(stderr, "allianced: migrate: %s\n", err);
 		return 1;
 	}

@@ -16,10 +16,12 @@ struct db_pool;
 struct engine_params;
 struct evbuffer;
 struct logger;
+struct token_cache;
 
 struct api {
 	struct db_pool *db;
 	struct catalog_sync *catalog;
+	struct token_cache *tokens;         /* the live API tokens (auth, readiness) */
 	const struct engine_params *params; /* replaced in place on SIGHUP */
 	const struct logger *log;
 	int default_limit; /* engine.default_limit */

@@ -20,6 +20,8 @@ const struct route *const api_route_tables[] = {
 	routes_feedback,
 	routes_referrals,
 	routes_reports,
+	routes_tokens,
+	routes_audit,
 	NULL,
 };
 

@@ -15,5 +15,7 @@ extern const struct route routes_episodes[];   /* routes_episodes.c */
 extern const struct route routes_feedback[];   /* routes_feedback.c */
 extern const struct route routes_referrals[];  /* routes_referrals.c */
 extern const struct route routes_reports[];    /* routes_reports.c */
+extern const struct route routes_tokens[];     /* routes_tokens.c */
+extern const struct route routes_audit[];      /* routes_audit.c */
 
 #endif

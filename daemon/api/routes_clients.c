@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "base/log.h"
@@ -25,14 +26,18 @@
  * on the returned row means it was inserted rather than updated. */
 /* clang-format off */
 static const char upsert_sql[] =
-    "INSERT INTO clients (external_ref, preferences) VALUES ($1, $2::jsonb) "
+    "WITH up AS (INSERT INTO clients (external_ref, preferences) VALUES ($1, $2::jsonb) "
     "ON CONFLICT (external_ref) DO UPDATE SET preferences = EXCLUDED.preferences "
-    "RETURNING id, external_ref, preferences::text, (xmax = 0) AS inserted";
+    "RETURNING id, external_ref, preferences::text, (xmax = 0) AS inserted),"
+    AUDIT_CTE("$3", "up.id", "NULL::bigint",
+	"CASE WHEN up.inserted THEN '201' ELSE '200' END", "up")
+    " SELECT * FROM up";
 /* clang-format on */
 
 /* clang-format off */
 static const char get_sql[] =
-    "SELECT id, external_ref, preferences::text FROM clients WHERE id = $1";
+    AUDIT_CLIENT_READ("$2")
+    " SELECT id, external_ref, preferences::text FROM clients WHERE id = $1";
 /* clang-format on */
 
 /* {"id", "external_ref", ...preferences} from one row (columns 0..2). */
@@ -78,7 +83,8 @@ route_client_upsert(struct request *r)
 	struct intake in;
 	json_t *prefs = NULL;
 	char *text = NULL;
-	const char *values[2];
+	const char *values[3];
+	char *aud = NULL;
 
 	field_errors_init(&fe);
 	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), true, &in,
@@ -94,11 +100,16 @@ route_client_upsert(struct request *r)
 		goto fail;
 	values[0] = json_string_value(json_object_get(r->body, "external_ref"));
 	values[1] = text;
-	request_db_query(r, &upsert_call, upsert_sql, 2, values, upsert_cb);
+	if ((aud = audit_param(r)) == NULL)
+		goto fail;
+	values[2] = aud;
+	request_db_query(r, &upsert_call, upsert_sql, 3, values, upsert_cb);
+	free(aud);
 	free(text); /* the pool copied the values */
 	json_decref(prefs);
 	return;
 fail:
+	free(text);
 	json_decref(prefs);
 	request_problem(r, 500, "out of memory", NULL);
 }
@@ -118,9 +129,12 @@ get_cb(struct request *r, const PGresult *res)
 static void
 route_client_get(struct request *r)
 {
-	request_db_by_id(r, &get_call, get_sql, get_cb);
+	request_db_by_id_audited(r, &get_call, get_sql, get_cb);
 }
 
 const struct route routes_clients[] = { { "POST", "/v1/clients", SCOPE_INTAKE,
-	                                    ROUTE_JSON_BODY | ROUTE_NEEDS_DB, route_client_upsert },
-	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_client_get }, ROUTE_END };
+	                                    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
+	                                    route_client_upsert },
+	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB | ROUTE_AUDIT_CLIENT,
+	    route_client_get },
+	ROUTE_END };

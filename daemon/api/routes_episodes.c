@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/episode_alliance.h"
 #include "api/request_db.h"
 #include "api/routes.h"
@@ -65,6 +66,7 @@ episode_json(const PGresult *res, int row, int col)
 
 struct episode_start {
 	char client[24], therapist[24], referred[24];
+	char *audit; /* audit_param(r), owned */
 	bool has_referred;
 	json_t *episode; /* the answer, held until COMMIT */
 };
@@ -75,6 +77,7 @@ episode_start_free(void *p)
 	struct episode_start *s = p;
 
 	json_decref(s->episode);
+	free(s->audit);
 	free(s);
 }
 
@@ -195,7 +198,8 @@ start_locked_cb(struct request *r, const PGresult *res)
 	    " ended AS (UPDATE episodes SET status = 'ended', ended_at = now(),"
 	    "           end_reason = 'referred'"
 	    "           WHERE id = $3::bigint AND status = 'active' AND EXISTS (SELECT 1 FROM ins)"
-	    "           RETURNING id)"
+	    "           RETURNING id),"
+	    AUDIT_CTE("$4", "ins.client_id", "ins.id", "'201'", "ins")
 	    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM t),"
 	    "  coalesce((SELECT active FROM t), false), coalesce((SELECT accepting_new FROM t), false),"
 	    "  coalesce((SELECT capacity FROM t), 0), (SELECT n FROM load),"
@@ -204,10 +208,11 @@ start_locked_cb(struct request *r, const PGresult *res)
 	    " FROM (SELECT 1) one LEFT JOIN ins ON true";
 	/* clang-format on */
 	struct episode_start *s = r->state;
-	const char *values[3] = { s->client, s->therapist, s->has_referred ? s->referred : NULL };
+	const char *values[4] = { s->client, s->therapist, s->has_referred ? s->referred : NULL,
+		s->audit };
 
 	(void)res;
-	request_db_lease_query(r, &start_call, sql, 3, values, start_checked_cb);
+	request_db_lease_query(r, &start_call, sql, 4, values, start_checked_cb);
 }
 
 static void
@@ -268,6 +273,10 @@ route_episode_start(struct request *r)
 	s->has_referred = has_referred == 1;
 	r->state = s;
 	r->state_free = episode_start_free;
+	if ((s->audit = audit_param(r)) == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
 	request_db_acquire(r, &start_call, start_leased_cb);
 }
 
@@ -285,12 +294,13 @@ route_episode_get(struct request *r)
 {
 	/* clang-format off */
 	static const char sql[] =
-	    "SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
+	    AUDIT_EPISODE_READ("$2")
+	    " SELECT " EPISODE_COLS("e") " FROM episodes e WHERE e.id = $1::bigint";
 	/* clang-format on */
 
 	static const struct request_db_call call = { "episode get", "episode", NULL };
 
-	request_db_by_id(r, &call, sql, got_cb);
+	request_db_by_id_audited(r, &call, sql, got_cb);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -319,7 +329,8 @@ route_episode_end(struct request *r)
 	    "WITH cur AS (SELECT id FROM episodes WHERE id = $1::bigint),"
 	    " upd AS (UPDATE episodes SET status = 'ended', ended_at = now(), end_reason = $2"
 	    "         WHERE id = $1::bigint AND status = 'active'"
-	    "         RETURNING " EPISODE_COLS("episodes") ")"
+	    "         RETURNING " EPISODE_COLS("episodes") "),"
+	    AUDIT_CTE("$3", "upd.client_id", "upd.id", "'200'", "upd")
 	    " SELECT cur.id, upd.* FROM cur LEFT JOIN upd ON true";
 	/* clang-format on */
 	static const struct request_db_call call = { "episode end", "episode", NULL };
@@ -327,7 +338,8 @@ route_episode_end(struct request *r)
 	const char *reason = NULL;
 	const char *const *p;
 	char id[24];
-	const char *values[2] = { id, NULL };
+	const char *values[3] = { id, NULL, NULL };
+	char *aud;
 
 	field_errors_init(&fe);
 	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
@@ -350,7 +362,13 @@ route_episode_end(struct request *r)
 	}
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	values[1] = reason;
-	request_db_query(r, &call, sql, 2, values, ended_cb);
+	if ((aud = audit_param(r)) == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	values[2] = aud;
+	request_db_query(r, &call, sql, 3, values, ended_cb);
+	free(aud);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -388,12 +406,13 @@ route_attendance(struct request *r)
 	 * this session's entry is added in C. */
 	/* clang-format off */
 	static const char sql[] =
-	    "WITH ep AS (SELECT id, status FROM episodes WHERE id = $1::bigint),"
+	    "WITH ep AS (SELECT id, status, client_id FROM episodes WHERE id = $1::bigint),"
 	    " up AS (INSERT INTO attendance (episode_id, session, status)"
 	    "        SELECT id, $2::integer, $3 FROM ep WHERE status = 'active'"
 	    "        ON CONFLICT (episode_id, session)"
 	    "        DO UPDATE SET status = EXCLUDED.status, recorded_at = now()"
-	    "        RETURNING 1)"
+	    "        RETURNING 1),"
+	    AUDIT_CTE("$4", "ep.client_id", "ep.id", "'200'", "ep WHERE EXISTS (SELECT 1 FROM up)")
 	    " SELECT ep.status, EXISTS (SELECT 1 FROM up), r.*"
 	    " FROM ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "t.session <> $2::integer")
@@ -406,7 +425,8 @@ route_attendance(struct request *r)
 	const char *status = NULL;
 	int stv = -1;
 	char id[24], sess[16];
-	const char *values[3] = { id, sess, NULL };
+	const char *values[4] = { id, sess, NULL, NULL };
+	char *aud;
 
 	field_errors_init(&fe);
 	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
@@ -435,15 +455,22 @@ route_attendance(struct request *r)
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	snprintf(sess, sizeof(sess), "%lld", session);
 	values[2] = attendance_status_name(a->status);
-	request_db_query(r, &call, sql, 3, values, attendance_cb);
+	if ((aud = audit_param(r)) == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	values[3] = aud;
+	request_db_query(r, &call, sql, 4, values, attendance_cb);
+	free(aud);
 }
 
 const struct route routes_episodes[] = { { "POST", "/v1/episodes", SCOPE_INTAKE,
-	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
 	                                     route_episode_start },
-	{ "GET", "/v1/episodes/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_episode_get },
-	{ "POST", "/v1/episodes/{id}/end", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	    route_episode_end },
-	{ "POST", "/v1/episodes/{id}/attendance", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	    route_attendance },
+	{ "GET", "/v1/episodes/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
+	    route_episode_get },
+	{ "POST", "/v1/episodes/{id}/end", SCOPE_INTAKE,
+	    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_episode_end },
+	{ "POST", "/v1/episodes/{id}/attendance", SCOPE_INTAKE,
+	    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_attendance },
 	ROUTE_END };

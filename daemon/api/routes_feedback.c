@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/episode_alliance.h"
 #include "api/request_db.h"
 #include "api/routes.h"
@@ -46,6 +47,7 @@ enum {
 	FB_INDEX,
 	FB_TRUST,
 	FB_ORS,
+	FB_AUDIT, /* $13 */
 	FB_NPARAMS
 };
 
@@ -53,6 +55,7 @@ struct feedback_state {
 	struct feedback fb;
 	struct json_writer items, flags;      /* the stored JSON text, written here */
 	char *body;                           /* owned; canonical body (with a key) */
+	char *audit;                          /* owned; audit_param(r) */
 	char items_buf[1024], flags_buf[256]; /* room for any instrument */
 	char id[24], session[16], neg[8], index[32], trust[32], ors[32];
 	char key[IDEMPOTENCY_KEY_MAX + 1];
@@ -69,6 +72,7 @@ feedback_state_free(void *p)
 	jw_free(&s->items);
 	jw_free(&s->flags);
 	free(s->body);
+	free(s->audit);
 	free(s);
 }
 
@@ -150,7 +154,8 @@ feedback_send(struct request *r)
 {
 	/* clang-format off */
 	static const char sql[] =
-	    "WITH ep AS (SELECT id, therapist_id, status FROM episodes WHERE id = $1::bigint),"
+	    "WITH ep AS (SELECT id, therapist_id, status, client_id FROM episodes"
+	    "            WHERE id = $1::bigint),"
 	    " prior AS (SELECT f.id, f.received_at,"
 	    "           f.request_hash = sha256(convert_to($9::text, 'UTF8')) AS same"
 	    "           FROM feedback f WHERE f.episode_id = $1::bigint"
@@ -171,7 +176,9 @@ feedback_send(struct request *r)
 	    "               WHEN EXISTS (SELECT 1 FROM prior) THEN 'key_conflict'"
 	    "               ELSE 'ended' END AS outcome,"
 	    "          (SELECT id FROM prior) AS upto_id, (SELECT received_at FROM prior) AS upto_at"
-	    "        FROM ep)"
+	    "        FROM ep),"
+	    AUDIT_CTE("$13", "ep.client_id", "ep.id", "'200'",
+		"ep, st WHERE st.outcome IN ('stored', 'replay')")
 	    " SELECT st.therapist_id, st.outcome, r.*"
 	    " FROM st LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("st.id", "st.upto_id IS NULL OR f.id <= st.upto_id",
@@ -194,6 +201,7 @@ feedback_send(struct request *r)
 	values[FB_INDEX] = s->fb.instrument == INSTR_ORS ? NULL : s->index;
 	values[FB_TRUST] = s->fb.instrument == INSTR_ORS ? NULL : s->trust;
 	values[FB_ORS] = s->fb.instrument == INSTR_ORS ? s->ors : NULL;
+	values[FB_AUDIT] = s->audit;
 	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_cb);
 }
 
@@ -261,8 +269,9 @@ route_feedback(struct request *r)
 	 * versions must keep matching. */
 	if (s->has_key)
 		s->body = json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS);
+	s->audit = audit_param(r);
 	if (jw_cstr(&s->items) == NULL || jw_cstr(&s->flags) == NULL ||
-	    (s->has_key && s->body == NULL)) {
+	    (s->has_key && s->body == NULL) || s->audit == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
@@ -290,17 +299,20 @@ route_alliance_get(struct request *r)
 {
 	/* clang-format off */
 	static const char sql[] =
-	    "SELECT ep.id, r.* FROM episodes ep LEFT JOIN LATERAL ("
+	    AUDIT_EPISODE_READ("$2")
+	    " SELECT ep.id, r.* FROM episodes ep LEFT JOIN LATERAL ("
 	    EPISODE_ROWS_SQL("ep.id", "true", "true")
 	    " ) r ON true WHERE ep.id = $1::bigint";
 	/* clang-format on */
 
 	static const struct request_db_call call = { "alliance", "episode", NULL };
 
-	request_db_by_id(r, &call, sql, alliance_got_cb);
+	request_db_by_id_audited(r, &call, sql, alliance_got_cb);
 }
 
 const struct route routes_feedback[] = { { "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK,
-	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB, route_feedback },
-	{ "GET", "/v1/episodes/{id}/alliance", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, route_alliance_get },
+	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
+	                                     route_feedback },
+	{ "GET", "/v1/episodes/{id}/alliance", SCOPE_FEEDBACK, ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
+	    route_alliance_get },
 	ROUTE_END };

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "store/catalog_sync.h"
 #include "store/migrate.h"
+#include "store/token_cache.h"
 
 static void
 route_healthz(struct request *r)
@@ -34,7 +35,9 @@ ready_reply(struct request *r, bool up, int version, const char *why)
 	int expected = migrate_latest_version();
 	const struct catalog_sync *cs = request_api(r)->catalog;
 	bool catalog = catalog_sync_ready(cs);
-	bool ready = up && version == expected && catalog;
+	/* Tokens too: before their first load every token would be refused. */
+	bool tokens = request_api(r)->tokens == NULL || token_cache_ready(request_api(r)->tokens);
+	bool ready = up && version == expected && catalog && tokens;
 	json_t *db = json_pack("{s:b, s:i, s:i}", "up", up, "schema_version", version,
 	    "expected_version", expected);
 	unsigned therapists;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "base/log.h"
@@ -30,7 +31,8 @@
 
 /* clang-format off */
 static const char client_sql[] =
-    "SELECT c.preferences::text, coalesce((SELECT json_agg(m.therapist_id) FROM ("
+    AUDIT_CLIENT_READ("$2")
+    " SELECT c.preferences::text, coalesce((SELECT json_agg(m.therapist_id) FROM ("
     " SELECT e.therapist_id FROM episodes e"
     " WHERE e.client_id = c.id AND e.status = 'ended' AND e.end_reason = 'mismatch'"
     " GROUP BY e.therapist_id ORDER BY max(e.ended_at) DESC LIMIT 64) m), '[]')::text"
@@ -214,9 +216,10 @@ route_client_matches(struct request *r)
 
 	if (catalog_and_limit(r, &k) != 0)
 		return;
-	request_db_by_id(r, &client_call, client_sql, client_loaded_cb);
+	request_db_by_id_audited(r, &client_call, client_sql, client_loaded_cb);
 }
 
 const struct route routes_match[] = { { "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE,
-	                                  ROUTE_NEEDS_DB, route_client_matches },
+	                                  ROUTE_NEEDS_DB | ROUTE_AUDIT_CLIENT,
+	                                  route_client_matches },
 	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match }, ROUTE_END };

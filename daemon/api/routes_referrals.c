@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/episode_alliance.h"
 #include "api/request_db.h"
 #include "api/routes.h"
@@ -194,7 +195,8 @@ route_referrals(struct request *r)
 {
 	/* clang-format off */
 	static const char sql[] =
-	    "SELECT ep.therapist_id, c.preferences::text,"
+	    AUDIT_EPISODE_READ("$2")
+	    " SELECT ep.therapist_id, c.preferences::text,"
 	    " (SELECT coalesce(json_agg(DISTINCT x.therapist_id), '[]'::json) FROM episodes x"
 	    "   WHERE x.client_id = ep.client_id AND x.end_reason = 'mismatch')::text,"
 	    " (SELECT coalesce(json_agg(json_build_array(cl.colleague_id, cl.for_tags)), '[]'::json)"
@@ -233,10 +235,11 @@ route_referrals(struct request *r)
 	s->limit = limit;
 	r->state = s;
 	r->state_free = referral_state_free;
-	request_db_by_id(r, &referral_call, sql, referral_loaded_cb);
+	request_db_by_id_audited(r, &referral_call, sql, referral_loaded_cb);
 }
 
-const struct route routes_referrals[] = { { "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
-	                                      ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB,
-	                                      route_referrals },
-	ROUTE_END };
+const struct route routes_referrals[] = {
+	{ "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
+	    ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_referrals },
+	ROUTE_END
+};

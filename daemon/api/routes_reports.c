@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/episode_alliance.h"
 #include "api/request_db.h"
 #include "api/routes.h"
@@ -28,11 +29,12 @@
 #define AT_RISK_DEFAULT_SCAN 500
 #define AT_RISK_MAX_SCAN     5000
 
-/* Active episodes with their rows: 0 id, 1 client_id, 2 therapist_id, 3.. rows. */
+/* Active episodes with their rows: 0 id, 1 client_id, 2 therapist_id, 3.. rows.
+ * MORE_CTES follows the CTE ep (", audit AS ..."). */
 /* clang-format off */
-#define ACTIVE_ROWS_SQL(WHERE_LIMIT) \
+#define ACTIVE_ROWS_SQL(WHERE_LIMIT, MORE_CTES) \
 	"WITH ep AS (SELECT id, client_id, therapist_id FROM episodes" \
-	"            WHERE status = 'active' " WHERE_LIMIT ")" \
+	"            WHERE status = 'active' " WHERE_LIMIT ")" MORE_CTES \
 	" SELECT ep.id, ep.client_id, ep.therapist_id, r.*" \
 	" FROM ep LEFT JOIN LATERAL (" EPISODE_ROWS_SQL("ep.id", "true", "true") ") r ON true" \
 	" ORDER BY ep.id"
@@ -188,11 +190,13 @@ route_report_at_risk(struct request *r)
 {
 	/* clang-format off */
 	static const char sql[] =
-	    ACTIVE_ROWS_SQL("AND id > $1::bigint ORDER BY id LIMIT $2::integer");
+	    ACTIVE_ROWS_SQL("AND id > $1::bigint ORDER BY id LIMIT $2::integer",
+		"," AUDIT_CTE("$3", "ep.client_id", "ep.id", "'200'", "ep"));
 	/* clang-format on */
 	const char *after = request_query(r, "after");
 	char scan_s[16];
-	const char *values[2] = { after ? after : "0", scan_s };
+	const char *values[3] = { after ? after : "0", scan_s, NULL };
+	char *aud;
 	int *scan;
 	char *end;
 	int limit;
@@ -219,7 +223,15 @@ route_report_at_risk(struct request *r)
 	r->state = scan;
 	r->state_free = free;
 	snprintf(scan_s, sizeof(scan_s), "%d", limit);
-	request_db_query(r, &report_call, sql, 2, values, at_risk_loaded_cb);
+	/* Every active episode the page reads is audited (the report shows
+	 * those at risk, but the statement reads them all). */
+	if ((aud = audit_param(r)) == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	values[2] = aud;
+	request_db_query(r, &report_call, sql, 3, values, at_risk_loaded_cb);
+	free(aud);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -317,7 +329,7 @@ nullable_number(const PGresult *res, int row, int col)
 static void
 alliance_loaded_cb(struct request *r, const PGresult *res)
 {
-	static const char sql[] = ACTIVE_ROWS_SQL("");
+	static const char sql[] = ACTIVE_ROWS_SQL("", "");
 	struct alliance_report *s = r->state;
 	const struct engine_params *p = request_api(r)->params;
 	struct record_total ta = { 0, 0 }, to = { 0, 0 };
@@ -426,5 +438,6 @@ route_report_alliance(struct request *r)
 
 const struct route routes_reports[] = { { "GET", "/v1/reports/alliance", SCOPE_ADMIN,
 	                                    ROUTE_NEEDS_DB, route_report_alliance },
-	{ "GET", "/v1/reports/at-risk", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_at_risk },
+	{ "GET", "/v1/reports/at-risk", SCOPE_ADMIN, ROUTE_NEEDS_DB | ROUTE_AUDIT,
+	    route_report_at_risk },
 	ROUTE_END };

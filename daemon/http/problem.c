@@ -24,6 +24,7 @@ http_status_title(int status)
 	case 415: return "Unsupported Media Type";
 	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -114,6 +115,8 @@ request_finish(struct request *r, int status)
 
 	if (set->observe != NULL)
 		set->observe(set->observe_arg, r->route_index, status, dur);
+	if (set->finished != NULL)
+		set->finished(set->app, r, status);
 	log_info(set->log, "request id=%s method=%s route=%s status=%d duration_ms=%.2f", r->id,
 	    method_name(evhttp_request_get_command(r->req)), route, status, dur * 1000.0);
 	request_free(r);
@@ -276,7 +279,9 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	request_retry_later(r, "the request timed out");
 }
 
-/* Honour a sane X-Request-Id from a proxy; else make one. */
+/* The request id is always the daemon's own (an audit row must not carry an
+ * id a caller chose); a sane X-Request-Id from a proxy is kept apart as the
+ * correlation id. */
 static void
 set_request_id(struct request *r)
 {
@@ -284,16 +289,45 @@ set_request_id(struct request *r)
 	    evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-Request-Id");
 	size_t i, n = in ? strlen(in) : 0;
 
-	if (n > 0 && n < sizeof(r->id)) {
+	snprintf(r->id, sizeof(r->id), "%llx-%llu", r->rt->set.id_epoch, ++r->rt->next_request_id);
+	if (n > 0 && n < sizeof(r->correlation)) {
 		for (i = 0; i < n; i++)
 			if (!isalnum((unsigned char)in[i]) && in[i] != '-' && in[i] != '_')
 				break;
-		if (i == n) {
-			memcpy(r->id, in, n + 1);
-			return;
-		}
+		if (i == n)
+			memcpy(r->correlation, in, n + 1);
 	}
-	snprintf(r->id, sizeof(r->id), "%llx-%llu", r->rt->set.id_epoch, ++r->rt->next_request_id);
+}
+
+/* The caller may call the route (auth_check); 0 to go on, -1 when already
+ * answered 401, 403 or 429.  Runs before the body is parsed. */
+static int
+authorize(struct request *r)
+{
+	struct timespec now;
+	int retry = 1;
+	char buf[16];
+
+	/* Expiry is wall-clock time, to the sub-second (the database's). */
+	clock_gettime(CLOCK_REALTIME, &now);
+	switch (auth_check(r->rt->set.auth, r->req, (int)r->route->scope,
+	    (double)now.tv_sec + now.tv_nsec / 1e9, &r->auth, &retry)) {
+	case AUTH_OK: return 0;
+	case AUTH_UNAUTHORIZED:
+		request_header(r, "WWW-Authenticate", "Bearer realm=\"alliance\"");
+		request_problem(r, 401, "a valid bearer token is required", NULL);
+		return -1;
+	case AUTH_FORBIDDEN:
+		request_problem(r, 403, "the token's scope does not cover this route", NULL);
+		return -1;
+	case AUTH_RATE_LIMITED:
+		snprintf(buf, sizeof(buf), "%d", retry);
+		request_header(r, "Retry-After", buf);
+		request_problem(r, 429, "too many requests for this token", NULL);
+		return -1;
+	}
+	request_problem(r, 500, "internal error", NULL);
+	return -1;
 }
 
 /* Finds the route; on a path known under other methods builds the Allow list
@@ -446,6 +480,12 @@ router_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	r->route = rt->routes[r->route_index];
+	if (r->route->scope != SCOPE_NONE && rt->set.auth != NULL) {
+		if (authorize(r) < 0)
+			return;
+	} else {
+		auth_peer(req, &r->auth);
+	}
 	if (qs != NULL) {
 		r->query = calloc(1, sizeof(*r->query));
 		if (r->query == NULL || evhttp_parse_query_str(qs, r->query) != 0) {

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "base/compiler.h"
+#include "http/auth.h"
 
 struct evhttp_request;
 struct event_base;
@@ -46,6 +47,12 @@ enum scope {
 #define ROUTE_OPTIONAL_BODY 0x02 /* a JSON body may be sent */
 #define ROUTE_NEEDS_DB      0x04 /* 503 at once while the database is down */
 #define ROUTE_ARRAY_BODY    0x08 /* the body is a JSON array (else an object) */
+/* Audited routes (README "Security"): a 2xx answer wrote its audit row in the
+ * route's own statement; any other answer gets one from the finished hook.
+ * The path's first {id} names a client or an episode. */
+#define ROUTE_AUDIT         0x10
+#define ROUTE_AUDIT_CLIENT  (ROUTE_AUDIT | 0x20)
+#define ROUTE_AUDIT_EPISODE (ROUTE_AUDIT | 0x40)
 
 #define ROUTE_MAX_PARAMS 2
 
@@ -71,7 +78,9 @@ struct request {
 	struct evhttp_request *req; /* not owned (libevent's) */
 	const struct route *route;
 	int route_index;                  /* into the table; -1 when unmatched */
-	char id[48];                      /* request id, echoed as X-Request-Id */
+	char id[48];                      /* the daemon's request id, echoed as X-Request-Id */
+	char correlation[48];             /* the caller's X-Request-Id when sane, else "" */
+	struct auth_result auth;          /* who called (actor, scope, peer) */
 	double started;                   /* clock_now() at arrival */
 	int64_t params[ROUTE_MAX_PARAMS]; /* the {id}s of the path, in order */
 	json_t *body;                     /* owned; parsed JSON body or NULL */
@@ -108,6 +117,12 @@ struct router_settings {
 	/* Each answered request: its route index (-1 unmatched), status, duration. */
 	void (*observe)(void *arg, int route_index, int status, double seconds);
 	void *observe_arg;
+	/* Authentication (http/auth.h), borrowed; NULL = every route open (unit
+	 * tests of the router).  Routes of SCOPE_NONE are always open. */
+	struct auth *auth;
+	/* Optional: each answered request, just before it is freed (the audit of
+	 * refused requests). */
+	void (*finished)(void *app, const struct request *r, int status);
 };
 
 /* NULL on bad settings or out of memory. */

@@ -12,6 +12,7 @@ local first = tonumber(os.getenv("BENCH_EPISODE_FIRST") or "1")
 local total = tonumber(os.getenv("BENCH_EPISODES") or "1000")
 local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
 local run_id = os.getenv("BENCH_RUN_ID") or tostring(os.time())
+local auth = os.getenv("BENCH_TOKEN") and ("Bearer " .. os.getenv("BENCH_TOKEN")) or nil
 
 local counter = 1
 function setup(thread)
@@ -45,5 +46,6 @@ function request()
       session, items[n % 3 + 1], n % 5)
    return wrk.format("POST", "/v1/episodes/" .. episode .. "/feedback",
       { ["Content-Type"] = "application/json",
-        ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run_id, tid, n) }, body)
+        ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run_id, tid, n),
+        ["Authorization"] = auth }, body)
 end

@@ -8,6 +8,10 @@ dofile((os.getenv("BENCH_LUA_DIR") or ".") .. "/report.lua")
 wrk.method = "POST"
 wrk.path = os.getenv("BENCH_PATH") or "/v1/match?limit=5"
 wrk.headers["Content-Type"] = "application/json"
+-- allianced's admin token (run.sh); the echo server ignores it.
+if os.getenv("BENCH_TOKEN") then
+   wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+end
 wrk.body = [[{"external_ref": "C-88231", "population": "adult", "languages": ["en"],
  "concerns": [{"tag": "anxiety", "priority": 3}, {"tag": "sleep", "priority": 1}],
  "modalities": {"prefer": ["cbt"], "avoid": ["psychodynamic"], "required": false},

@@ -25,7 +25,8 @@ COMMANDS = [
     "therapist set", "therapist retire", "therapist import", "colleague link",
     "colleague unlink", "colleague list", "client show", "client add", "match",
     "episode start", "episode end", "episode show", "feedback add", "attendance",
-    "alliance", "referrals", "report alliance", "report at-risk", "config check",
+    "alliance", "referrals", "report alliance", "report at-risk", "report audit",
+    "token create", "token list", "token revoke", "config check",
     "migrate", "help", "version",
 ]
 

@@ -20,6 +20,13 @@ Fixtures (every e2e test reuses them):
                test fails on a sanitizer report or assertion in its log.
   daemon       function: daemon_factory() with the defaults, started.
 
+Authentication: clean_db stores the admin token HARNESS_TOKEN (name
+"e2e-admin"); Daemon.request sends it as a bearer token unless the headers
+carry an Authorization of their own or auth= says otherwise (auth=None sends
+none, auth="alc_..." another token).  make_token(conn, name, scope) mints more.
+The default config sets security.allow_root (the harness runs as root) and no
+rate limit.
+
 A Daemon: .url .port .unix_path .pid .config .config_path .log_path .notify
 (a NotifyListener when notify=True: .messages, .wait_for(KEY, VALUE, start=i));
 .start(wait=True) .alive() .signal(sig) .wait(timeout) -> rc .stop() -> rc;
@@ -31,11 +38,13 @@ A Daemon: .url .port .unix_path .pid .config .config_path .log_path .notify
 The binary: $ALLIANCED, else build/san/allianced, else build/allianced.
 """
 
+import hashlib
 import http.client
 import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -68,6 +77,11 @@ SCRUB_ENV = ("ALLIANCE_DATABASE_URL", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDO
 
 # Tables that keep their rows between tests.
 KEEP_TABLES = {"schema_migrations"}
+
+# The harness's own admin token (README "Security"), stored by clean_db.
+HARNESS_TOKEN = "alc_" + secrets.token_hex(32)
+HARNESS_TOKEN_NAME = "e2e-admin"
+DEFAULT_AUTH = object()   # Daemon.request: send HARNESS_TOKEN
 
 READY_GRACE = 3.0  # seconds a fresh daemon gets to become ready
 HEALTH_TIMEOUT = 10.0
@@ -508,6 +522,24 @@ def _truncate_data_tables(conn):
             cur.execute("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE")
 
 
+def make_token(conn, name, scope, token=None, expires_sql=None):
+    """Stores a token (its SHA-256 only, as the daemon does); returns its text."""
+    token = token or "alc_" + secrets.token_hex(32)
+    digest = hashlib.sha256(token.encode()).digest()
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO api_tokens (name, token_hash, scope, expires_at) "
+                    f"VALUES (%s, %s, %s, {expires_sql or 'NULL'})", (name, digest, scope))
+    return token
+
+
+def _store_harness_token(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('api_tokens') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return
+    make_token(conn, HARNESS_TOKEN_NAME, "admin", HARNESS_TOKEN)
+
+
 @pytest.fixture
 def clean_db(pg):
     """Empties every data table before the test (tolerates a schema that does
@@ -515,6 +547,7 @@ def clean_db(pg):
     conn = pg.connect()
     try:
         _truncate_data_tables(conn)
+        _store_harness_token(conn)
     finally:
         conn.close()
     return pg
@@ -552,6 +585,8 @@ class Daemon:
             "database": {"url": pg_cluster.conninfo if pg_cluster else "postgresql:///none",
                          "pool_size": 2, "connect_timeout": 2},
             "log": {"level": "debug"},
+            # The harness runs as root; the refusal is tested with it removed.
+            "security": {"allow_root": True, "token_rate": 0},
         }
         self.config = deep_merge(base, config or {})
         self.extra_env = dict(env or {})
@@ -702,9 +737,15 @@ class Daemon:
         return lines
 
     # -- HTTP
-    def request(self, method, path, body=None, headers=None, via="tcp", timeout=10.0):
+    def request(self, method, path, body=None, headers=None, via="tcp", timeout=10.0,
+                auth=DEFAULT_AUTH):
         if isinstance(body, str):
             body = body.encode()
+        headers = dict(headers or {})
+        if not any(k.lower() == "authorization" for k in headers):
+            token = HARNESS_TOKEN if auth is DEFAULT_AUTH else auth
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
         if via == "unix":
             return http_request(method, path, body, headers, unix_path=self.unix_path,
                                 timeout=timeout)

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 
-from conftest import REPO
+from conftest import HARNESS_TOKEN, REPO
 from conftest import wait_until
 from episode_util import catalog_considered, count
 
@@ -28,6 +28,11 @@ def session_script(daemon):
     body = "\n".join(blocks)
     body = body.replace("localhost:7420", f"127.0.0.1:{daemon.port}")
     body = body.replace(".run/allianced.sock", daemon.unix_path)
+    # make run's admin token file: here the harness's own admin token.
+    token_file = os.path.join(daemon.workdir, "admin.token")
+    with open(token_file, "w") as f:
+        f.write(HARNESS_TOKEN + "\n")
+    body = body.replace(".run/admin.token", token_file)
     # A failing curl (4xx/5xx, or no answer) stops the session with its answer shown.
     prelude = ('set -euo pipefail\n'
                'curl() { command curl --fail-with-body --show-error --max-time 10 "$@"; }\n'

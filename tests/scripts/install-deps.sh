@@ -9,7 +9,8 @@ pkgs="build-essential pkg-config libevent-dev libpq-dev libjansson-dev libyaml-d
 libcmocka-dev postgresql python3-pytest python3-psycopg2 python3-requests python3-yaml
 wrk prometheus curl jq clang-format
 libcurl4-openssl-dev libsmartcols-dev libcsv-dev mandoc"
-# TLS (libevent_openssl, the test certificates) and the slow-client tests.
+# TLS (libevent_openssl, the test certificates), the slow-client tests, and
+# libcrypto for token digests and random tokens (README "Security").
 pkgs="$pkgs libssl-dev openssl slowhttptest"
 
 # Node may come from elsewhere (nodesource, nvm): then leave it alone.

@@ -77,20 +77,43 @@ CONF
 "$bin" --migrate -c "$cfg"
 load_sample_clinic "$conninfo"
 
+# The daemon refuses to run as root: as root it runs as the user PostgreSQL
+# runs as (setpriv execs it, so $daemon_pid is the daemon itself).
+# In the background so that the traps run while we wait for it.
+if [ "$(id -u)" -eq 0 ]; then
+	setpriv --reuid=alliance-dev --regid=alliance-dev --init-groups -- "$bin" -c "$cfg" &
+else
+	"$bin" -c "$cfg" &
+fi
+daemon_pid=$!
+
+# An admin token for the curl lines, made over the UNIX socket (where root and
+# the daemon's own user are admin by their credentials); the old one revoked.
+ctl="$repo/build/alliancectl"
+token_file="$run/admin.token"
+for _ in $(seq 1 100); do
+	"$ctl" -s "$sock" status >/dev/null 2>&1 && break
+	kill -0 "$daemon_pid" 2>/dev/null || { say "allianced did not start"; exit 1; }
+	sleep 0.1
+done
+"$ctl" -s "$sock" token revoke make-run-admin >/dev/null 2>&1 || true
+(umask 077 && "$ctl" -s "$sock" token create --name make-run-admin --scope admin \
+	>"$token_file" 2>/dev/null) || { say "could not make an admin token"; exit 1; }
+chmod 0600 "$token_file"
+
 cat <<EOF2
 
-  allianced is starting on $listen and $sock. Try:
+  allianced is serving on $listen and $sock; an admin token is in
+  $token_file (mode 0600). Try:
 
     curl -s localhost:${listen##*:}/readyz
+    curl -s -H "Authorization: Bearer \$(cat $token_file)" 'localhost:${listen##*:}/v1/therapists?limit=1'
     curl -s --unix-socket $sock -H 'Content-Type: application/json' -d '{"languages":["es"],"concerns":[{"tag":"trauma","priority":3}],"formats":["video"]}' http://localhost/v1/match
 
   Ctrl-C stops the daemon and PostgreSQL.
 
 EOF2
 
-# In the background so that the traps run while we wait for it.
-"$bin" -c "$cfg" &
-daemon_pid=$!
 set +e
 wait "$daemon_pid"
 rc=$?

@@ -129,6 +129,10 @@ test_defaults_are_the_documented_values(void **state)
 	assert_int_equal(c->vocab_identity.count, 5);
 	assert_true(config_vocab_has(&c->vocab_identity, "veteran_informed"));
 	assert_false(config_vocab_has(&c->vocab_concerns, "gambling"));
+	assert_false(c->allow_root);
+	assert_true(c->token_rate == 50.0);
+	assert_int_equal(c->token_burst, 200);
+	assert_string_equal(c->db_migrate_url, "");
 	config_free(c);
 }
 
@@ -136,16 +140,16 @@ static void
 test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(),
-	    55); /* 47 + 5 listen.* and 3 limits.* of the transport */
+	assert_int_equal(config_key_count(), 59); /* 47 + 8 of the transport + 4 of security */
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {
 		const char *name = config_key_name(i);
 		assert_non_null(strchr(name, '.'));
 		assert_non_null(config_key_default(i));
-		bool restart =
-		    strncmp(name, "listen.", 7) == 0 || strncmp(name, "database.", 9) == 0;
+		/* allow_root is checked once, at start */
+		bool restart = strncmp(name, "listen.", 7) == 0 ||
+		    strncmp(name, "database.", 9) == 0 || strcmp(name, "security.allow_root") == 0;
 		if (config_key_reloadable(i) == restart)
 			fail_msg("key %s: wrong reload flag", name);
 		for (size_t j = 0; j < i; j++)
@@ -293,7 +297,7 @@ test_unknown_section(void **state)
 	    ":3:1: unknown section \"lisen\" (did you mean \"listen\"?)");
 	assert_load_error("metrics: {}\n",
 	    ":1:1: unknown section \"metrics\" (sections: listen, database, "
-	    "limits, log, engine, alliance, vocabulary)");
+	    "limits, log, security, engine, alliance, vocabulary)");
 }
 
 static void
@@ -436,7 +440,7 @@ test_yaml_syntax_error(void **state)
 	    ":3:1: only one YAML document is allowed");
 	assert_load_error("- listen\n",
 	    ":1:1: expected a mapping of sections (listen, database, limits, "
-	    "log, engine, alliance, vocabulary), got a list");
+	    "log, security, engine, alliance, vocabulary), got a list");
 	/* a missing file names the file, without a position */
 	char err[256];
 	assert_null(config_load("/nonexistent/allianced.yaml", err, sizeof err));
