@@ -34,9 +34,13 @@ WARN      := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prot
 CFLAGS    ?= -O2 -g
 DEPFLAGS  := -MMD -MP
 # Includes name their folder ("engine/match.h", "store/db.h"): one -I.
-ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
+# Hidden visibility: the binary exports none of its functions, so a name that
+# a shared library also uses (libkrb5 calls a profile_init of its own, through
+# libpq's GSSAPI) can never be bound to ours.
+HIDDEN    := -fvisibility=hidden
+ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(HIDDEN) -D_GNU_SOURCE \
               -DALLIANCE_VERSION='"$(VERSION)"' -Idaemon -I$(B)/gen $(PKG_CFLAGS)
-ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Idaemon
+ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) $(HIDDEN) -D_GNU_SOURCE -Idaemon
 LDFLAGS   += $(SANFLAGS)
 LIBS      := $(PKG_LIBS) -lm
 

@@ -291,7 +291,7 @@ therapist_from_json(const json_t *obj, enum therapist_json_mode mode, const stru
 	bool lenient = mode == THERAPIST_STORED;
 	int bad = 0;
 
-	profile_init(out, 0);
+	therapist_profile_init(out, 0);
 	out->capacity = THERAPIST_DEFAULT_CAPACITY;
 	out->accepting_new = true;
 	out->active = true;

@@ -37,7 +37,7 @@ enum therapist_json_mode {
 #define THERAPIST_CAPACITY_MAX     10000
 #define THERAPIST_DEFAULT_CAPACITY 25
 
-/* Validates obj as MODE and fills *out (profile_init'ed first; fields left
+/* Validates obj as MODE and fills *out (therapist_profile_init'ed first; fields left
  * out take their defaults: accepting_new and active true, capacity 25).  In
  * PATCH mode *out holds only the given fields (for validation only).
  * *has_avail (may be NULL) tells whether "availability" was given.

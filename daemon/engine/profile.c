@@ -81,7 +81,7 @@ copy_str(char dst[PROFILE_STR_MAX], const char *src)
 }
 
 void
-profile_init(struct therapist_profile *p, uint32_t id)
+therapist_profile_init(struct therapist_profile *p, uint32_t id)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = id;

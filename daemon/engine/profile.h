@@ -82,7 +82,7 @@ struct therapist_profile {
 };
 
 /* Zero a profile (no tags, no availability, inactive). */
-void profile_init(struct therapist_profile *p, uint32_t id);
+void therapist_profile_init(struct therapist_profile *p, uint32_t id);
 /* Rate a concern; level CONCERN_NONE clears it. ENGINE_EINVAL on a bad index/level. */
 int profile_set_concern(struct therapist_profile *p, int concern, enum concern_level level);
 enum concern_level profile_concern_level(const struct therapist_profile *p, int concern);

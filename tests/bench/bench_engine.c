@@ -38,7 +38,7 @@ fill(struct catalog *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct therapist_profile t;
-		profile_init(&t, (uint32_t)(i + 1));
+		therapist_profile_init(&t, (uint32_t)(i + 1));
 		t.active = rnd() % 20 != 0;
 		t.accepting_new = rnd() % 8 != 0;
 		t.capacity = (uint16_t)(10 + rnd() % 30);

@@ -10,11 +10,15 @@ import time
 
 import pytest
 
+from conftest import HARNESS_TOKEN
+
+# Raw requests to /v1 carry the harness's admin token (README "Security").
+AUTH = b"Authorization: Bearer " + HARNESS_TOKEN.encode() + b"\r\n"
 LIMITS = {"limits": {"max_body_bytes": 2048, "request_read_timeout": 2}}
 
 
 @pytest.fixture
-def framed(daemon_factory):
+def framed(daemon_factory, clean_db):
     return daemon_factory(config=LIMITS)
 
 
@@ -45,7 +49,7 @@ def test_huge_content_length_413_at_once_without_body(framed):
     s = connect(framed)
     f = s.makefile("rb")
     t0 = time.monotonic()
-    s.sendall(b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    s.sendall(b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + b""
               b"Content-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n")
     status, headers, body = read_response(f)
     elapsed = time.monotonic() - t0
@@ -83,9 +87,9 @@ def test_pipelined_requests_answered_in_order_then_413(framed):
     s = connect(framed)
     f = s.makefile("rb")
     ok = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    small = (b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    small = (b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + b"Content-Type: application/json\r\n"
              b"Content-Length: 2\r\n\r\n{}")
-    big = (b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    big = (b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + b"Content-Type: application/json\r\n"
            b"Content-Length: 999999\r\n\r\n")
     s.sendall(ok + small + ok + big + b"x" * 5000)
     got = [read_response(f) for _ in range(4)]
@@ -101,7 +105,7 @@ def test_keep_alive_after_body_requests(framed):
     s = connect(framed)
     f = s.makefile("rb")
     for _ in range(3):
-        s.sendall(b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        s.sendall(b"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH + b""
                   b"Content-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
         status, headers, body = read_response(f)
         assert status == 422 and json.loads(body)["status"] == 422

@@ -11,7 +11,7 @@
 static void
 prof(struct therapist_profile *t, uint32_t id)
 {
-	profile_init(t, id);
+	therapist_profile_init(t, id);
 	t->active = t->accepting_new = true;
 	t->capacity = 10;
 }

@@ -52,7 +52,7 @@ tag(struct fx *f, enum vocab_kind k, const char *name)
 static void
 base_profile(struct fx *f, struct therapist_profile *p, uint32_t id)
 {
-	profile_init(p, id);
+	therapist_profile_init(p, id);
 	p->active = p->accepting_new = true;
 	p->capacity = 10;
 	assert_int_equal(profile_add_language(p, "en"), 0);
@@ -609,7 +609,7 @@ cmp_items(const void *pa, const void *pb)
 static void
 random_profile(struct therapist_profile *t, uint32_t id)
 {
-	profile_init(t, id);
+	therapist_profile_init(t, id);
 	t->active = rnd() % 10 != 0;
 	t->accepting_new = rnd() % 10 != 0;
 	t->capacity = (uint16_t)(1 + rnd() % 30);

@@ -35,7 +35,7 @@ test_profile_helpers(void **state)
 	(void)state;
 	struct therapist_profile p;
 	const char *field = NULL;
-	profile_init(&p, 9);
+	therapist_profile_init(&p, 9);
 	assert_int_equal(profile_set_concern(&p, 2, CONCERN_SPECIALIST), 0);
 	assert_int_equal(profile_concern_level(&p, 2), CONCERN_SPECIALIST);
 	assert_int_equal(profile_set_concern(&p, 2, CONCERN_EXPERIENCED), 0);

@@ -31,7 +31,7 @@ teardown(void **state)
 static void
 prof(struct therapist_profile *t, uint32_t id)
 {
-	profile_init(t, id);
+	therapist_profile_init(t, id);
 	t->active = t->accepting_new = true;
 	t->capacity = 10;
 	profile_add_language(t, "en");
