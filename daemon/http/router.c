@@ -62,6 +62,10 @@ path_match(const char *pattern, const char *path, int64_t *params)
 
 			if (end == NULL)
 				return false;
+			/* One spelling per id: "0001" is not resource 1 (caches, logs
+			 * and audits key on the path). */
+			if (path[0] == '0')
+				return false;
 			while (isdigit((unsigned char)*path)) {
 				if (++digits > 15)
 					return false; /* ids fit a JSON number exactly */
