@@ -38,7 +38,7 @@ ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
               -DALLIANCE_VERSION='"$(VERSION)"' -Idaemon -I$(B)/gen $(PKG_CFLAGS)
 ENGINE_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Idaemon
 LDFLAGS   += $(SANFLAGS)
-LIBS      := $(PKG_LIBS) -lm
+LIBS      := $(PKG_LIBS) -lm -pthread
 
 # The layers of the daemon, bottom up (tests/scripts/check-layers.py enforces
 # that includes point down); daemon/*.c at the top is the process wiring.
@@ -106,6 +106,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/libdaemon.a $(B)/libengine.a $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d $(LDFLAGS) -o $@ $< $(B)/libdaemon.a \
 	  $(B)/libengine.a $(CMOCKA_LIBS) $(LIBS)
+
+# test_db fails one libpq call on request (a send refused after its PREPARE):
+# the server stays real, only that call is wrapped.
+$(B)/tests/test_db: LDFLAGS += -Wl,--wrap=PQsendQueryPrepared
 
 # Fuzz targets: with the normal compiler a main() replays the corpus (make
 # check); `make fuzz` builds them with clang's libFuzzer and runs each.

@@ -52,6 +52,8 @@ static const struct config_key keys[] = {
 	{ "database.url", CT_STRING, OFF(db_url), 0, "postgresql:///alliance", 1, 4096 },
 	{ "database.pool_size", CT_INT, OFF(db_pool_size), 0, "4", 1, 64 },
 	{ "database.connect_timeout", CT_INT, OFF(db_connect_timeout), 0, "5", 1, 300 },
+	{ "database.statement_timeout_ms", CT_INT, OFF(db_statement_timeout_ms), 0, "0", 0,
+	    600000 },
 
 	{ "limits.max_body_bytes", CT_INT, OFF(max_body_bytes), R, "65536", 1024, 16777216 },
 	{ "limits.max_header_bytes", CT_INT, OFF(max_header_bytes), R, "8192", 1024, 1048576 },

@@ -31,9 +31,10 @@ struct config {
 	int listen_unix_mode; /* file mode of the socket, e.g. 0660 */
 
 	/* database.* — need a restart */
-	char *db_url;           /* libpq connection string or URI */
-	int db_pool_size;       /* connections */
-	int db_connect_timeout; /* seconds */
+	char *db_url;                /* libpq connection string or URI */
+	int db_pool_size;            /* connections */
+	int db_connect_timeout;      /* seconds */
+	int db_statement_timeout_ms; /* 0: a little under request_timeout (daemon.c) */
 
 	/* limits.* — reloadable */
 	int max_body_bytes;

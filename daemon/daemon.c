@@ -299,6 +299,20 @@ start_http(struct daemon *d)
 	return 0;
 }
 
+/* database.statement_timeout_ms, or a little under the request timeout: the statement
+ * stops (and its transaction rolls back) before the request is answered 503. */
+static int
+statement_timeout_ms(const struct config *cfg)
+{
+	int req = cfg->request_timeout * 1000, margin = req / 20;
+
+	if (cfg->db_statement_timeout_ms > 0)
+		return cfg->db_statement_timeout_ms;
+	if (margin < 250)
+		margin = 250;
+	return req - margin > 100 ? req - margin : 100;
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -320,6 +334,7 @@ daemon_run(struct daemon *d)
 	dbs.queue_timeout_ms = d->cfg->request_timeout * 1000;
 	dbs.max_queue = 4096;
 	dbs.log = &d->log;
+	dbs.statement_timeout_ms = statement_timeout_ms(d->cfg);
 	d->db = db_pool_new(d->base, &dbs);
 	if (d->db == NULL || db_pool_start(d->db) != 0) {
 		log_error(&d->log, "cannot start the database pool");
