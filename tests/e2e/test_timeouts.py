@@ -63,10 +63,12 @@ def test_a_commit_held_past_the_timeout_is_503_and_never_commits(daemon_factory,
     d = daemon_factory(config=NO_STATEMENT_TIMEOUT)
     t = add_therapist(db)
     c = add_client(db)
+    key = {"Idempotency-Key": "start-after-503"}
+    body = {"client_id": c, "therapist_id": t}
     lock(db)
     try:
         t0 = time.monotonic()
-        r = start_episode(d, c, t)
+        r = d.post("/v1/episodes", json_body=body, headers=key)
         took = time.monotonic() - t0
         assert r.status == 503, r.text
         assert r.headers.get("Retry-After") == "1"
@@ -77,9 +79,12 @@ def test_a_commit_held_past_the_timeout_is_503_and_never_commits(daemon_factory,
     finally:
         unlock(db)
     assert rows(db, "SELECT count(*) FROM episodes WHERE client_id = %s", (c,)) == [(0,)]
-    # The connection serves the next request (the pool is not stuck).
-    r = start_episode(d, c, t)
+    # The connection serves the next request (the pool is not stuck), and the
+    # client's retry with its key starts the episode exactly once.
+    r = d.post("/v1/episodes", json_body=body, headers=key)
     assert r.status == 201, r.text
+    again = d.post("/v1/episodes", json_body=body, headers=key)
+    assert again.status == 201 and again.json() == r.json()
     assert rows(db, "SELECT count(*) FROM episodes WHERE client_id = %s", (c,)) == [(1,)]
 
 

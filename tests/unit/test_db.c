@@ -252,11 +252,11 @@ test_a_statement_cancelled_during_prepare_never_runs(void **state)
 	NEED_DATABASE(f);
 	sql(f, "LISTEN db_test");
 	q = db_query(f->db, "SELECT pg_notify('db_test', 'dropped' || $1)", 1,
-	    (const char *const[]) { "" }, result_cb, f);
+	    (const char *const[]){ "" }, result_cb, f);
 	assert_non_null(q);
 	db_query_cancel(q); /* sent: its PREPARE is on the wire */
-	assert_non_null(db_query(f->db, "SELECT pg_notify('db_test', 'later')", 0, NULL,
-	    result_cb, f));
+	assert_non_null(
+	    db_query(f->db, "SELECT pg_notify('db_test', 'later')", 0, NULL, result_cb, f));
 	run_until(f, called, "the later statement");
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->st, DB_OK);
@@ -289,9 +289,9 @@ test_an_abandoned_statement_is_cancelled_on_the_server(void **state)
 	assert_non_null(q);
 	/* Wait until the pool's statement is really waiting on the lock. */
 	deadline = clock_now() + 10;
-	while (sql_long(f,
-		   "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") ==
-	    0) {
+	while (
+	    sql_long(f,
+	        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0) {
 		if (clock_now() > deadline)
 			fail_msg("the statement never waited for the lock");
 		event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -319,10 +319,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_a_failed_send_on_a_lease_is_reported, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_a_statement_cancelled_during_prepare_never_runs,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_an_abandoned_statement_is_cancelled_on_the_server,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_statement_cancelled_during_prepare_never_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_abandoned_statement_is_cancelled_on_the_server, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
