@@ -58,7 +58,7 @@ FUZZ_SECONDS ?= 60
 
 PYTHON    := /usr/bin/python3
 
-.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine lint \
+.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine bench-alliance lint \
 	openapi fuzz fuzz-replay format format-check help FORCE
 .DEFAULT_GOAL := all
 
@@ -135,6 +135,12 @@ fuzz: ## run each libFuzzer target for FUZZ_SECONDS (needs clang)
 	  mkdir -p build/fuzz/$$n-corpus; \
 	  build/fuzz/$$n-libfuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    build/fuzz/$$n-corpus tests/fuzz/corpus/$${n#fuzz_}; done
+
+$(B)/bench_alliance: tests/bench/bench_alliance.c $(B)/libengine.a
+	$(CC) $(ENGINE_CFLAGS) -O2 $(LDFLAGS) -o $@ $^ -lm
+
+bench-alliance: $(B)/bench_alliance ## one alliance evaluation of a 30,000-row episode
+	./$(B)/bench_alliance
 
 $(B)/bench_engine: tests/bench/bench_engine.c $(B)/libengine.a
 	$(CC) $(ENGINE_CFLAGS) -O2 $(LDFLAGS) -o $@ $^ -lm
