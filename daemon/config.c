@@ -61,6 +61,7 @@ static const struct config_key keys[] = {
 	{ "limits.idle_timeout", CT_INT, OFF(idle_timeout), R, "60", 1, 3600 },
 	{ "limits.max_connections", CT_INT, OFF(max_connections), R, "512", 1, 65536 },
 	{ "limits.max_json_depth", CT_INT, OFF(max_json_depth), R, "16", 2, 64 },
+	{ "limits.max_sessions", CT_INT, OFF(max_sessions), R, "500", 1, 10000 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 

@@ -43,6 +43,7 @@ struct config {
 	int idle_timeout;    /* seconds */
 	int max_connections;
 	int max_json_depth;
+	int max_sessions; /* highest session number of an episode */
 
 	/* log.* — reloadable */
 	enum log_level log_level;

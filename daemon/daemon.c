@@ -115,6 +115,7 @@ apply_limits(struct daemon *d)
 	router_apply_limits(d->router, d->cfg->request_timeout, d->cfg->max_json_depth);
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
+	d->api.max_sessions = d->cfg->max_sessions;
 }
 
 /* router_settings.observe */
@@ -271,6 +272,7 @@ start_http(struct daemon *d)
 	d->api.log = &d->log;
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
+	d->api.max_sessions = d->cfg->max_sessions;
 	d->api.started = d->started;
 	d->api.render_metrics = render_metrics_cb;
 	d->api.render_arg = d;

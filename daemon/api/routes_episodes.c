@@ -450,6 +450,16 @@ route_episode_end(struct request *r)
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes/{id}/attendance */
 
+static void
+session_over_cap(struct request *r, struct field_errors *fe)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "must be at most %d (limits.max_sessions)",
+	    request_api(r)->max_sessions);
+	field_error(fe, "session", msg);
+}
+
 struct attendance_req {
 	uint32_t session;
 	enum attendance_status status;
@@ -509,6 +519,8 @@ route_attendance(struct request *r)
 	}
 	if (jf_int(r->body, "session", "session", 1, 10000, &session, &fe) == 0)
 		field_error(&fe, "session", "is required");
+	else if (session > request_api(r)->max_sessions)
+		session_over_cap(r, &fe);
 	if (jf_string(r->body, "status", "status", 32, &status, &fe) == 0)
 		field_error(&fe, "status", "is required");
 	else if (status != NULL && (stv = attendance_status_lookup(status)) < 0)

@@ -136,7 +136,7 @@ static void
 test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(), 48);
+	assert_int_equal(config_key_count(), 49);
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {
