@@ -58,7 +58,7 @@ FUZZ_SECONDS ?= 60
 
 PYTHON    := /usr/bin/python3
 
-.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine bench-alliance lint \
+.PHONY: all clean install uninstall run check unit e2e deps san bench bench-engine bench-alliance soak lint \
 	openapi fuzz fuzz-replay format format-check help FORCE
 .DEFAULT_GOAL := all
 
@@ -138,6 +138,10 @@ fuzz: ## run each libFuzzer target for FUZZ_SECONDS (needs clang)
 
 $(B)/bench_alliance: tests/bench/bench_alliance.c $(B)/libengine.a
 	$(CC) $(ENGINE_CFLAGS) -O2 $(LDFLAGS) -o $@ $^ -lm
+
+soak: all ## SOAK_SECONDS (600) of mixed load: RSS and open fds must stay flat (not in check)
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} ALLIANCED=$(CURDIR)/$(B)/allianced $(PYTHON) -m pytest -q -s \
+	  tests/e2e/soak_mixed.py
 
 bench-alliance: $(B)/bench_alliance ## one alliance evaluation of a 30,000-row episode
 	./$(B)/bench_alliance
