@@ -148,6 +148,8 @@ def test_postgres_sigkill_under_feedback_load(daemon_factory, pg):
             wait_until(lambda: load.count() > acked_before + 20, 20,
                        what="feedback acknowledged again")
         first_after = min(t for t in load.acked.values() if t > up)
+        print(f"service back {first_after - up:.3f} s after PostgreSQL; "
+              f"{len(load.acked)} feedback acknowledged")
         assert first_after - up < 2.0, f"service back {first_after - up:.2f} s after PostgreSQL"
         assert not load.errors, load.errors[:5]
         assert d.pid == pid and d.alive()
