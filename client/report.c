@@ -81,24 +81,61 @@ print_alliance(const struct out *o, const json_t *rep)
 	return 0;
 }
 
+/* The whole report: every page (through next), the therapists of later pages appended to the
+ * first page's.  *out is a new reference on CTL_OK. */
+static int
+fetch_alliance(struct ctl *ctl, json_t **out)
+{
+	struct api_reply r;
+	const char *next;
+	char path[128], cursor[64] = "";
+	json_t *all = NULL;
+	int rc;
+
+	for (;;) {
+		snprintf(path, sizeof(path), "/v1/reports/alliance?limit=500%s%s",
+		    cursor[0] ? "&after=" : "", cursor);
+		rc = api_do(ctl->api, ctl->prog, "GET", path, NULL, NULL, &r);
+		if (rc == CTL_OK && api_expect(ctl->prog, &r, JSON_OBJECT) == NULL)
+			rc = CTL_UNAVAILABLE;
+		if (rc != CTL_OK)
+			break;
+		if (all == NULL)
+			all = json_incref(r.json);
+		else if (json_array_extend(json_object_get(all, "therapists"),
+		             json_object_get(r.json, "therapists")) != 0)
+			rc = CTL_UNAVAILABLE;
+		next = json_string_value(json_object_get(r.json, "next"));
+		if (rc != CTL_OK || next == NULL || strlen(next) >= sizeof(cursor))
+			break;
+		snprintf(cursor, sizeof(cursor), "%s", next);
+		api_reply_clear(&r);
+	}
+	api_reply_clear(&r);
+	if (rc != CTL_OK) {
+		json_decref(all);
+		return rc;
+	}
+	json_object_set_new(all, "next", json_null());
+	*out = all;
+	return CTL_OK;
+}
+
 static int
 cmd_report_alliance_exec(struct ctl *ctl, int argc, char **argv)
 {
-	struct api_reply r;
+	json_t *rep = NULL;
 	int rc;
 
 	(void)argv;
 	if (argc != 1)
 		return cmd_usage(&cmd_report_alliance_entry);
-	rc = api_do(ctl->api, ctl->prog, "GET", "/v1/reports/alliance", NULL, NULL, &r);
+	rc = fetch_alliance(ctl, &rep);
 	if (rc == CTL_OK) {
-		if (ctl->out->json)
-			out_raw(r.body);
-		else if (api_expect(ctl->prog, &r, JSON_OBJECT) == NULL ||
-		    print_alliance(ctl->out, r.json) != 0)
+		if (ctl->out->json ? out_json(rep) != 0 : print_alliance(ctl->out, rep) != 0)
 			rc = CTL_UNAVAILABLE;
 	}
-	api_reply_clear(&r);
+	json_decref(rep);
 	return rc;
 }
 

@@ -59,6 +59,8 @@ static const struct config_key keys[] = {
 	{ "database.pool_size", CT_INT, OFF(db_pool_size), 0, "4", 1, 64 },
 	{ "database.connect_timeout", CT_INT, OFF(db_connect_timeout), 0, "5", 1, 300 },
 	{ "database.migrate_url", CT_STRING, OFF(db_migrate_url), 0, "", 0, 4096 },
+	{ "database.statement_timeout_ms", CT_INT, OFF(db_statement_timeout_ms), 0, "0", 0,
+	    600000 },
 
 	{ "limits.max_body_bytes", CT_INT, OFF(max_body_bytes), R, "65536", 1024, 16777216 },
 	{ "limits.max_header_bytes", CT_INT, OFF(max_header_bytes), R, "8192", 1024, 1048576 },
@@ -71,6 +73,7 @@ static const struct config_key keys[] = {
 	    65536 },
 	{ "limits.unix_reserved_connections", CT_INT, OFF(unix_reserved_connections), R, "16", 0,
 	    1024 },
+	{ "limits.max_sessions", CT_INT, OFF(max_sessions), R, "500", 1, 10000 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 

@@ -37,10 +37,11 @@ struct config {
 	char *listen_allowed_hosts;  /* Host names TCP answers, space-separated */
 
 	/* database.* — need a restart */
-	char *db_url;           /* libpq connection string or URI */
-	int db_pool_size;       /* connections */
-	int db_connect_timeout; /* seconds */
-	char *db_migrate_url;   /* the owner's URL for --migrate; "" = url */
+	char *db_url;                /* libpq connection string or URI */
+	int db_pool_size;            /* connections */
+	int db_connect_timeout;      /* seconds */
+	char *db_migrate_url;        /* the owner's URL for --migrate; "" = url */
+	int db_statement_timeout_ms; /* 0: a little under request_timeout (daemon.c) */
 
 	/* limits.* — reloadable */
 	int max_body_bytes;
@@ -52,6 +53,7 @@ struct config {
 	int request_read_timeout;      /* seconds from accept to a complete request */
 	int max_connections_per_peer;  /* TCP connections from one address */
 	int unix_reserved_connections; /* of max_connections, kept for the UNIX socket */
+	int max_sessions;              /* highest session number of an episode */
 
 	/* log.* — reloadable */
 	enum log_level log_level;

@@ -123,6 +123,7 @@ apply_limits(struct daemon *d)
 	auth_set_rate(d->auth, d->cfg->token_rate, d->cfg->token_burst);
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
+	d->api.max_sessions = d->cfg->max_sessions;
 }
 
 /* router_settings.observe */
@@ -342,6 +343,7 @@ start_http(struct daemon *d)
 	d->api.log = &d->log;
 	d->api.default_limit = d->cfg->engine_default_limit;
 	d->api.max_limit = d->cfg->engine_max_limit;
+	d->api.max_sessions = d->cfg->max_sessions;
 	d->api.started = d->started;
 	d->api.render_metrics = render_metrics_cb;
 	d->api.render_arg = d;
@@ -386,6 +388,20 @@ start_tokens(struct daemon *d)
 	return d->tokens == NULL ? -1 : token_cache_start(d->tokens);
 }
 
+/* database.statement_timeout_ms, or a little under the request timeout: the statement
+ * stops (and its transaction rolls back) before the request is answered 503. */
+static int
+statement_timeout_ms(const struct config *cfg)
+{
+	int req = cfg->request_timeout * 1000, margin = req / 20;
+
+	if (cfg->db_statement_timeout_ms > 0)
+		return cfg->db_statement_timeout_ms;
+	if (margin < 250)
+		margin = 250;
+	return req - margin > 100 ? req - margin : 100;
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -415,6 +431,7 @@ daemon_run(struct daemon *d)
 	dbs.queue_timeout_ms = d->cfg->request_timeout * 1000;
 	dbs.max_queue = 4096;
 	dbs.log = &d->log;
+	dbs.statement_timeout_ms = statement_timeout_ms(d->cfg);
 	d->db = db_pool_new(d->base, &dbs);
 	if (d->db == NULL || db_pool_start(d->db) != 0) {
 		log_error(&d->log, "cannot start the database pool");

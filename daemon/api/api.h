@@ -26,6 +26,7 @@ struct api {
 	const struct logger *log;
 	int default_limit; /* engine.default_limit */
 	int max_limit;     /* engine.max_limit */
+	int max_sessions;  /* limits.max_sessions: highest session number (422 beyond) */
 	double started;    /* clock_now() at start: uptime */
 	/* GET /metrics: appends every family the process exports (the
 	 * counters live in the process wiring, above the routes).  0 or -1. */

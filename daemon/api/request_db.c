@@ -45,7 +45,9 @@ request_db_failure(struct request *r, enum db_status st, const PGresult *res, co
 	state = db_sqlstate(res);
 	log_warn(request_log(r), "request id=%s %s refused by the database sqlstate=%s", r->id,
 	    what, state[0] ? state : "?");
-	if (strcmp(state, "23505") == 0)
+	if (strcmp(state, "57014") == 0)
+		request_retry_later(r, "the database did not answer in time; retry shortly");
+	else if (strcmp(state, "23505") == 0)
 		request_problem(r, 409, "conflicts with an existing record", NULL);
 	else if (strcmp(state, "23503") == 0)
 		request_problem(r, 422, "a referenced record does not exist", NULL);

@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/audit.h"
+#include "api/intake_check.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "base/log.h"
@@ -93,6 +94,8 @@ route_client_upsert(struct request *r)
 		return;
 	}
 	field_errors_clear(&fe);
+	if (intake_excludes_known(r, r->body) < 0)
+		return;
 	/* Rebuilt from the intake's own fields, never the body: whatever else a
 	 * body holds cannot reach the table, even past a reader's mistake. */
 	prefs = intake_json_stored(r->body);

@@ -8,6 +8,12 @@
  * was granted.  (One statement with FOR UPDATE in a CTE would count the
  * caseload in the snapshot taken *before* waiting for the lock, so two
  * concurrent starts could overbook.)  Everything else is one statement.
+ *
+ * Idempotency-Key (start and end): stored on the episode with a SHA-256 of
+ * the request's fields.  A retry with the same key and fields answers the
+ * episode as it is now and changes nothing; other fields are a 409.  Retries
+ * of a start serialize on the therapist's lock, so the second sees the
+ * first; an end that lost the race to its own retry looks once more.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +25,7 @@
 #include "api/api.h"
 #include "api/audit.h"
 #include "api/episode_alliance.h"
+#include "api/idempotency.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "codec/json_fields.h"
@@ -68,6 +75,9 @@ struct episode_start {
 	char client[24], therapist[24], referred[24];
 	char *audit; /* audit_param(r), owned */
 	bool has_referred;
+	char key[IDEMPOTENCY_KEY_LEN + 1];
+	bool has_key;
+	char fields[80]; /* what the key's hash covers */
 	json_t *episode; /* the answer, held until COMMIT */
 };
 
@@ -112,7 +122,10 @@ enum {
 	SC_OLD_STATUS,
 	SC_OLD_THERAPIST,
 	SC_PAIR,
-	SC_EPISODE
+	SC_EPISODE,
+	SC_ENDED = SC_EPISODE + 8,
+	SC_PRIOR,                    /* the episode an earlier start with this key made */
+	SC_PRIOR_SAME = SC_PRIOR + 8 /* ... and whether its fields were these */
 };
 
 static void
@@ -125,6 +138,15 @@ start_checked_cb(struct request *r, const PGresult *res)
 
 	if (PQntuples(res) != 1) {
 		request_problem(r, 500, "the database refused the request", NULL);
+		return;
+	}
+	if (!PQgetisnull(res, 0, SC_PRIOR_SAME)) {
+		/* answering releases the lease: rolls back (nothing was written) */
+		if (strcmp(PQgetvalue(res, 0, SC_PRIOR_SAME), "t") != 0)
+			request_problem(r, 409,
+			    "this Idempotency-Key was used with a different body", NULL);
+		else
+			request_reply_json(r, 201, episode_json(res, 0, SC_PRIOR));
 		return;
 	}
 	errs = json_array();
@@ -188,31 +210,38 @@ start_locked_cb(struct request *r, const PGresult *res)
 	    " old AS (SELECT id, client_id, status, therapist_id FROM episodes WHERE id = $3::bigint),"
 	    " pair AS (SELECT 1 FROM episodes WHERE client_id = $1::bigint"
 	    "          AND therapist_id = $2::bigint AND status = 'active'),"
+	    " prior AS (SELECT " EPISODE_COLS("e") ","
+	    "           e.start_hash = sha256(convert_to($5::text, 'UTF8')) AS same"
+	    "           FROM episodes e WHERE e.client_id = $1::bigint AND e.start_key = $4::text),"
 	    " ok AS (SELECT 1 FROM c, t, load WHERE t.active AND t.accepting_new"
 	    "        AND load.n < t.capacity AND NOT EXISTS (SELECT 1 FROM pair)"
+	    "        AND NOT EXISTS (SELECT 1 FROM prior)"
 	    "        AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM old"
 	    "             WHERE old.client_id = $1::bigint AND old.status = 'active'))),"
-	    " ins AS (INSERT INTO episodes (client_id, therapist_id, referred_from)"
-	    "         SELECT $1::bigint, $2::bigint, $3::bigint FROM ok"
+	    " ins AS (INSERT INTO episodes (client_id, therapist_id, referred_from, start_key,"
+	    "           start_hash)"
+	    "         SELECT $1::bigint, $2::bigint, $3::bigint, $4::text,"
+	    "           CASE WHEN $4::text IS NULL THEN NULL"
+	    "                ELSE sha256(convert_to($5::text, 'UTF8')) END FROM ok"
 	    "         RETURNING " EPISODE_COLS("episodes") "),"
 	    " ended AS (UPDATE episodes SET status = 'ended', ended_at = now(),"
 	    "           end_reason = 'referred'"
 	    "           WHERE id = $3::bigint AND status = 'active' AND EXISTS (SELECT 1 FROM ins)"
 	    "           RETURNING id),"
-	    AUDIT_CTE("$4", "ins.client_id", "ins.id", "'201'", "ins")
+	    AUDIT_CTE("$6", "ins.client_id", "ins.id", "'201'", "ins")
 	    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM t),"
 	    "  coalesce((SELECT active FROM t), false), coalesce((SELECT accepting_new FROM t), false),"
 	    "  coalesce((SELECT capacity FROM t), 0), (SELECT n FROM load),"
 	    "  (SELECT client_id FROM old), (SELECT status FROM old), (SELECT therapist_id FROM old),"
-	    "  EXISTS (SELECT 1 FROM pair), ins.*, (SELECT count(*) FROM ended)"
-	    " FROM (SELECT 1) one LEFT JOIN ins ON true";
+	    "  EXISTS (SELECT 1 FROM pair), ins.*, (SELECT count(*) FROM ended), prior.*"
+	    " FROM (SELECT 1) one LEFT JOIN ins ON true LEFT JOIN prior ON true";
 	/* clang-format on */
 	struct episode_start *s = r->state;
-	const char *values[4] = { s->client, s->therapist, s->has_referred ? s->referred : NULL,
-		s->audit };
+	const char *values[6] = { s->client, s->therapist, s->has_referred ? s->referred : NULL,
+		s->has_key ? s->key : NULL, s->has_key ? s->fields : NULL, s->audit };
 
 	(void)res;
-	request_db_lease_query(r, &start_call, sql, 4, values, start_checked_cb);
+	request_db_lease_query(r, &start_call, sql, 6, values, start_checked_cb);
 }
 
 static void
@@ -273,6 +302,10 @@ route_episode_start(struct request *r)
 	s->has_referred = has_referred == 1;
 	r->state = s;
 	r->state_free = episode_start_free;
+	if (idempotency_key_read(r, s->key, &s->has_key) < 0)
+		return;
+	snprintf(s->fields, sizeof(s->fields), "%s:%s:%s", s->client, s->therapist,
+	    s->has_referred ? s->referred : "");
 	if ((s->audit = audit_param(r)) == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
@@ -306,15 +339,82 @@ route_episode_get(struct request *r)
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes/{id}/end */
 
+struct episode_end {
+	char id[24];
+	char reason[16];
+	char key[IDEMPOTENCY_KEY_LEN + 1];
+	bool has_key;
+	int tries;
+	char *audit; /* audit_param(r), owned */
+};
+
+static void
+episode_end_free(void *p)
+{
+	struct episode_end *s = p;
+
+	free(s->audit);
+	free(s);
+}
+
+static void end_send(struct request *r);
+
+/* Columns: 0 the episode's id, 1..8 the episode just ended (NULL: not by
+ * this request), 9 the key was the one it ended with, 10 and so was the
+ * reason, 11..18 the episode as it was. */
 static void
 ended_cb(struct request *r, const PGresult *res)
 {
-	if (PQgetisnull(res, 0, 1)) {
-		request_problem(r, 409, "the episode has already ended", NULL);
+	struct episode_end *s = r->state;
+
+	if (!PQgetisnull(res, 0, 1)) {
+		/* Caseload and records follow through the episodes trigger's NOTIFY. */
+		request_reply_json(r, 200, episode_json(res, 0, 1));
 		return;
 	}
-	/* Caseload and records follow through the episodes trigger's NOTIFY. */
-	request_reply_json(r, 200, episode_json(res, 0, 1));
+	if (s->has_key && strcmp(PQgetvalue(res, 0, 9), "t") == 0) {
+		if (strcmp(PQgetvalue(res, 0, 10), "t") == 0)
+			request_reply_json(r, 200, episode_json(res, 0, 11));
+		else
+			request_problem(r, 409,
+			    "this Idempotency-Key was used with a different body", NULL);
+		return;
+	}
+	if (s->has_key && s->tries < 2) {
+		/* Ended meanwhile, maybe by a retry of this very request that committed
+		 * after this statement's snapshot: a fresh snapshot tells. */
+		end_send(r);
+		return;
+	}
+	request_problem(r, 409, "the episode has already ended", NULL);
+}
+
+static void
+end_send(struct request *r)
+{
+	/* The UPDATE re-checks status after any concurrent end: at most one wins. */
+	/* clang-format off */
+	static const char sql[] =
+	    "WITH cur AS (SELECT e.*, e.end_key = $3::text AS same_key,"
+	    "             e.end_hash = sha256(convert_to($2::text, 'UTF8')) AS same_body"
+	    "             FROM episodes e WHERE e.id = $1::bigint),"
+	    " upd AS (UPDATE episodes SET status = 'ended', ended_at = now(), end_reason = $2,"
+	    "           end_key = $3::text,"
+	    "           end_hash = CASE WHEN $3::text IS NULL THEN NULL"
+	    "                      ELSE sha256(convert_to($2::text, 'UTF8')) END"
+	    "         WHERE id = $1::bigint AND status = 'active'"
+	    "         RETURNING " EPISODE_COLS("episodes") "),"
+	    AUDIT_CTE("$4", "upd.client_id", "upd.id", "'200'", "upd")
+	    " SELECT cur.id, upd.*, coalesce(cur.same_key, false), coalesce(cur.same_body, false),"
+	    "  " EPISODE_COLS("cur")
+	    " FROM cur LEFT JOIN upd ON true";
+	/* clang-format on */
+	static const struct request_db_call call = { "episode end", "episode", NULL };
+	struct episode_end *s = r->state;
+	const char *values[4] = { s->id, s->reason, s->has_key ? s->key : NULL, s->audit };
+
+	s->tries++;
+	request_db_query(r, &call, sql, 4, values, ended_cb);
 }
 
 static void
@@ -323,23 +423,10 @@ route_episode_end(struct request *r)
 	static const char *const fields[] = { "reason", NULL };
 	static const char *const reasons[] = { "completed", "mismatch", "referred", "client_left",
 		"other", NULL };
-	/* The UPDATE re-checks status after any concurrent end: at most one wins. */
-	/* clang-format off */
-	static const char sql[] =
-	    "WITH cur AS (SELECT id FROM episodes WHERE id = $1::bigint),"
-	    " upd AS (UPDATE episodes SET status = 'ended', ended_at = now(), end_reason = $2"
-	    "         WHERE id = $1::bigint AND status = 'active'"
-	    "         RETURNING " EPISODE_COLS("episodes") "),"
-	    AUDIT_CTE("$3", "upd.client_id", "upd.id", "'200'", "upd")
-	    " SELECT cur.id, upd.* FROM cur LEFT JOIN upd ON true";
-	/* clang-format on */
-	static const struct request_db_call call = { "episode end", "episode", NULL };
 	struct field_errors fe;
+	struct episode_end *s;
 	const char *reason = NULL;
 	const char *const *p;
-	char id[24];
-	const char *values[3] = { id, NULL, NULL };
-	char *aud;
 
 	field_errors_init(&fe);
 	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
@@ -360,19 +447,36 @@ route_episode_end(struct request *r)
 		request_problem(r, 422, "invalid end", field_errors_take(&fe));
 		return;
 	}
-	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
-	values[1] = reason;
-	if ((aud = audit_param(r)) == NULL) {
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
-	values[2] = aud;
-	request_db_query(r, &call, sql, 3, values, ended_cb);
-	free(aud);
+	r->state = s;
+	r->state_free = episode_end_free;
+	if (idempotency_key_read(r, s->key, &s->has_key) < 0)
+		return;
+	if ((s->audit = audit_param(r)) == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return;
+	}
+	snprintf(s->id, sizeof(s->id), "%" PRId64, r->params[0]);
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	end_send(r);
 }
 
 /* ------------------------------------------------------------------------ */
 /* POST /v1/episodes/{id}/attendance */
+
+static void
+session_over_cap(struct request *r, struct field_errors *fe)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "must be at most %d (limits.max_sessions)",
+	    request_api(r)->max_sessions);
+	field_error(fe, "session", msg);
+}
 
 struct attendance_req {
 	uint32_t session;
@@ -435,6 +539,8 @@ route_attendance(struct request *r)
 	}
 	if (jf_int(r->body, "session", "session", 1, 10000, &session, &fe) == 0)
 		field_error(&fe, "session", "is required");
+	else if (session > request_api(r)->max_sessions)
+		session_over_cap(r, &fe);
 	if (jf_string(r->body, "status", "status", 32, &status, &fe) == 0)
 		field_error(&fe, "status", "is required");
 	else if (status != NULL && (stv = attendance_status_lookup(status)) < 0)

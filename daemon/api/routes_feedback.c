@@ -239,6 +239,16 @@ route_feedback(struct request *r)
 		request_problem(r, 422, "invalid feedback", field_errors_take(&fe));
 		return;
 	}
+	if (fr.fb.session > (uint32_t)request_api(r)->max_sessions) {
+		char msg[64];
+		json_t *errs = json_array();
+
+		snprintf(msg, sizeof(msg), "must be at most %d (limits.max_sessions)",
+		    request_api(r)->max_sessions);
+		problem_add_error(errs, "session", msg);
+		request_problem(r, 422, "invalid feedback", errs);
+		return;
+	}
 	if (instrument_score(&fr.fb, &sc) != 0) {
 		request_problem(r, 422, "invalid feedback", NULL);
 		return;

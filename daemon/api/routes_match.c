@@ -15,6 +15,7 @@
 
 #include "api/api.h"
 #include "api/audit.h"
+#include "api/intake_check.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "base/log.h"
@@ -166,6 +167,8 @@ route_match(struct request *r)
 		return;
 	}
 	field_errors_clear(&fe);
+	if (intake_excludes_known(r, r->body) < 0)
+		return;
 	run_and_reply(r, &in, NULL, 0, k);
 }
 

@@ -6,8 +6,10 @@
  * stored.  GET /v1/reports/at-risk scans active episodes in id order, a page
  * at a time (?limit= episodes scanned, ?after= the cursor from "next"), so a
  * large clinic never loads everything at once.  The alliance report runs one
- * aggregate statement, then evaluates the active episodes for its at_risk
- * counts.
+ * aggregate statement (the clinic means need every therapist), answers a
+ * page of therapists (?limit=, ?after=, "next" as the other lists), and
+ * evaluates only the active episodes of that page for its at_risk counts:
+ * the evaluation runs on the event loop, so its work is bounded per page.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -26,8 +28,10 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 
-#define AT_RISK_DEFAULT_SCAN 500
-#define AT_RISK_MAX_SCAN     5000
+#define AT_RISK_DEFAULT_SCAN  500
+#define AT_RISK_MAX_SCAN      5000
+#define ALLIANCE_DEFAULT_PAGE 50 /* therapists, as GET /v1/therapists */
+#define ALLIANCE_MAX_PAGE     500
 
 /* Active episodes with their rows: 0 id, 1 client_id, 2 therapist_id, 3.. rows.
  * MORE_CTES follows the CTE ep (", audit AS ..."). */
@@ -253,7 +257,10 @@ enum {
 };
 
 struct alliance_report {
-	json_t *report; /* {"clinic_mean", "therapists": [in id order]} */
+	json_t *report;      /* {"clinic_mean", "therapists": [in id order], "next"} */
+	int limit;           /* therapists per page */
+	long long after;     /* the page starts after this therapist id */
+	char lo[24], hi[24]; /* the page's therapist ids: (lo, hi] */
 };
 
 static void
@@ -329,13 +336,15 @@ nullable_number(const PGresult *res, int row, int col)
 static void
 alliance_loaded_cb(struct request *r, const PGresult *res)
 {
-	static const char sql[] = ACTIVE_ROWS_SQL("", "");
+	static const char sql[] =
+	    ACTIVE_ROWS_SQL("AND therapist_id > $1::bigint AND therapist_id <= $2::bigint", "");
 	struct alliance_report *s = r->state;
 	const struct engine_params *p = request_api(r)->params;
 	struct record_total ta = { 0, 0 }, to = { 0, 0 };
 	json_t *list;
 	double clinic_a, clinic_o;
-	int i, n;
+	int i, n, first, end;
+	const char *values[2] = { s->lo, s->hi };
 
 	n = PQntuples(res);
 	/* The clinic means first: the records shrink toward them. */
@@ -351,8 +360,13 @@ alliance_loaded_cb(struct request *r, const PGresult *res)
 	}
 	clinic_a = record_total_mean(&ta);
 	clinic_o = record_total_mean(&to);
+	/* The page: rows are in therapist id order. */
+	for (first = 0; first < n && strtoll(PQgetvalue(res, first, AR_ID), NULL, 10) <= s->after;
+	     first++)
+		;
+	end = n - first > s->limit ? first + s->limit : n;
 	list = json_array();
-	for (i = 0; list != NULL && i < n; i++) {
+	for (i = first; list != NULL && i < end; i++) {
 		double an = strtod(PQgetvalue(res, i, AR_REC_N), NULL);
 		double on = strtod(PQgetvalue(res, i, AR_OUT_N), NULL);
 		double am = an > 0 ? strtod(PQgetvalue(res, i, AR_REC_MEAN), NULL) : 0;
@@ -378,13 +392,39 @@ alliance_loaded_cb(struct request *r, const PGresult *res)
 		                 : json_null(),
 		        "at_risk", 0));
 	}
-	s->report = json_pack("{s:o, s:o}", "clinic_mean",
-	    ta.n > 0 ? json_one_decimal(clinic_a) : json_null(), "therapists", list);
+	s->report = json_pack("{s:o, s:o, s:n}", "clinic_mean",
+	    ta.n > 0 ? json_one_decimal(clinic_a) : json_null(), "therapists", list, "next");
 	if (s->report == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
-	request_db_query(r, &report_call, sql, 0, NULL, alliance_active_loaded_cb);
+	if (end == first) {
+		request_reply_json(r, 200, s->report);
+		s->report = NULL;
+		return;
+	}
+	snprintf(s->lo, sizeof(s->lo), "%lld", s->after);
+	snprintf(s->hi, sizeof(s->hi), "%s", PQgetvalue(res, end - 1, AR_ID));
+	if (end < n) /* more therapists behind this page */
+		json_object_set_new(s->report, "next", json_string(s->hi));
+	request_db_query(r, &report_call, sql, 2, values, alliance_active_loaded_cb);
+}
+
+/* "?after=": a cursor from "next" (a positive id); 0 when absent, -1 bad. */
+static long long
+report_cursor(const char *c)
+{
+	long long v = 0;
+	int digits = 0;
+
+	if (c == NULL)
+		return 0;
+	for (; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9' || ++digits > 15)
+			return -1;
+		v = v * 10 + (*c - '0');
+	}
+	return digits > 0 && v > 0 ? v : -1;
 }
 
 static void
@@ -419,14 +459,30 @@ route_report_alliance(struct request *r)
 	    " FROM therapists t LEFT JOIN eps ON eps.therapist_id = t.id"
 	    " GROUP BY t.id ORDER BY t.id";
 	/* clang-format on */
-	struct alliance_report *s = calloc(1, sizeof(*s));
+	struct alliance_report *s;
 	char change[32], a5[32], srs[32], wai[32];
 	const char *values[4] = { change, a5, srs, wai };
+	long long after = report_cursor(request_query(r, "after"));
+	int limit;
 
+	if (request_query_int(r, "limit", ALLIANCE_DEFAULT_PAGE, 1, ALLIANCE_MAX_PAGE, &limit) != 0)
+		return;
+	if (after < 0) {
+		json_t *errs = json_array();
+
+		json_array_append_new(errs,
+		    json_pack("{s:s, s:s}", "field", "after", "message",
+		        "must be a cursor from a previous page's next"));
+		request_problem(r, 422, "invalid query parameter", errs);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
+	s->limit = limit;
+	s->after = after;
 	r->state = s;
 	r->state_free = alliance_report_free;
 	snprintf(change, sizeof(change), "%.17g", request_api(r)->params->ors_reliable_change);

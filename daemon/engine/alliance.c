@@ -261,39 +261,48 @@ trend_of(const struct stream *s, int window)
 	return sxx > 0 ? sxy / sxx : 0;
 }
 
-/* Status of session s: rated = attended; else its last attendance entry. */
-static bool
-session_status(uint32_t s, const struct feedback *fb, size_t n_fb, const struct attendance *att,
-    size_t n_att, enum attendance_status *st)
-{
-	for (size_t i = 0; i < n_fb; i++)
-		if (fb[i].session == s) {
-			*st = ATT_ATTENDED;
-			return true;
-		}
-	bool found = false;
-	for (size_t i = 0; i < n_att; i++)
-		if (att[i].session == s) {
-			*st = att[i].status;
-			found = true;
-		}
-	return found;
-}
+/*
+ * The two latest scheduled (not cancelled) sessions and their status, in one pass over each
+ * array: a session's status is attended when it is rated, else its last attendance entry.
+ * Kept per session number (at most ALLIANCE_MAX_SESSION, one byte each) and read from the
+ * top, so an evaluation is linear in its rows, never a scan of all rows per row: one episode
+ * may hold tens of thousands of rows, evaluated on the event loop.
+ */
+struct last_two {
+	uint32_t s1, s2; /* s1 > s2; 0 = none */
+	enum attendance_status a1, a2;
+};
 
-/* Highest scheduled (not cancelled) session number below limit; 0 if none. */
-static uint32_t
-scheduled_below(uint32_t limit, const struct feedback *fb, size_t n_fb,
-    const struct attendance *att, size_t n_att)
+static void
+last_two_scheduled(const struct feedback *fb, size_t n_fb, const struct attendance *att,
+    size_t n_att, struct last_two *out)
 {
-	uint32_t best = 0;
-	for (size_t i = 0; i < n_fb + n_att; i++) {
-		uint32_t s = i < n_fb ? fb[i].session : att[i - n_fb].session;
-		enum attendance_status st = ATT_CANCELLED;
-		if (s < limit && s > best && session_status(s, fb, n_fb, att, n_att, &st) &&
-		    st != ATT_CANCELLED)
-			best = s;
+	/* 0 unknown, else 1 + enum attendance_status */
+	uint8_t st[ALLIANCE_MAX_SESSION + 1];
+	uint32_t top = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n_att; i++)
+		if (att[i].session > top)
+			top = att[i].session;
+	if (n_fb > 0 && fb[n_fb - 1].session > top)
+		top = fb[n_fb - 1].session; /* sorted */
+	memset(st, 0, (size_t)top + 1);
+	for (size_t i = 0; i < n_att; i++)
+		st[att[i].session] = (uint8_t)(1 + att[i].status);
+	for (size_t i = 0; i < n_fb; i++)
+		st[fb[i].session] = (uint8_t)(1 + ATT_ATTENDED);
+	for (uint32_t s = top; s > 0 && out->s2 == 0; s--) {
+		if (st[s] == 0 || st[s] == 1 + ATT_CANCELLED)
+			continue;
+		if (out->s1 == 0) {
+			out->s1 = s;
+			out->a1 = (enum attendance_status)(st[s] - 1);
+		} else {
+			out->s2 = s;
+			out->a2 = (enum attendance_status)(st[s] - 1);
+		}
 	}
-	return best;
 }
 
 static void
@@ -433,12 +442,12 @@ static bool
 disengaging(const struct feedback *fb, size_t n_fb, const struct attendance *att, size_t n_att,
     struct alliance_result *out)
 {
-	uint32_t s1 = scheduled_below(UINT32_MAX, fb, n_fb, att, n_att);
-	uint32_t s2 = s1 ? scheduled_below(s1, fb, n_fb, att, n_att) : 0;
-	enum attendance_status a1 = ATT_ATTENDED, a2 = ATT_ATTENDED;
-	if (!(s2 && session_status(s1, fb, n_fb, att, n_att, &a1) && a1 == ATT_NO_SHOW &&
-	        session_status(s2, fb, n_fb, att, n_att, &a2) && a2 == ATT_NO_SHOW))
+	struct last_two lt;
+
+	last_two_scheduled(fb, n_fb, att, n_att, &lt);
+	if (!(lt.s2 && lt.a1 == ATT_NO_SHOW && lt.a2 == ATT_NO_SHOW))
 		return false;
+	uint32_t s1 = lt.s1, s2 = lt.s2;
 	set_status(out, AST_DISENGAGING, ACT_REACH_OUT);
 	add_reason(out, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
 	add_evidence(out, s2, INSTR_COUNT, 0, AREASON_NO_SHOWS, (int32_t)s2, (int32_t)s1);
@@ -568,6 +577,10 @@ alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size
 {
 	if (!p || !out || (n_fb && !fb) || (n_att && !att))
 		return ENGINE_EINVAL;
+	for (size_t i = 0; i < n_att; i++)
+		if (att[i].session < 1 || att[i].session > ALLIANCE_MAX_SESSION ||
+		    (unsigned)att[i].status > ATT_NO_SHOW)
+			return ENGINE_EINVAL;
 	memset(out, 0, sizeof(*out));
 	struct stream st;
 	memset(&st, 0, sizeof(st));
@@ -579,6 +592,8 @@ alliance_evaluate(const struct engine_params *p, const struct feedback *fb, size
 		if (rc)
 			return rc;
 	}
+	if (n_fb > 0 && fb[n_fb - 1].session > ALLIANCE_MAX_SESSION)
+		return ENGINE_EINVAL; /* sorted: the last is the highest */
 	if (out->outcome.has) {
 		out->outcome.reliable_improvement =
 		    out->outcome.latest - out->outcome.first >= p->ors_reliable_change - EPS;

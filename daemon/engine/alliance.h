@@ -69,6 +69,9 @@
 #include "engine/reasons.h"
 
 enum attendance_status { ATT_ATTENDED, ATT_CANCELLED, ATT_NO_SHOW };
+/* Highest session number alliance_evaluate takes (the schema's CHECK); beyond it, and for an
+ * attendance entry below 1, it answers ENGINE_EINVAL. */
+#define ALLIANCE_MAX_SESSION 10000
 /* "attended", "cancelled", "no_show"; lookup -1 when unknown. */
 const char *attendance_status_name(enum attendance_status s);
 int attendance_status_lookup(const char *name);

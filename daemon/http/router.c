@@ -64,6 +64,10 @@ path_match(const char *pattern, const char *path, int64_t *params)
 
 			if (end == NULL)
 				return false;
+			/* One spelling per id: "0001" is not resource 1 (caches, logs
+			 * and audits key on the path). */
+			if (path[0] == '0')
+				return false;
 			while (isdigit((unsigned char)*path)) {
 				if (++digits > 15)
 					return false; /* ids fit a JSON number exactly */
@@ -82,6 +86,18 @@ path_match(const char *pattern, const char *path, int64_t *params)
 		path++;
 	}
 	return *pattern == '\0' && *path == '\0';
+}
+
+/* Every '%' starts an escape of two hex digits (RFC 3986): libevent passes
+ * "%zz" through as text, so a typo would reach the handler as a value. */
+static bool
+query_escapes_valid(const char *qs)
+{
+	for (; *qs != '\0'; qs++)
+		if (*qs == '%' &&
+		    (!isxdigit((unsigned char)qs[1]) || !isxdigit((unsigned char)qs[2])))
+			return false;
+	return true;
 }
 
 static void
@@ -488,7 +504,8 @@ router_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (qs != NULL) {
 		r->query = calloc(1, sizeof(*r->query));
-		if (r->query == NULL || evhttp_parse_query_str(qs, r->query) != 0) {
+		if (r->query == NULL || !query_escapes_valid(qs) ||
+		    evhttp_parse_query_str(qs, r->query) != 0) {
 			request_problem(r, 400, "malformed query string", NULL);
 			return;
 		}

@@ -17,6 +17,7 @@
  * their PGconn comes and goes, so a struct db_conn held by a caller never dangles.
  */
 #include "store/db.h"
+#include "store/db_cancel.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -63,6 +64,9 @@ struct db_conn {
 	bool flushing;        /* PQflush() returned 1: wait for write too */
 	bool ever_ready;      /* counts reconnects */
 	bool down_logged;     /* one "unavailable" line per outage, not one per attempt */
+	bool cancel_pending;  /* a server-side cancel is on its way: take no new work */
+	bool cancel_wait;     /* the job ended meanwhile: conn_after_job when it is done */
+	unsigned cancel_gen;  /* matches a cancel's completion to this PGconn's request */
 	int backoff_ms;
 	struct event io;
 	bool io_set;
@@ -121,6 +125,8 @@ struct db_pool {
 	struct qlist deferred; /* deliveries pending on the loop */
 	bool started, closing;
 	unsigned long long reconnects, queries, errors;
+	struct db_cancel *canceller; /* NULL: abandoned statements run to their end */
+	char options[64];            /* "-c statement_timeout=N" or "" */
 };
 
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg);
@@ -129,6 +135,7 @@ static void conn_lost(struct db_conn *c, const char *why);
 static void conn_release(struct db_conn *c);
 static void pool_dispatch(struct db_pool *p);
 static void listen_send(struct db_conn *c);
+static void conn_after_job(struct db_conn *c);
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
@@ -404,7 +411,7 @@ queue_fail(struct db_pool *p)
 static bool
 conn_free_for_work(const struct db_conn *c)
 {
-	return c->state == CONN_READY && !c->leased && c->job == JOB_NONE;
+	return c->state == CONN_READY && !c->leased && c->job == JOB_NONE && !c->cancel_pending;
 }
 
 static struct db_conn *
@@ -465,6 +472,9 @@ conn_close(struct db_conn *c)
 	c->job = JOB_NONE;
 	c->state = CONN_DOWN;
 	c->n_prep = 0;
+	/* A cancel still on its way targets the old backend's key: harmless. */
+	c->cancel_pending = false;
+	c->cancel_wait = false;
 }
 
 static void
@@ -480,11 +490,13 @@ static void
 conn_connect(struct db_conn *c)
 {
 	struct db_pool *p = c->pool;
-	const char *const keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *const vals[] = { p->url, "allianced", NULL };
+	/* statement_timeout comes first: an "options" in the url replaces it. */
+	const char *const keys[] = { "options", "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { p->options, p->url, "allianced", NULL };
+	int first = p->options[0] == '\0' ? 1 : 0;
 
 	c->notice[0] = '\0';
-	c->pg = PQconnectStartParams(keys, vals, 1);
+	c->pg = PQconnectStartParams(keys + first, vals + first, 1);
 	if (c->pg == NULL) {
 		conn_lost(c, "out of memory");
 		return;
@@ -753,12 +765,84 @@ prepare_done(struct db_conn *c, PGresult *res)
 		return;
 	}
 	PQclear(res);
+	c->cur = NULL;
+	if (q->cancelled) {
+		/* Abandoned while it was prepared: never run it.  A PREPARE that failed
+		 * because it was cancelled says nothing about the statement. */
+		if (ok) {
+			c->prep[c->n_prep].hash = sql_hash(q->sql);
+			c->prep[c->n_prep].ok = true;
+			c->n_prep++;
+		}
+		query_free(q);
+		conn_after_job(c);
+		return;
+	}
 	c->prep[c->n_prep].hash = sql_hash(q->sql);
 	c->prep[c->n_prep].ok = ok;
 	c->n_prep++;
-	c->cur = NULL;
+	/* A refused send has lost the connection (conn_send); the caller hears of it the
+	 * deferred way like any other failure, and its query does not leak. */
 	if (conn_send(c, q) < 0)
+		query_defer(q, DB_UNAVAILABLE, NULL);
+}
+
+/* After a job on a connection that is still up: hand it back (finish a pending release,
+ * or serve the queue), but only once a cancel sent for its statement has been delivered,
+ * so that the cancel cannot hit the next statement. */
+static void
+conn_after_job(struct db_conn *c)
+{
+	if (c->state != CONN_READY)
 		return;
+	if (c->cancel_pending) {
+		c->cancel_wait = true;
+		return;
+	}
+	if (c->release_pending) {
+		c->release_pending = false;
+		conn_release(c);
+	} else if (!c->leased) {
+		pool_dispatch(c->pool);
+	}
+}
+
+/* Asks the server to stop c's running statement (abandoned by its caller). */
+static void
+conn_cancel_running(struct db_conn *c)
+{
+	struct db_pool *p = c->pool;
+	PGcancel *pc;
+
+	if (p->canceller == NULL || c->state != CONN_READY || c->cancel_pending ||
+	    (c->job != JOB_USER && c->job != JOB_PREPARE))
+		return;
+	pc = PQgetCancel(c->pg);
+	if (pc == NULL)
+		return;
+	c->cancel_gen++;
+	if (db_cancel_submit(p->canceller, pc, c->id, c->cancel_gen) < 0)
+		return; /* left to statement_timeout */
+	c->cancel_pending = true;
+}
+
+/* On the loop: the helper thread has delivered (or failed) the cancel. */
+static void
+cancel_done_cb(void *arg, int id, unsigned gen)
+{
+	struct db_pool *p = arg;
+	struct db_conn *c;
+
+	if (id < 1 || id > p->s.pool_size)
+		return;
+	c = &p->conns[id - 1];
+	if (!c->cancel_pending || c->cancel_gen != gen)
+		return; /* the connection was lost and reopened meanwhile */
+	c->cancel_pending = false;
+	if (c->cancel_wait) {
+		c->cancel_wait = false;
+		conn_after_job(c);
+	}
 }
 
 static void
@@ -802,12 +886,7 @@ conn_finish(struct db_conn *c)
 	}
 	q->state = QS_NEW;
 	/* Free the connection first: the callback may run the next statement on the lease. */
-	if (c->release_pending) {
-		c->release_pending = false;
-		conn_release(c);
-	} else if (!c->leased) {
-		pool_dispatch(p);
-	}
+	conn_after_job(c);
 	if (!q->cancelled)
 		query_notify(q, st, res);
 	PQclear(res);
@@ -1090,6 +1169,9 @@ db_pool_new(struct event_base *base, const struct db_settings *s)
 	if (p->url == NULL || p->conns == NULL)
 		goto fail;
 	p->s.url = p->url;
+	if (s->statement_timeout_ms > 0)
+		snprintf(p->options, sizeof p->options, "-c statement_timeout=%d",
+		    s->statement_timeout_ms);
 	for (int i = 0; i < s->pool_size; i++)
 		conn_init(p, &p->conns[i], i + 1);
 	return p;
@@ -1118,6 +1200,10 @@ db_pool_start(struct db_pool *p)
 		return -1;
 	}
 	PQconninfoFree(opts);
+	/* Started here, not in db_pool_new: after any fork of the process. */
+	p->canceller = db_cancel_new(p->base, cancel_done_cb, p);
+	if (p->canceller == NULL)
+		log_warn(p->s.log, "database: no cancel helper; abandoned statements run on");
 	p->started = true;
 	for (int i = 0; i < p->s.pool_size; i++)
 		conn_connect(&p->conns[i]);
@@ -1209,6 +1295,9 @@ db_query_cancel(struct db_query *q)
 		break;
 	case QS_SENT:
 		q->cancelled = true; /* the connection frees it when the result comes */
+		for (int i = 0; i < p->s.pool_size; i++)
+			if (p->conns[i].cur == q)
+				conn_cancel_running(&p->conns[i]);
 		break;
 	case QS_DEFERRED:
 		qlist_unlink(&p->deferred, q);
@@ -1256,7 +1345,7 @@ db_conn_query(struct db_conn *c, const char *sql, int nparams, const char *const
 	struct db_query *q;
 
 	if (c == NULL || cb == NULL || !c->leased || c->pool->closing || c->state != CONN_READY ||
-	    c->job != JOB_NONE)
+	    c->job != JOB_NONE || c->release_pending)
 		return -1;
 	q = query_new(c->pool, Q_RESULT, sql, nparams, values);
 	if (q == NULL)
@@ -1276,9 +1365,11 @@ db_release(struct db_conn *c)
 	if (c == NULL || !c->leased)
 		return;
 	if ((c->job == JOB_USER || c->job == JOB_PREPARE) && c->cur != NULL && !c->pool->closing) {
-		/* Discard the running statement; finish the release when it completes. */
+		/* Discard the running statement, stop it on the server (a COMMIT
+		 * caught in time never commits), finish the release when it ends. */
 		c->cur->cancelled = true;
 		c->release_pending = true;
+		conn_cancel_running(c);
 		return;
 	}
 	if (c->cur != NULL)
@@ -1337,6 +1428,7 @@ db_pool_free(struct db_pool *p)
 			}
 		}
 	}
+	db_cancel_free(p->canceller);
 	for (int i = 0; i < p->s.pool_size; i++)
 		conn_close(&p->conns[i]);
 	if (p->lconn != NULL) {

@@ -24,6 +24,11 @@
  * - Statements run one at a time per connection: wait for a callback before the next
  *   db_conn_query() on the same lease.  COPY is not supported.
  *
+ * Cancelling: a statement abandoned while it runs (db_query_cancel, db_release) is also
+ * cancelled on the server, by a helper thread (db_cancel.h); the connection takes no new
+ * work until that cancel was delivered.  A statement abandoned during its PREPARE is never
+ * run.
+ *
  * Failures: a connection lost mid-statement fails that statement with DB_UNAVAILABLE; it is
  * never retried silently (the caller decides).  Nothing here logs SQL text or parameters.
  */
@@ -50,6 +55,9 @@ struct db_settings {
 	int queue_timeout_ms; /* how long a request may wait for a free connection; <= 0 = no limit */
 	int max_queue;        /* waiting requests beyond this are refused (NULL); 0 = no queue */
 	const struct logger *log; /* not owned; must outlive the pool */
+	/* > 0: statement_timeout of every query connection (ms), set when it connects, so a
+	 * statement cannot outlive the request that ran it; 0 = the server's default. */
+	int statement_timeout_ms;
 };
 
 struct db_stats {

@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from episode_util import add_therapist
 from match_util import client_rows, error_fields
 
 FULL = {
@@ -13,8 +16,15 @@ FULL = {
     "identity": {"prefer": ["lgbtq_affirming"], "required": False},
     "style": {"directiveness": 2, "challenge": -1},
     "availability": [{"day": "tue", "from": "17:00", "to": "20:00"}], "wanted_hours": 2,
-    "payment": {"payer": "aetna", "self_pay_max": 120}, "exclude_therapists": [12],
+    "payment": {"payer": "aetna", "self_pay_max": 120}, "exclude_therapists": [1],
 }
+
+
+@pytest.fixture(autouse=True)
+def therapist_1(db):
+    """The therapist FULL excludes (ids restart at 1): an exclusion must name one that
+    exists.  Made before the daemon starts, so its catalog holds it."""
+    assert add_therapist(db) == 1
 
 
 def test_create_then_upsert_keeps_the_id(daemon, db):

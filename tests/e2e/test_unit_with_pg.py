@@ -26,3 +26,16 @@ def test_catalog_sync_against_postgresql(migrated, clean_db, pg_cluster):
     assert run.returncode == 0, out
     assert "[  PASSED  ] 2 test(s)." in out, out
     assert "SKIPPED" not in out, out
+
+
+def test_db_pool_faults_against_postgresql(migrated, clean_db, pg_cluster):
+    """tests/unit/test_db.c: a send refused after its PREPARE is reported, a
+    statement cancelled during its PREPARE never runs, an abandoned statement
+    is cancelled on the server."""
+    run = subprocess.run([unit_binary("test_db")], capture_output=True, text=True,
+                         timeout=120,
+                         env=dict(os.environ, ALLIANCE_TEST_DATABASE_URL=pg_cluster.conninfo))
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert "[  PASSED  ] 4 test(s)." in out, out
+    assert "SKIPPED" not in out, out

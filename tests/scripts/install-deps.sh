@@ -7,6 +7,7 @@ set -eu
 
 pkgs="build-essential pkg-config libevent-dev libpq-dev libjansson-dev libyaml-dev
 libcmocka-dev postgresql python3-pytest python3-psycopg2 python3-requests python3-yaml
+python3-jsonschema
 wrk prometheus curl jq clang-format
 libcurl4-openssl-dev libsmartcols-dev libcsv-dev mandoc"
 # TLS (libevent_openssl, the test certificates), the slow-client tests, and

@@ -140,7 +140,8 @@ static void
 test_key_table(void **state)
 {
 	(void)state;
-	assert_int_equal(config_key_count(), 59); /* 47 + 8 of the transport + 4 of security */
+	assert_int_equal(config_key_count(),
+	    61); /* 47 + 8 transport + 4 security + 2 reliability */
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {

@@ -292,6 +292,35 @@ test_disengaging(void **state)
 	struct feedback back[] = { good(1), good(2), good(3), good(6) };
 	r = eval(back, 4, att, 5);
 	expect(&r, AST_STRONG, ACT_CONTINUE);
+	/* out of order, and the last entry of a session wins: 7 was re-marked cancelled, so 4
+	 * and 6 are the last two scheduled */
+	struct attendance shuffled[] = { { 7, ATT_NO_SHOW }, { 6, ATT_NO_SHOW }, { 4, ATT_NO_SHOW },
+		{ 7, ATT_CANCELLED } };
+	r = eval(fb, 3, shuffled, 4);
+	expect(&r, AST_DISENGAGING, ACT_REACH_OUT);
+	assert_int_equal(r.reasons[0].arg[0], 4);
+	assert_int_equal(r.reasons[0].arg[1], 6);
+	/* near miss: a cancelled session re-marked a no-show is scheduled again */
+	struct attendance remarked[] = { { 5, ATT_NO_SHOW }, { 6, ATT_CANCELLED },
+		{ 6, ATT_ATTENDED } };
+	r = eval(fb, 3, remarked, 3);
+	expect(&r, AST_STRONG, ACT_CONTINUE);
+}
+
+/* Session numbers beyond the schema's are refused, not written past a table. */
+static void
+test_sessions_out_of_range_are_einval(void **state)
+{
+	(void)state;
+	struct feedback fb[] = { good(1), good(ALLIANCE_MAX_SESSION + 1) };
+	struct attendance att[] = { { ALLIANCE_MAX_SESSION + 1, ATT_NO_SHOW } };
+	struct attendance zero[] = { { 0, ATT_NO_SHOW } };
+	struct alliance_result r;
+
+	assert_int_equal(alliance_evaluate(&P, fb, 2, NULL, 0, &r), ENGINE_EINVAL);
+	assert_int_equal(alliance_evaluate(&P, fb, 1, att, 1, &r), ENGINE_EINVAL);
+	assert_int_equal(alliance_evaluate(&P, fb, 1, zero, 1, &r), ENGINE_EINVAL);
+	assert_int_equal(alliance_evaluate(&P, fb, 1, NULL, 0, &r), 0);
 }
 
 static void
@@ -765,6 +794,7 @@ main(void)
 		T(test_strained_then_repaired),
 		T(test_strained_by_drop),
 		T(test_disengaging),
+		T(test_sessions_out_of_range_are_einval),
 		T(test_ors_outcome_and_not_a_session),
 		T(test_indices_ewma_trend),
 		T(test_input_errors),

@@ -224,6 +224,11 @@ test_lookup_spans_every_table_in_order(void **state)
 	assert_int_equal(router_find(f->rt, "GET", "/a/0", p), -1); /* ids are positive */
 	assert_int_equal(router_find(f->rt, "GET", "/a/x", p), -1);
 	assert_int_equal(router_find(f->rt, "GET", "/a/1/", p), -1);
+	/* One spelling per id: a leading zero names no resource (issue 11). */
+	assert_int_equal(router_find(f->rt, "GET", "/a/0001", p), -1);
+	assert_int_equal(router_find(f->rt, "GET", "/a/01", p), -1);
+	assert_int_equal(router_find(f->rt, "GET", "/b/3/c/09", p), -1);
+	assert_int_equal(router_find(f->rt, "GET", "/a/10", p), 1);
 }
 
 /* The real API: every /v1 route needs a scope; health routes none; each
