@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdbool.h>
@@ -326,10 +327,16 @@ conn_start_cb(evutil_socket_t unused, short what, void *arg)
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 	size_t i;
 
+	int one = 1;
+
 	(void)unused;
 	(void)what;
 	if (c->is_unix || fd < 0 || peer_key(fd, c->peer) != 0)
 		return;
+	/* evhttp writes an answer's head and body separately, and TLS makes
+	 * each a record: without this, Nagle holds the second behind the
+	 * client's delayed ACK (40 ms per answer). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	i = peer_find(s, c->peer);
 	if (s->peers[i].count >= s->max_per_peer) {
 		log_debug(s->log,

@@ -120,6 +120,9 @@ def test_slowhttptest_others_still_answered(daemon_factory, mode):
     # And the daemon closed the attacker's connections (deadline, per-peer limit).
     m = re.findall(rb"closed:\s*(\d+)", out)
     assert m and int(m[-1]) > 0, out[-600:]
+    print(f"{mode}: probes tcp max {max(s for _, s in prober.tcp) * 1000:.1f} ms, "
+          f"unix max {max(s for _, s in prober.unix) * 1000:.1f} ms, peak connections {peak}, "
+          f"attacker connections closed {int(m[-1])}")
 
 
 def test_per_peer_limit(daemon_factory):

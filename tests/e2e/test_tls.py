@@ -188,3 +188,15 @@ def test_non_loopback_tls_accepted(daemon_factory, certs):
     wait_unix_healthy(d)
     with tls_connect(d, cafile=cert) as s:
         assert get(s)[0] == 200
+
+
+def test_tls_keep_alive_answers_without_nagle_stall(tls_daemon):
+    """An answer's head and body are two TLS records: without TCP_NODELAY the
+    second waits for the client's delayed ACK, 40 ms per answer."""
+    with tls_connect(tls_daemon) as s:
+        assert get(s)[0] == 200
+        t0 = time.monotonic()
+        for _ in range(50):
+            assert get(s)[0] == 200
+        elapsed = time.monotonic() - t0
+    assert elapsed < 1.0, f"50 keep-alive answers took {elapsed:.2f} s"
