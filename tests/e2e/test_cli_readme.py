@@ -30,7 +30,7 @@ def masked(lines):
     return [re.sub(r"^(uptime\s+).*", r"\1...", line.rstrip()) for line in lines]
 
 
-def test_readme_session(ctl, daemon_factory, pg):
+def test_readme_session(ctl, daemon_factory, pg, clean_db):
     subprocess.run(["/usr/bin/python3", os.path.join(REPO, "tests/scripts/load-sample.py"),
                     pg.conninfo, os.path.join(REPO, "config/sample-clinic.json")],
                    check=True, stdout=subprocess.DEVNULL)

@@ -200,8 +200,6 @@ def test_every_answer_fits_the_description(daemon, db):
     assert not missing, f"operations never driven: {sorted(missing)}"
 
 
-@pytest.mark.xfail(strict=True, reason="libevent answers 413 in HTML: the problem+json 413 is "
-                   "the transport part of issue 11; remove this mark when it lands")
 def test_a_body_over_the_limit_fits_the_description(daemon_factory, db):
     d = daemon_factory(config={"limits": {"max_body_bytes": 1024}})
     drv = Driver(d)

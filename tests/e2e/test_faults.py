@@ -13,6 +13,7 @@
 """
 
 import os
+import re
 import signal
 import threading
 import time
@@ -356,8 +357,12 @@ def test_sigterm_under_load_answers_everything_in_flight(daemon_factory, db):
                 r = d.post(f"/v1/episodes/{ep}/feedback", json_body=a5(session), timeout=10)
                 with lock:
                     results.append(("answer", r.status))
-            except ConnectionRefusedError:
-                return  # the listener is closed: the drain has begun
+            except (ConnectionRefusedError, ConnectionResetError):
+                # The listener is closed: the drain has begun.  A connection the
+                # kernel had queued but the daemon never accepted is reset when
+                # the listener closes: refused, not lost (the log below proves
+                # that every request the daemon took was answered).
+                return
             except OSError as e:
                 with lock:
                     results.append(("lost", repr(e)))
@@ -375,5 +380,8 @@ def test_sigterm_under_load_answers_everything_in_flight(daemon_factory, db):
     assert rc == 0
     lost = [x for x in results if x[0] == "lost"]
     assert not lost, f"requests in flight not answered by the drain: {lost[:3]}"
+    log = d.log_text()
+    assert "graceful stop timed out" not in log
+    assert re.search(r"SIGTERM: stopping; \d+ request\(s\) in flight", log), log[-2000:]
     statuses = {s for k, s in results if k == "answer"}
     assert statuses <= {200, 503}, statuses
