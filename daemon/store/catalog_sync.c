@@ -138,6 +138,12 @@ struct names {
 	size_t n, cap;
 };
 
+/* A small unsorted set of therapist ids. */
+struct idset {
+	uint32_t *v;
+	size_t n, cap;
+};
+
 struct reload {
 	struct catalog_sync *cs;
 	struct reload *next;
@@ -180,12 +186,45 @@ struct catalog_sync {
 	size_t n_dirty;
 	struct event *refresh; /* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
+	struct idset unheld; /* therapists in the database the catalog could not hold */
 };
 
 static void full_load_start(struct catalog_sync *cs);
 static void reload_request(struct catalog_sync *cs, uint32_t id);
 static void refresh_cb(evutil_socket_t fd, short what, void *arg);
 static void records_tick_cb(evutil_socket_t fd, short what, void *arg);
+
+/* --- therapists the catalog could not hold -------------------------------- */
+
+static void
+idset_del(struct idset *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id) {
+			s->v[i] = s->v[--s->n];
+			return;
+		}
+}
+
+/* -1 on ENOMEM (the count is then short by one: logged by the caller). */
+static int
+idset_put(struct idset *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		uint32_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = id;
+	return 0;
+}
 
 /* --- names ------------------------------------------------------------- */
 
@@ -348,13 +387,16 @@ profile_of(struct catalog_sync *cs, const json_t *obj, const struct vocab *v,
 	return rc;
 }
 
-/* Upserts one row; 0, -1 skipped, ENGINE_EFULL when the intern tables are full. */
+/* Upserts one row; 0, -1 skipped, ENGINE_EFULL when the intern tables are full.
+ * A therapist not held goes into unheld (reported by /readyz and /metrics:
+ * never a silent miss), one held leaves it. */
 static int
 apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const struct vocab *v,
-    const PGresult *res, int row)
+    const PGresult *res, int row, struct idset *unheld)
 {
 	struct therapist_profile p;
 	struct therapist_records rec;
+	uint32_t id = (uint32_t)strtoul(PQgetvalue(res, row, COL_ID), NULL, 10);
 	json_t *obj = json_loads(PQgetvalue(res, row, COL_JSON), 0, NULL);
 	int rc = -1;
 
@@ -376,6 +418,10 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const 
 		rc = ENGINE_ENOMEM;
 done:
 	json_decref(obj);
+	if (rc == 0)
+		idset_del(unheld, id);
+	else if (idset_put(unheld, id) != 0)
+		log_error(cs->log, "catalog: out of memory counting therapist id=%u", id);
 	return rc;
 }
 
@@ -410,6 +456,7 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	struct catalog_sync *cs = arg;
 	struct vocab *v = cs->next_vocab ? cs->next_vocab : cs->vocab;
 	struct names nm = { NULL, 0, 0 };
+	struct idset unheld = { NULL, 0, 0 };
 	struct catalog *cat = NULL;
 	bool efull = false;
 	int i, n;
@@ -433,7 +480,7 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 		goto nomem;
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
-		int rc = apply_row(cs, cat, &nm, v, res, i);
+		int rc = apply_row(cs, cat, &nm, v, res, i, &unheld);
 
 		if (rc == ENGINE_ENOMEM)
 			goto nomem;
@@ -445,6 +492,11 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	cs->cat = cat;
 	names_clear(&cs->names);
 	cs->names = nm;
+	free(cs->unheld.v);
+	cs->unheld = unheld;
+	if (unheld.n > 0)
+		log_error(cs->log, "catalog: %zu therapists could not be loaded (see /readyz)",
+		    unheld.n);
 	if (cs->next_vocab != NULL) {
 		vocab_free(cs->vocab);
 		cs->vocab = cs->next_vocab;
@@ -471,6 +523,7 @@ nomem:
 	log_error(cs->log, "catalog: out of memory during a full load; retrying");
 	catalog_free(cat);
 	names_clear(&nm);
+	free(unheld.v);
 	schedule_full_load(cs);
 }
 
@@ -551,7 +604,9 @@ reload_cb(void *arg, enum db_status st, const PGresult *res)
 		if (PQntuples(res) == 0) {
 			catalog_remove(cs->cat, rl->id);
 			names_del(&cs->names, rl->id);
-		} else if (apply_row(cs, cs->cat, &cs->names, cs->vocab, res, 0) == ENGINE_EFULL &&
+			idset_del(&cs->unheld, rl->id);
+		} else if (apply_row(cs, cs->cat, &cs->names, cs->vocab, res, 0, &cs->unheld) ==
+		        ENGINE_EFULL &&
 		    !cs->last_full_efull) {
 			/* The intern tables only grow: a fresh load compacts them. */
 			schedule_full_load(cs);
@@ -709,6 +764,7 @@ catalog_sync_free(struct catalog_sync *cs)
 	vocab_free(cs->vocab);
 	vocab_free(cs->next_vocab);
 	free(cs->deferred);
+	free(cs->unheld.v);
 	free(cs);
 }
 
@@ -918,4 +974,12 @@ catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
 	*therapists = (unsigned)catalog_count(cs->cat);
 	*full_loads = cs->full_loads;
 	*reloads = cs->reload_count;
+}
+
+size_t
+catalog_sync_unheld(const struct catalog_sync *cs, const uint32_t **ids)
+{
+	if (ids != NULL)
+		*ids = cs->unheld.v;
+	return cs->unheld.n;
 }
