@@ -2,8 +2,8 @@
  * catalog_sync.c - the engine catalog, loaded from PostgreSQL and kept current
  * through LISTEN/NOTIFY (see catalog_sync.h).
  *
- * One statement (load_sql) serves both the full load ($1 NULL) and the reload
- * of one therapist ($1 = id): the therapist's API object (THERAPIST_JSON_SQL,
+ * Two statements, one for everyone (the full load) and one for a batch of ids
+ * (NOTIFY reloads), read the therapist's API object (THERAPIST_JSON_SQL,
  * parsed by therapist_from_json() like a request body: one mapping), the
  * caseload (active episodes) and the records.
  *
@@ -22,10 +22,14 @@
  * Ordering.  A full load replaces the whole catalog when its answer is
  * complete (matching never sees a half-built one).  NOTIFYs that arrive while
  * it runs may describe commits after its snapshot, so their ids are kept and
- * reloaded once it is swapped in.  A single reload older than the last full
- * load is dropped (the full load saw at least as much).  At most one reload
- * per therapist is in flight; a NOTIFY meanwhile reruns it afterwards, so an
- * older answer never overwrites a newer one.  A failed reload falls back to a
+ * reloaded once it is swapped in.  NOTIFYed ids are coalesced: they wait in a
+ * bounded set and go out as ONE batch statement, at most one in flight, so a
+ * flood of NOTIFYs (any role with CONNECT may send them) takes one pool
+ * connection at a time and never fills the pool's queue ahead of requests;
+ * an id NOTIFYed while its batch is in flight is read again by the next
+ * batch, so an older answer never overwrites a newer one.  A batch older
+ * than the last full load is dropped (the full load saw at least as much).
+ * A failed reload, or more distinct ids than the set holds, falls back to a
  * full load (with backoff) rather than leave the catalog stale.
  */
 #include <stdio.h>
@@ -47,7 +51,7 @@
 #define CHANNEL      "alliance_catalog"
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 2000
-#define DEFERRED_MAX 4096 /* beyond: one more full load instead */
+#define PENDING_MAX  4096 /* distinct ids waiting for a reload; beyond: one full load */
 /* Records after feedback: statistics shrunk toward the clinic mean move
  * little per session, so a therapist's reload is at most this often, not
  * once per submission (the reload aggregates all their episodes). */
@@ -55,11 +59,13 @@
 #define REFRESH_MAX      4096
 
 /* Per-therapist aggregates of the episodes EP_COND selects: caseload and
- * records overall (per) and per concern of the client's intake (pcj). */
+ * records overall (per) and per concern of the client's intake (pcj).  ORS is
+ * the parameter of ors_reliable_change, A5, SRS and WAI those of the
+ * thresholds (ALLIANCE_SCORE_SQL). */
 /* clang-format off */
-#define RECORDS_CTE(EP_COND) \
+#define RECORDS_CTE(EP_COND, ORS, A5, SRS, WAI) \
 	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
-	"   (SELECT avg(" ALLIANCE_SCORE_SQL("f", "$3", "$4", "$5") ") FROM feedback f" \
+	"   (SELECT avg(" ALLIANCE_SCORE_SQL("f", A5, SRS, WAI) ") FROM feedback f" \
 	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a," \
 	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]" \
 	"         - (array_agg(f.ors_total ORDER BY f.session))[1]" \
@@ -69,13 +75,13 @@
 	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload," \
 	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
 	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
-	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"   avg((ep.ors_change >= " ORS "::double precision)::int)" \
 	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
 	"  FROM ep GROUP BY ep.therapist_id)," \
 	" pc AS (SELECT ep.therapist_id, ct.tag," \
 	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
 	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
-	"   avg((ep.ors_change >= $2::double precision)::int)" \
+	"   avg((ep.ors_change >= " ORS "::double precision)::int)" \
 	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
 	"  FROM ep JOIN clients cl ON cl.id = ep.client_id" \
 	"  CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
@@ -88,32 +94,40 @@
 	"  GROUP BY pc.therapist_id)"
 /* clang-format on */
 
+/* The therapist's API object (THERAPIST_JSON_SQL), caseload and records. */
 /* clang-format off */
-static const char load_sql[] =
-	RECORDS_CTE("$1::bigint IS NULL OR e.therapist_id = $1::bigint")
-	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) ","
-	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean,"
-	"  coalesce(per.o_n, 0), per.o_mean, pcj.j"
-	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id"
+#define LOAD_SELECT \
+	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) "," \
+	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean," \
+	"  coalesce(per.o_n, 0), per.o_mean, pcj.j" \
+	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id" \
 	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
-	" WHERE $1::bigint IS NULL OR t.id = $1::bigint ORDER BY t.id";
 /* clang-format on */
 
-/* Records only, for a batch of therapists ($1 an array of ids, NULL = all):
- * what feedback moves.  Profiles and caseloads follow NOTIFY; this never
- * touches them, so it cannot race a newer single reload. */
-/* clang-format off */
-static const char records_sql[] =
-	RECORDS_CTE("$1::bigint[] IS NULL OR e.therapist_id = ANY($1::bigint[])")
-	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j"
-	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id";
-/* clang-format on */
+/* Separate statements for everyone and for a batch of ids ($1 a bigint[]):
+ * one statement for both would be prepared once, and after a few runs
+ * PostgreSQL's generic plan for "everyone" would scan every episode for a
+ * batch of three therapists too. */
+static const char load_full_sql[] =
+    RECORDS_CTE("true", "$1", "$2", "$3", "$4") LOAD_SELECT " ORDER BY t.id";
+static const char load_batch_sql[] = RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2", "$3",
+    "$4", "$5") LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
+
+/* Records only: what feedback moves.  Profiles and caseloads follow NOTIFY;
+ * this never touches them, so it cannot race a newer single reload. */
+#define RECORDS_SELECT                                                              \
+	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j" \
+	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id"
+static const char records_all_sql[] = RECORDS_CTE("true", "$1", "$2", "$3", "$4") RECORDS_SELECT;
+static const char records_batch_sql[] =
+    RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2", "$3", "$4", "$5") RECORDS_SELECT;
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
 
 enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
 
-/* $2..$5 of load_sql and records_sql into values[1..4]: the ORS reliable
- * change and the alliance5, srs and wai_sr thresholds (the session scores). */
+/* The ORS reliable change and the alliance5, srs and wai_sr thresholds (the
+ * session scores) into values[0..3]: the last four parameters of every
+ * statement above. */
 static void
 records_params(const struct engine_params *p, char buf[4][32], const char **values)
 {
@@ -124,7 +138,7 @@ records_params(const struct engine_params *p, char buf[4][32], const char **valu
 	snprintf(buf[2], sizeof(buf[2]), "%.17g", p->threshold_srs);
 	snprintf(buf[3], sizeof(buf[3]), "%.17g", p->threshold_wai_sr);
 	for (i = 0; i < 4; i++)
-		values[1 + i] = buf[i];
+		values[i] = buf[i];
 }
 
 /* id -> names, sorted by id (loads arrive in id order: appends). */
@@ -144,14 +158,9 @@ struct idset {
 	size_t n, cap;
 };
 
-struct reload {
-	struct catalog_sync *cs;
-	struct reload *next;
-	struct db_query *q; /* NULL once its callback started */
-	uint32_t id;
-	unsigned gen; /* cs->gen when sent */
-	bool again;   /* a NOTIFY came while in flight: rerun */
-	bool stale;   /* a local write was applied meanwhile: drop this answer */
+struct idhash {
+	uint32_t *k; /* cap slots; 0 = empty */
+	size_t cap, n;
 };
 
 struct catalog_sync {
@@ -174,10 +183,15 @@ struct catalog_sync {
 	int retry_ms;
 	bool full_again; /* too much deferred: load in full once more */
 	bool last_full_efull;
-	unsigned gen;       /* full loads sent */
-	uint32_t *deferred; /* NOTIFYs during a full load */
-	size_t n_deferred, cap_deferred;
-	struct reload *reloads;     /* in flight */
+	unsigned gen; /* full loads sent */
+	/* reloads: ids NOTIFYed since the last batch (or during a full load),
+	 * the batch in flight (at most one), and the ids of that batch that a
+	 * local write overtook (their answer is dropped, they are pending) */
+	struct idhash pending, stale;
+	struct db_query *batch_q;
+	uint32_t *batch_ids; /* PENDING_MAX */
+	size_t n_batch;
+	unsigned batch_gen;
 	uint32_t *dirty;            /* owned; catalog_sync_refresh() ids waiting */
 	struct db_query *refresh_q; /* the records batch in flight */
 	bool refresh_all;           /* the next batch covers every therapist */
@@ -191,6 +205,8 @@ struct catalog_sync {
 
 static void full_load_start(struct catalog_sync *cs);
 static void reload_request(struct catalog_sync *cs, uint32_t id);
+static void schedule_full_load(struct catalog_sync *cs);
+static void batch_kick(struct catalog_sync *cs);
 static void refresh_cb(evutil_socket_t fd, short what, void *arg);
 static void records_tick_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -224,6 +240,58 @@ idset_put(struct idset *s, uint32_t id)
 	}
 	s->v[s->n++] = id;
 	return 0;
+}
+
+/* A fixed-capacity hash set of therapist ids (key 0 = empty): a NOTIFY flood
+ * of distinct ids costs O(1) each and a bounded amount of memory. */
+static int
+idhash_init(struct idhash *h, size_t max)
+{
+	h->cap = 1;
+	while (h->cap < max * 2)
+		h->cap <<= 1;
+	h->n = 0;
+	h->k = calloc(h->cap, sizeof(*h->k));
+	return h->k != NULL ? 0 : -1;
+}
+
+static size_t
+idhash_at(const struct idhash *h, uint32_t id)
+{
+	size_t i = (size_t)((id * UINT32_C(2654435761)) & (uint32_t)(h->cap - 1));
+
+	while (h->k[i] != 0 && h->k[i] != id)
+		i = (i + 1) & (h->cap - 1);
+	return i;
+}
+
+static bool
+idhash_has(const struct idhash *h, uint32_t id)
+{
+	return h->k != NULL && h->k[idhash_at(h, id)] == id;
+}
+
+/* 0 added or present; -1 when it holds cap / 2 ids already. */
+static int
+idhash_put(struct idhash *h, uint32_t id)
+{
+	size_t i = idhash_at(h, id);
+
+	if (h->k[i] == id)
+		return 0;
+	if (h->n >= h->cap / 2)
+		return -1;
+	h->k[i] = id;
+	h->n++;
+	return 0;
+}
+
+static void
+idhash_clear(struct idhash *h)
+{
+	if (h->n > 0)
+		memset(h->k, 0, h->cap * sizeof(*h->k));
+	h->n = 0;
 }
 
 /* --- names ------------------------------------------------------------- */
@@ -432,8 +500,8 @@ schedule_full_load(struct catalog_sync *cs)
 {
 	struct timeval tv;
 
-	/* Whatever was deferred is covered by the load to come. */
-	cs->n_deferred = 0;
+	/* Whatever is pending is covered by the load to come. */
+	idhash_clear(&cs->pending);
 	if (cs->retry == NULL || evtimer_pending(cs->retry, NULL))
 		return;
 	tv.tv_sec = cs->retry_ms / 1000;
@@ -510,14 +578,10 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	    (clock_now() - cs->full_started) * 1000);
 	if (cs->full_again) {
 		cs->full_again = false;
-		cs->n_deferred = 0;
 		full_load_start(cs);
 		return;
 	}
-	n = (int)cs->n_deferred;
-	cs->n_deferred = 0;
-	for (i = 0; i < n; i++)
-		reload_request(cs, cs->deferred[i]);
+	batch_kick(cs); /* the NOTIFYs that came during the load */
 	return;
 nomem:
 	log_error(cs->log, "catalog: out of memory during a full load; retrying");
@@ -531,7 +595,7 @@ static void
 full_load_start(struct catalog_sync *cs)
 {
 	char rc[4][32];
-	const char *values[5] = { NULL };
+	const char *values[4];
 
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
@@ -541,134 +605,135 @@ full_load_start(struct catalog_sync *cs)
 	records_params(cs->params, rc, values);
 	cs->gen++;
 	cs->full_started = clock_now();
-	cs->full_q = db_query(cs->db, load_sql, 5, values, full_load_cb, cs);
+	idhash_clear(&cs->pending); /* what came before is in the load's snapshot */
+	cs->full_q = db_query(cs->db, load_full_sql, 4, values, full_load_cb, cs);
 	if (cs->full_q == NULL)
 		schedule_full_load(cs);
 }
 
-/* --- single reloads ---------------------------------------------------- */
+/* --- reloads by NOTIFY, coalesced -------------------------------------- */
 
-static void
-defer(struct catalog_sync *cs, uint32_t id)
-{
-	for (size_t i = 0; i < cs->n_deferred; i++)
-		if (cs->deferred[i] == id)
-			return;
-	if (cs->n_deferred == cs->cap_deferred) {
-		size_t cap = cs->cap_deferred ? cs->cap_deferred * 2 : 64;
-		uint32_t *v = cap <= DEFERRED_MAX ? realloc(cs->deferred, cap * sizeof(*v)) : NULL;
-
-		if (v == NULL) {
-			cs->full_again = true;
-			return;
-		}
-		cs->deferred = v;
-		cs->cap_deferred = cap;
-	}
-	cs->deferred[cs->n_deferred++] = id;
-}
-
-static void
-reload_unlink(struct catalog_sync *cs, struct reload *rl)
-{
-	struct reload **pp;
-
-	for (pp = &cs->reloads; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == rl) {
-			*pp = rl->next;
-			return;
-		}
-}
-
-static void reload_send(struct catalog_sync *cs, struct reload *rl);
-
-static void
-reload_cb(void *arg, enum db_status st, const PGresult *res)
-{
-	struct reload *rl = arg;
-	struct catalog_sync *cs = rl->cs;
-
-	rl->q = NULL;
-	if (st != DB_OK) {
-		if (!cs->stopping)
-			log_warn(cs->log,
-			    "catalog: reload of therapist id=%u failed; "
-			    "loading in full",
-			    rl->id);
-		reload_unlink(cs, rl);
-		free(rl);
-		schedule_full_load(cs);
-		return;
-	}
-	if (rl->gen == cs->gen && !rl->stale) {
-		if (PQntuples(res) == 0) {
-			catalog_remove(cs->cat, rl->id);
-			names_del(&cs->names, rl->id);
-			idset_del(&cs->unheld, rl->id);
-		} else if (apply_row(cs, cs->cat, &cs->names, cs->vocab, res, 0, &cs->unheld) ==
-		        ENGINE_EFULL &&
-		    !cs->last_full_efull) {
-			/* The intern tables only grow: a fresh load compacts them. */
-			schedule_full_load(cs);
-		}
-		cs->reload_count++;
-	}
-	if (rl->again && cs->full_q != NULL) {
-		defer(cs, rl->id);
-	} else if (rl->again && rl->gen == cs->gen) {
-		rl->again = false;
-		reload_send(cs, rl);
-		return;
-	}
-	reload_unlink(cs, rl);
-	free(rl);
-}
-
-static void
-reload_send(struct catalog_sync *cs, struct reload *rl)
-{
-	char id[16], rc[4][32];
-	const char *values[5] = { id };
-
-	snprintf(id, sizeof(id), "%u", rl->id);
-	records_params(cs->params, rc, values);
-	rl->gen = cs->gen;
-	rl->stale = false;
-	rl->q = db_query(cs->db, load_sql, 5, values, reload_cb, rl);
-	if (rl->q == NULL) {
-		/* No connection: the reconnect's full load will cover it. */
-		reload_unlink(cs, rl);
-		free(rl);
-		schedule_full_load(cs);
-	}
-}
-
+/* A NOTIFY (or a re-read after a local write): the id joins the pending set,
+ * which goes out as ONE batch statement whenever none is in flight.  Any
+ * role with CONNECT may NOTIFY, so a flood must cost one pool connection at
+ * a time, never one queued query per payload: requests keep the rest of the
+ * pool.  Beyond PENDING_MAX distinct ids, one full load covers them all. */
 static void
 reload_request(struct catalog_sync *cs, uint32_t id)
 {
-	struct reload *rl;
-
-	if (cs->full_q != NULL) {
-		defer(cs, id);
+	if (!cs->ready && cs->full_q == NULL)
+		return; /* the first full load is on its way */
+	if (idhash_put(&cs->pending, id) != 0) {
+		if (cs->full_q != NULL)
+			cs->full_again = true;
+		else
+			schedule_full_load(cs);
 		return;
 	}
-	if (!cs->ready || (cs->retry != NULL && evtimer_pending(cs->retry, NULL)))
-		return; /* a full load is on its way */
-	for (rl = cs->reloads; rl != NULL; rl = rl->next)
-		if (rl->id == id) {
-			rl->again = true;
-			return;
-		}
-	rl = calloc(1, sizeof(*rl));
-	if (rl == NULL) {
+	batch_kick(cs);
+}
+
+static void
+batch_cb(void *arg, enum db_status st, const PGresult *res)
+{
+	struct catalog_sync *cs = arg;
+	struct idhash seen = { NULL, 0, 0 };
+	int i, n;
+
+	cs->batch_q = NULL;
+	if (st != DB_OK) {
+		if (!cs->stopping)
+			log_warn(cs->log,
+			    "catalog: reload of %zu therapists failed; loading in full",
+			    cs->n_batch);
+		cs->n_batch = 0;
+		idhash_clear(&cs->stale);
 		schedule_full_load(cs);
 		return;
 	}
-	rl->cs = cs;
-	rl->id = id;
-	rl->next = cs->reloads;
-	cs->reloads = rl;
-	reload_send(cs, rl);
+	if (cs->batch_gen != cs->gen)
+		goto next; /* a full load since saw at least as much */
+	n = PQntuples(res);
+	if (idhash_init(&seen, cs->n_batch) != 0) {
+		log_error(cs->log, "catalog: out of memory applying a reload; loading in full");
+		cs->n_batch = 0;
+		idhash_clear(&cs->stale);
+		schedule_full_load(cs);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t id = (uint32_t)strtoul(PQgetvalue(res, i, COL_ID), NULL, 10);
+
+		(void)idhash_put(&seen, id);
+		if (idhash_has(&cs->stale, id))
+			continue; /* a local write was applied meanwhile: re-read pending */
+		if (apply_row(cs, cs->cat, &cs->names, cs->vocab, res, i, &cs->unheld) ==
+		        ENGINE_EFULL &&
+		    !cs->last_full_efull)
+			schedule_full_load(cs); /* the intern tables only grow: compact */
+		cs->reload_count++;
+	}
+	/* Asked for and not answered: deleted. */
+	for (i = 0; i < (int)cs->n_batch; i++) {
+		uint32_t id = cs->batch_ids[i];
+
+		if (idhash_has(&seen, id) || idhash_has(&cs->stale, id))
+			continue;
+		catalog_remove(cs->cat, id);
+		names_del(&cs->names, id);
+		idset_del(&cs->unheld, id);
+		cs->reload_count++;
+	}
+	free(seen.k);
+next:
+	cs->n_batch = 0;
+	idhash_clear(&cs->stale);
+	batch_kick(cs);
+}
+
+/* Send the pending ids as one statement, unless one is in flight already
+ * (its callback kicks again) or a full load will cover them. */
+static void
+batch_kick(struct catalog_sync *cs)
+{
+	char rc[4][32], *ids;
+	const char *values[5];
+	size_t i, used = 0, cap;
+
+	if (cs->batch_q != NULL || cs->full_q != NULL || cs->pending.n == 0 || !cs->ready ||
+	    (cs->retry != NULL && evtimer_pending(cs->retry, NULL)))
+		return;
+	cap = cs->pending.n * 11 + 3;
+	ids = malloc(cap);
+	if (ids == NULL) {
+		schedule_full_load(cs);
+		return;
+	}
+	ids[used++] = '{';
+	cs->n_batch = 0;
+	for (i = 0; i < cs->pending.cap; i++) {
+		uint32_t id = cs->pending.k[i];
+
+		if (id == 0)
+			continue;
+		used +=
+		    (size_t)snprintf(ids + used, cap - used, "%s%u", cs->n_batch ? "," : "", id);
+		cs->batch_ids[cs->n_batch++] = id;
+	}
+	ids[used++] = '}';
+	ids[used] = '\0';
+	values[0] = ids;
+	records_params(cs->params, rc, values + 1);
+	cs->batch_gen = cs->gen;
+	cs->batch_q = db_query(cs->db, load_batch_sql, 5, values, batch_cb, cs);
+	free(ids);
+	if (cs->batch_q == NULL) {
+		/* No connection or a full queue: the full load covers them. */
+		cs->n_batch = 0;
+		schedule_full_load(cs);
+		return;
+	}
+	idhash_clear(&cs->pending);
 }
 
 static void
@@ -724,8 +789,11 @@ catalog_sync_start(struct catalog_sync *cs)
 	cs->refresh = evtimer_new(cs->base, refresh_cb, cs);
 	cs->records_tick = evtimer_new(cs->base, records_tick_cb, cs);
 	cs->dirty = calloc(REFRESH_MAX, sizeof(*cs->dirty));
+	cs->batch_ids = calloc(PENDING_MAX, sizeof(*cs->batch_ids));
 	if (cs->retry == NULL || cs->refresh == NULL || cs->records_tick == NULL ||
-	    cs->dirty == NULL)
+	    cs->dirty == NULL || cs->batch_ids == NULL ||
+	    idhash_init(&cs->pending, PENDING_MAX) != 0 ||
+	    idhash_init(&cs->stale, PENDING_MAX) != 0)
 		return -1;
 	tv.tv_sec = cs->records_refresh;
 	evtimer_add(cs->records_tick, &tv);
@@ -738,20 +806,14 @@ catalog_sync_start(struct catalog_sync *cs)
 void
 catalog_sync_free(struct catalog_sync *cs)
 {
-	struct reload *rl, *next;
-
 	if (cs == NULL)
 		return;
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
 	if (cs->refresh_q != NULL)
 		db_query_cancel(cs->refresh_q);
-	for (rl = cs->reloads; rl != NULL; rl = next) {
-		next = rl->next;
-		if (rl->q != NULL)
-			db_query_cancel(rl->q);
-		free(rl);
-	}
+	if (cs->batch_q != NULL)
+		db_query_cancel(cs->batch_q);
 	if (cs->retry != NULL)
 		event_free(cs->retry);
 	if (cs->refresh != NULL)
@@ -763,7 +825,9 @@ catalog_sync_free(struct catalog_sync *cs)
 	names_clear(&cs->names);
 	vocab_free(cs->vocab);
 	vocab_free(cs->next_vocab);
-	free(cs->deferred);
+	free(cs->pending.k);
+	free(cs->stale.k);
+	free(cs->batch_ids);
 	free(cs->unheld.v);
 	free(cs);
 }
@@ -887,8 +951,11 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (cs->refresh_all) {
-		values[0] = NULL; /* everyone: feedback stored by other daemons */
-		goto send;
+		/* everyone: feedback stored by other daemons */
+		records_params(cs->params, rc, values);
+		cs->refresh_gen = cs->gen;
+		cs->refresh_q = db_query(cs->db, records_all_sql, 4, values, refresh_done_cb, cs);
+		goto sent;
 	}
 	cap = cs->n_dirty * 11 + 3;
 	ids = malloc(cap);
@@ -903,11 +970,11 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
-send:
-	records_params(cs->params, rc, values);
+	records_params(cs->params, rc, values + 1);
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->db, records_sql, 5, values, refresh_done_cb, cs);
+	cs->refresh_q = db_query(cs->db, records_batch_sql, 5, values, refresh_done_cb, cs);
 	free(ids);
+sent:
 	if (cs->refresh_q == NULL) {
 		evtimer_add(cs->refresh, &tv); /* the database is away: later */
 		return;
@@ -936,7 +1003,7 @@ void
 catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
 {
 	struct therapist_profile p;
-	struct reload *rl;
+	size_t i;
 	int rc;
 
 	if (profile_of(cs, therapist, cs->vocab, &p) != 0)
@@ -949,10 +1016,12 @@ catalog_sync_apply(struct catalog_sync *cs, const json_t *therapist)
 	}
 	/* A reload in flight read a snapshot older than this write: its answer
 	 * must not overwrite it (read-your-writes); reload once more after. */
-	for (rl = cs->reloads; rl != NULL; rl = rl->next)
-		if (rl->id == p.id) {
-			rl->stale = true;
-			rl->again = true;
+	for (i = 0; i < cs->n_batch; i++)
+		if (cs->batch_ids[i] == p.id) {
+			if (idhash_put(&cs->stale, p.id) != 0 ||
+			    idhash_put(&cs->pending, p.id) != 0)
+				schedule_full_load(cs);
+			break;
 		}
 	names_put(&cs->names, p.id, json_string_value(json_object_get(therapist, "external_ref")),
 	    json_string_value(json_object_get(therapist, "display_name")));
