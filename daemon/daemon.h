@@ -37,6 +37,7 @@ struct daemon {
 	struct api api;               /* the routes' context (r->app) */
 	struct db_pool *db;           /* owned */
 	struct metrics *metrics;      /* owned */
+	struct loop_lag *lag;         /* owned; the loop-lag histogram of /metrics */
 	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
 	struct engine_params params;  /* from cfg; replaced on SIGHUP */
 	struct event *sig_term, *sig_int, *sig_hup; /* owned */

@@ -9,6 +9,7 @@
 
 #include "http/router.h"
 #include "http/server.h"
+#include "loop_lag.h"
 #include "metrics.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
@@ -205,5 +206,7 @@ metrics_render(const struct metrics *m, const struct metrics_sources *src, struc
 	    "Full catalog loads (start, reconnect, vocabulary change).", (double)full_loads);
 	rc |= render_one(out, "alliance_catalog_reloads_total", "counter",
 	    "Single-therapist catalog reloads (NOTIFY or local write).", (double)reloads);
+	if (src->lag != NULL)
+		rc |= loop_lag_render(src->lag, out);
 	return rc != 0 ? -1 : 0;
 }

@@ -55,3 +55,16 @@ def test_a_notify_flood_is_coalesced_and_requests_keep_the_pool(daemon, db):
     sent = after["alliance_db_queries_total"] - before["alliance_db_queries_total"]
     assert sent < 200 + 3 * len(answers), sent
     assert queued[0] <= 2, queued[0]
+
+
+def test_metrics_has_the_loop_lag_histogram(daemon):
+    def lag_count():
+        r = daemon.get("/metrics")
+        assert "# TYPE allianced_event_loop_lag_seconds histogram" in r.text
+        for line in r.text.splitlines():
+            if line.startswith("allianced_event_loop_lag_seconds_count "):
+                return float(line.split()[1])
+        raise AssertionError("no allianced_event_loop_lag_seconds_count")
+    first = lag_count()
+    wait_until(lambda: lag_count() >= first + 4, 3, what="the loop-lag timer ticks")
+    assert 'allianced_event_loop_lag_seconds_bucket{le="+Inf"}' in daemon.get("/metrics").text
