@@ -8,8 +8,7 @@
 #include "base/clock.h"
 #include "loop_lag.h"
 
-static const double lag_le[] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-	5 };
+static const double lag_le[] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 #define NLAG (sizeof(lag_le) / sizeof(lag_le[0]))
 
 struct loop_lag {
@@ -89,8 +88,9 @@ loop_lag_render(const struct loop_lag *l, struct evbuffer *out)
 	          "# TYPE allianced_event_loop_lag_seconds histogram\n") < 0;
 	for (b = 0; b < NLAG; b++) {
 		cum += l->buckets[b];
-		rc |= evbuffer_add_printf(out, "allianced_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
-		          lag_le[b], (unsigned long long)cum) < 0;
+		rc |= evbuffer_add_printf(out,
+		          "allianced_event_loop_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_le[b],
+		          (unsigned long long)cum) < 0;
 	}
 	rc |= evbuffer_add_printf(out,
 	          "allianced_event_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n"

@@ -197,6 +197,8 @@ struct catalog_sync {
 	bool refresh_all;           /* the next batch covers every therapist */
 	struct event *records_tick; /* owned; sets refresh_all every records_refresh s */
 	unsigned refresh_gen;       /* cs->gen when it was sent */
+	double refresh_started;     /* clock_now() when it was sent */
+	bool refresh_was_all;
 	size_t n_dirty;
 	struct event *refresh; /* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
@@ -929,6 +931,9 @@ refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 			log_warn(cs->log, "catalog: therapist id=%u records refused", id);
 	}
 	cs->reload_count += (unsigned long long)n;
+	/* the database time a refresh costs (the bench reads it; info, ids only) */
+	log_info(cs->log, "catalog: records of %d therapists refreshed (%s) in %.0f ms", n,
+	    cs->refresh_was_all ? "all" : "batch", (clock_now() - cs->refresh_started) * 1000);
 }
 
 /* Every REFRESH_DELAY_MS: the records of all therapists with new feedback in
@@ -955,6 +960,7 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		records_params(cs->params, rc, values);
 		cs->refresh_gen = cs->gen;
 		cs->refresh_q = db_query(cs->db, records_all_sql, 4, values, refresh_done_cb, cs);
+		cs->refresh_was_all = true;
 		goto sent;
 	}
 	cap = cs->n_dirty * 11 + 3;
@@ -973,8 +979,10 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	records_params(cs->params, rc, values + 1);
 	cs->refresh_gen = cs->gen;
 	cs->refresh_q = db_query(cs->db, records_batch_sql, 5, values, refresh_done_cb, cs);
+	cs->refresh_was_all = false;
 	free(ids);
 sent:
+	cs->refresh_started = clock_now();
 	if (cs->refresh_q == NULL) {
 		evtimer_add(cs->refresh, &tv); /* the database is away: later */
 		return;
