@@ -59,18 +59,17 @@
 #define REFRESH_MAX      4096
 
 /* Per-therapist aggregates of the episodes EP_COND selects: caseload and
- * records overall (per) and per concern of the client's intake (pcj).  ORS is
- * the parameter of ors_reliable_change, A5, SRS and WAI those of the
- * thresholds (ALLIANCE_SCORE_SQL). */
+ * records overall (per) and per concern of the client's intake (pcj), from
+ * one row of episode_stats per episode (sql/002: kept by a trigger in the
+ * feedback's transaction), never from the feedback history.  ORS is the
+ * parameter of ors_reliable_change. */
 /* clang-format off */
-#define RECORDS_CTE(EP_COND, ORS, A5, SRS, WAI) \
+#define RECORDS_CTE(EP_COND, ORS) \
 	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
-	"   (SELECT avg(" ALLIANCE_SCORE_SQL("f", A5, SRS, WAI) ") FROM feedback f" \
-	"     WHERE f.episode_id = e.id AND f.instrument <> 'ors') AS a," \
-	"   (SELECT (array_agg(f.ors_total ORDER BY f.session DESC))[1]" \
-	"         - (array_agg(f.ors_total ORDER BY f.session))[1]" \
-	"     FROM feedback f WHERE f.episode_id = e.id AND f.instrument = 'ors') AS ors_change" \
-	"  FROM episodes e WHERE " EP_COND ")," \
+	"   CASE WHEN s.rated > 0 THEN s.score_sum / s.rated END AS a," \
+	"   CASE WHEN s.ors_n > 0 THEN s.ors_last - s.ors_first END AS ors_change" \
+	"  FROM episodes e LEFT JOIN episode_stats s ON s.episode_id = e.id" \
+	"  WHERE " EP_COND ")," \
 	" per AS (SELECT ep.therapist_id," \
 	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload," \
 	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
@@ -88,18 +87,22 @@
 	"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
 	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)" \
 	"   WHERE jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
+	"  WHERE ep.a IS NOT NULL OR (ep.status = 'ended' AND ep.ors_change IS NOT NULL)" \
 	"  GROUP BY ep.therapist_id, ct.tag)," \
 	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
 	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0" \
 	"  GROUP BY pc.therapist_id)"
 /* clang-format on */
 
-/* The therapist's API object (THERAPIST_JSON_SQL), caseload and records. */
+/* The therapist's API object (THERAPIST_JSON_SQL), caseload and records, and
+ * the xmin of the statement's snapshot: every change to episode_stats it did
+ * not see has xact >= that (the cursor of the next records refresh). */
 /* clang-format off */
 #define LOAD_SELECT \
 	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) "," \
 	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean," \
-	"  coalesce(per.o_n, 0), per.o_mean, pcj.j" \
+	"  coalesce(per.o_n, 0), per.o_mean, pcj.j," \
+	"  pg_snapshot_xmin(pg_current_snapshot())" \
 	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id" \
 	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
 /* clang-format on */
@@ -108,37 +111,51 @@
  * one statement for both would be prepared once, and after a few runs
  * PostgreSQL's generic plan for "everyone" would scan every episode for a
  * batch of three therapists too. */
-static const char load_full_sql[] =
-    RECORDS_CTE("true", "$1", "$2", "$3", "$4") LOAD_SELECT " ORDER BY t.id";
-static const char load_batch_sql[] = RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2", "$3",
-    "$4", "$5") LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
+static const char load_full_sql[] = RECORDS_CTE("true", "$1") LOAD_SELECT " ORDER BY t.id";
+static const char load_batch_sql[] = RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2")
+    LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
 
 /* Records only: what feedback moves.  Profiles and caseloads follow NOTIFY;
- * this never touches them, so it cannot race a newer single reload. */
-#define RECORDS_SELECT                                                              \
-	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j" \
+ * this never touches them, so it cannot race a newer single reload.  The
+ * batch names therapists ($1); the periodic refresh asks for every therapist
+ * with an episode changed since its cursor ($1, an xid8): feedback stored by
+ * other daemons, at the cost of what changed, not of the whole history. */
+/* clang-format off */
+#define RECORDS_SELECT \
+	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j," \
+	"  pg_snapshot_xmin(pg_current_snapshot())" \
 	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id"
-static const char records_all_sql[] = RECORDS_CTE("true", "$1", "$2", "$3", "$4") RECORDS_SELECT;
+/* clang-format on */
 static const char records_batch_sql[] =
-    RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2", "$3", "$4", "$5") RECORDS_SELECT;
-enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC };
+    RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2") RECORDS_SELECT;
+static const char records_changed_sql[] =
+    RECORDS_CTE("e.therapist_id IN (SELECT e2.therapist_id FROM episode_stats s2"
+                " JOIN episodes e2 ON e2.id = s2.episode_id WHERE s2.xact >= $1::xid8)",
+        "$2") RECORDS_SELECT;
+enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC, RCOL_CURSOR };
 
-enum { COL_ID, COL_JSON, COL_CASELOAD, COL_A_N, COL_A_MEAN, COL_O_N, COL_O_MEAN, COL_PC };
+enum {
+	COL_ID,
+	COL_JSON,
+	COL_CASELOAD,
+	COL_A_N,
+	COL_A_MEAN,
+	COL_O_N,
+	COL_O_MEAN,
+	COL_PC,
+	COL_CURSOR
+};
 
-/* The ORS reliable change and the alliance5, srs and wai_sr thresholds (the
- * session scores) into values[0..3]: the last four parameters of every
- * statement above. */
+/* The thresholds the database's episode_stats are computed with: set before
+ * every full load (a no-op unless they changed: then every aggregate is
+ * rebuilt, sql/002). */
+static const char settings_sql[] = "SELECT alliance_score_settings_set($1, $2, $3)";
+
+/* The ORS reliable change: the last parameter of every records statement. */
 static void
-records_params(const struct engine_params *p, char buf[4][32], const char **values)
+ors_param(const struct engine_params *p, char buf[32])
 {
-	int i;
-
-	snprintf(buf[0], sizeof(buf[0]), "%.17g", p->ors_reliable_change);
-	snprintf(buf[1], sizeof(buf[1]), "%.17g", p->threshold_alliance5);
-	snprintf(buf[2], sizeof(buf[2]), "%.17g", p->threshold_srs);
-	snprintf(buf[3], sizeof(buf[3]), "%.17g", p->threshold_wai_sr);
-	for (i = 0; i < 4; i++)
-		values[i] = buf[i];
+	snprintf(buf, 32, "%.17g", p->ors_reliable_change);
 }
 
 /* id -> names, sorted by id (loads arrive in id order: appends). */
@@ -198,6 +215,8 @@ struct catalog_sync {
 	struct event *records_tick; /* owned; sets refresh_all every records_refresh s */
 	unsigned refresh_gen;       /* cs->gen when it was sent */
 	double refresh_started;     /* clock_now() when it was sent */
+	unsigned long long cursor;  /* episode_stats changes before it are in the catalog */
+	double sent[3], applied[3]; /* alliance5, srs, wai_sr thresholds set in the database */
 	bool refresh_was_all;
 	size_t n_dirty;
 	struct event *refresh; /* owned; reloads the dirty ids */
@@ -521,6 +540,21 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+full_failed(struct catalog_sync *cs, enum db_status st, const PGresult *res)
+{
+	if (cs->stopping)
+		return;
+	log_warn(cs->log, "catalog: full load failed (%s%s); retrying",
+	    st == DB_SQL_ERROR     ? "sqlstate "
+	        : st == DB_TIMEOUT ? "timeout"
+	                           : "unavailable",
+	    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE)
+	        ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+	        : "");
+	schedule_full_load(cs);
+}
+
+static void
 full_load_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	struct catalog_sync *cs = arg;
@@ -533,16 +567,7 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 
 	cs->full_q = NULL;
 	if (st != DB_OK) {
-		if (cs->stopping)
-			return;
-		log_warn(cs->log, "catalog: full load failed (%s%s); retrying",
-		    st == DB_SQL_ERROR     ? "sqlstate "
-		        : st == DB_TIMEOUT ? "timeout"
-		                           : "unavailable",
-		    st == DB_SQL_ERROR && PQresultErrorField(res, PG_DIAG_SQLSTATE)
-		        ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-		        : "");
-		schedule_full_load(cs);
+		full_failed(cs, st, res);
 		return;
 	}
 	cat = catalog_new();
@@ -572,6 +597,8 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 		cs->vocab = cs->next_vocab;
 		cs->next_vocab = NULL;
 	}
+	if (PQntuples(res) > 0)
+		cs->cursor = strtoull(PQgetvalue(res, 0, COL_CURSOR), NULL, 10);
 	cs->ready = true;
 	cs->full_loads++;
 	cs->retry_ms = RETRY_MIN_MS;
@@ -593,22 +620,49 @@ nomem:
 	schedule_full_load(cs);
 }
 
+/* The thresholds are set (episode_stats rebuilt if they changed): now the load. */
+static void
+full_settings_cb(void *arg, enum db_status st, const PGresult *res)
+{
+	struct catalog_sync *cs = arg;
+	char ors[32];
+	const char *values[1] = { ors };
+
+	cs->full_q = NULL;
+	if (st != DB_OK) {
+		full_failed(cs, st, res);
+		return;
+	}
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		log_info(cs->log,
+		    "catalog: alliance thresholds changed: episode aggregates rebuilt");
+	memcpy(cs->applied, cs->sent, sizeof(cs->applied));
+	ors_param(cs->params, ors);
+	cs->full_q = db_query(cs->db, load_full_sql, 1, values, full_load_cb, cs);
+	if (cs->full_q == NULL)
+		schedule_full_load(cs);
+}
+
 static void
 full_load_start(struct catalog_sync *cs)
 {
-	char rc[4][32];
-	const char *values[4];
+	char th[3][32];
+	const char *values[3] = { th[0], th[1], th[2] };
 
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
 	cs->full_q = NULL;
 	if (cs->retry != NULL)
 		evtimer_del(cs->retry);
-	records_params(cs->params, rc, values);
+	cs->sent[0] = cs->params->threshold_alliance5;
+	cs->sent[1] = cs->params->threshold_srs;
+	cs->sent[2] = cs->params->threshold_wai_sr;
+	for (int i = 0; i < 3; i++)
+		snprintf(th[i], sizeof(th[i]), "%.17g", cs->sent[i]);
 	cs->gen++;
 	cs->full_started = clock_now();
 	idhash_clear(&cs->pending); /* what came before is in the load's snapshot */
-	cs->full_q = db_query(cs->db, load_full_sql, 4, values, full_load_cb, cs);
+	cs->full_q = db_query(cs->db, settings_sql, 3, values, full_settings_cb, cs);
 	if (cs->full_q == NULL)
 		schedule_full_load(cs);
 }
@@ -698,8 +752,8 @@ next:
 static void
 batch_kick(struct catalog_sync *cs)
 {
-	char rc[4][32], *ids;
-	const char *values[5];
+	char ors[32], *ids;
+	const char *values[2];
 	size_t i, used = 0, cap;
 
 	if (cs->batch_q != NULL || cs->full_q != NULL || cs->pending.n == 0 || !cs->ready ||
@@ -725,9 +779,10 @@ batch_kick(struct catalog_sync *cs)
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
-	records_params(cs->params, rc, values + 1);
+	values[1] = ors;
+	ors_param(cs->params, ors);
 	cs->batch_gen = cs->gen;
-	cs->batch_q = db_query(cs->db, load_batch_sql, 5, values, batch_cb, cs);
+	cs->batch_q = db_query(cs->db, load_batch_sql, 2, values, batch_cb, cs);
 	free(ids);
 	if (cs->batch_q == NULL) {
 		/* No connection or a full queue: the full load covers them. */
@@ -931,9 +986,12 @@ refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 			log_warn(cs->log, "catalog: therapist id=%u records refused", id);
 	}
 	cs->reload_count += (unsigned long long)n;
+	/* Only the periodic statement saw every change before its snapshot. */
+	if (cs->refresh_was_all && n > 0)
+		cs->cursor = strtoull(PQgetvalue(res, 0, RCOL_CURSOR), NULL, 10);
 	/* the database time a refresh costs (the bench reads it; info, ids only) */
 	log_info(cs->log, "catalog: records of %d therapists refreshed (%s) in %.0f ms", n,
-	    cs->refresh_was_all ? "all" : "batch", (clock_now() - cs->refresh_started) * 1000);
+	    cs->refresh_was_all ? "periodic" : "batch", (clock_now() - cs->refresh_started) * 1000);
 }
 
 /* Every REFRESH_DELAY_MS: the records of all therapists with new feedback in
@@ -943,8 +1001,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
 	struct timeval tv = { REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000 };
-	const char *values[5];
-	char rc[4][32], *ids = NULL;
+	const char *values[2];
+	char ors[32], cursor[24], *ids = NULL;
 	size_t i, used = 0, cap;
 
 	(void)fd;
@@ -955,11 +1013,16 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(cs->refresh, &tv); /* one batch at a time */
 		return;
 	}
+	ors_param(cs->params, ors);
+	values[1] = ors;
 	if (cs->refresh_all) {
-		/* everyone: feedback stored by other daemons */
-		records_params(cs->params, rc, values);
+		/* everyone with an episode changed since the cursor: feedback
+		 * stored by other daemons */
+		snprintf(cursor, sizeof(cursor), "%llu", cs->cursor);
+		values[0] = cursor;
 		cs->refresh_gen = cs->gen;
-		cs->refresh_q = db_query(cs->db, records_all_sql, 4, values, refresh_done_cb, cs);
+		cs->refresh_q =
+		    db_query(cs->db, records_changed_sql, 2, values, refresh_done_cb, cs);
 		cs->refresh_was_all = true;
 		goto sent;
 	}
@@ -976,9 +1039,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
-	records_params(cs->params, rc, values + 1);
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->db, records_batch_sql, 5, values, refresh_done_cb, cs);
+	cs->refresh_q = db_query(cs->db, records_batch_sql, 2, values, refresh_done_cb, cs);
 	cs->refresh_was_all = false;
 	free(ids);
 sent:
@@ -1001,6 +1063,15 @@ records_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (cs->ready && cs->full_q == NULL &&
+	    (cs->applied[0] != cs->params->threshold_alliance5 ||
+	        cs->applied[1] != cs->params->threshold_srs ||
+	        cs->applied[2] != cs->params->threshold_wai_sr)) {
+		/* SIGHUP changed a threshold: the aggregates are rebuilt first */
+		full_load_start(cs);
+		evtimer_add(cs->records_tick, &tv);
+		return;
+	}
 	cs->refresh_all = true;
 	if (!evtimer_pending(cs->refresh, NULL))
 		refresh_cb(-1, 0, cs);

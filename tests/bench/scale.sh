@@ -250,12 +250,12 @@ say "feedback p50 ${fb_p50} ms p99 ${fb_p99} ms ($(field "$fb_line" rps)/s," \
 poll_start "$tmp/poll_refresh"
 mark=$(wc -l <"$log")
 for _ in $(seq 600); do
-	tail -n +"$((mark + 1))" "$log" | grep -q 'refreshed (all)' && break
+	tail -n +"$((mark + 1))" "$log" | grep -q 'refreshed (periodic)' && break
 	sleep 0.1
 done
 sleep 0.5
 poll_stop
-refresh_ms=$(tail -n +"$((mark + 1))" "$log" | sed -n 's/.*refreshed (all) in \([0-9]*\) ms.*/\1/p' | tail -n 1)
+refresh_ms=$(tail -n +"$((mark + 1))" "$log" | sed -n 's/.*refreshed (periodic) in \([0-9]*\) ms.*/\1/p' | tail -n 1)
 lag_refresh=$(lag_ms)
 poll_refresh=$(cat "$tmp/poll_refresh" 2>/dev/null || echo nan)
 say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records_refresh:" \

@@ -101,7 +101,7 @@ SELECT c.id AS client_id, k AS nth, second,
 	least(98, greatest(20, 62 + 12 * random() + 14 * (random() - 0.5))) AS level,
 	10 + 15 * random() AS ors0,
 	2 * (random() - 0.3) AS ors_slope
-FROM clients c, LATERAL (SELECT random() < 0.3 AS second) s2,
+FROM clients c, LATERAL (SELECT random() < 0.3 + 0 * c.id AS second) s2,
 	LATERAL generate_series(1, CASE WHEN s2.second THEN 2 ELSE 1 END + 0 * c.id::integer) k;
 
 INSERT INTO episodes (client_id, therapist_id, status, started_at, ended_at, end_reason)

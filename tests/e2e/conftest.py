@@ -67,7 +67,7 @@ SCRUB_ENV = ("ALLIANCE_DATABASE_URL", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDO
              "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 
 # Tables that keep their rows between tests.
-KEEP_TABLES = {"schema_migrations"}
+KEEP_TABLES = {"schema_migrations", "alliance_score_settings"}  # the latter: one row, sql/002
 
 READY_GRACE = 3.0  # seconds a fresh daemon gets to become ready
 HEALTH_TIMEOUT = 10.0
