@@ -52,6 +52,7 @@
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 2000
 #define PENDING_MAX  4096 /* distinct ids waiting for a reload; beyond: one full load */
+#define BATCH_MAX    256  /* ids per reload statement: rows applied in one loop turn */
 /* Records after feedback: statistics shrunk toward the clinic mean move
  * little per session, so a therapist's reload is at most this often, not
  * once per submission (the reload aggregates all their episodes). */
@@ -64,8 +65,8 @@
  * feedback's transaction), never from the feedback history.  ORS is the
  * parameter of ors_reliable_change. */
 /* clang-format off */
-#define RECORDS_CTE(EP_COND, ORS) \
-	"WITH ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
+#define RECORDS_CTE(PRE, EP_COND, ORS) \
+	"WITH " PRE "ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
 	"   CASE WHEN s.rated > 0 THEN s.score_sum / s.rated END AS a," \
 	"   CASE WHEN s.ors_n > 0 THEN s.ors_last - s.ors_first END AS ors_change" \
 	"  FROM episodes e LEFT JOIN episode_stats s ON s.episode_id = e.id" \
@@ -110,9 +111,18 @@
 /* Separate statements for everyone and for a batch of ids ($1 a bigint[]):
  * one statement for both would be prepared once, and after a few runs
  * PostgreSQL's generic plan for "everyone" would scan every episode for a
- * batch of three therapists too. */
-static const char load_full_sql[] = RECORDS_CTE("true", "$1") LOAD_SELECT " ORDER BY t.id";
-static const char load_batch_sql[] = RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2")
+ * batch of three therapists too.  Everyone is read in pages of FULL_PAGE
+ * therapists by id ($1 the last id of the previous page), each applied in one
+ * loop turn: no stall, and no result of the whole network held in memory. */
+#define FULL_PAGE 400
+#define STR2(x)   #x
+#define STR(x)    STR2(x)
+static const char load_full_sql[] =
+    RECORDS_CTE("page AS (SELECT id FROM therapists WHERE id > $1::bigint ORDER BY id LIMIT " STR(
+                    FULL_PAGE) "),",
+        "e.therapist_id IN (SELECT id FROM page)", "$2") LOAD_SELECT
+    " WHERE t.id IN (SELECT id FROM page) ORDER BY t.id";
+static const char load_batch_sql[] = RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2")
     LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
 
 /* Records only: what feedback moves.  Profiles and caseloads follow NOTIFY;
@@ -127,11 +137,14 @@ static const char load_batch_sql[] = RECORDS_CTE("e.therapist_id = ANY($1::bigin
 	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id"
 /* clang-format on */
 static const char records_batch_sql[] =
-    RECORDS_CTE("e.therapist_id = ANY($1::bigint[])", "$2") RECORDS_SELECT;
+    RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2") RECORDS_SELECT;
 static const char records_changed_sql[] =
-    RECORDS_CTE("e.therapist_id IN (SELECT e2.therapist_id FROM episode_stats s2"
-                " JOIN episodes e2 ON e2.id = s2.episode_id WHERE s2.xact >= $1::xid8)",
-        "$2") RECORDS_SELECT;
+    RECORDS_CTE("ch AS (SELECT DISTINCT e2.therapist_id FROM episode_stats s2"
+                " JOIN episodes e2 ON e2.id = s2.episode_id"
+                " WHERE s2.xact >= $1::xid8 AND e2.therapist_id > $3::bigint ORDER BY 1 LIMIT " STR(
+                    FULL_PAGE) "),",
+        "e.therapist_id IN (SELECT therapist_id FROM ch)", "$2") RECORDS_SELECT
+    " ORDER BY per.therapist_id";
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC, RCOL_CURSOR };
 
 enum {
@@ -222,6 +235,15 @@ struct catalog_sync {
 	struct event *refresh; /* owned; reloads the dirty ids */
 	unsigned long long full_loads, reload_count;
 	struct idset unheld; /* therapists in the database the catalog could not hold */
+	/* a paged full load in progress: what it has built so far (owned) */
+	struct catalog *b_cat;
+	struct names b_names;
+	struct idset b_unheld;
+	bool b_efull;
+	uint32_t b_after;            /* last id of the previous page */
+	unsigned long long b_cursor; /* snapshot xmin of the first page */
+	uint32_t changed_after;      /* the periodic refresh's next page */
+	unsigned long long changed_cursor;
 };
 
 static void full_load_start(struct catalog_sync *cs);
@@ -554,56 +576,77 @@ full_failed(struct catalog_sync *cs, enum db_status st, const PGresult *res)
 	schedule_full_load(cs);
 }
 
+/* The catalog being built by a paged full load (cs->building), freed whole
+ * when the load fails or is restarted. */
+static void
+building_free(struct catalog_sync *cs)
+{
+	catalog_free(cs->b_cat);
+	cs->b_cat = NULL;
+	names_clear(&cs->b_names);
+	free(cs->b_unheld.v);
+	memset(&cs->b_unheld, 0, sizeof(cs->b_unheld));
+	cs->b_efull = false;
+	cs->b_after = 0;
+}
+
+static void full_page_send(struct catalog_sync *cs);
+
 static void
 full_load_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	struct catalog_sync *cs = arg;
 	struct vocab *v = cs->next_vocab ? cs->next_vocab : cs->vocab;
-	struct names nm = { NULL, 0, 0 };
-	struct idset unheld = { NULL, 0, 0 };
-	struct catalog *cat = NULL;
-	bool efull = false;
 	int i, n;
 
 	cs->full_q = NULL;
 	if (st != DB_OK) {
+		building_free(cs);
 		full_failed(cs, st, res);
 		return;
 	}
-	cat = catalog_new();
-	if (cat == NULL)
-		goto nomem;
 	n = PQntuples(res);
+	if (cs->b_after == 0 && n > 0) /* the first page's snapshot: the oldest */
+		cs->b_cursor = strtoull(PQgetvalue(res, 0, COL_CURSOR), NULL, 10);
 	for (i = 0; i < n; i++) {
-		int rc = apply_row(cs, cat, &nm, v, res, i, &unheld);
+		int rc = apply_row(cs, cs->b_cat, &cs->b_names, v, res, i, &cs->b_unheld);
 
 		if (rc == ENGINE_ENOMEM)
 			goto nomem;
 		if (rc == ENGINE_EFULL)
-			efull = true;
+			cs->b_efull = true;
+	}
+	if (n == FULL_PAGE) {
+		/* the next page on a later loop turn: requests run in between */
+		cs->b_after = (uint32_t)strtoul(PQgetvalue(res, n - 1, COL_ID), NULL, 10);
+		full_page_send(cs);
+		return;
 	}
 	/* Complete: swap catalog, names and (after SIGHUP) the vocabulary at once. */
 	catalog_free(cs->cat);
-	cs->cat = cat;
+	cs->cat = cs->b_cat;
+	cs->b_cat = NULL;
 	names_clear(&cs->names);
-	cs->names = nm;
+	cs->names = cs->b_names;
+	memset(&cs->b_names, 0, sizeof(cs->b_names));
 	free(cs->unheld.v);
-	cs->unheld = unheld;
-	if (unheld.n > 0)
+	cs->unheld = cs->b_unheld;
+	memset(&cs->b_unheld, 0, sizeof(cs->b_unheld));
+	if (cs->unheld.n > 0)
 		log_error(cs->log, "catalog: %zu therapists could not be loaded (see /readyz)",
-		    unheld.n);
+		    cs->unheld.n);
 	if (cs->next_vocab != NULL) {
 		vocab_free(cs->vocab);
 		cs->vocab = cs->next_vocab;
 		cs->next_vocab = NULL;
 	}
-	if (PQntuples(res) > 0)
-		cs->cursor = strtoull(PQgetvalue(res, 0, COL_CURSOR), NULL, 10);
+	cs->cursor = cs->b_cursor;
 	cs->ready = true;
 	cs->full_loads++;
 	cs->retry_ms = RETRY_MIN_MS;
-	cs->last_full_efull = efull;
-	log_info(cs->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cat),
+	cs->last_full_efull = cs->b_efull;
+	building_free(cs);
+	log_info(cs->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cs->cat),
 	    (clock_now() - cs->full_started) * 1000);
 	if (cs->full_again) {
 		cs->full_again = false;
@@ -614,10 +657,23 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	return;
 nomem:
 	log_error(cs->log, "catalog: out of memory during a full load; retrying");
-	catalog_free(cat);
-	names_clear(&nm);
-	free(unheld.v);
+	building_free(cs);
 	schedule_full_load(cs);
+}
+
+static void
+full_page_send(struct catalog_sync *cs)
+{
+	char after[16], ors[32];
+	const char *values[2] = { after, ors };
+
+	snprintf(after, sizeof(after), "%u", cs->b_after);
+	ors_param(cs->params, ors);
+	cs->full_q = db_query(cs->db, load_full_sql, 2, values, full_load_cb, cs);
+	if (cs->full_q == NULL) {
+		building_free(cs);
+		schedule_full_load(cs);
+	}
 }
 
 /* The thresholds are set (episode_stats rebuilt if they changed): now the load. */
@@ -625,8 +681,6 @@ static void
 full_settings_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	struct catalog_sync *cs = arg;
-	char ors[32];
-	const char *values[1] = { ors };
 
 	cs->full_q = NULL;
 	if (st != DB_OK) {
@@ -637,10 +691,14 @@ full_settings_cb(void *arg, enum db_status st, const PGresult *res)
 		log_info(cs->log,
 		    "catalog: alliance thresholds changed: episode aggregates rebuilt");
 	memcpy(cs->applied, cs->sent, sizeof(cs->applied));
-	ors_param(cs->params, ors);
-	cs->full_q = db_query(cs->db, load_full_sql, 1, values, full_load_cb, cs);
-	if (cs->full_q == NULL)
+	building_free(cs);
+	cs->b_cat = catalog_new();
+	if (cs->b_cat == NULL) {
+		log_error(cs->log, "catalog: out of memory starting a full load; retrying");
 		schedule_full_load(cs);
+		return;
+	}
+	full_page_send(cs);
 }
 
 static void
@@ -652,6 +710,7 @@ full_load_start(struct catalog_sync *cs)
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
 	cs->full_q = NULL;
+	building_free(cs);
 	if (cs->retry != NULL)
 		evtimer_del(cs->retry);
 	cs->sent[0] = cs->params->threshold_alliance5;
@@ -754,7 +813,7 @@ batch_kick(struct catalog_sync *cs)
 {
 	char ors[32], *ids;
 	const char *values[2];
-	size_t i, used = 0, cap;
+	size_t i, n, used = 0, cap;
 
 	if (cs->batch_q != NULL || cs->full_q != NULL || cs->pending.n == 0 || !cs->ready ||
 	    (cs->retry != NULL && evtimer_pending(cs->retry, NULL)))
@@ -766,16 +825,13 @@ batch_kick(struct catalog_sync *cs)
 		return;
 	}
 	ids[used++] = '{';
-	cs->n_batch = 0;
-	for (i = 0; i < cs->pending.cap; i++) {
-		uint32_t id = cs->pending.k[i];
-
-		if (id == 0)
-			continue;
-		used +=
-		    (size_t)snprintf(ids + used, cap - used, "%s%u", cs->n_batch ? "," : "", id);
-		cs->batch_ids[cs->n_batch++] = id;
-	}
+	for (i = 0, n = 0; i < cs->pending.cap; i++)
+		if (cs->pending.k[i] != 0)
+			cs->batch_ids[n++] = cs->pending.k[i];
+	cs->n_batch = n < BATCH_MAX ? n : BATCH_MAX;
+	for (i = 0; i < cs->n_batch; i++)
+		used += (size_t)snprintf(ids + used, cap - used, "%s%u", i ? "," : "",
+		    cs->batch_ids[i]);
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
@@ -790,7 +846,11 @@ batch_kick(struct catalog_sync *cs)
 		schedule_full_load(cs);
 		return;
 	}
+	/* the rest waits for the next batch: each applies at most BATCH_MAX
+	 * rows in one loop turn */
 	idhash_clear(&cs->pending);
+	for (i = cs->n_batch; i < n; i++)
+		(void)idhash_put(&cs->pending, cs->batch_ids[i]);
 }
 
 static void
@@ -886,6 +946,7 @@ catalog_sync_free(struct catalog_sync *cs)
 	free(cs->stale.k);
 	free(cs->batch_ids);
 	free(cs->unheld.v);
+	building_free(cs);
 	free(cs);
 }
 
@@ -972,11 +1033,14 @@ refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 	if (st != DB_OK) {
 		if (!cs->stopping)
 			log_warn(cs->log, "catalog: records refresh failed; loading in full");
+		cs->changed_after = 0;
 		schedule_full_load(cs);
 		return;
 	}
-	if (cs->refresh_gen != cs->gen)
-		return; /* a full load since: it has newer records */
+	if (cs->refresh_gen != cs->gen) {
+		cs->changed_after = 0;
+		return; /* a full load since: it has newer records (and cursor) */
+	}
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		uint32_t id = (uint32_t)strtoul(PQgetvalue(res, i, RCOL_ID), NULL, 10);
@@ -986,9 +1050,24 @@ refresh_done_cb(void *arg, enum db_status st, const PGresult *res)
 			log_warn(cs->log, "catalog: therapist id=%u records refused", id);
 	}
 	cs->reload_count += (unsigned long long)n;
-	/* Only the periodic statement saw every change before its snapshot. */
-	if (cs->refresh_was_all && n > 0)
-		cs->cursor = strtoull(PQgetvalue(res, 0, RCOL_CURSOR), NULL, 10);
+	/* Only the periodic statement, page by page, sees every change before
+	 * the snapshot of its first page: the cursor moves after the last. */
+	if (cs->refresh_was_all) {
+		if (cs->changed_after == 0 && n > 0)
+			cs->changed_cursor = strtoull(PQgetvalue(res, 0, RCOL_CURSOR), NULL, 10);
+		if (n == FULL_PAGE) {
+			struct timeval now = { 0, 0 };
+
+			cs->changed_after =
+			    (uint32_t)strtoul(PQgetvalue(res, n - 1, RCOL_ID), NULL, 10);
+			cs->refresh_all = true; /* the next page on a later loop turn */
+			evtimer_add(cs->refresh, &now);
+		} else {
+			if (cs->changed_after != 0 || n > 0)
+				cs->cursor = cs->changed_cursor;
+			cs->changed_after = 0;
+		}
+	}
 	/* the database time a refresh costs (the bench reads it; info, ids only) */
 	log_info(cs->log, "catalog: records of %d therapists refreshed (%s) in %.0f ms", n,
 	    cs->refresh_was_all ? "periodic" : "batch", (clock_now() - cs->refresh_started) * 1000);
@@ -1001,8 +1080,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
 	struct timeval tv = { REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000 };
-	const char *values[2];
-	char ors[32], cursor[24], *ids = NULL;
+	const char *values[3];
+	char ors[32], cursor[24], after[16], *ids = NULL;
 	size_t i, used = 0, cap;
 
 	(void)fd;
@@ -1019,10 +1098,12 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		/* everyone with an episode changed since the cursor: feedback
 		 * stored by other daemons */
 		snprintf(cursor, sizeof(cursor), "%llu", cs->cursor);
+		snprintf(after, sizeof(after), "%u", cs->changed_after);
 		values[0] = cursor;
+		values[2] = after;
 		cs->refresh_gen = cs->gen;
 		cs->refresh_q =
-		    db_query(cs->db, records_changed_sql, 2, values, refresh_done_cb, cs);
+		    db_query(cs->db, records_changed_sql, 3, values, refresh_done_cb, cs);
 		cs->refresh_was_all = true;
 		goto sent;
 	}

@@ -79,3 +79,18 @@ def test_a_therapist_the_catalog_cannot_hold_is_reported(daemon_factory, db):
         assert d.get("/readyz").json()["catalog"]["not_loaded_ids"] == []
         assert match(d, {})["considered"] == 2
     assert good
+
+
+def test_a_network_loads_in_pages_and_matches_whole(daemon_factory, db):
+    """The full load reads pages of 400 therapists, each applied in one loop
+    turn: 1,001 therapists (three pages, the last of one) all load, once."""
+    rows(db, "INSERT INTO therapists (external_ref, display_name, languages, formats, "
+             "populations, capacity) SELECT 'T-' || g, 'T', '{en}', '{video}', '{adult}', 5 "
+             "FROM generate_series(1, 1001) g RETURNING id")
+    d = daemon_factory()
+    wait_catalog_ready(d)
+    m = metrics(d)
+    assert m["alliance_catalog_therapists"] == 1001
+    assert m["alliance_catalog_full_loads_total"] == 1
+    assert match(d, {"languages": ["en"]})["considered"] == 1001
+    d.wait_for_log(r"catalog: 1001 therapists loaded in \d+ ms")
