@@ -19,11 +19,10 @@ catalog_free(struct catalog *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
-		free(c->pc[i]);
 	free(c->hot);
 	free(c->rec);
 	free(c->pc);
+	free(c->pc_off);
 	free(c->n_pc);
 	free(c->lab);
 	free(c->langs);
@@ -132,7 +131,7 @@ grow(struct catalog *c)
 		return ENGINE_ENOMEM;
 	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
 	struct cat_rec *rec = NULL;
-	struct concern_record **pc = NULL;
+	uint32_t *pc_off = NULL;
 	uint8_t *n_pc = NULL;
 	struct cat_labels *lab = NULL;
 	if (!hot)
@@ -141,10 +140,10 @@ grow(struct catalog *c)
 	if (!rec)
 		goto fail;
 	c->rec = rec;
-	pc = realloc(c->pc, cap * sizeof(*pc));
-	if (!pc)
+	pc_off = realloc(c->pc_off, cap * sizeof(*pc_off));
+	if (!pc_off)
 		goto fail;
-	c->pc = pc;
+	c->pc_off = pc_off;
 	n_pc = realloc(c->n_pc, cap * sizeof(*n_pc));
 	if (!n_pc)
 		goto fail;
@@ -350,7 +349,7 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	c->hot[i] = h;
 	c->lab[i] = lab;
 	c->rec[i] = (struct cat_rec){ 0 };
-	c->pc[i] = NULL;
+	c->pc_off[i] = 0;
 	c->n_pc[i] = 0;
 	map_put(c, p->id, (uint32_t)i);
 	return 0;
@@ -373,13 +372,13 @@ catalog_remove(struct catalog *c, uint32_t id)
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
 	totals_remove(c, (size_t)s);
-	free(c->pc[s]);
+	c->pc_garbage += c->n_pc[s];
 	map_del(c, id);
 	size_t last = c->n - 1;
 	if ((size_t)s != last) {
 		c->hot[s] = c->hot[last];
 		c->rec[s] = c->rec[last];
-		c->pc[s] = c->pc[last];
+		c->pc_off[s] = c->pc_off[last];
 		c->n_pc[s] = c->n_pc[last];
 		c->lab[s] = c->lab[last];
 		map_put(c, c->hot[s].id, (uint32_t)s);
@@ -409,6 +408,67 @@ catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 	return 0;
 }
 
+/* Rewrite the arena in slot order without garbage. */
+static int
+pc_compact(struct catalog *c, size_t extra)
+{
+	size_t live = c->pc_used - c->pc_garbage, cap = 64;
+	while (cap < (live + extra) * 2)
+		cap <<= 1;
+	struct cat_pc *v = malloc(cap * sizeof(*v));
+	if (!v)
+		return ENGINE_ENOMEM;
+	size_t used = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		memcpy(&v[used], &c->pc[c->pc_off[i]], c->n_pc[i] * sizeof(*v));
+		c->pc_off[i] = (uint32_t)used;
+		used += c->n_pc[i];
+	}
+	free(c->pc);
+	c->pc = v;
+	c->pc_cap = cap;
+	c->pc_used = used;
+	c->pc_garbage = 0;
+	return 0;
+}
+
+/* Room for want records of slot s: in place when they fit, else at the end. */
+static int
+pc_place(struct catalog *c, size_t s, size_t want, uint32_t *off)
+{
+	if (want <= c->n_pc[s]) {
+		c->pc_garbage += c->n_pc[s] - want;
+		*off = c->pc_off[s];
+		return 0;
+	}
+	c->pc_garbage += c->n_pc[s];
+	c->n_pc[s] = 0;
+	if (c->pc_garbage > 4096 && c->pc_garbage * 2 > c->pc_used) {
+		if (pc_compact(c, want) != 0)
+			return ENGINE_ENOMEM;
+	} else if (c->pc_used + want > c->pc_cap) {
+		size_t cap = c->pc_cap ? c->pc_cap * 2 : 1024;
+		while (cap < c->pc_used + want)
+			cap *= 2;
+		struct cat_pc *v = realloc(c->pc, cap * sizeof(*v));
+		if (!v)
+			return ENGINE_ENOMEM;
+		c->pc = v;
+		c->pc_cap = cap;
+	}
+	if (c->pc_used + want > UINT32_MAX)
+		return ENGINE_EFULL;
+	*off = (uint32_t)c->pc_used;
+	c->pc_used += want;
+	return 0;
+}
+
+static uint16_t
+clamp16(uint32_t n)
+{
+	return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+}
+
 int
 catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
 {
@@ -417,21 +477,21 @@ catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_recor
 		return ENGINE_ENOTFOUND;
 	if (therapist_records_validate(r, VOCAB_MAX_WIDE) != 0)
 		return ENGINE_EINVAL;
-	struct concern_record *pc = NULL;
-	if (r->n_per_concern) {
-		pc = malloc(r->n_per_concern * sizeof(*pc));
-		if (!pc)
-			return ENGINE_ENOMEM;
-		memcpy(pc, r->per_concern, r->n_per_concern * sizeof(*pc));
-	}
+	uint32_t off = 0;
+	int rc = pc_place(c, (size_t)s, r->n_per_concern, &off);
+	if (rc)
+		return rc;
 	totals_remove(c, (size_t)s);
-	free(c->pc[s]);
-	c->pc[s] = pc;
+	c->pc_off[s] = off;
 	c->n_pc[s] = r->n_per_concern;
 	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
 		r->alliance.n, r->outcome.n };
-	for (int i = 0; i < r->n_per_concern; i++)
-		c->rec[s].pc_bloom |= UINT64_C(1) << (pc[i].concern & 63);
+	for (int i = 0; i < r->n_per_concern; i++) {
+		const struct concern_record *x = &r->per_concern[i];
+		c->pc[off + (uint32_t)i] = (struct cat_pc){ x->concern, 0, clamp16(x->alliance.n),
+			clamp16(x->outcome.n), 0, (float)x->alliance.mean, (float)x->outcome.mean };
+		c->rec[s].pc_bloom |= UINT64_C(1) << (x->concern & 63);
+	}
 	if (!r->alliance.n)
 		c->rec[s].a_mean = 0;
 	if (!r->outcome.n)

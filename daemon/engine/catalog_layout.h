@@ -65,6 +65,18 @@ struct cat_rec {
 	uint32_t a_n, o_n;
 };
 
+/* 16 bytes: one per-concern record, in the catalog's arena (see struct
+ * catalog): the records of one therapist are contiguous, and the arena is
+ * kept in slot order, so reading them after the hot record costs no pointer
+ * chase and no allocation of its own per therapist. */
+struct cat_pc {
+	uint8_t concern;
+	uint8_t pad;
+	uint16_t a_n, o_n; /* clamped at 65535 */
+	uint16_t pad2;
+	float a_mean, o_mean;
+};
+
 /* A therapist's exact label indices (cold: read only when a folded bit matched
  * in a table wider than its bits, and for the reasons of the winners). */
 struct cat_labels {
@@ -85,7 +97,12 @@ struct catalog {
 	size_t n, cap;
 	struct cat_hot *hot; /* aligned to 64 */
 	struct cat_rec *rec;
-	struct concern_record **pc; /* per slot; owned */
+	/* per-concern records: slot i has n_pc[i] of them at pc[pc_off[i]];
+	 * replaced ones leave garbage, compacted (in slot order) once it is
+	 * more than half of the arena */
+	struct cat_pc *pc;
+	size_t pc_used, pc_cap, pc_garbage;
+	uint32_t *pc_off;
 	uint8_t *n_pc;
 	struct cat_labels *lab; /* per slot */
 	/* id -> slot, open addressing with linear probing; key 0 = empty */

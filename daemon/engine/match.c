@@ -398,27 +398,36 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	return 0;
 }
 
-/* Record component, shrunk hierarchically (records.h): r_t toward the clinic
- * mean, then per client concern r_tc toward r_t, priority-weighted over the
- * client's concerns (a concern without history contributes r_t itself). */
-static inline __attribute__((always_inline)) float
-record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float mean, size_t slot,
-    bool outcome)
+/* The two record components, shrunk hierarchically (records.h): r_t toward
+ * the clinic mean, then per client concern r_tc toward r_t, priority-weighted
+ * over the client's concerns (a concern without history contributes r_t
+ * itself).  One pass over the therapist's per-concern records (contiguous in
+ * the arena) serves both. */
+static inline __attribute__((always_inline)) void
+record_comps(const struct query *q, const struct cat_rec *rc, size_t slot, float *alliance,
+    float *outcome)
 {
-	float rt = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
+	float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
+	float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
 	if (rc->pc_bloom & q->concern_bloom) {
-		const struct concern_record *pc = q->cat->pc[slot];
-		float acc = 0;
+		const struct cat_pc *pc = &q->cat->pc[q->cat->pc_off[slot]];
+		float acc_a = 0, acc_o = 0;
 		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
-			unsigned t = pc[i].concern;
-			const struct record *r = outcome ? &pc[i].outcome : &pc[i].alliance;
-			if (q->prio_of[t] && r->n)
-				acc += q->prio_of[t] *
-				    (shrink((float)r->n, (float)r->mean, rt, q->kc) - rt);
+			unsigned prio = q->prio_of[pc[i].concern];
+			if (!prio)
+				continue;
+			if (pc[i].a_n)
+				acc_a += (float)prio *
+				    (shrink((float)pc[i].a_n, pc[i].a_mean, ra, q->kc) - ra);
+			if (pc[i].o_n)
+				acc_o += (float)prio *
+				    (shrink((float)pc[i].o_n, pc[i].o_mean, ro, q->kc) - ro);
 		}
-		rt += acc * q->inv_prio_total;
+		ra += acc_a * q->inv_prio_total;
+		ro += acc_o * q->inv_prio_total;
 	}
-	return outcome ? rt : rt / 100.0f;
+	*alliance = ra / 100.0f;
+	*outcome = ro;
 }
 
 /* Each component in [0,1] (match.h gives the definitions). */
@@ -481,12 +490,10 @@ static inline __attribute__((always_inline)) void
 components_records(const struct query *q, const struct cat_rec *r, size_t slot,
     float comp[COMP_COUNT])
 {
-	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD))
-	    ? record_comp(q, r, r->a_n, r->a_mean, slot, false)
-	    : 0;
-	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD))
-	    ? record_comp(q, r, r->o_n, r->o_mean, slot, true)
-	    : 0;
+	float a, o;
+	record_comps(q, r, slot, &a, &o);
+	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD)) ? a : 0;
+	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD)) ? o : 0;
 }
 
 static void
