@@ -35,6 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -646,6 +649,11 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	cs->retry_ms = RETRY_MIN_MS;
 	cs->last_full_efull = cs->b_efull;
 	building_free(cs);
+#ifdef __GLIBC__
+	/* The old catalog and the pages' results are freed: give the memory
+	 * back, so RSS does not grow with every full reload. */
+	malloc_trim(0);
+#endif
 	log_info(cs->log, "catalog: %zu therapists loaded in %.0f ms", catalog_count(cs->cat),
 	    (clock_now() - cs->full_started) * 1000);
 	if (cs->full_again) {
