@@ -86,11 +86,12 @@
 	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
 	"   avg((ep.ors_change >= " ORS "::double precision)::int)" \
 	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
-	"  FROM ep JOIN clients cl ON cl.id = ep.client_id" \
-	"  CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
-	"   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
+	"  FROM ep CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
+	"   FROM clients cl, jsonb_array_elements(CASE" \
+	"     WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
 	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)" \
-	"   WHERE jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
+	"   WHERE cl.id = ep.client_id" \
+	"    AND jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
 	"  WHERE ep.a IS NOT NULL OR (ep.status = 'ended' AND ep.ors_change IS NOT NULL)" \
 	"  GROUP BY ep.therapist_id, ct.tag)," \
 	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
@@ -120,11 +121,12 @@
 #define FULL_PAGE 400
 #define STR2(x)   #x
 #define STR(x)    STR2(x)
-static const char load_full_sql[] =
-    RECORDS_CTE("page AS (SELECT id FROM therapists WHERE id > $1::bigint ORDER BY id LIMIT " STR(
-                    FULL_PAGE) "),",
-        "e.therapist_id IN (SELECT id FROM page)", "$2") LOAD_SELECT
-    " WHERE t.id IN (SELECT id FROM page) ORDER BY t.id";
+/* (the page as an id range: index range scans, never a scan of everyone) */
+static const char load_full_sql[] = RECORDS_CTE(
+    "page AS (SELECT max(id) AS last FROM (SELECT id FROM therapists WHERE id > $1::bigint"
+    " ORDER BY id LIMIT " STR(FULL_PAGE) ") p),",
+    "e.therapist_id > $1::bigint AND e.therapist_id <= (SELECT last FROM page)",
+    "$2") LOAD_SELECT " WHERE t.id > $1::bigint AND t.id <= (SELECT last FROM page) ORDER BY t.id";
 static const char load_batch_sql[] = RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2")
     LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
 

@@ -140,7 +140,7 @@ database:
 limits:
   max_connections: 1024
 log:
-  level: warning
+  level: info
 engine:
   records_refresh: 10
 YAML
