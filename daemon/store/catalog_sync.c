@@ -125,8 +125,8 @@
 static const char load_full_sql[] = RECORDS_CTE(
     "page AS (SELECT max(id) AS last FROM (SELECT id FROM therapists WHERE id > $1::bigint"
     " ORDER BY id LIMIT " STR(FULL_PAGE) ") p),",
-    "e.therapist_id > $1::bigint AND e.therapist_id <= (SELECT last FROM page)",
-    "$2") LOAD_SELECT " WHERE t.id > $1::bigint AND t.id <= (SELECT last FROM page) ORDER BY t.id";
+    "e.therapist_id > $1::bigint AND e.therapist_id <= (SELECT last FROM page)", "$2") LOAD_SELECT
+    " WHERE t.id > $1::bigint AND t.id <= (SELECT last FROM page) ORDER BY t.id";
 static const char load_batch_sql[] = RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2")
     LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
 
@@ -804,9 +804,10 @@ batch_cb(void *arg, enum db_status st, const PGresult *res)
 
 		if (idhash_has(&seen, id) || idhash_has(&cs->stale, id))
 			continue;
-		catalog_remove(cs->cat, id);
-		names_del(&cs->names, id);
 		idset_del(&cs->unheld, id);
+		if (catalog_remove(cs->cat, id) != 0)
+			continue; /* never held (a NOTIFY naming no therapist) */
+		names_del(&cs->names, id);
 		cs->reload_count++;
 	}
 	free(seen.k);
