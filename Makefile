@@ -63,7 +63,7 @@ FUZZ_SECONDS ?= 60
 PYTHON    := /usr/bin/python3
 
 .PHONY: all clean install install-config-owner uninstall run check unit e2e deps san bench bench-engine \
-	bench-alliance soak lint \
+	bench-alliance bench-scale soak lint \
 	openapi fuzz fuzz-replay format format-check help FORCE
 .DEFAULT_GOAL := all
 
@@ -201,6 +201,9 @@ run: deps ## build, start a PostgreSQL of its own under .run/ and the daemon
 
 bench-engine: $(B)/bench_engine ## the engine's match benchmark against its floor
 	./$(B)/bench_engine
+
+bench-scale: all ## one daemon at network scale: SIZE=s|m|l (tests/bench/scale.sh)
+	@SIZE=$(or $(SIZE),s) bash tests/bench/scale.sh
 
 bench: all ## HTTP throughput against an echo ceiling and pgbench (wrk)
 	@bash tests/bench/run.sh

@@ -27,10 +27,14 @@
 #include "http/auth.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "loop_lag.h"
 #include "metrics.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
 #include "store/token_cache.h"
+
+/* The loop-lag timer: often enough to catch a 20 ms stall, cheap at 20 Hz. */
+#define LOOP_LAG_INTERVAL_MS 50
 
 /* The last reply is queued, not yet written: give the loop a moment to
  * flush it before leaving (replies while stopping say Connection: close). */
@@ -146,6 +150,7 @@ render_metrics_cb(void *arg, struct evbuffer *out)
 	src.server = d->server;
 	src.db = d->db;
 	src.catalog = d->catalog;
+	src.lag = d->lag;
 	return metrics_render(d->metrics, &src, out);
 }
 
@@ -370,6 +375,9 @@ start_http(struct daemon *d)
 	d->metrics = metrics_new(d->router);
 	if (d->metrics == NULL)
 		return -1;
+	d->lag = loop_lag_new(d->base, LOOP_LAG_INTERVAL_MS);
+	if (d->lag == NULL)
+		return -1;
 	server_set_handler(d->server, router_dispatch, d->router);
 	return 0;
 }
@@ -513,6 +521,7 @@ daemon_free(struct daemon *d)
 	server_free(d->server);
 	router_free(d->router);
 	metrics_free(d->metrics);
+	loop_lag_free(d->lag);
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)

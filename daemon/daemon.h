@@ -39,6 +39,7 @@ struct daemon {
 	struct api api;               /* the routes' context (r->app) */
 	struct db_pool *db;           /* owned */
 	struct metrics *metrics;      /* owned */
+	struct loop_lag *lag;         /* owned; the loop-lag histogram of /metrics */
 	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
 	struct token_cache *tokens;   /* owned; the live API tokens */
 	struct auth *auth;            /* owned; tokens, peer credentials, rate limits */

@@ -9,6 +9,7 @@
 
 #include "http/router.h"
 #include "http/server.h"
+#include "loop_lag.h"
 #include "metrics.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
@@ -219,11 +220,16 @@ metrics_render(const struct metrics *m, const struct metrics_sources *src, struc
 	    "1 when the LISTEN connection for catalog changes is up.", st.listen_up);
 	rc |= render_one(out, "alliance_catalog_therapists", "gauge",
 	    "Therapists in the in-memory matching catalog.", therapists);
+	rc |= render_one(out, "alliance_catalog_therapists_not_loaded", "gauge",
+	    "Therapists in the database the catalog could not hold (listed by /readyz).",
+	    (double)catalog_sync_unheld(src->catalog, NULL));
 	rc |= render_one(out, "alliance_catalog_ready", "gauge",
 	    "1 once the catalog has been loaded in full.", catalog_sync_ready(src->catalog));
 	rc |= render_one(out, "alliance_catalog_full_loads_total", "counter",
 	    "Full catalog loads (start, reconnect, vocabulary change).", (double)full_loads);
 	rc |= render_one(out, "alliance_catalog_reloads_total", "counter",
 	    "Single-therapist catalog reloads (NOTIFY or local write).", (double)reloads);
+	if (src->lag != NULL)
+		rc |= loop_lag_render(src->lag, out);
 	return rc != 0 ? -1 : 0;
 }

@@ -10,6 +10,7 @@
 struct catalog_sync;
 struct db_pool;
 struct evbuffer;
+struct loop_lag;
 struct metrics;
 struct router;
 struct server;
@@ -20,6 +21,7 @@ struct metrics_sources {
 	const struct server *server;
 	const struct db_pool *db;
 	const struct catalog_sync *catalog;
+	const struct loop_lag *lag; /* may be NULL */
 };
 
 /* Sized for the router's routes (labels borrowed from it: the router must

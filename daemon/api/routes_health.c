@@ -27,6 +27,24 @@ route_healthz(struct request *r)
 	        clock_now() - request_api(r)->started));
 }
 
+/* How many therapists, and which the catalog could not hold: matching misses
+ * them, so they are an error to report, not a log line to find.  Readiness
+ * stays 200 for them (one bad profile must not take every match away). */
+#define UNHELD_LISTED 20
+
+static json_t *
+catalog_json(const struct catalog_sync *cs, bool ready, unsigned therapists)
+{
+	const uint32_t *ids;
+	size_t n = catalog_sync_unheld(cs, &ids), i;
+	json_t *list = json_array();
+
+	for (i = 0; i < n && i < UNHELD_LISTED; i++)
+		json_array_append_new(list, json_integer(ids[i]));
+	return json_pack("{s:b, s:i, s:i, s:o}", "ready", ready, "therapists", (int)therapists,
+	    "not_loaded", (int)n, "not_loaded_ids", list);
+}
+
 /* Ready = the database answers, its schema is current, and the matching
  * catalog has been loaded once (before that, matching answers 503). */
 static void
@@ -52,8 +70,8 @@ ready_reply(struct request *r, bool up, int version, const char *why)
 	if (!ready)
 		request_header(r, "Retry-After", "1");
 	request_reply_json(r, ready ? 200 : 503,
-	    json_pack("{s:s, s:o, s:{s:b, s:i}}", "status", ready ? "ready" : "not_ready",
-	        "database", db, "catalog", "ready", catalog, "therapists", (int)therapists));
+	    json_pack("{s:s, s:o, s:o}", "status", ready ? "ready" : "not_ready", "database", db,
+	        "catalog", catalog_json(cs, catalog, therapists)));
 }
 
 static void

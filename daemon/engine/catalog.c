@@ -19,12 +19,16 @@ catalog_free(struct catalog *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
-		free(c->pc[i]);
 	free(c->hot);
 	free(c->rec);
 	free(c->pc);
+	free(c->pc_off);
 	free(c->n_pc);
+	free(c->lab);
+	free(c->langs);
+	free(c->genders.v);
+	free(c->sites.v);
+	free(c->payers.v);
 	free(c->map_key);
 	free(c->map_slot);
 	free(c);
@@ -127,22 +131,27 @@ grow(struct catalog *c)
 		return ENGINE_ENOMEM;
 	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
 	struct cat_rec *rec = NULL;
-	struct concern_record **pc = NULL;
+	uint32_t *pc_off = NULL;
 	uint8_t *n_pc = NULL;
+	struct cat_labels *lab = NULL;
 	if (!hot)
 		goto fail;
 	rec = realloc(c->rec, cap * sizeof(*rec));
 	if (!rec)
 		goto fail;
 	c->rec = rec;
-	pc = realloc(c->pc, cap * sizeof(*pc));
-	if (!pc)
+	pc_off = realloc(c->pc_off, cap * sizeof(*pc_off));
+	if (!pc_off)
 		goto fail;
-	c->pc = pc;
+	c->pc_off = pc_off;
 	n_pc = realloc(c->n_pc, cap * sizeof(*n_pc));
 	if (!n_pc)
 		goto fail;
 	c->n_pc = n_pc;
+	lab = realloc(c->lab, cap * sizeof(*lab));
+	if (!lab)
+		goto fail;
+	c->lab = lab;
 	if (c->n)
 		memcpy(hot, c->hot, c->n * sizeof(*hot));
 	free(c->hot);
@@ -172,28 +181,65 @@ streq_ci(const char *a, const char *b)
 }
 
 static int
-find_str(char (*tab)[32], int n, const char *s)
+find_str(const struct cat_strtab *t, const char *s)
 {
-	for (int i = 0; i < n; i++)
-		if (streq_ci(tab[i], s))
+	for (int i = 0; i < t->n; i++)
+		if (streq_ci(t->v[i], s))
 			return i;
 	return -1;
 }
 
-/* Intern s (lowercased, at most 31 bytes) into tab; -1 when full or too long. */
+/* Intern s (lowercased, at most 31 bytes); -1 when too long,
+ * ENGINE_ENOMEM, or beyond CAT_MAX_LABELS (ENGINE_EFULL). */
 static int
-intern_str(char (*tab)[32], int *n, int max, const char *s)
+intern_str(struct cat_strtab *t, const char *s, int *err)
 {
-	int i = find_str(tab, *n, s);
+	int i = find_str(t, s);
 	if (i >= 0)
 		return i;
-	if (*n >= max || strlen(s) >= 32)
+	if (strlen(s) >= 32 || t->n >= CAT_MAX_LABELS) {
+		*err = ENGINE_EFULL;
 		return -1;
+	}
+	if (t->n == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 32;
+		char(*v)[32] = realloc(t->v, (size_t)cap * sizeof(*v));
+		if (!v) {
+			*err = ENGINE_ENOMEM;
+			return -1;
+		}
+		t->v = v;
+		t->cap = cap;
+	}
 	size_t k = 0;
 	for (; s[k]; k++)
-		tab[*n][k] = (char)lower((unsigned char)s[k]);
-	tab[*n][k] = 0;
-	return (*n)++;
+		t->v[t->n][k] = (char)lower((unsigned char)s[k]);
+	t->v[t->n][k] = 0;
+	return t->n++;
+}
+
+static int
+intern_lang(struct catalog *c, uint16_t code, int *err)
+{
+	int b = catalog_lang_bit(c, code);
+	if (b >= 0)
+		return b;
+	if (c->n_langs >= CAT_MAX_LABELS) {
+		*err = ENGINE_EFULL;
+		return -1;
+	}
+	if (c->n_langs == c->cap_langs) {
+		int cap = c->cap_langs ? c->cap_langs * 2 : 64;
+		uint16_t *v = realloc(c->langs, (size_t)cap * sizeof(*v));
+		if (!v) {
+			*err = ENGINE_ENOMEM;
+			return -1;
+		}
+		c->langs = v;
+		c->cap_langs = cap;
+	}
+	c->langs[c->n_langs] = code;
+	return c->n_langs++;
 }
 
 int
@@ -208,60 +254,65 @@ catalog_lang_bit(const struct catalog *c, uint16_t code)
 int
 catalog_gender_index(const struct catalog *c, const char *g)
 {
-	return find_str((char(*)[32])c->genders, c->n_genders, g);
+	return find_str(&c->genders, g);
 }
 
 int
 catalog_site_bit(const struct catalog *c, const char *s)
 {
-	return find_str((char(*)[32])c->sites, c->n_sites, s);
+	return find_str(&c->sites, s);
 }
 
 int
 catalog_payer_bit(const struct catalog *c, const char *s)
 {
-	return find_str((char(*)[32])c->payers, c->n_payers, s);
+	return find_str(&c->payers, s);
 }
 
-/* Fill a hot record; interning may fail with ENGINE_EFULL (the tables only grow,
- * so a failed upsert leaves harmless extra entries but no half-written record). */
+/* Fill a hot record and its exact labels; interning fails only with
+ * ENGINE_ENOMEM or ENGINE_EFULL (a string over 31 bytes, or CAT_MAX_LABELS
+ * distinct labels of one kind). The tables only grow, so a failed upsert
+ * leaves harmless extra entries but no half-written record. */
 static int
-build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h)
+build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h,
+    struct cat_labels *lab)
 {
+	int err = 0;
 	memset(h, 0, sizeof(*h));
+	memset(lab, 0, sizeof(*lab));
 	h->id = p->id;
 	h->flags = (uint8_t)((p->active ? HOT_ACTIVE : 0) | (p->accepting_new ? HOT_ACCEPTING : 0) |
 	    (p->sliding_scale ? HOT_SLIDING : 0));
 	if (p->gender[0]) {
-		int g = intern_str(c->genders, &c->n_genders, CAT_MAX_GENDERS, p->gender);
+		int g = intern_str(&c->genders, p->gender, &err);
 		if (g < 0)
-			return ENGINE_EFULL;
-		h->gender = (uint8_t)(g + 1);
+			return err;
+		h->gender = (uint8_t)(cat_fold(g, CAT_GENDER_BITS) + 1);
+		lab->gender = (uint16_t)(g + 1);
 	}
 	h->capacity = p->capacity;
 	h->fee = p->self_pay_fee;
 	memcpy(h->style, p->style, sizeof(h->style));
 	for (int i = 0; i < p->n_languages; i++) {
-		int b = catalog_lang_bit(c, p->languages[i]);
-		if (b < 0) {
-			if (c->n_langs >= CAT_MAX_LANGS)
-				return ENGINE_EFULL;
-			b = c->n_langs;
-			c->langs[c->n_langs++] = p->languages[i];
-		}
-		h->languages |= UINT64_C(1) << b;
+		int b = intern_lang(c, p->languages[i], &err);
+		if (b < 0)
+			return err;
+		h->languages |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
+		lab->langs[lab->n_langs++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_sites; i++) {
-		int b = intern_str(c->sites, &c->n_sites, CAT_MAX_SITES, p->sites[i]);
+		int b = intern_str(&c->sites, p->sites[i], &err);
 		if (b < 0)
-			return ENGINE_EFULL;
-		h->sites |= UINT32_C(1) << b;
+			return err;
+		h->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
+		lab->sites[lab->n_sites++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_payers; i++) {
-		int b = intern_str(c->payers, &c->n_payers, CAT_MAX_PAYERS, p->payers[i]);
+		int b = intern_str(&c->payers, p->payers[i], &err);
 		if (b < 0)
-			return ENGINE_EFULL;
-		h->payers |= UINT32_C(1) << b;
+			return err;
+		h->payers |= UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
+		lab->payers[lab->n_payers++] = (uint16_t)b;
 	}
 	h->formats = p->formats;
 	h->populations = p->populations;
@@ -279,7 +330,8 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	if (!c || !p || profile_validate(p, NULL) != 0)
 		return ENGINE_EINVAL;
 	struct cat_hot h;
-	int rc = build_hot(c, p, &h);
+	struct cat_labels lab;
+	int rc = build_hot(c, p, &h, &lab);
 	if (rc)
 		return rc;
 	long s = catalog_slot(c, p->id);
@@ -287,6 +339,7 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 		h.caseload = c->hot[s].caseload;
 		h.flags |= c->hot[s].flags & HOT_CONCERN_RECORDS;
 		c->hot[s] = h;
+		c->lab[s] = lab;
 		return 0;
 	}
 	rc = grow(c);
@@ -294,8 +347,9 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 		return rc;
 	size_t i = c->n++;
 	c->hot[i] = h;
+	c->lab[i] = lab;
 	c->rec[i] = (struct cat_rec){ 0 };
-	c->pc[i] = NULL;
+	c->pc_off[i] = 0;
 	c->n_pc[i] = 0;
 	map_put(c, p->id, (uint32_t)i);
 	return 0;
@@ -318,14 +372,15 @@ catalog_remove(struct catalog *c, uint32_t id)
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
 	totals_remove(c, (size_t)s);
-	free(c->pc[s]);
+	c->pc_garbage += c->n_pc[s];
 	map_del(c, id);
 	size_t last = c->n - 1;
 	if ((size_t)s != last) {
 		c->hot[s] = c->hot[last];
 		c->rec[s] = c->rec[last];
-		c->pc[s] = c->pc[last];
+		c->pc_off[s] = c->pc_off[last];
 		c->n_pc[s] = c->n_pc[last];
+		c->lab[s] = c->lab[last];
 		map_put(c, c->hot[s].id, (uint32_t)s);
 	}
 	c->n--;
@@ -353,6 +408,67 @@ catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 	return 0;
 }
 
+/* Rewrite the arena in slot order without garbage. */
+static int
+pc_compact(struct catalog *c, size_t extra)
+{
+	size_t live = c->pc_used - c->pc_garbage, cap = 64;
+	while (cap < (live + extra) * 2)
+		cap <<= 1;
+	struct cat_pc *v = malloc(cap * sizeof(*v));
+	if (!v)
+		return ENGINE_ENOMEM;
+	size_t used = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		memcpy(&v[used], &c->pc[c->pc_off[i]], c->n_pc[i] * sizeof(*v));
+		c->pc_off[i] = (uint32_t)used;
+		used += c->n_pc[i];
+	}
+	free(c->pc);
+	c->pc = v;
+	c->pc_cap = cap;
+	c->pc_used = used;
+	c->pc_garbage = 0;
+	return 0;
+}
+
+/* Room for want records of slot s: in place when they fit, else at the end. */
+static int
+pc_place(struct catalog *c, size_t s, size_t want, uint32_t *off)
+{
+	if (want <= c->n_pc[s]) {
+		c->pc_garbage += c->n_pc[s] - want;
+		*off = c->pc_off[s];
+		return 0;
+	}
+	c->pc_garbage += c->n_pc[s];
+	c->n_pc[s] = 0;
+	if (c->pc_garbage > 4096 && c->pc_garbage * 2 > c->pc_used) {
+		if (pc_compact(c, want) != 0)
+			return ENGINE_ENOMEM;
+	} else if (c->pc_used + want > c->pc_cap) {
+		size_t cap = c->pc_cap ? c->pc_cap * 2 : 1024;
+		while (cap < c->pc_used + want)
+			cap *= 2;
+		struct cat_pc *v = realloc(c->pc, cap * sizeof(*v));
+		if (!v)
+			return ENGINE_ENOMEM;
+		c->pc = v;
+		c->pc_cap = cap;
+	}
+	if (c->pc_used + want > UINT32_MAX)
+		return ENGINE_EFULL;
+	*off = (uint32_t)c->pc_used;
+	c->pc_used += want;
+	return 0;
+}
+
+static uint16_t
+clamp16(uint32_t n)
+{
+	return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
+}
+
 int
 catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
 {
@@ -361,21 +477,21 @@ catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_recor
 		return ENGINE_ENOTFOUND;
 	if (therapist_records_validate(r, VOCAB_MAX_WIDE) != 0)
 		return ENGINE_EINVAL;
-	struct concern_record *pc = NULL;
-	if (r->n_per_concern) {
-		pc = malloc(r->n_per_concern * sizeof(*pc));
-		if (!pc)
-			return ENGINE_ENOMEM;
-		memcpy(pc, r->per_concern, r->n_per_concern * sizeof(*pc));
-	}
+	uint32_t off = 0;
+	int rc = pc_place(c, (size_t)s, r->n_per_concern, &off);
+	if (rc)
+		return rc;
 	totals_remove(c, (size_t)s);
-	free(c->pc[s]);
-	c->pc[s] = pc;
+	c->pc_off[s] = off;
 	c->n_pc[s] = r->n_per_concern;
 	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
 		r->alliance.n, r->outcome.n };
-	for (int i = 0; i < r->n_per_concern; i++)
-		c->rec[s].pc_bloom |= UINT64_C(1) << (pc[i].concern & 63);
+	for (int i = 0; i < r->n_per_concern; i++) {
+		const struct concern_record *x = &r->per_concern[i];
+		c->pc[off + (uint32_t)i] = (struct cat_pc){ x->concern, 0, clamp16(x->alliance.n),
+			clamp16(x->outcome.n), 0, (float)x->alliance.mean, (float)x->outcome.mean };
+		c->rec[s].pc_bloom |= UINT64_C(1) << (x->concern & 63);
+	}
 	if (!r->alliance.n)
 		c->rec[s].a_mean = 0;
 	if (!r->outcome.n)

@@ -5,9 +5,11 @@
  * cache lines: flags, caseload, bitsets, availability, style) in one array,
  * a 24-byte record summary in a parallel array, and rarely used data
  * (per-concern records) in a cold array. Strings (languages, genders, sites,
- * payers) are interned per catalog into small bit indices, so a filter is one
- * AND. Limits: 64 distinct languages, 63 genders, 32 sites and 32 payers per
- * catalog (ENGINE_EFULL beyond).
+ * payers) are interned per catalog into indices folded onto the hot record's
+ * bits, so a filter is one AND; a table wider than its bits confirms a folded
+ * hit against the therapist's exact labels (catalog_layout.h). No fixed limit
+ * below 65535 distinct labels of a kind (ENGINE_EFULL beyond, or for a label
+ * over 31 bytes).
  *
  * Ownership: catalog_new() returns a catalog owned by the caller, freed with
  * catalog_free(); it copies what it is given. Not thread-safe for writers:

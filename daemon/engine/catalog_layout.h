@@ -11,10 +11,22 @@
 #include "engine/records.h"
 #include "engine/vocab.h"
 
-#define CAT_MAX_LANGS   64
-#define CAT_MAX_GENDERS 63 /* index + 1 must fit a uint64_t mask */
-#define CAT_MAX_SITES   32
-#define CAT_MAX_PAYERS  32
+/* Label tables (languages, genders, sites, payers) grow without a fixed limit;
+ * the hot record keeps them as FOLDED bits: label index i sets bit i % width.
+ * While a table has no more labels than its width the bits are exact; beyond,
+ * a bit that matches is confirmed against the therapist's exact label indices
+ * (struct cat_labels, a cold array read only on a folded hit). */
+#define CAT_LANG_BITS   64
+#define CAT_GENDER_BITS 63 /* gender (folded index) + 1 must fit a uint64_t mask */
+#define CAT_SITE_BITS   32
+#define CAT_PAYER_BITS  32
+#define CAT_MAX_LABELS  65535 /* indices are uint16_t in struct cat_labels */
+
+static inline unsigned
+cat_fold(int index, int width)
+{
+	return (unsigned)index % (unsigned)width;
+}
 
 enum {
 	HOT_ACTIVE = 1,
@@ -53,24 +65,53 @@ struct cat_rec {
 	uint32_t a_n, o_n;
 };
 
+/* 16 bytes: one per-concern record, in the catalog's arena (see struct
+ * catalog): the records of one therapist are contiguous, and the arena is
+ * kept in slot order, so reading them after the hot record costs no pointer
+ * chase and no allocation of its own per therapist. */
+struct cat_pc {
+	uint8_t concern;
+	uint8_t pad;
+	uint16_t a_n, o_n; /* clamped at 65535 */
+	uint16_t pad2;
+	float a_mean, o_mean;
+};
+
+/* A therapist's exact label indices (cold: read only when a folded bit matched
+ * in a table wider than its bits, and for the reasons of the winners). */
+struct cat_labels {
+	uint16_t gender; /* index + 1; 0 = not given */
+	uint8_t n_langs, n_sites, n_payers;
+	uint16_t langs[PROFILE_MAX_LANGS];
+	uint16_t sites[PROFILE_MAX_SITES];
+	uint16_t payers[PROFILE_MAX_PAYERS];
+};
+
+/* A growable table of interned lowercase strings (at most 31 bytes). */
+struct cat_strtab {
+	char (*v)[32];
+	int n, cap;
+};
+
 struct catalog {
 	size_t n, cap;
 	struct cat_hot *hot; /* aligned to 64 */
 	struct cat_rec *rec;
-	struct concern_record **pc; /* per slot; owned */
+	/* per-concern records: slot i has n_pc[i] of them at pc[pc_off[i]];
+	 * replaced ones leave garbage, compacted (in slot order) once it is
+	 * more than half of the arena */
+	struct cat_pc *pc;
+	size_t pc_used, pc_cap, pc_garbage;
+	uint32_t *pc_off;
 	uint8_t *n_pc;
+	struct cat_labels *lab; /* per slot */
 	/* id -> slot, open addressing with linear probing; key 0 = empty */
 	uint32_t *map_key, *map_slot;
 	size_t map_cap;
 	/* interned strings */
-	uint16_t langs[CAT_MAX_LANGS];
-	int n_langs;
-	char genders[CAT_MAX_GENDERS][32];
-	int n_genders;
-	char sites[CAT_MAX_SITES][32];
-	int n_sites;
-	char payers[CAT_MAX_PAYERS][32];
-	int n_payers;
+	uint16_t *langs;
+	int n_langs, cap_langs;
+	struct cat_strtab genders, sites, payers;
 	/* clinic totals: the prior of every overall record (per-concern
 	 * records shrink toward the therapist's own, records.h) */
 	struct record_total a_total, o_total;
@@ -78,7 +119,8 @@ struct catalog {
 
 /* Slot of id, or -1. */
 long catalog_slot(const struct catalog *c, uint32_t id);
-/* Interned index (case-insensitive for genders), or -1 when the catalog never saw it. */
+/* Interned index (case-insensitive for strings), or -1 when the catalog never
+ * saw it. The hot bit of index i is cat_fold(i, CAT_*_BITS). */
 int catalog_lang_bit(const struct catalog *c, uint16_t code);
 int catalog_gender_index(const struct catalog *c, const char *gender);
 int catalog_site_bit(const struct catalog *c, const char *site);

@@ -42,6 +42,13 @@ struct query {
 	uint32_t excl[MATCH_MAX_EXCLUDE];
 	size_t n_excl;
 	bool req_mod, req_avoid, req_gender, req_identity;
+	/* exact label indices, checked only where a table is wider than its
+	 * folded bits (catalog_layout.h) and a folded bit matched */
+	bool lang_exact, site_exact, payer_exact, gender_exact;
+	uint16_t lang_idx[PROFILE_MAX_LANGS], site_idx[PROFILE_MAX_SITES];
+	uint16_t gender_idx[INTAKE_MAX_GENDERS]; /* index + 1 */
+	int n_lang_idx, n_site_idx, n_gender_idx;
+	int payer_idx; /* -1 = none */
 	/* components */
 	uint16_t used;
 	float w[COMP_COUNT]; /* 100 x weight / total weight of the used components */
@@ -56,7 +63,7 @@ struct query {
 	float style_tbl[STYLE_AXES][7];
 	uint64_t identity;
 	float inv_identity;
-	uint64_t gender_mask; /* bit (interned index + 1) */
+	uint64_t gender_mask; /* bit (folded interned index + 1) */
 	float inv_wanted;
 	/* records */
 	float k, kc;
@@ -132,6 +139,55 @@ sort_u32(uint32_t *a, size_t n)
 	}
 }
 
+static bool
+any_u16(const uint16_t *a, int na, const uint16_t *b, int nb)
+{
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (a[i] == b[j])
+				return true;
+	return false;
+}
+
+/* Folded bits matched: confirm with the exact labels where they may collide. */
+static bool
+lang_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+{
+	if (!(h->languages & q->langs))
+		return false;
+	return q->lang_exact ||
+	    any_u16(q->cat->lab[slot].langs, q->cat->lab[slot].n_langs, q->lang_idx, q->n_lang_idx);
+}
+
+static bool
+site_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+{
+	if (!(h->sites & q->sites))
+		return false;
+	return q->site_exact ||
+	    any_u16(q->cat->lab[slot].sites, q->cat->lab[slot].n_sites, q->site_idx, q->n_site_idx);
+}
+
+static bool
+payer_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+{
+	uint16_t p = (uint16_t)q->payer_idx;
+
+	if (!(h->payers & q->payer))
+		return false;
+	return q->payer_exact ||
+	    any_u16(q->cat->lab[slot].payers, q->cat->lab[slot].n_payers, &p, 1);
+}
+
+static bool
+gender_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+{
+	if (!((q->gender_mask >> h->gender) & 1))
+		return false;
+	return q->gender_exact ||
+	    any_u16(&q->cat->lab[slot].gender, 1, q->gender_idx, q->n_gender_idx);
+}
+
 static int
 add_excl(struct query *q, uint32_t id)
 {
@@ -153,13 +209,20 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	q->in = in;
 	q->adj = adj;
 	q->p = p;
+	q->lang_exact = c->n_langs <= CAT_LANG_BITS;
+	q->site_exact = c->sites.n <= CAT_SITE_BITS;
+	q->payer_exact = c->payers.n <= CAT_PAYER_BITS;
+	q->gender_exact = c->genders.n <= CAT_GENDER_BITS;
+	q->payer_idx = -1;
 
 	if (in->n_languages) {
 		q->f_lang = true;
 		for (int i = 0; i < in->n_languages; i++) {
 			int b = catalog_lang_bit(c, in->languages[i]);
-			if (b >= 0)
-				q->langs |= UINT64_C(1) << b;
+			if (b >= 0) {
+				q->langs |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
+				q->lang_idx[q->n_lang_idx++] = (uint16_t)b;
+			}
 		}
 	}
 	if (in->formats) {
@@ -179,8 +242,10 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		    : ~UINT64_C(0);
 		for (int i = 0; i < in->n_sites; i++) {
 			int b = catalog_site_bit(c, in->sites[i]);
-			if (b >= 0)
-				q->sites |= UINT32_C(1) << b;
+			if (b >= 0) {
+				q->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
+				q->site_idx[q->n_site_idx++] = (uint16_t)b;
+			}
 		}
 	}
 	if (in->population >= 0) {
@@ -191,8 +256,10 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->f_pay = true;
 		if (in->payer[0]) {
 			int b = catalog_payer_bit(c, in->payer);
-			if (b >= 0)
-				q->payer = UINT32_C(1) << b;
+			if (b >= 0) {
+				q->payer = UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
+				q->payer_idx = b;
+			}
 		}
 		q->max_fee = in->self_pay_max;
 	}
@@ -288,8 +355,10 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->used |= BIT(COMP_GENDER);
 		for (int i = 0; i < in->n_genders; i++) {
 			int g = catalog_gender_index(c, in->genders[i]);
-			if (g >= 0)
-				q->gender_mask |= UINT64_C(1) << (g + 1);
+			if (g >= 0) {
+				q->gender_mask |= UINT64_C(1) << (cat_fold(g, CAT_GENDER_BITS) + 1);
+				q->gender_idx[q->n_gender_idx++] = (uint16_t)(g + 1);
+			}
 		}
 		q->req_gender = in->gender_required;
 	}
@@ -329,27 +398,36 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	return 0;
 }
 
-/* Record component, shrunk hierarchically (records.h): r_t toward the clinic
- * mean, then per client concern r_tc toward r_t, priority-weighted over the
- * client's concerns (a concern without history contributes r_t itself). */
-static inline __attribute__((always_inline)) float
-record_comp(const struct query *q, const struct cat_rec *rc, uint32_t n, float mean, size_t slot,
-    bool outcome)
+/* The two record components, shrunk hierarchically (records.h): r_t toward
+ * the clinic mean, then per client concern r_tc toward r_t, priority-weighted
+ * over the client's concerns (a concern without history contributes r_t
+ * itself).  One pass over the therapist's per-concern records (contiguous in
+ * the arena) serves both. */
+static inline __attribute__((always_inline)) void
+record_comps(const struct query *q, const struct cat_rec *rc, size_t slot, float *alliance,
+    float *outcome)
 {
-	float rt = shrink((float)n, mean, outcome ? q->o_prior : q->a_prior, q->k);
+	float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
+	float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
 	if (rc->pc_bloom & q->concern_bloom) {
-		const struct concern_record *pc = q->cat->pc[slot];
-		float acc = 0;
+		const struct cat_pc *pc = &q->cat->pc[q->cat->pc_off[slot]];
+		float acc_a = 0, acc_o = 0;
 		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
-			unsigned t = pc[i].concern;
-			const struct record *r = outcome ? &pc[i].outcome : &pc[i].alliance;
-			if (q->prio_of[t] && r->n)
-				acc += q->prio_of[t] *
-				    (shrink((float)r->n, (float)r->mean, rt, q->kc) - rt);
+			unsigned prio = q->prio_of[pc[i].concern];
+			if (!prio)
+				continue;
+			if (pc[i].a_n)
+				acc_a += (float)prio *
+				    (shrink((float)pc[i].a_n, pc[i].a_mean, ra, q->kc) - ra);
+			if (pc[i].o_n)
+				acc_o += (float)prio *
+				    (shrink((float)pc[i].o_n, pc[i].o_mean, ro, q->kc) - ro);
 		}
-		rt += acc * q->inv_prio_total;
+		ra += acc_a * q->inv_prio_total;
+		ro += acc_o * q->inv_prio_total;
 	}
-	return outcome ? rt : rt / 100.0f;
+	*alliance = ra / 100.0f;
+	*outcome = ro;
 }
 
 /* Each component in [0,1] (match.h gives the definitions). */
@@ -398,7 +476,8 @@ components_cheap(const struct query *q, const struct cat_hot *h, int overlap,
 	        q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
 	    : 0;
 	comp[COMP_IDENTITY] = (float)pc64(h->identity & q->identity) * q->inv_identity;
-	comp[COMP_GENDER] = (float)((q->gender_mask >> h->gender) & 1);
+	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> h->gender) & 1)
+	                                    : (float)gender_hit(q, h, (size_t)(h - q->cat->hot));
 	if (used & BIT(COMP_AVAILABILITY)) {
 		float a = (float)overlap * q->inv_wanted;
 		comp[COMP_AVAILABILITY] = a > 1 ? 1 : a;
@@ -411,12 +490,10 @@ static inline __attribute__((always_inline)) void
 components_records(const struct query *q, const struct cat_rec *r, size_t slot,
     float comp[COMP_COUNT])
 {
-	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD))
-	    ? record_comp(q, r, r->a_n, r->a_mean, slot, false)
-	    : 0;
-	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD))
-	    ? record_comp(q, r, r->o_n, r->o_mean, slot, true)
-	    : 0;
+	float a, o;
+	record_comps(q, r, slot, &a, &o);
+	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD)) ? a : 0;
+	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD)) ? o : 0;
 }
 
 static void
@@ -587,7 +664,8 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 	}
 	for (int i = 0; i < in->n_languages; i++) {
 		int b = catalog_lang_bit(c, in->languages[i]);
-		if (b >= 0 && (h->languages >> b & 1))
+		uint16_t ub = (uint16_t)b;
+		if (b >= 0 && any_u16(c->lab[cd->slot].langs, c->lab[cd->slot].n_langs, &ub, 1))
 			add_reason(it, REASON_SPEAKS, in->languages[i]);
 	}
 	if (q->f_avail && overlap > 0)
@@ -645,13 +723,24 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 	fail |= (uint32_t) !(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
 	fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
 	    << EXCL_NOT_ACCEPTING;
-	fail |= (uint32_t)(q->f_lang & !(h->languages & q->langs)) << EXCL_LANGUAGE;
-	uint64_t site_miss = (uint64_t)(q->f_sites & !(h->sites & q->sites));
+	/* folded bits; the exact labels only when a table outgrew its bits
+	 * (the same every iteration: predicted) */
+	uint32_t lang_miss = (uint32_t) !(h->languages & q->langs);
+	if (!q->lang_exact && !lang_miss)
+		lang_miss = !lang_hit(q, h, i);
+	uint32_t site_miss32 = (uint32_t) !(h->sites & q->sites);
+	if (!q->site_exact && !site_miss32)
+		site_miss32 = !site_hit(q, h, i);
+	uint32_t payer_miss = (uint32_t) !(h->payers & q->payer);
+	if (!q->payer_exact && !payer_miss)
+		payer_miss = !payer_hit(q, h, i);
+	fail |= (uint32_t)(q->f_lang & lang_miss) << EXCL_LANGUAGE;
+	uint64_t site_miss = (uint64_t)(q->f_sites & site_miss32);
 	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
 	fail |= (uint32_t)(q->f_format & !shared) << EXCL_FORMAT;
 	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
 	/* no fee set = no self-pay, never free; a sliding scale only lowers a fee */
-	fail |= (uint32_t)(q->f_pay & !(h->payers & q->payer) &
+	fail |= (uint32_t)(q->f_pay & payer_miss &
 	            ((h->fee == 0) |
 	                ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
 	                    !(h->flags & HOT_SLIDING))))
@@ -674,7 +763,7 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
 		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
 		            (q->req_avoid && only_avoided(q, h)) ||
-		            (q->req_gender && !((q->gender_mask >> h->gender) & 1)) ||
+		            (q->req_gender && !gender_hit(q, h, i)) ||
 		            (q->req_identity && (h->identity & q->identity) != q->identity))
 		    << EXCL_REQUIRED;
 	return fail;

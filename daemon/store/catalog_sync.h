@@ -23,6 +23,7 @@
 #define ALLIANCE_CATALOG_SYNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/compiler.h"
@@ -108,5 +109,11 @@ void catalog_sync_reconfigure(struct catalog_sync *cs, struct vocab *vocab);
 /* For /metrics: therapists loaded, full loads, single reloads. */
 void catalog_sync_stats(const struct catalog_sync *cs, unsigned *therapists,
     unsigned long long *full_loads, unsigned long long *reloads);
+
+/* Therapists in the database that the catalog could not hold (an invalid
+ * stored profile, a label it cannot intern, no memory): matching misses them,
+ * so /readyz and /metrics report them.  Count; *ids (borrowed, unordered)
+ * lists them when ids is not NULL. */
+size_t catalog_sync_unheld(const struct catalog_sync *cs, const uint32_t **ids);
 
 #endif

@@ -69,10 +69,23 @@ fill(struct catalog *c, size_t n)
 		struct therapist_records r = { 0 };
 		r.alliance = (struct record){ rnd() % 60, 50 + rnd() % 50 };
 		r.outcome = (struct record){ rnd() % 40, (double)(rnd() % 100) / 100.0 };
-		if (rnd() % 4 == 0) {
-			r.n_per_concern = 1;
-			r.per_concern[0] = (struct concern_record){ (uint8_t)(rnd() % 20),
-				{ rnd() % 20, 60 + rnd() % 40 }, { rnd() % 20, 0.5 } };
+		/* Realistic per-concern records: a therapist with history has one
+		 * for most concerns their clients named (about 12 of 20 at the
+		 * network size of make bench-scale), so most candidates that pass
+		 * the filters read them. */
+		if (rnd() % 10 != 0) {
+			int want = 6 + (int)(rnd() % 11);
+			uint32_t seen = 0;
+			for (int k = 0; k < want; k++) {
+				int concern = (int)(rnd() % 20);
+				if (seen >> concern & 1)
+					continue;
+				seen |= UINT32_C(1) << concern;
+				r.per_concern[r.n_per_concern++] =
+				    (struct concern_record){ (uint8_t)concern,
+					    { 1 + rnd() % 8, 40 + rnd() % 60 },
+					    { rnd() % 6, (double)(rnd() % 100) / 100.0 } };
+			}
 		}
 		catalog_set_records(c, t.id, &r);
 	}

@@ -76,7 +76,7 @@ SCRUB_ENV = ("ALLIANCE_DATABASE_URL", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDO
              "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 
 # Tables that keep their rows between tests.
-KEEP_TABLES = {"schema_migrations"}
+KEEP_TABLES = {"schema_migrations", "alliance_score_settings"}  # the latter: one row, sql/002
 
 # The harness's own admin token (README "Security"), stored by clean_db.
 HARNESS_TOKEN = "alc_" + secrets.token_hex(32)

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 
+#include "engine/catalog_layout.h"
 #include "engine/engine.h"
 
 static void
@@ -63,24 +64,37 @@ test_update_keeps_caseload_and_validates(void **state)
 	catalog_free(c);
 }
 
+/* No fixed label limit: the 40th site and payer, the 70th language and gender
+ * are held like the first (folded bits, exact labels beside them). */
 static void
-test_intern_tables_full(void **state)
+test_intern_tables_grow(void **state)
 {
 	(void)state;
 	struct catalog *c = catalog_new();
 	struct therapist_profile t;
-	char site[16];
-	for (uint32_t i = 0; i < 32; i++) {
+	char s[32], lang[3] = { 0 };
+	for (uint32_t i = 0; i < 70; i++) {
 		prof(&t, i + 1);
-		snprintf(site, sizeof(site), "site%u", i);
-		profile_add_site(&t, site);
+		snprintf(s, sizeof(s), "site%u", i);
+		profile_add_site(&t, s);
+		snprintf(s, sizeof(s), "payer%u", i);
+		profile_add_payer(&t, s);
+		snprintf(s, sizeof(s), "gender%u", i);
+		profile_set_gender(&t, s);
+		lang[0] = (char)('a' + i / 26);
+		lang[1] = (char)('a' + i % 26);
+		assert_int_equal(profile_add_language(&t, lang), 0);
 		assert_int_equal(catalog_upsert(c, &t), 0);
 	}
+	assert_int_equal(catalog_count(c), 70);
+	assert_int_equal(catalog_site_bit(c, "SITE69"), 69);
+	assert_int_equal(catalog_payer_bit(c, "payer39"), 39);
+	assert_int_equal(catalog_gender_index(c, "gender64"), 64);
+	/* a label over 31 bytes cannot be held: refused, never half-written */
 	prof(&t, 100);
-	profile_add_site(&t, "site0"); /* known: fine */
 	assert_int_equal(catalog_upsert(c, &t), 0);
-	profile_add_site(&t, "one_too_many");
-	assert_int_equal(catalog_upsert(c, &t), ENGINE_EFULL);
+	assert_int_equal(profile_add_site(&t, "a_site_name_of_exactly_31_chars"), 0);
+	assert_int_equal(catalog_upsert(c, &t), 0);
 	catalog_free(c);
 }
 
@@ -129,7 +143,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upsert_remove_many),
 		cmocka_unit_test(test_update_keeps_caseload_and_validates),
-		cmocka_unit_test(test_intern_tables_full),
+		cmocka_unit_test(test_intern_tables_grow),
 		cmocka_unit_test(test_clinic_means_follow_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -1153,6 +1154,70 @@ test_property_no_history_at_clinic_mean(void **state)
 	}
 }
 
+/* Beyond 32 sites and payers, 64 languages and 63 genders the hot bits fold:
+ * site 40 shares a bit with site 8. A therapist at site 8 must not pass a
+ * filter for site 40, and the one at site 40 must (like any other). */
+static void
+test_labels_beyond_the_bits(void **state)
+{
+	struct fx *f = *state;
+	struct therapist_profile t;
+	struct intake in;
+	char s[32], lang[3] = { 0 };
+	for (uint32_t i = 0; i < 70; i++) {
+		base_profile(f, &t, i + 1);
+		t.n_sites = t.n_payers = t.n_languages = 0;
+		snprintf(s, sizeof(s), "site%u", i);
+		assert_int_equal(profile_add_site(&t, s), 0);
+		snprintf(s, sizeof(s), "payer%u", i);
+		assert_int_equal(profile_add_payer(&t, s), 0);
+		snprintf(s, sizeof(s), "gender%u", i);
+		assert_int_equal(profile_set_gender(&t, s), 0);
+		lang[0] = (char)('a' + i / 26);
+		lang[1] = (char)('a' + i % 26);
+		assert_int_equal(profile_add_language(&t, lang), 0);
+		put(f, &t);
+	}
+	intake_init(&in);
+	assert_int_equal(intake_add_site(&in, "site40"), 0);
+	assert_int_equal(intake_set_payer(&in, "payer39"), 0);
+	in.self_pay_max = 0; /* the insurance only, no self-pay */
+	run(f, &in, 10);
+	/* site 40 is therapist 41, payer 39 therapist 40: nobody has both */
+	assert_int_equal(f->sum.n_results, 0);
+	intake_init(&in);
+	assert_int_equal(intake_add_site(&in, "site40"), 0);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 1);
+	assert_int_equal(f->out[0].therapist_id, 41);
+	intake_init(&in);
+	assert_int_equal(intake_set_payer(&in, "payer39"), 0);
+	in.self_pay_max = 0;
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 1);
+	assert_int_equal(f->out[0].therapist_id, 40);
+	intake_init(&in);
+	lang[0] = (char)('a' + 69 / 26);
+	lang[1] = (char)('a' + 69 % 26);
+	assert_int_equal(intake_add_language(&in, lang), 0);
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 1);
+	assert_int_equal(f->out[0].therapist_id, 70);
+	assert_int_equal(f->sum.excluded[EXCL_LANGUAGE], 69);
+	intake_init(&in);
+	assert_int_equal(intake_add_gender(&in, "gender66"), 0);
+	in.gender_required = true;
+	run(f, &in, 10);
+	assert_int_equal(f->sum.n_results, 1);
+	assert_int_equal(f->out[0].therapist_id, 67);
+	assert_float_equal(f->out[0].components[COMP_GENDER], 1, 1e-6);
+	in.gender_required = false;
+	run(f, &in, 70);
+	for (uint32_t i = 0; i < f->sum.n_results; i++)
+		assert_float_equal(f->out[i].components[COMP_GENDER],
+		    f->out[i].therapist_id == 67 ? 1 : 0, 1e-6);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1189,6 +1254,7 @@ main(void)
 		T(test_property_five_at_100_never_outrank_200_at_90),
 		T(test_property_higher_concern_record_ranks_higher),
 		T(test_property_no_history_at_clinic_mean),
+		T(test_labels_beyond_the_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

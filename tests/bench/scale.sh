@@ -1,0 +1,303 @@
+#!/bin/bash
+# scale.sh — `make bench-scale SIZE=s|m|l`: one daemon against a network-sized
+# database, generated in SQL with a fixed seed (setseed), measured end to end.
+#
+#   size  therapists  clients    feedback rows (about)   disk
+#   s     1,000       10,000     200,000                 ~0.3 GB
+#   m     10,000      100,000    2,000,000               ~1.5 GB
+#   l     100,000     1,000,000  10,000,000+             ~14 GB, minutes to generate
+#
+# The data: 20 languages, 30 sites, 20 payers, 2-7 concerns per therapist,
+# 1-3 concerns per client intake, 1-2 episodes per client (most ended), 5-15
+# sessions per episode, half rated with alliance5, half with SRS + ORS.
+#
+# Prints, in order: start -> ready, RSS when ready, match p50/p99 sequential
+# (wrk -t1 -c1) and throughput (wrk -t2 -c16), feedback p50/p99 (wrk -t2 -c16
+# on fresh episodes), the database time of an all-therapists records refresh
+# (from the daemon's log), the largest loop lag during a refresh and during a
+# forced full reload (the LISTEN connection terminated: reconnect = full load),
+# both as the daemon's allianced_event_loop_lag_seconds and as the slowest
+# /healthz answer a 10 ms poller saw, and RSS after the reload.  Last line:
+#   scale SIZE: ready_s=… rss_mb=… match_p50_ms=… match_rps=… max_lag_ms=…
+#
+# Knobs: SIZE (s), BENCH_DURATION (s per wrk run, default 10), PG_BINDIR,
+# PG_RUN_USER (as root), ALLIANCED (default build/allianced), BENCH_KEEP=1
+# (keep the folder).  The data is tests/bench/scale_data.sql; the intake
+# matched is tests/bench/scale_intake.json.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$repo/tests/bench"
+size=${SIZE:-s}
+duration=${BENCH_DURATION:-10}
+allianced=${ALLIANCED:-$repo/build/allianced}
+
+case "$size" in
+s) n_t=1000 n_c=10000 ;;
+m) n_t=10000 n_c=100000 ;;
+l) n_t=100000 n_c=1000000 ;;
+*) echo "bench-scale: SIZE must be s, m or l" >&2; exit 2 ;;
+esac
+
+say() { echo "bench-scale[$size]: $*" >&2; }
+die() { say "$*"; exit 2; }
+now() { date +%s.%N; }
+
+for tool in wrk curl; do
+	command -v "$tool" >/dev/null || die "$tool not found (make deps)"
+done
+[ -x "$allianced" ] || die "$allianced not built (make)"
+bindir=${PG_BINDIR:-}
+if [ -z "$bindir" ]; then
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/pg_ctl" ] && bindir=$d
+	done
+fi
+[ -x "$bindir/pg_ctl" ] || die "PostgreSQL server binaries not found: set PG_BINDIR"
+
+tmp=$(mktemp -d /tmp/alliance-scale.XXXXXX)
+chmod 0755 "$tmp"
+pgdir="$tmp/pg"
+daemon_pid="" pg_started="" poll_pid=""
+
+if [ "$(id -u)" -eq 0 ]; then
+	run_as=${PG_RUN_USER:-postgres}
+	as_pg() { runuser -u "$run_as" -- "$@"; }
+else
+	as_pg() { "$@"; }
+fi
+
+# shellcheck disable=SC2317
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_pid "$poll_pid"
+	stop_pid "$daemon_pid"
+	if [ -n "$pg_started" ]; then
+		(cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -m immediate -w -t 30 stop) \
+			>/dev/null 2>&1 || true
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT TERM
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --------------------------------------------------------------------------
+# PostgreSQL: a throwaway cluster, durable defaults, room for the big sort
+
+pg_port=$(free_port)
+mkdir -p "$pgdir"
+[ "$(id -u)" -eq 0 ] && chown "$run_as:" "$pgdir"
+chmod 0700 "$pgdir"
+say "initdb (port $pg_port) in $pgdir; load: $(uptime | sed 's/.*load average/load average/')"
+(cd / && as_pg "$bindir/initdb" -D "$pgdir/data" -A trust -U alliance -E UTF8 --locale=C \
+	--no-sync) >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
+as_pg tee -a "$pgdir/data/postgresql.conf" >/dev/null <<CONF
+port = $pg_port
+listen_addresses = ''
+unix_socket_directories = '$pgdir'
+max_connections = 100
+shared_buffers = 512MB
+work_mem = 32MB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+log_min_messages = warning
+CONF
+pg_started=1
+(cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 120 start) \
+	>/dev/null || { tail -n 20 "$pgdir/postgres.log" >&2; die "PostgreSQL did not start"; }
+psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U alliance "$@"; }
+psql_ -d postgres -c "CREATE DATABASE alliance"
+conninfo="host=$pgdir port=$pg_port dbname=alliance user=alliance"
+
+api_port=$(free_port)
+cfg="$tmp/allianced.yaml"
+cat >"$cfg" <<YAML
+listen:
+  tcp: "127.0.0.1:$api_port"
+  unix: ""
+database:
+  url: "$conninfo"
+  pool_size: 4
+limits:
+  max_connections: 1024
+log:
+  level: info
+engine:
+  records_refresh: 10
+YAML
+"$allianced" --migrate -c "$cfg" >"$tmp/migrate.log" 2>&1 ||
+	{ cat "$tmp/migrate.log" >&2; die "allianced --migrate failed"; }
+
+# --------------------------------------------------------------------------
+# data, in SQL, fixed seed
+
+t0=$(now)
+say "generating $n_t therapists, $n_c clients and their history"
+psql_ -d alliance -v n_t="$n_t" -v n_c="$n_c" -f "$here/scale_data.sql" >/dev/null
+gen_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
+read -r n_ep n_fb < <(psql_ -d alliance -tAF ' ' -c \
+	"SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM feedback)")
+read -r fb_first fb_count < <(psql_ -d alliance -tAF ' ' -c \
+	"SELECT min(e.id), count(*) FROM episodes e JOIN clients c ON c.id = e.client_id
+	 WHERE c.external_ref LIKE 'B-%'")
+db_mb=$(psql_ -d alliance -tA -c "SELECT pg_database_size('alliance') / 1048576")
+say "generated in ${gen_s}s: $n_ep episodes, $n_fb feedback rows, ${db_mb} MB"
+
+# --------------------------------------------------------------------------
+# start -> ready
+
+log="$tmp/allianced.log"
+api="http://127.0.0.1:$api_port"
+t0=$(now)
+"$allianced" -c "$cfg" >"$log" 2>&1 &
+daemon_pid=$!
+ready=""
+for _ in $(seq 6000); do
+	if curl -fs -o /dev/null "$api/readyz" 2>/dev/null; then ready=1; break; fi
+	kill -0 "$daemon_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "allianced exited"; }
+	sleep 0.05
+done
+[ -n "$ready" ] || die "not ready after 300 s"
+ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status"; }
+rss_ready=$(( $(rss_kb) / 1024 ))
+say "ready in ${ready_s}s, RSS ${rss_ready} MB"
+
+metric() { curl -fs "$api/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
+lag_ms() { awk -v v="$(metric allianced_event_loop_lag_max_seconds)" 'BEGIN { printf "%.1f", v * 1000 }'; }
+
+# A /healthz poller (every 10 ms): the slowest answer is how long the loop
+# made every request wait.  Writes its max (ms) to FILE when it gets SIGTERM.
+poll_start() { # FILE
+	/usr/bin/python3 - "$api_port" "$1" <<'PY' &
+import http.client, signal, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+worst = 0.0
+def stop(*_):
+    open(out, "w").write("%.1f\n" % (worst * 1000)); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+while True:
+    t = time.monotonic()
+    try:
+        c.request("GET", "/healthz"); c.getresponse().read()
+    except Exception:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        continue
+    worst = max(worst, time.monotonic() - t)
+    time.sleep(0.01)
+PY
+	poll_pid=$!
+}
+poll_stop() { stop_pid "$poll_pid"; poll_pid=""; }
+
+lag_start=$(lag_ms)
+say "loop lag so far (start, first full load): ${lag_start} ms"
+
+# --------------------------------------------------------------------------
+# matching: sequential and wrk -t2 -c16
+
+export BENCH_LUA_DIR="$here" BENCH_PATH="/v1/match?limit=5"
+field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+wrk_line() { # OUT THREADS CONNS SCRIPT
+	wrk -t "$2" -c "$3" -d "${duration}s" --timeout 5s -s "$here/$4" "$api" >"$tmp/$1.out" 2>&1 || true
+	grep '^BENCH ' "$tmp/$1.out" | tail -n 1
+}
+code=$(curl -s -o "$tmp/match.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary @"$here/scale_intake.json" "$api/v1/match?limit=5")
+considered=$(sed -n 's/.*"considered": *\([0-9]*\).*/\1/p' "$tmp/match.json" | head -n 1)
+say "match: HTTP $code, considered ${considered:-?}"
+wrk -t 1 -c 1 -d 2s -s "$here/scale_intake.lua" "$api" >/dev/null 2>&1 || true
+seq_line=$(wrk_line match_seq 1 1 scale_intake.lua)
+par_line=$(wrk_line match_par 2 16 scale_intake.lua)
+match_p50=$(field "$seq_line" p50_ms) match_p99=$(field "$seq_line" p99_ms)
+match_rps=$(field "$par_line" rps)
+say "match sequential p50 ${match_p50} ms p99 ${match_p99} ms; wrk -t2 -c16 ${match_rps}/s" \
+	"(non2xx $(field "$par_line" non2xx))"
+
+# --------------------------------------------------------------------------
+# feedback on fresh episodes
+
+export BENCH_EPISODE_FIRST="$fb_first" BENCH_EPISODES="$fb_count" BENCH_THREADS=2 \
+	BENCH_RUN_ID="${tmp##*.}"
+fb_line=$(wrk_line feedback 2 16 feedback.lua)
+fb_p50=$(field "$fb_line" p50_ms) fb_p99=$(field "$fb_line" p99_ms)
+say "feedback p50 ${fb_p50} ms p99 ${fb_p99} ms ($(field "$fb_line" rps)/s," \
+	"non2xx $(field "$fb_line" non2xx))"
+
+# --------------------------------------------------------------------------
+# a periodic all-therapists refresh (records_refresh 10 s) under a poller
+
+poll_start "$tmp/poll_refresh"
+mark=$(wc -l <"$log")
+for _ in $(seq 600); do
+	tail -n +"$((mark + 1))" "$log" | grep -q 'refreshed (periodic)' && break
+	sleep 0.1
+done
+sleep 0.5
+poll_stop
+refresh_ms=$(tail -n +"$((mark + 1))" "$log" | sed -n 's/.*refreshed (periodic) in \([0-9]*\) ms.*/\1/p' | tail -n 1)
+lag_refresh=$(lag_ms)
+poll_refresh=$(cat "$tmp/poll_refresh" 2>/dev/null || echo nan)
+say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records_refresh:" \
+	"x6 per minute here, x1 at the default 60 s); loop lag max ${lag_refresh} ms," \
+	"slowest /healthz ${poll_refresh} ms"
+
+# --------------------------------------------------------------------------
+# a forced full reload: the LISTEN connection terminated -> reconnect -> full load
+
+loads0=$(metric alliance_catalog_full_loads_total)
+poll_start "$tmp/poll_full"
+t0=$(now)
+psql_ -d alliance -tA -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE datname = 'alliance' AND query LIKE 'LISTEN%'" >/dev/null
+for _ in $(seq 6000); do
+	[ "$(metric alliance_catalog_full_loads_total)" != "$loads0" ] && break
+	sleep 0.05
+done
+full_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+sleep 0.5
+poll_stop
+lag_full=$(lag_ms)
+poll_full=$(cat "$tmp/poll_full" 2>/dev/null || echo nan)
+rss_after=$(( $(rss_kb) / 1024 ))
+say "forced full reload: ${full_s}s; loop lag max ${lag_full} ms, slowest /healthz ${poll_full} ms;" \
+	"RSS ${rss_after} MB (was ${rss_ready})"
+
+kill -0 "$daemon_pid" 2>/dev/null || die "allianced died"
+
+max_lag=$(awk -v a="$poll_refresh" -v b="$poll_full" -v c="$lag_full" 'BEGIN {
+	m = c * 1; if (a + 0 > m) m = a + 0; if (b + 0 > m) m = b + 0; printf "%.1f", m }')
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
+echo
+echo "bench-scale SIZE=$size: $n_t therapists, $n_c clients, $n_ep episodes, $n_fb feedback rows" \
+	"(${db_mb} MB, generated in ${gen_s}s); $(nproc) CPUs ($cpu); $(uptime | sed 's/.*load average/load average/')"
+printf '%-46s %s\n' "start -> ready" "${ready_s} s"
+printf '%-46s %s\n' "RSS when ready / after a forced full reload" "${rss_ready} / ${rss_after} MB"
+printf '%-46s %s\n' "match sequential p50 / p99" "${match_p50} / ${match_p99} ms"
+printf '%-46s %s\n' "match wrk -t2 -c16" "${match_rps} /s"
+printf '%-46s %s\n' "feedback wrk -t2 -c16 p50 / p99" "${fb_p50} / ${fb_p99} ms"
+printf '%-46s %s\n' "all-therapists records refresh (database)" "${refresh_ms:-nan} ms"
+printf '%-46s %s\n' "forced full reload (reconnect to loaded)" "${full_s} s"
+printf '%-46s %s\n' "loop lag max: start / refresh / full reload" "${lag_start} / ${lag_refresh} / ${lag_full} ms (daemon's timer)"
+printf '%-46s %s\n' "slowest /healthz: refresh / full reload" "${poll_refresh} / ${poll_full} ms"
+echo "scale $size: ready_s=$ready_s rss_mb=$rss_ready match_p50_ms=$match_p50 match_rps=$match_rps max_lag_ms=$max_lag"
