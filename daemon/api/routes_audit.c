@@ -107,14 +107,9 @@ route_audit_report(struct request *r)
 		values[4] = "0";
 	snprintf(lim, sizeof(lim), "%d", n);
 	values[5] = lim;
-	limit = malloc(sizeof(*limit));
-	if (limit == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((limit = request_state_new(r, sizeof(*limit), free)) == NULL)
 		return;
-	}
 	*limit = n;
-	r->state = limit;
-	r->state_free = free;
 	request_db_query(r, &call, sql, 6, values, listed_cb);
 }
 

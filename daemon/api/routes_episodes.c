@@ -291,17 +291,12 @@ route_episode_start(struct request *r)
 		request_problem(r, 422, "invalid episode", field_errors_take(&fe));
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), episode_start_free)) == NULL)
 		return;
-	}
 	snprintf(s->client, sizeof(s->client), "%lld", client);
 	snprintf(s->therapist, sizeof(s->therapist), "%lld", therapist);
 	snprintf(s->referred, sizeof(s->referred), "%lld", referred);
 	s->has_referred = has_referred == 1;
-	r->state = s;
-	r->state_free = episode_start_free;
 	if (idempotency_key_read(r, s->key, &s->has_key) < 0)
 		return;
 	snprintf(s->fields, sizeof(s->fields), "%s:%s:%s", s->client, s->therapist,
@@ -447,13 +442,8 @@ route_episode_end(struct request *r)
 		request_problem(r, 422, "invalid end", field_errors_take(&fe));
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), episode_end_free)) == NULL)
 		return;
-	}
-	r->state = s;
-	r->state_free = episode_end_free;
 	if (idempotency_key_read(r, s->key, &s->has_key) < 0)
 		return;
 	if ((s->audit = audit_param(r)) == NULL) {
@@ -482,12 +472,6 @@ struct attendance_req {
 	uint32_t session;
 	enum attendance_status status;
 };
-
-static void
-attendance_free(void *p)
-{
-	free(p);
-}
 
 /* Columns: 0 episode status, 1 upserted (t/f), 2.. the episode's other rows. */
 static void
@@ -549,15 +533,10 @@ route_attendance(struct request *r)
 		request_problem(r, 422, "invalid attendance", field_errors_take(&fe));
 		return;
 	}
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((a = request_state_new(r, sizeof(*a), NULL)) == NULL)
 		return;
-	}
 	a->session = (uint32_t)session;
 	a->status = (enum attendance_status)stv;
-	r->state = a;
-	r->state_free = attendance_free;
 	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
 	snprintf(sess, sizeof(sess), "%lld", session);
 	values[2] = attendance_status_name(a->status);

@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "api/api.h"
+#include "api/idempotency.h"
 #include "api/audit.h"
 #include "api/episode_alliance.h"
 #include "api/request_db.h"
@@ -31,8 +32,6 @@
 #include "http/router.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
-
-#define IDEMPOTENCY_KEY_MAX 255 /* the schema's CHECK and openapi.yaml */
 
 enum {
 	FB_ID,
@@ -58,7 +57,7 @@ struct feedback_state {
 	char *audit;                          /* owned; audit_param(r) */
 	char items_buf[1024], flags_buf[256]; /* room for any instrument */
 	char id[24], session[16], neg[8], index[32], trust[32], ors[32];
-	char key[IDEMPOTENCY_KEY_MAX + 1];
+	char key[IDEMPOTENCY_KEY_LEN + 1];
 	const char *occurred_at; /* borrowed from r->body */
 	bool has_key;
 	int tries;
@@ -205,27 +204,6 @@ feedback_send(struct request *r)
 	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_cb);
 }
 
-/* 0 with the key copied (or none given), -1 when it is malformed. */
-static int
-read_idempotency_key(struct request *r, struct feedback_state *s)
-{
-	const char *k =
-	    evhttp_find_header(evhttp_request_get_input_headers(r->req), "Idempotency-Key");
-	size_t i, n;
-
-	if (k == NULL)
-		return 0;
-	n = strlen(k);
-	if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (k[i] < 0x21 || k[i] > 0x7e) /* visible ASCII only */
-			return -1;
-	memcpy(s->key, k, n + 1);
-	s->has_key = true;
-	return 0;
-}
-
 static void
 route_feedback(struct request *r)
 {
@@ -253,22 +231,10 @@ route_feedback(struct request *r)
 		request_problem(r, 422, "invalid feedback", NULL);
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), feedback_state_free)) == NULL)
 		return;
-	}
-	r->state = s;
-	r->state_free = feedback_state_free;
-	if (read_idempotency_key(r, s) < 0) {
-		json_t *errs = json_array();
-
-		json_array_append_new(errs,
-		    json_pack("{s:s, s:s}", "field", "Idempotency-Key", "message",
-		        "must be 1 to 255 visible ASCII characters"));
-		request_problem(r, 422, "invalid Idempotency-Key header", errs);
+	if (idempotency_key_read(r, s->key, &s->has_key) < 0)
 		return;
-	}
 	s->fb = fr.fb;
 	s->occurred_at = fr.occurred_at;
 	jw_init(&s->items, s->items_buf, sizeof(s->items_buf));

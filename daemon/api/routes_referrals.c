@@ -185,12 +185,6 @@ fail:
 static const struct request_db_call referral_call = { "referrals", "episode", NULL };
 
 static void
-referral_state_free(void *p)
-{
-	free(p);
-}
-
-static void
 route_referrals(struct request *r)
 {
 	/* clang-format off */
@@ -227,14 +221,9 @@ route_referrals(struct request *r)
 		request_retry_later(r, CATALOG_LOADING);
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), NULL)) == NULL)
 		return;
-	}
 	s->limit = limit;
-	r->state = s;
-	r->state_free = referral_state_free;
 	request_db_by_id_audited(r, &referral_call, sql, referral_loaded_cb);
 }
 

@@ -218,14 +218,9 @@ route_report_at_risk(struct request *r)
 		request_problem(r, 422, "invalid query parameter", errs);
 		return;
 	}
-	scan = malloc(sizeof(*scan));
-	if (scan == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((scan = request_state_new(r, sizeof(*scan), free)) == NULL)
 		return;
-	}
 	*scan = limit;
-	r->state = scan;
-	r->state_free = free;
 	snprintf(scan_s, sizeof(scan_s), "%d", limit);
 	/* Every active episode the page reads is audited (the report shows
 	 * those at risk, but the statement reads them all). */
@@ -476,15 +471,10 @@ route_report_alliance(struct request *r)
 		request_problem(r, 422, "invalid query parameter", errs);
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), alliance_report_free)) == NULL)
 		return;
-	}
 	s->limit = limit;
 	s->after = after;
-	r->state = s;
-	r->state_free = alliance_report_free;
 	snprintf(change, sizeof(change), "%.17g", request_api(r)->params->ors_reliable_change);
 	snprintf(a5, sizeof(a5), "%.17g", request_api(r)->params->threshold_alliance5);
 	snprintf(srs, sizeof(srs), "%.17g", request_api(r)->params->threshold_srs);

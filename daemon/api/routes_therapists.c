@@ -438,14 +438,9 @@ route_therapist_list(struct request *r)
 		    "must be the cursor from a previous page's next");
 		return;
 	}
-	ls = malloc(sizeof(*ls));
-	if (ls == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((ls = request_state_new(r, sizeof(*ls), free)) == NULL)
 		return;
-	}
 	ls->limit = n;
-	r->state = ls;
-	r->state_free = free;
 	snprintf(after, sizeof(after), "%lld", cursor);
 	snprintf(limit, sizeof(limit), "%d", n + 1); /* one more: is there a next page? */
 	values[0] = active;

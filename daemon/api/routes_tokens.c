@@ -140,13 +140,8 @@ route_token_create(struct request *r)
 		request_problem(r, 422, "invalid token", field_errors_take(&fe));
 		return;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		request_problem(r, 500, "out of memory", NULL);
+	if ((s = request_state_new(r, sizeof(*s), token_create_free)) == NULL)
 		return;
-	}
-	r->state = s;
-	r->state_free = token_create_free;
 	if (auth_token_generate(s->token) != 0) {
 		request_problem(r, 500, "no random bytes for a token", NULL);
 		return;

@@ -138,6 +138,20 @@ request_finish(struct request *r, int status)
 	request_free(r);
 }
 
+void *
+request_state_new(struct request *r, size_t size, void (*free_fn)(void *))
+{
+	void *state = calloc(1, size);
+
+	if (state == NULL) {
+		request_problem(r, 500, "out of memory", NULL);
+		return NULL;
+	}
+	r->state = state;
+	r->state_free = free_fn != NULL ? free_fn : free;
+	return state;
+}
+
 void
 request_header(struct request *r, const char *name, const char *value)
 {

@@ -156,6 +156,10 @@ void request_retry_later(struct request *r, const char *detail);
 void request_unavailable(struct request *r);
 /* 404 "no <what> <id>" for the path's first {id}. */
 void request_not_found(struct request *r, const char *what);
+/* Zeroed handler state of SIZE bytes in r->state, freed with free_fn (free
+ * when NULL) when the request ends.  NULL after answering 500 (out of
+ * memory): the handler returns. */
+void *request_state_new(struct request *r, size_t size, void (*free_fn)(void *));
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 
