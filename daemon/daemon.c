@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "api/api.h"
+#include "api/events_feed.h"
 #include "api/audit.h"
 #include "api/request_db.h"
 #include "base/clock.h"
@@ -339,6 +340,7 @@ start_http(struct daemon *d)
 	d->api.db = d->db;
 	d->api.catalog = d->catalog;
 	d->api.tokens = d->tokens;
+	d->api.events = d->events;
 	d->api.params = &d->params;
 	d->api.log = &d->log;
 	d->api.default_limit = d->cfg->engine_default_limit;
@@ -456,6 +458,11 @@ daemon_run(struct daemon *d)
 		log_error(&d->log, "cannot start the token cache");
 		return 1;
 	}
+	d->events = events_feed_new(d->db);
+	if (d->events == NULL || events_feed_start(d->events) != 0) {
+		log_error(&d->log, "cannot start the events feed");
+		return 1;
+	}
 	if (start_http(d) != 0) {
 		log_error(&d->log, "out of memory at start");
 		return 1;
@@ -512,6 +519,7 @@ daemon_free(struct daemon *d)
 	auth_free(d->auth);
 	server_free(d->server);
 	router_free(d->router);
+	events_feed_free(d->events); /* after the router: no request parks on it */
 	metrics_free(d->metrics);
 	if (d->sig_term)
 		event_free(d->sig_term);
