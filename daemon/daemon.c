@@ -6,6 +6,7 @@
  * is refused and the running configuration kept.  systemd hears about each
  * step through sd_notify.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "api/api.h"
@@ -32,6 +34,7 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 #include "store/token_cache.h"
+#include "webhook.h"
 
 /* The last reply is queued, not yet written: give the loop a moment to
  * flush it before leaving (replies while stopping say Connection: close). */
@@ -137,6 +140,31 @@ observe_cb(void *arg, int route_index, int status, double seconds)
 }
 
 /* api.render_metrics */
+/* Events (README "Events"): counted by this daemon since its start. */
+static int
+render_event_metrics(struct daemon *d, struct evbuffer *out)
+{
+	struct webhook_stats ws;
+
+	webhook_stats(d->webhook, &ws);
+	if (evbuffer_add_printf(out,
+	        "# HELP alliance_events_notified_total Events committed (NOTIFYs seen).\n"
+	        "# TYPE alliance_events_notified_total counter\n"
+	        "alliance_events_notified_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_delivered_total Events the webhook receiver accepted.\n"
+	        "# TYPE alliance_webhook_delivered_total counter\n"
+	        "alliance_webhook_delivered_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_retried_total Failed webhook attempts (retried later).\n"
+	        "# TYPE alliance_webhook_retried_total counter\n"
+	        "alliance_webhook_retried_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_dead_total Events dead-lettered past webhook.horizon.\n"
+	        "# TYPE alliance_webhook_dead_total counter\n"
+	        "alliance_webhook_dead_total %" PRIu64 "\n",
+	        events_feed_seen(d->events), ws.delivered, ws.retried, ws.dead) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 render_metrics_cb(void *arg, struct evbuffer *out)
 {
@@ -147,7 +175,9 @@ render_metrics_cb(void *arg, struct evbuffer *out)
 	src.server = d->server;
 	src.db = d->db;
 	src.catalog = d->catalog;
-	return metrics_render(d->metrics, &src, out);
+	if (metrics_render(d->metrics, &src, out) != 0)
+		return -1;
+	return render_event_metrics(d, out);
 }
 
 /* The certificate and key files are re-read (a renewed certificate) for new
@@ -404,6 +434,39 @@ statement_timeout_ms(const struct config *cfg)
 	return req - margin > 100 ? req - margin : 100;
 }
 
+/* The webhook, when webhook.url is set. */
+static int
+start_webhook(struct daemon *d)
+{
+	struct webhook_settings ws;
+	char err[512];
+
+	if (d->cfg->webhook_url[0] == '\0')
+		return 0;
+	memset(&ws, 0, sizeof(ws));
+	ws.base = d->base;
+	ws.db = d->db;
+	ws.log = &d->log;
+	ws.name = d->cfg->webhook_name;
+	ws.url = d->cfg->webhook_url;
+	ws.secret_file = d->cfg->webhook_secret_file;
+	ws.events = d->cfg->webhook_events;
+	ws.timeout = d->cfg->webhook_timeout;
+	ws.retry_base_ms = d->cfg->webhook_retry_base_ms;
+	ws.retry_max_ms = d->cfg->webhook_retry_max_ms;
+	ws.horizon = d->cfg->webhook_horizon;
+	d->webhook = webhook_new(&ws, err, sizeof(err));
+	if (d->webhook == NULL) {
+		log_error(&d->log, "%s", err);
+		return -1;
+	}
+	if (webhook_start(d->webhook) != 0) {
+		log_error(&d->log, "cannot start the webhook");
+		return -1;
+	}
+	return 0;
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -463,6 +526,8 @@ daemon_run(struct daemon *d)
 		log_error(&d->log, "cannot start the events feed");
 		return 1;
 	}
+	if (start_webhook(d) != 0)
+		return 1;
 	if (start_http(d) != 0) {
 		log_error(&d->log, "out of memory at start");
 		return 1;
@@ -513,6 +578,7 @@ daemon_free(struct daemon *d)
 	 * the HTTP server still exists. */
 	if (d->catalog != NULL)
 		catalog_sync_stop(d->catalog);
+	webhook_free(d->webhook); /* before the pool: it may hold a lease */
 	db_pool_free(d->db);
 	catalog_sync_free(d->catalog);
 	token_cache_free(d->tokens);

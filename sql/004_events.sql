@@ -91,3 +91,32 @@ CREATE TRIGGER feedback_events AFTER INSERT ON feedback
 -- never changed or removed by the daemon.
 GRANT SELECT, INSERT ON events TO alliance_runtime;
 GRANT USAGE, SELECT ON SEQUENCE events_id_seq TO alliance_runtime;
+
+-- Webhook delivery (README "Events"): one cursor row per configured webhook name.  A daemon
+-- delivers while holding the row FOR UPDATE SKIP LOCKED in an open transaction, so one daemon
+-- at a time sends, in id order (hence in order per episode); the cursor moves only in the
+-- transaction that saw the receiver's 2xx, so a daemon killed mid-delivery rolls back and the
+-- event is sent again (at least once; receivers deduplicate by webhook-id).
+CREATE TABLE webhook_cursors (
+	name            text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),
+	last_event_id   bigint NOT NULL DEFAULT 0,
+	attempts        integer NOT NULL DEFAULT 0,  -- failed attempts of the next event
+	failing_since   timestamptz,                 -- its first failure
+	next_attempt_at timestamptz NOT NULL DEFAULT now(),
+	last_error      text,
+	delivered       bigint NOT NULL DEFAULT 0,
+	retried         bigint NOT NULL DEFAULT 0,
+	dead            bigint NOT NULL DEFAULT 0
+);
+-- Events that failed for longer than webhook.horizon; `alliancectl events replay` sends one
+-- again.
+CREATE TABLE webhook_dead (
+	webhook    text NOT NULL,
+	event_id   bigint NOT NULL REFERENCES events (id),
+	attempts   integer NOT NULL,
+	last_error text,
+	dead_at    timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (webhook, event_id)
+);
+GRANT SELECT, INSERT, UPDATE ON webhook_cursors TO alliance_runtime;
+GRANT SELECT, INSERT, DELETE ON webhook_dead TO alliance_runtime;

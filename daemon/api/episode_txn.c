@@ -151,8 +151,8 @@ fail_evaluate(struct request *r)
 }
 
 void
-episode_txn_finish(struct request *r, const PGresult *res, int col,
-    const struct feedback *extra_fb, uint32_t extra_session, enum attendance_status extra_status)
+episode_txn_finish(struct request *r, const PGresult *res, int col, const struct feedback *extra_fb,
+    uint32_t extra_session, enum attendance_status extra_status)
 {
 	static const char sql[] = "SELECT alliance_event('episode.status_changed', $1::bigint,"
 	                          " $2::bigint, $3::jsonb)";

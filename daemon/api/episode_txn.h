@@ -38,8 +38,8 @@ struct catalog_sync;
 struct episode_txn {
 	const struct request_db_call *call;
 	void (*statement)(struct request *r); /* sends the route's statement on r->lease */
-	struct json_writer reply;              /* the answer, sent after COMMIT */
-	struct json_writer event;              /* the event's data, when has_event */
+	struct json_writer reply;             /* the answer, sent after COMMIT */
+	struct json_writer event;             /* the event's data, when has_event */
 	bool has_event;
 	char reply_buf[4096], event_buf[1024];
 	char episode[24], therapist[24];

@@ -26,9 +26,9 @@
 #include "http/problem.h"
 #include "http/router.h"
 
-#define EVENTS_WAIT_MAX   60
-#define EVENTS_LIMIT_MAX  1000
-#define EVENTS_LIMIT_DEF  100
+#define EVENTS_WAIT_MAX    60
+#define EVENTS_LIMIT_MAX   1000
+#define EVENTS_LIMIT_DEF   100
 #define EVENTS_FINAL_SLACK 10 /* seconds past wait for the last statement */
 
 struct events_state {
