@@ -118,7 +118,8 @@ load_secret(struct webhook *w, const char *path, char *err, size_t errlen)
 		w->secret_len = n;
 	}
 	if (w->secret_len < 16) {
-		snprintf(err, errlen, "webhook.secret_file: the secret must have at least 16 bytes");
+		snprintf(err, errlen,
+		    "webhook.secret_file: the secret must have at least 16 bytes");
 		return -1;
 	}
 	return 0;
@@ -147,8 +148,8 @@ static void
 curl_event_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct webhook *w = arg;
-	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-	    ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int action =
+	    ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	int running;
 
 	curl_multi_socket_action(w->multi, fd, action, &running);
@@ -326,8 +327,8 @@ transfer_done(struct webhook *w, CURLcode rc)
 		const char *v[4] = { w->name, w->event_id, w->attempts, why };
 
 		w->stats.dead++;
-		log_warn(w->log, "webhook %s: event %s dead-lettered after %d attempts: %s", w->name,
-		    w->event_id, attempts + 1, why);
+		log_warn(w->log, "webhook %s: event %s dead-lettered after %d attempts: %s",
+		    w->name, w->event_id, attempts + 1, why);
 		record(w, dead_sql, 4, v, -1);
 		return;
 	}
