@@ -12,6 +12,7 @@ import time
 
 import psycopg2
 
+from cli_util import alliancectl_bin, ctl  # noqa: F401 (fixtures)
 from conftest import make_token, wait_until
 from episode_util import (a5, add_client, add_therapist, attendance, feedback, new_episode,
                           rows, start_episode)
@@ -268,3 +269,19 @@ def test_a_failed_feedback_write_emits_no_status_event(daemon, db):
     assert r.status == 409, r.text
     assert rows(db, "SELECT count(*) FROM events")[0][0] == n
     assert rows(db, "SELECT count(*) FROM feedback")[0][0] == 1
+
+
+def test_cli_events_list(ctl, daemon, db):
+    ep, _, _ = new_episode(daemon, db)
+    assert feedback(daemon, ep["id"], a5(1, flags={"unsafe": True})).status == 200
+    p = ctl("--json", "events", "list", daemon=daemon)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert [e["type"] for e in doc["events"]] == [
+        "episode.started", "feedback.flagged", "episode.status_changed"]
+    assert doc["next"] == doc["events"][-1]["id"]
+    p = ctl("events", "list", "--after", str(doc["events"][0]["id"]), daemon=daemon)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert "TYPE" in lines[0] and len(lines) == 3, p.stdout
+    assert "-> unsafe (review)" in p.stdout
