@@ -34,7 +34,8 @@ print_events(struct out_table *t, const json_t *list)
 	json_array_foreach (list, i, e) {
 		d = json_object_get(e, "data");
 		bad |= out_row(t);
-		bad |= out_cellf(t, 0, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
+		bad |= out_cellf(t, 0, "%lld",
+		    (long long)json_integer_value(json_object_get(e, "id")));
 		bad |= out_cell(t, 1, json_string_value(json_object_get(e, "created_at")), NULL);
 		bad |= out_cell(t, 2, json_string_value(json_object_get(e, "type")), NULL);
 		v = json_object_get(d, "episode_id");
@@ -72,8 +73,7 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = { { "after", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 } };
-	static const char *const cols[] = { "ID>", "AT", "TYPE", "EPISODE>", "THERAPIST>",
-		"WHAT" };
+	static const char *const cols[] = { "ID>", "AT", "TYPE", "EPISODE>", "THERAPIST>", "WHAT" };
 	long long after = 0, n;
 	char path[128];
 	struct out_table *t = NULL;
@@ -105,8 +105,8 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 			rc = CTL_UNAVAILABLE;
 		list = rc == CTL_OK ? json_object_get(r.json, "events") : NULL;
 		n = (long long)json_array_size(list);
-		if (rc == CTL_OK && (all ? json_array_extend(all, list) != 0
-		                         : print_events(t, list) != 0))
+		if (rc == CTL_OK &&
+		    (all ? json_array_extend(all, list) != 0 : print_events(t, list) != 0))
 			rc = CTL_UNAVAILABLE;
 		if (rc == CTL_OK)
 			after = (long long)json_integer_value(json_object_get(r.json, "next"));
@@ -116,7 +116,8 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	if (rc == CTL_OK) {
 		if (all != NULL) {
-			json_t *wrap = json_pack("{s:O, s:I}", "events", all, "next", (json_int_t)after);
+			json_t *wrap =
+			    json_pack("{s:O, s:I}", "events", all, "next", (json_int_t)after);
 
 			if (wrap == NULL || out_json(wrap) != 0)
 				rc = CTL_UNAVAILABLE;
