@@ -159,8 +159,13 @@ render_event_metrics(struct daemon *d, struct evbuffer *out)
 	        "alliance_webhook_retried_total %" PRIu64 "\n"
 	        "# HELP alliance_webhook_dead_total Events dead-lettered past webhook.horizon.\n"
 	        "# TYPE alliance_webhook_dead_total counter\n"
-	        "alliance_webhook_dead_total %" PRIu64 "\n",
-	        events_feed_seen(d->events), ws.delivered, ws.retried, ws.dead) < 0)
+	        "alliance_webhook_dead_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_oldest_undelivered_seconds Age of the oldest event not yet "
+	        "delivered (0 none).\n"
+	        "# TYPE alliance_webhook_oldest_undelivered_seconds gauge\n"
+	        "alliance_webhook_oldest_undelivered_seconds %.3f\n",
+	        events_feed_seen(d->events), ws.delivered, ws.retried, ws.dead,
+	        ws.undelivered_since > 0 ? clock_now() - ws.undelivered_since : 0.0) < 0)
 		return -1;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "store/db.h"
 #include "webhook.h"
@@ -314,6 +315,7 @@ transfer_done(struct webhook *w, CURLcode rc)
 		const char *v[2] = { w->name, w->event_id };
 
 		w->stats.delivered++;
+		w->stats.undelivered_since = 0; /* the next round says */
 		log_info(w->log, "webhook %s: event %s delivered (%ld)", w->name, w->event_id,
 		    status);
 		record(w, ok_sql, 2, v, -1);
@@ -398,7 +400,8 @@ send_event(struct webhook *w, const PGresult *res)
 }
 
 /* Columns: 0 cursor, 1 attempts, 2 seconds until the next attempt, 3 seconds
- * failing (NULL none), 4 event id (NULL none), 5 type, 6 created_at, 7 data. */
+ * failing (NULL none), 4 event id (NULL none), 5 type, 6 created_at, 7 data,
+ * 8 the event's age in seconds. */
 static void
 claimed_cb(void *arg, enum db_status st, const PGresult *res)
 {
@@ -414,9 +417,11 @@ claimed_cb(void *arg, enum db_status st, const PGresult *res)
 		return;
 	}
 	if (PQgetisnull(res, 0, 4)) { /* nothing to send: wait for a NOTIFY */
+		w->stats.undelivered_since = 0;
 		round_end(w, IDLE_TICK_S);
 		return;
 	}
+	w->stats.undelivered_since = clock_now() - atof(PQgetvalue(res, 0, 8));
 	wait = atof(PQgetvalue(res, 0, 2));
 	if (wait > 0) {
 		round_end(w, wait);
@@ -439,7 +444,7 @@ begun_cb(void *arg, enum db_status st, const PGresult *res)
 	    "SELECT c.last_event_id, c.attempts,"
 	    " extract(epoch FROM c.next_attempt_at - now()),"
 	    " extract(epoch FROM now() - c.failing_since),"
-	    " e.id, e.type, e.created_at, e.data::text"
+	    " e.id, e.type, e.created_at, e.data::text, extract(epoch FROM now() - e.created_at)"
 	    " FROM (SELECT * FROM webhook_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED) c"
 	    " LEFT JOIN LATERAL (SELECT * FROM events e WHERE e.id > c.last_event_id"
 	    "  AND ($2 = '' OR e.type = ANY (string_to_array($2, ' ')))"

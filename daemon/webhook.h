@@ -44,6 +44,9 @@ struct webhook_settings {
 
 struct webhook_stats {
 	uint64_t delivered, retried, dead; /* by this daemon since start */
+	/* clock_now() when the oldest event not yet delivered was created, as
+	 * this daemon last saw it; 0 none (or not known here). */
+	double undelivered_since;
 };
 
 /* NULL on a bad setting (err says which) or out of memory. */

@@ -82,6 +82,13 @@ class Receiver:
         self.srv.shutdown()
 
 
+def metric(d, name):
+    for ln in d.get("/metrics").text.splitlines():
+        if ln.startswith(name + " "):
+            return float(ln.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
 def hook_config(tmp_path, rec, **over):
     path = tmp_path / "webhook.secret"
     path.write_text("whsec_" + SECRET + "\n")
@@ -109,6 +116,7 @@ def test_receiver_down_then_back_gets_every_event_once_in_order(daemon_factory, 
         assert attendance(d, e2, 1, "no_show").status == 200
         assert d.post(f"/v1/episodes/{e2}/end", json_body={"reason": "other"}).status == 200
         wait_until(lambda: rec.refused >= 3, 10, what="refused attempts")
+        assert metric(d, "alliance_webhook_oldest_undelivered_seconds") > 0
         rec.down = False
         ids = all_event_ids(db)
         wait_until(lambda: len(rec.unique()) == len(ids), 15, what="every event")
@@ -126,6 +134,9 @@ def test_receiver_down_then_back_gets_every_event_once_in_order(daemon_factory, 
         assert "alliance_webhook_retried_total" in m
         retried = [ln for ln in m.splitlines() if ln.startswith("alliance_webhook_retried_total")]
         assert int(retried[0].split()[1]) >= 3
+        wait_until(lambda: metric(d, "alliance_webhook_oldest_undelivered_seconds") == 0, 10,
+                   what="nothing left to deliver")
+        assert metric(d, "alliance_webhook_delivered_total") == len(ids)
     finally:
         rec.close()
 
