@@ -3,6 +3,7 @@
  * first (GET /v1/events, paged through next; README "Events").
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,10 @@ static int cmd_events_list_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_events_list_entry = {
 	"events list",
-	"[--after ID]",
+	"[--after ID] | --failed",
 	"the events (status changes, starts, ends, open slots, safety flags), oldest first",
-	"  --after ID         only the events after this id (a cursor kept from before)\n",
+	"  --after ID         only the events after this id (a cursor kept from before)\n"
+	"  --failed           the webhook's dead letters instead (admin), newest first\n",
 	0,
 	cmd_events_list_exec,
 };
@@ -68,11 +70,62 @@ print_events(struct out_table *t, const json_t *list)
 	return bad ? -1 : 0;
 }
 
+/* --failed: GET /v1/events/failed. */
+static int
+list_failed(struct ctl *ctl)
+{
+	static const char *const cols[] = { "EVENT>", "TYPE", "WEBHOOK", "ATTEMPTS>", "DEAD AT",
+		"LAST ERROR" };
+	const json_t *list, *e;
+	struct out_table *t = NULL;
+	struct api_reply r;
+	size_t i;
+	int rc, bad = 0;
+
+	rc = api_do(ctl->api, ctl->prog, "GET", "/v1/events/failed?limit=1000", NULL, NULL, &r);
+	if (rc == CTL_OK && api_expect(ctl->prog, &r, JSON_OBJECT) == NULL)
+		rc = CTL_UNAVAILABLE;
+	if (rc != CTL_OK) {
+		api_reply_clear(&r);
+		return rc;
+	}
+	if (ctl->out->json) {
+		rc = out_json(r.json) != 0 ? CTL_UNAVAILABLE : CTL_OK;
+		api_reply_clear(&r);
+		return rc;
+	}
+	t = out_table_new(ctl->out, cols, 6);
+	if (t == NULL) {
+		api_reply_clear(&r);
+		return CTL_UNAVAILABLE;
+	}
+	list = json_object_get(r.json, "failed");
+	json_array_foreach (list, i, e) {
+		const char *err = json_string_value(json_object_get(e, "last_error"));
+
+		bad |= out_row(t);
+		bad |= out_cellf(t, 0, "%lld",
+		    (long long)json_integer_value(json_object_get(e, "event_id")));
+		bad |= out_cell(t, 1, json_string_value(json_object_get(e, "type")), NULL);
+		bad |= out_cell(t, 2, json_string_value(json_object_get(e, "webhook")), NULL);
+		bad |= out_cellf(t, 3, "%lld",
+		    (long long)json_integer_value(json_object_get(e, "attempts")));
+		bad |= out_cell(t, 4, json_string_value(json_object_get(e, "dead_at")), NULL);
+		bad |= out_cell(t, 5, err != NULL ? err : "-", NULL);
+	}
+	api_reply_clear(&r);
+	if (bad) {
+		out_table_free(t);
+		return CTL_UNAVAILABLE;
+	}
+	return out_table_print(t) != 0 ? CTL_UNAVAILABLE : CTL_OK; /* frees t */
+}
+
 static int
 cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = { { "after", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 } };
+		{ "failed", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	static const char *const cols[] = { "ID>", "AT", "TYPE", "EPISODE>", "THERAPIST>", "WHAT" };
 	long long after = 0, n;
 	char path[128];
@@ -80,6 +133,7 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 	json_t *all = NULL, *list;
 	struct api_reply r;
 	int c, rc = CTL_OK;
+	bool failed = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -87,11 +141,14 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 			if (ctl_parse_id(optarg, &after) != 0)
 				return cmd_usage(&cmd_events_list_entry);
 			break;
+		case 'f': failed = true; break;
 		default: return cmd_usage(&cmd_events_list_entry);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (failed && after != 0))
 		return cmd_usage(&cmd_events_list_entry);
+	if (failed)
+		return list_failed(ctl);
 	if (ctl->out->json)
 		all = json_array();
 	else

@@ -185,7 +185,40 @@ route_events(struct request *r)
 	events_send(r);
 }
 
+/* ------------------------------------------------------------------------ */
+/* GET /v1/events/failed: the webhook's dead letters, newest first */
+
+static void
+failed_cb(struct request *r, const PGresult *res)
+{
+	const char *page = PQgetvalue(res, 0, 0);
+
+	request_reply_text(r, 200, "application/json", page, strlen(page));
+}
+
+static void
+route_events_failed(struct request *r)
+{
+	static const char sql[] =
+	    "SELECT json_build_object('failed', coalesce(json_agg(json_build_object("
+	    "  'webhook', d.webhook, 'event_id', d.event_id, 'type', e.type,"
+	    "  'attempts', d.attempts, 'last_error', d.last_error, 'dead_at', d.dead_at)"
+	    "  ORDER BY d.dead_at DESC, d.event_id DESC), '[]'::json))::text"
+	    " FROM (SELECT * FROM webhook_dead ORDER BY dead_at DESC, event_id DESC"
+	    "  LIMIT $1::integer) d JOIN events e ON e.id = d.event_id";
+	static const struct request_db_call call = { "events failed", NULL, NULL };
+	char limit[16];
+	const char *values[1] = { limit };
+	int n;
+
+	if (request_query_int(r, "limit", EVENTS_LIMIT_DEF, 1, EVENTS_LIMIT_MAX, &n) < 0)
+		return;
+	snprintf(limit, sizeof(limit), "%d", n);
+	request_db_query(r, &call, sql, 1, values, failed_cb);
+}
+
 const struct route routes_events[] = {
 	{ "GET", "/v1/events", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_events },
+	{ "GET", "/v1/events/failed", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_events_failed },
 	ROUTE_END,
 };

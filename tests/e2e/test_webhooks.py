@@ -15,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cli_util import alliancectl_bin, ctl  # noqa: F401 (fixtures)
 from conftest import wait_until
 from episode_util import a5, add_client, add_therapist, attendance, feedback, rows, start_episode
 
@@ -183,7 +184,7 @@ def test_kill_9_mid_delivery_loses_nothing(daemon_factory, db, tmp_path):
         rec.close()
 
 
-def test_an_event_failing_past_the_horizon_is_dead_lettered(daemon_factory, db, tmp_path):
+def test_an_event_failing_past_the_horizon_is_dead_lettered(daemon_factory, db, tmp_path, ctl):
     rec = Receiver()
     try:
         rec.down = True
@@ -197,6 +198,15 @@ def test_an_event_failing_past_the_horizon_is_dead_lettered(daemon_factory, db, 
         wait_until(lambda: len(rec.unique()) == 1, 10, what="the next event")
         dead = rows(db, "SELECT event_id FROM webhook_dead")[0][0]
         assert rec.unique()[0]["id"] > dead
+        r = d.get("/v1/events/failed")
+        assert r.status == 200, r.text
+        f = r.json()["failed"]
+        assert [(x["event_id"], x["type"], x["webhook"]) for x in f] == [
+            (dead, "episode.started", "intake")]
+        assert f[0]["attempts"] >= 2 and f[0]["last_error"] == "HTTP 503"
+        p = ctl("events", "list", "--failed", daemon=d)
+        assert p.returncode == 0, p.stderr
+        assert "episode.started" in p.stdout and "HTTP 503" in p.stdout
     finally:
         rec.close()
 
