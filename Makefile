@@ -12,7 +12,7 @@ SYSCONFDIR ?= /etc/alliance
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC        ?= cc
-PKGS      := libevent libevent_openssl openssl libpq jansson yaml-0.1
+PKGS      := libevent libevent_openssl openssl libpq jansson yaml-0.1 libcurl
 VERSION   := 0.1.0
 
 ifeq ($(SANITIZE),)

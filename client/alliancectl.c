@@ -66,6 +66,7 @@ const struct cmd_entry *const ctl_commands[] = {
 	&cmd_report_alliance_entry,
 	&cmd_report_at_risk_entry,
 	&cmd_report_audit_entry,
+	&cmd_events_list_entry,
 	&cmd_token_create_entry,
 	&cmd_token_list_entry,
 	&cmd_token_revoke_entry,

@@ -75,6 +75,16 @@ static const struct config_key keys[] = {
 	    1024 },
 	{ "limits.max_sessions", CT_INT, OFF(max_sessions), R, "500", 1, 10000 },
 
+	/* Webhook (issue 13): one receiver; need a restart. */
+	{ "webhook.name", CT_STRING, OFF(webhook_name), 0, "intake", 1, 63 },
+	{ "webhook.url", CT_STRING, OFF(webhook_url), 0, "", 0, 2048 },
+	{ "webhook.secret_file", CT_STRING, OFF(webhook_secret_file), 0, "", 0, 4096 },
+	{ "webhook.events", CT_STRING, OFF(webhook_events), 0, "", 0, 1024 },
+	{ "webhook.timeout", CT_INT, OFF(webhook_timeout), 0, "10", 1, 300 },
+	{ "webhook.retry_base_ms", CT_INT, OFF(webhook_retry_base_ms), 0, "1000", 10, 3600000 },
+	{ "webhook.retry_max_ms", CT_INT, OFF(webhook_retry_max_ms), 0, "3600000", 10, 86400000 },
+	{ "webhook.horizon", CT_INT, OFF(webhook_horizon), 0, "86400", 1, 2592000 },
+
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 
 	{ "security.allow_root", CT_BOOL, OFF(allow_root), 0, "false", 0, 0 },

@@ -55,6 +55,16 @@ struct config {
 	int unix_reserved_connections; /* of max_connections, kept for the UNIX socket */
 	int max_sessions;              /* highest session number of an episode */
 
+	/* webhook.* — need a restart (README "Events") */
+	char *webhook_name;        /* names the delivery cursor; alliancectl webhook test NAME */
+	char *webhook_url;         /* "" = no webhook */
+	char *webhook_secret_file; /* the signing secret's file (whsec_BASE64 or raw bytes) */
+	char *webhook_events;      /* event types, space-separated; "" = all */
+	int webhook_timeout;       /* seconds per attempt */
+	int webhook_retry_base_ms; /* first backoff; doubles per failed attempt */
+	int webhook_retry_max_ms;  /* the longest backoff */
+	int webhook_horizon;       /* seconds of failing before an event is dead-lettered */
+
 	/* log.* — reloadable */
 	enum log_level log_level;
 

@@ -6,6 +6,7 @@
  * is refused and the running configuration kept.  systemd hears about each
  * step through sd_notify.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "api/api.h"
+#include "api/events_feed.h"
 #include "api/audit.h"
 #include "api/request_db.h"
 #include "base/clock.h"
@@ -32,6 +35,7 @@
 #include "store/catalog_sync.h"
 #include "store/db.h"
 #include "store/token_cache.h"
+#include "webhook.h"
 
 /* The loop-lag timer: often enough to catch a 20 ms stall, cheap at 20 Hz. */
 #define LOOP_LAG_INTERVAL_MS 50
@@ -140,6 +144,36 @@ observe_cb(void *arg, int route_index, int status, double seconds)
 }
 
 /* api.render_metrics */
+/* Events (README "Events"): counted by this daemon since its start. */
+static int
+render_event_metrics(struct daemon *d, struct evbuffer *out)
+{
+	struct webhook_stats ws;
+
+	webhook_stats(d->webhook, &ws);
+	if (evbuffer_add_printf(out,
+	        "# HELP alliance_events_notified_total Events committed (NOTIFYs seen).\n"
+	        "# TYPE alliance_events_notified_total counter\n"
+	        "alliance_events_notified_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_delivered_total Events the webhook receiver accepted.\n"
+	        "# TYPE alliance_webhook_delivered_total counter\n"
+	        "alliance_webhook_delivered_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_retried_total Failed webhook attempts (retried later).\n"
+	        "# TYPE alliance_webhook_retried_total counter\n"
+	        "alliance_webhook_retried_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_dead_total Events dead-lettered past webhook.horizon.\n"
+	        "# TYPE alliance_webhook_dead_total counter\n"
+	        "alliance_webhook_dead_total %" PRIu64 "\n"
+	        "# HELP alliance_webhook_oldest_undelivered_seconds Age of the oldest event not yet "
+	        "delivered (0 none).\n"
+	        "# TYPE alliance_webhook_oldest_undelivered_seconds gauge\n"
+	        "alliance_webhook_oldest_undelivered_seconds %.3f\n",
+	        events_feed_seen(d->events), ws.delivered, ws.retried, ws.dead,
+	        ws.undelivered_since > 0 ? clock_now() - ws.undelivered_since : 0.0) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 render_metrics_cb(void *arg, struct evbuffer *out)
 {
@@ -151,7 +185,9 @@ render_metrics_cb(void *arg, struct evbuffer *out)
 	src.db = d->db;
 	src.catalog = d->catalog;
 	src.lag = d->lag;
-	return metrics_render(d->metrics, &src, out);
+	if (metrics_render(d->metrics, &src, out) != 0)
+		return -1;
+	return render_event_metrics(d, out);
 }
 
 /* The certificate and key files are re-read (a renewed certificate) for new
@@ -344,6 +380,7 @@ start_http(struct daemon *d)
 	d->api.db = d->db;
 	d->api.catalog = d->catalog;
 	d->api.tokens = d->tokens;
+	d->api.events = d->events;
 	d->api.params = &d->params;
 	d->api.log = &d->log;
 	d->api.default_limit = d->cfg->engine_default_limit;
@@ -410,6 +447,39 @@ statement_timeout_ms(const struct config *cfg)
 	return req - margin > 100 ? req - margin : 100;
 }
 
+/* The webhook, when webhook.url is set. */
+static int
+start_webhook(struct daemon *d)
+{
+	struct webhook_settings ws;
+	char err[512];
+
+	if (d->cfg->webhook_url[0] == '\0')
+		return 0;
+	memset(&ws, 0, sizeof(ws));
+	ws.base = d->base;
+	ws.db = d->db;
+	ws.log = &d->log;
+	ws.name = d->cfg->webhook_name;
+	ws.url = d->cfg->webhook_url;
+	ws.secret_file = d->cfg->webhook_secret_file;
+	ws.events = d->cfg->webhook_events;
+	ws.timeout = d->cfg->webhook_timeout;
+	ws.retry_base_ms = d->cfg->webhook_retry_base_ms;
+	ws.retry_max_ms = d->cfg->webhook_retry_max_ms;
+	ws.horizon = d->cfg->webhook_horizon;
+	d->webhook = webhook_new(&ws, err, sizeof(err));
+	if (d->webhook == NULL) {
+		log_error(&d->log, "%s", err);
+		return -1;
+	}
+	if (webhook_start(d->webhook) != 0) {
+		log_error(&d->log, "cannot start the webhook");
+		return -1;
+	}
+	return 0;
+}
+
 int
 daemon_run(struct daemon *d)
 {
@@ -464,6 +534,13 @@ daemon_run(struct daemon *d)
 		log_error(&d->log, "cannot start the token cache");
 		return 1;
 	}
+	d->events = events_feed_new(d->db);
+	if (d->events == NULL || events_feed_start(d->events) != 0) {
+		log_error(&d->log, "cannot start the events feed");
+		return 1;
+	}
+	if (start_webhook(d) != 0)
+		return 1;
 	if (start_http(d) != 0) {
 		log_error(&d->log, "out of memory at start");
 		return 1;
@@ -514,12 +591,14 @@ daemon_free(struct daemon *d)
 	 * the HTTP server still exists. */
 	if (d->catalog != NULL)
 		catalog_sync_stop(d->catalog);
+	webhook_free(d->webhook); /* before the pool: it may hold a lease */
 	db_pool_free(d->db);
 	catalog_sync_free(d->catalog);
 	token_cache_free(d->tokens);
 	auth_free(d->auth);
 	server_free(d->server);
 	router_free(d->router);
+	events_feed_free(d->events); /* after the router: no request parks on it */
 	metrics_free(d->metrics);
 	loop_lag_free(d->lag);
 	if (d->sig_term)

@@ -42,6 +42,8 @@ struct daemon {
 	struct loop_lag *lag;         /* owned; the loop-lag histogram of /metrics */
 	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
 	struct token_cache *tokens;   /* owned; the live API tokens */
+	struct events_feed *events;   /* owned; wakes the events long polls */
+	struct webhook *webhook;      /* owned; NULL without webhook.url */
 	struct auth *auth;            /* owned; tokens, peer credentials, rate limits */
 	struct engine_params params;  /* from cfg; replaced on SIGHUP */
 	struct event *sig_term, *sig_int, *sig_hup; /* owned */

@@ -13,6 +13,7 @@
 
 struct catalog_sync;
 struct db_pool;
+struct events_feed;
 struct engine_params;
 struct evbuffer;
 struct logger;
@@ -22,6 +23,7 @@ struct api {
 	struct db_pool *db;
 	struct catalog_sync *catalog;
 	struct token_cache *tokens;         /* the live API tokens (auth, readiness) */
+	struct events_feed *events;         /* wakes GET /v1/events long polls */
 	const struct engine_params *params; /* replaced in place on SIGHUP */
 	const struct logger *log;
 	int default_limit; /* engine.default_limit */

@@ -22,6 +22,7 @@ const struct route *const api_route_tables[] = {
 	routes_reports,
 	routes_tokens,
 	routes_audit,
+	routes_events,
 	NULL,
 };
 

@@ -135,9 +135,10 @@ route_client_get(struct request *r)
 	request_db_by_id_audited(r, &get_call, get_sql, get_cb);
 }
 
-const struct route routes_clients[] = { { "POST", "/v1/clients", SCOPE_INTAKE,
-	                                    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
-	                                    route_client_upsert },
+const struct route routes_clients[] = {
+	{ "POST", "/v1/clients", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
+	    route_client_upsert },
 	{ "GET", "/v1/clients/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB | ROUTE_AUDIT_CLIENT,
 	    route_client_get },
-	ROUTE_END };
+	ROUTE_END,
+};

@@ -7,7 +7,8 @@
  * fresh READ COMMITTED snapshot sees every episode committed before the lock
  * was granted.  (One statement with FOR UPDATE in a CTE would count the
  * caseload in the snapshot taken *before* waiting for the lock, so two
- * concurrent starts could overbook.)  Everything else is one statement.
+ * concurrent starts could overbook.)  Attendance runs in the episode's
+ * transaction with its status event (episode_txn.h); an end is one statement.
  *
  * Idempotency-Key (start and end): stored on the episode with a SHA-256 of
  * the request's fields.  A retry with the same key and fields answers the
@@ -25,6 +26,7 @@
 #include "api/api.h"
 #include "api/audit.h"
 #include "api/episode_alliance.h"
+#include "api/episode_txn.h"
 #include "api/idempotency.h"
 #include "api/request_db.h"
 #include "api/routes.h"
@@ -469,9 +471,24 @@ session_over_cap(struct request *r, struct field_errors *fe)
 }
 
 struct attendance_req {
+	struct episode_txn txn; /* first: the transaction's callbacks find it */
 	uint32_t session;
 	enum attendance_status status;
+	char sess[16];
+	char *audit; /* owned; audit_param(r) */
 };
+
+static void
+attendance_free(void *p)
+{
+	struct attendance_req *a = p;
+
+	episode_txn_clear(&a->txn);
+	free(a->audit);
+	free(a);
+}
+
+static const struct request_db_call attendance_call = { "attendance", "episode", NULL };
 
 /* Columns: 0 episode status, 1 upserted (t/f), 2.. the episode's other rows. */
 static void
@@ -483,15 +500,15 @@ attendance_cb(struct request *r, const PGresult *res)
 		request_problem(r, 409, "the episode has ended", NULL);
 		return;
 	}
-	alliance_reply(r, res, 2, NULL, a->session, a->status);
+	episode_txn_finish(r, res, 2, NULL, a->session, a->status);
 }
 
+/* Upsert per session, in the episode's transaction (episode_txn.h); the
+ * other rows come from the snapshot before it, this session's entry is
+ * added in C (so "before" leaves out an entry this one replaces). */
 static void
-route_attendance(struct request *r)
+attendance_send(struct request *r)
 {
-	static const char *const fields[] = { "session", "status", NULL };
-	/* Upsert per session; the other rows come from the snapshot before it,
-	 * this session's entry is added in C. */
 	/* clang-format off */
 	static const char sql[] =
 	    "WITH ep AS (SELECT id, status, client_id FROM episodes WHERE id = $1::bigint),"
@@ -506,15 +523,22 @@ route_attendance(struct request *r)
 	    EPISODE_ROWS_SQL("ep.id", "true", "t.session <> $2::integer")
 	    " ) r ON true";
 	/* clang-format on */
-	static const struct request_db_call call = { "attendance", "episode", NULL };
+	struct attendance_req *a = r->state;
+	const char *values[4] = { a->txn.episode, a->sess, attendance_status_name(a->status),
+		a->audit };
+
+	request_db_lease_query(r, &attendance_call, sql, 4, values, attendance_cb);
+}
+
+static void
+route_attendance(struct request *r)
+{
+	static const char *const fields[] = { "session", "status", NULL };
 	struct field_errors fe;
 	struct attendance_req *a;
 	long long session = 0;
 	const char *status = NULL;
 	int stv = -1;
-	char id[24], sess[16];
-	const char *values[4] = { id, sess, NULL, NULL };
-	char *aud;
 
 	field_errors_init(&fe);
 	if (jf_only(r->body, "", fields, &fe) < 0 && !json_is_object(r->body)) {
@@ -533,29 +557,28 @@ route_attendance(struct request *r)
 		request_problem(r, 422, "invalid attendance", field_errors_take(&fe));
 		return;
 	}
-	if ((a = request_state_new(r, sizeof(*a), NULL)) == NULL)
+	if ((a = request_state_new(r, sizeof(*a), attendance_free)) == NULL)
 		return;
 	a->session = (uint32_t)session;
 	a->status = (enum attendance_status)stv;
-	snprintf(id, sizeof(id), "%" PRId64, r->params[0]);
-	snprintf(sess, sizeof(sess), "%lld", session);
-	values[2] = attendance_status_name(a->status);
-	if ((aud = audit_param(r)) == NULL) {
+	snprintf(a->sess, sizeof(a->sess), "%lld", session);
+	if ((a->audit = audit_param(r)) == NULL) {
 		request_problem(r, 500, "out of memory", NULL);
 		return;
 	}
-	values[3] = aud;
-	request_db_query(r, &call, sql, 4, values, attendance_cb);
-	free(aud);
+	a->txn.call = &attendance_call;
+	a->txn.statement = attendance_send;
+	episode_txn_start(r);
 }
 
-const struct route routes_episodes[] = { { "POST", "/v1/episodes", SCOPE_INTAKE,
-	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
-	                                     route_episode_start },
+const struct route routes_episodes[] = {
+	{ "POST", "/v1/episodes", SCOPE_INTAKE, ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT,
+	    route_episode_start },
 	{ "GET", "/v1/episodes/{id}", SCOPE_INTAKE, ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
 	    route_episode_get },
 	{ "POST", "/v1/episodes/{id}/end", SCOPE_INTAKE,
 	    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_episode_end },
 	{ "POST", "/v1/episodes/{id}/attendance", SCOPE_INTAKE,
 	    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_attendance },
-	ROUTE_END };
+	ROUTE_END,
+};

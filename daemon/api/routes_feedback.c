@@ -1,11 +1,12 @@
 /*
  * routes_feedback.c - session feedback and the alliance status.
  *
- * A submission is ONE statement (autocommit, so it is committed before its
- * result arrives): it checks the episode, looks up an earlier submission with
- * the same Idempotency-Key, inserts, and returns the episode's other rows so
- * that the answer is computed without a second round trip.  The new row is
- * added to the evaluation in C (the statement's snapshot predates it).
+ * A submission is ONE statement inside the episode's transaction
+ * (episode_txn.h: the episode row locked first, the status_changed event
+ * written before COMMIT): it checks the episode, looks up an earlier
+ * submission with the same Idempotency-Key, inserts, and returns the
+ * episode's other rows.  The new row is added to the evaluation in C (the
+ * statement's snapshot predates it).
  *
  * Idempotency: the key is stored with a SHA-256 of the canonical body (keys
  * sorted, compact).  The same key and body answer the status as of the first
@@ -25,6 +26,7 @@
 #include "api/idempotency.h"
 #include "api/audit.h"
 #include "api/episode_alliance.h"
+#include "api/episode_txn.h"
 #include "api/request_db.h"
 #include "api/routes.h"
 #include "codec/feedback_json.h"
@@ -51,6 +53,7 @@ enum {
 };
 
 struct feedback_state {
+	struct episode_txn txn; /* first: the transaction's callbacks find it */
 	struct feedback fb;
 	struct json_writer items, flags;      /* the stored JSON text, written here */
 	char *body;                           /* owned; canonical body (with a key) */
@@ -68,6 +71,7 @@ feedback_state_free(void *p)
 {
 	struct feedback_state *s = p;
 
+	episode_txn_clear(&s->txn);
 	jw_free(&s->items);
 	jw_free(&s->flags);
 	free(s->body);
@@ -92,7 +96,10 @@ feedback_failed_cb(struct request *r, enum db_status st, const PGresult *res)
 		const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 
 		if (cons != NULL && strstr(cons, "idempotency") != NULL && s->tries < 2) {
-			feedback_send(r); /* a concurrent twin won: replay it */
+			/* A concurrent twin won: replay it in a new transaction
+			 * (this one is aborted). */
+			request_db_release_lease(r);
+			episode_txn_start(r);
 			return true;
 		}
 		request_problem(r, 409,
@@ -121,7 +128,6 @@ feedback_cb(struct request *r, const PGresult *res)
 	struct catalog_sync *catalog = request_api(r)->catalog;
 	const char *outcome;
 	uint32_t therapist;
-	bool records_changed;
 
 	outcome = PQgetvalue(res, 0, 1);
 	if (strcmp(outcome, "ended") == 0) {
@@ -135,17 +141,18 @@ feedback_cb(struct request *r, const PGresult *res)
 	}
 	therapist = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
 	if (strcmp(outcome, "replay") == 0) {
-		alliance_reply(r, res, 2, NULL, 0, ATT_ATTENDED);
+		episode_txn_finish_quiet(r, res, 2);
 		return;
 	}
-	/* The records behind matching changed: this daemon follows at once.  An
-	 * ORS changes none of them while its episode is active (outcomes count
-	 * ended episodes, whose end reloads the therapist anyway).  Read before
-	 * replying: the reply frees r and its state. */
-	records_changed = s->fb.instrument != INSTR_ORS;
-	alliance_reply(r, res, 2, &s->fb, 0, ATT_ATTENDED);
-	if (records_changed)
-		catalog_sync_refresh(catalog, therapist);
+	/* The records behind matching changed: this daemon follows at once,
+	 * after the COMMIT.  An ORS changes none of them while its episode is
+	 * active (outcomes count ended episodes, whose end reloads the
+	 * therapist anyway). */
+	if (s->fb.instrument != INSTR_ORS) {
+		s->txn.refresh = catalog;
+		s->txn.refresh_therapist = therapist;
+	}
+	episode_txn_finish(r, res, 2, &s->fb, 0, ATT_ATTENDED);
 }
 
 static void
@@ -201,7 +208,7 @@ feedback_send(struct request *r)
 	values[FB_TRUST] = s->fb.instrument == INSTR_ORS ? NULL : s->trust;
 	values[FB_ORS] = s->fb.instrument == INSTR_ORS ? s->ors : NULL;
 	values[FB_AUDIT] = s->audit;
-	request_db_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_cb);
+	request_db_lease_query(r, &feedback_call, sql, FB_NPARAMS, values, feedback_cb);
 }
 
 static void
@@ -258,7 +265,9 @@ route_feedback(struct request *r)
 	snprintf(s->index, sizeof(s->index), "%.17g", sc.index);
 	snprintf(s->trust, sizeof(s->trust), "%.17g", sc.trust);
 	snprintf(s->ors, sizeof(s->ors), "%.17g", sc.total);
-	feedback_send(r);
+	s->txn.call = &feedback_call;
+	s->txn.statement = feedback_send;
+	episode_txn_start(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -286,9 +295,10 @@ route_alliance_get(struct request *r)
 	request_db_by_id_audited(r, &call, sql, alliance_got_cb);
 }
 
-const struct route routes_feedback[] = { { "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK,
-	                                     ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
-	                                     route_feedback },
+const struct route routes_feedback[] = {
+	{ "POST", "/v1/episodes/{id}/feedback", SCOPE_FEEDBACK,
+	    ROUTE_JSON_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_feedback },
 	{ "GET", "/v1/episodes/{id}/alliance", SCOPE_FEEDBACK, ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE,
 	    route_alliance_get },
-	ROUTE_END };
+	ROUTE_END,
+};

@@ -133,6 +133,9 @@ route_metrics(struct request *r)
 	evbuffer_free(out);
 }
 
-const struct route routes_health[] = { { "GET", "/healthz", SCOPE_NONE, 0, route_healthz },
+const struct route routes_health[] = {
+	{ "GET", "/healthz", SCOPE_NONE, 0, route_healthz },
 	{ "GET", "/readyz", SCOPE_NONE, 0, route_readyz },
-	{ "GET", "/metrics", SCOPE_NONE, 0, route_metrics }, ROUTE_END };
+	{ "GET", "/metrics", SCOPE_NONE, 0, route_metrics },
+	ROUTE_END,
+};

@@ -222,7 +222,9 @@ route_client_matches(struct request *r)
 	request_db_by_id_audited(r, &client_call, client_sql, client_loaded_cb);
 }
 
-const struct route routes_match[] = { { "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE,
-	                                  ROUTE_NEEDS_DB | ROUTE_AUDIT_CLIENT,
-	                                  route_client_matches },
-	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match }, ROUTE_END };
+const struct route routes_match[] = {
+	{ "GET", "/v1/clients/{id}/matches", SCOPE_INTAKE, ROUTE_NEEDS_DB | ROUTE_AUDIT_CLIENT,
+	    route_client_matches },
+	{ "POST", "/v1/match", SCOPE_INTAKE, ROUTE_JSON_BODY, route_match },
+	ROUTE_END,
+};

@@ -230,5 +230,5 @@ route_referrals(struct request *r)
 const struct route routes_referrals[] = {
 	{ "POST", "/v1/episodes/{id}/referrals", SCOPE_INTAKE,
 	    ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB | ROUTE_AUDIT_EPISODE, route_referrals },
-	ROUTE_END
+	ROUTE_END,
 };

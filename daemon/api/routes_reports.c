@@ -482,8 +482,9 @@ route_report_alliance(struct request *r)
 	request_db_query(r, &report_call, sql, 4, values, alliance_loaded_cb);
 }
 
-const struct route routes_reports[] = { { "GET", "/v1/reports/alliance", SCOPE_ADMIN,
-	                                    ROUTE_NEEDS_DB, route_report_alliance },
+const struct route routes_reports[] = {
+	{ "GET", "/v1/reports/alliance", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_report_alliance },
 	{ "GET", "/v1/reports/at-risk", SCOPE_ADMIN, ROUTE_NEEDS_DB | ROUTE_AUDIT,
 	    route_report_at_risk },
-	ROUTE_END };
+	ROUTE_END,
+};

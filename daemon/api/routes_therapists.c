@@ -660,9 +660,9 @@ route_colleagues_get(struct request *r)
 	request_db_by_id(r, &colleagues_call, colleagues_get_sql, colleagues_get_cb);
 }
 
-const struct route routes_therapists[] = { { "POST", "/v1/therapists", SCOPE_ADMIN,
-	                                       ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
-	                                       route_therapist_create },
+const struct route routes_therapists[] = {
+	{ "POST", "/v1/therapists", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
+	    route_therapist_create },
 	{ "GET", "/v1/therapists", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_list },
 	{ "GET", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_therapist_get },
 	{ "PUT", "/v1/therapists/{id}", SCOPE_ADMIN, ROUTE_JSON_BODY | ROUTE_NEEDS_DB,
@@ -674,4 +674,5 @@ const struct route routes_therapists[] = { { "POST", "/v1/therapists", SCOPE_ADM
 	    ROUTE_JSON_BODY | ROUTE_ARRAY_BODY | ROUTE_NEEDS_DB, route_colleagues_put },
 	{ "GET", "/v1/therapists/{id}/colleagues", SCOPE_ADMIN, ROUTE_NEEDS_DB,
 	    route_colleagues_get },
-	ROUTE_END };
+	ROUTE_END,
+};

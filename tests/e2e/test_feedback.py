@@ -125,10 +125,11 @@ def test_concurrent_retries_store_once(daemon_factory, db, pg):
     arrives: every time, the retry meets the first one's row in the unique
     index, waits for it, and must answer what the first answered.
 
-    The test holds the episode row FOR UPDATE: the first INSERT has its row in
-    the indexes and then waits in the foreign-key check (FOR KEY SHARE on that
-    row); the retry, whose snapshot saw no earlier submission, waits on the
-    first's unique-index entry.  Both are seen waiting before the lock goes."""
+    The test holds the episode row FOR UPDATE: since issue 13 every
+    submission locks its episode's row first (the status event is written in
+    the same transaction, api/episode_txn.h), so both wait on that lock, and
+    the second, whose statement starts after the first committed, finds the
+    first's row.  Both are seen waiting before the lock goes."""
     import concurrent.futures
     d = daemon_factory(config={"database": {"pool_size": 4}})
     ep, _, _ = new_episode(d, db)
@@ -140,7 +141,7 @@ def test_concurrent_retries_store_once(daemon_factory, db, pg):
         with watcher.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
                         " AND wait_event_type = 'Lock' AND datname = current_database()"
-                        " AND query LIKE '%INSERT INTO feedback%'")
+                        " AND query LIKE '%FROM episodes WHERE id = $1::bigint FOR UPDATE%'")
             return cur.fetchone()[0]
     try:
         with locker.cursor() as cur:
@@ -148,8 +149,7 @@ def test_concurrent_retries_store_once(daemon_factory, db, pg):
         first = pool.submit(feedback, d, ep["id"], a5(1), "same")
         wait_until(lambda: waiting() == 1, 5, what="the first submission to wait on the lock")
         retry = pool.submit(feedback, d, ep["id"], a5(1), "same")
-        wait_until(lambda: waiting() == 2, 5,
-                   what="the retry to wait on the first's uncommitted row")
+        wait_until(lambda: waiting() == 2, 5, what="the retry to wait on the episode's lock")
         assert not first.done() and not retry.done()
         locker.rollback()
         out = [first.result(timeout=10), retry.result(timeout=10)]

@@ -141,7 +141,7 @@ test_key_table(void **state)
 {
 	(void)state;
 	assert_int_equal(config_key_count(),
-	    61); /* 47 + 8 transport + 4 security + 2 reliability */
+	    69); /* 47 + 8 transport + 4 security + 2 reliability + 8 webhook */
 	assert_string_equal(config_key_name(0), "listen.tcp");
 	assert_null(config_key_name(config_key_count()));
 	for (size_t i = 0; i < config_key_count(); i++) {
@@ -150,7 +150,8 @@ test_key_table(void **state)
 		assert_non_null(config_key_default(i));
 		/* allow_root is checked once, at start */
 		bool restart = strncmp(name, "listen.", 7) == 0 ||
-		    strncmp(name, "database.", 9) == 0 || strcmp(name, "security.allow_root") == 0;
+		    strncmp(name, "database.", 9) == 0 || strncmp(name, "webhook.", 8) == 0 ||
+		    strcmp(name, "security.allow_root") == 0;
 		if (config_key_reloadable(i) == restart)
 			fail_msg("key %s: wrong reload flag", name);
 		for (size_t j = 0; j < i; j++)
