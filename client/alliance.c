@@ -130,18 +130,13 @@ alliance_print(const struct out *o, const json_t *a)
 	return 0;
 }
 
-static int
-cmd_alliance_exec(struct ctl *ctl, int argc, char **argv)
+int
+alliance_call(struct ctl *ctl, const char *method, const char *path, const json_t *body,
+    const char *header)
 {
 	struct api_reply r;
-	char path[64];
-	long long ep;
-	int rc;
+	int rc = api_do(ctl->api, ctl->prog, method, path, body, header, &r);
 
-	if (argc != 2 || ctl_parse_id(argv[1], &ep) != 0)
-		return cmd_usage(&cmd_alliance_entry);
-	snprintf(path, sizeof(path), "/v1/episodes/%lld/alliance", ep);
-	rc = api_do(ctl->api, ctl->prog, "GET", path, NULL, NULL, &r);
 	if (rc == CTL_OK) {
 		if (ctl->out->json)
 			out_raw(r.body);
@@ -151,4 +146,16 @@ cmd_alliance_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	api_reply_clear(&r);
 	return rc;
+}
+
+static int
+cmd_alliance_exec(struct ctl *ctl, int argc, char **argv)
+{
+	char path[64];
+	long long ep;
+
+	if (argc != 2 || ctl_parse_id(argv[1], &ep) != 0)
+		return cmd_usage(&cmd_alliance_entry);
+	snprintf(path, sizeof(path), "/v1/episodes/%lld/alliance", ep);
+	return alliance_call(ctl, "GET", path, NULL, NULL);
 }

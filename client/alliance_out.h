@@ -17,6 +17,14 @@
 
 int alliance_print(const struct out *o, const json_t *a);
 
+struct ctl;
+
+/* One request whose answer is an alliance (GET …/alliance, POST …/feedback,
+ * …/attendance; BODY and HEADER may be NULL), printed as it came with --json,
+ * else with alliance_print.  Returns an enum ctl_exit code. */
+int alliance_call(struct ctl *ctl, const char *method, const char *path, const json_t *body,
+    const char *header);
+
 /* The sparkline of VALUES (0..100) in BUF (UTF-8 block characters, 3
  * bytes each); returns BUF. */
 char *alliance_sparkline(const double *values, size_t n, char *buf, size_t buflen);

@@ -40,23 +40,6 @@ const struct cmd_entry cmd_attendance_entry = {
 	cmd_attendance_exec,
 };
 
-static int
-send_and_print(struct ctl *ctl, const char *path, const json_t *body, const char *header)
-{
-	struct api_reply r;
-	int rc = api_do(ctl->api, ctl->prog, "POST", path, body, header, &r);
-
-	if (rc == CTL_OK) {
-		if (ctl->out->json)
-			out_raw(r.body);
-		else if (api_expect(ctl->prog, &r, JSON_OBJECT) == NULL ||
-		    alliance_print(ctl->out, r.json) != 0)
-			rc = CTL_UNAVAILABLE;
-	}
-	api_reply_clear(&r);
-	return rc;
-}
-
 /* ITEM=SCORE into ITEMS; -1 after a message. */
 static int
 add_item(struct ctl *ctl, json_t *items, const char *arg)
@@ -153,7 +136,7 @@ cmd_feedback_add_exec(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/episodes/%lld/feedback", fa.episode);
-	rc = send_and_print(ctl, path, body, header);
+	rc = alliance_call(ctl, "POST", path, body, header);
 out:
 	free(header);
 	json_decref(body);
@@ -176,7 +159,7 @@ cmd_attendance_exec(struct ctl *ctl, int argc, char **argv)
 	if (body == NULL)
 		return CTL_UNAVAILABLE;
 	snprintf(path, sizeof(path), "/v1/episodes/%lld/attendance", ep);
-	rc = send_and_print(ctl, path, body, NULL);
+	rc = alliance_call(ctl, "POST", path, body, NULL);
 	json_decref(body);
 	return rc;
 }

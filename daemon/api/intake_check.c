@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "api/api.h"
+#include "codec/intake_json.h"
 #include "codec/json_fields.h"
 #include "engine/engine.h"
 #include "store/catalog_sync.h"
@@ -47,4 +48,19 @@ intake_excludes_known(struct request *r, const json_t *body)
 	}
 	request_problem(r, 422, "invalid intake", field_errors_take(&fe));
 	return -1;
+}
+
+int
+intake_read(struct request *r, bool require_ref, struct intake *in)
+{
+	struct field_errors fe;
+
+	field_errors_init(&fe);
+	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), require_ref, in,
+	        &fe) != 0) {
+		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
+		return -1;
+	}
+	field_errors_clear(&fe);
+	return intake_excludes_known(r, r->body);
 }

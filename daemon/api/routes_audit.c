@@ -49,31 +49,22 @@ id_param(struct request *r, const char *name, const char **out)
 {
 	const char *v = request_query(r, name);
 	char *end;
-	json_t *errs;
 
 	*out = v;
 	if (v == NULL)
 		return 0;
 	if (v[0] != '\0' && strlen(v) <= 18 && strtoll(v, &end, 10) >= 0 && *end == '\0')
 		return 0;
-	errs = json_array();
-	json_array_append_new(errs,
-	    json_pack("{s:s, s:s}", "field", name, "message", "must be a non-negative integer"));
-	request_problem(r, 422, "invalid query parameter", errs);
+	request_query_problem(r, name, "must be a non-negative integer");
 	return -1;
 }
 
 static bool
 failed_cb(struct request *r, enum db_status st, const PGresult *res)
 {
-	json_t *errs;
-
 	if (st != DB_SQL_ERROR || strncmp(db_sqlstate(res), "22", 2) != 0)
 		return false;
-	errs = json_array();
-	json_array_append_new(errs,
-	    json_pack("{s:s, s:s}", "field", "since", "message", "must be an RFC 3339 date-time"));
-	request_problem(r, 422, "invalid query parameter", errs);
+	request_query_problem(r, "since", "must be an RFC 3339 date-time");
 	return true;
 }
 

@@ -80,21 +80,13 @@ upsert_cb(struct request *r, const PGresult *res)
 static void
 route_client_upsert(struct request *r)
 {
-	struct field_errors fe;
 	struct intake in;
 	json_t *prefs = NULL;
 	char *text = NULL;
 	const char *values[3];
 	char *aud = NULL;
 
-	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), true, &in,
-	        &fe) != 0) {
-		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
-		return;
-	}
-	field_errors_clear(&fe);
-	if (intake_excludes_known(r, r->body) < 0)
+	if (intake_read(r, true, &in) != 0)
 		return;
 	/* Rebuilt from the intake's own fields, never the body: whatever else a
 	 * body holds cannot reach the table, even past a reader's mistake. */

@@ -136,10 +136,7 @@ read_after(struct request *r, int64_t *out)
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0) {
-		json_t *errs = json_array();
-
-		problem_add_error(errs, "after", "must be an event id (a non-negative integer)");
-		request_problem(r, 422, "invalid query parameter", errs);
+		request_query_problem(r, "after", "must be an event id (a non-negative integer)");
 		return -1;
 	}
 	*out = (int64_t)n;

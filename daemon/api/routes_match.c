@@ -154,20 +154,12 @@ fail:
 static void
 route_match(struct request *r)
 {
-	struct field_errors fe;
 	struct intake in;
 	int k;
 
 	if (catalog_and_limit(r, &k) != 0)
 		return;
-	field_errors_init(&fe);
-	if (intake_from_json(r->body, catalog_sync_vocab(request_api(r)->catalog), false, &in,
-	        &fe) != 0) {
-		request_problem(r, 422, "invalid intake", field_errors_take(&fe));
-		return;
-	}
-	field_errors_clear(&fe);
-	if (intake_excludes_known(r, r->body) < 0)
+	if (intake_read(r, false, &in) != 0)
 		return;
 	run_and_reply(r, &in, NULL, 0, k);
 }

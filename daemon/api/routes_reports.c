@@ -210,12 +210,7 @@ route_report_at_risk(struct request *r)
 	if (after != NULL &&
 	    (after[0] == '\0' || strtoll(after, &end, 10) < 0 || *end != '\0' ||
 	        strlen(after) > 18)) {
-		json_t *errs = json_array();
-
-		json_array_append_new(errs,
-		    json_pack("{s:s, s:s}", "field", "after", "message",
-		        "must be a cursor from a previous page's next"));
-		request_problem(r, 422, "invalid query parameter", errs);
+		request_query_problem(r, "after", "must be a cursor from a previous page's next");
 		return;
 	}
 	if ((scan = request_state_new(r, sizeof(*scan), free)) == NULL)
@@ -463,12 +458,7 @@ route_report_alliance(struct request *r)
 	if (request_query_int(r, "limit", ALLIANCE_DEFAULT_PAGE, 1, ALLIANCE_MAX_PAGE, &limit) != 0)
 		return;
 	if (after < 0) {
-		json_t *errs = json_array();
-
-		json_array_append_new(errs,
-		    json_pack("{s:s, s:s}", "field", "after", "message",
-		        "must be a cursor from a previous page's next"));
-		request_problem(r, 422, "invalid query parameter", errs);
+		request_query_problem(r, "after", "must be a cursor from a previous page's next");
 		return;
 	}
 	if ((s = request_state_new(r, sizeof(*s), alliance_report_free)) == NULL)

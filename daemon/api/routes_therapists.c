@@ -429,13 +429,12 @@ route_therapist_list(struct request *r)
 	if (request_query_int(r, "limit", LIST_DEFAULT_LIMIT, 1, LIST_MAX_LIMIT, &n) != 0)
 		return;
 	if (active != NULL && strcmp(active, "true") != 0 && strcmp(active, "false") != 0) {
-		problem_field(r, 422, "invalid query parameter", "active", "must be true or false");
+		request_query_problem(r, "active", "must be true or false");
 		return;
 	}
 	cursor = parse_cursor(request_query(r, "after"));
 	if (cursor < 0) {
-		problem_field(r, 422, "invalid query parameter", "after",
-		    "must be the cursor from a previous page's next");
+		request_query_problem(r, "after", "must be the cursor from a previous page's next");
 		return;
 	}
 	if ((ls = request_state_new(r, sizeof(*ls), free)) == NULL)

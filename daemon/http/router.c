@@ -268,6 +268,15 @@ request_not_found(struct request *r, const char *what)
 	request_problem(r, 404, msg, NULL);
 }
 
+void
+request_query_problem(struct request *r, const char *name, const char *message)
+{
+	json_t *errs = json_array();
+
+	problem_add_error(errs, name, message);
+	request_problem(r, 422, "invalid query parameter", errs);
+}
+
 const char *
 request_query(struct request *r, const char *name)
 {
@@ -287,11 +296,9 @@ request_query_int(struct request *r, const char *name, int def, int min, int max
 	n = strtol(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || n < min || n > max) {
 		char msg[96];
-		json_t *errs = json_array();
 
 		snprintf(msg, sizeof(msg), "must be an integer between %d and %d", min, max);
-		problem_add_error(errs, name, msg);
-		request_problem(r, 422, "invalid query parameter", errs);
+		request_query_problem(r, name, msg);
 		return -1;
 	}
 	*out = (int)n;

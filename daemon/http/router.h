@@ -163,6 +163,8 @@ void *request_state_new(struct request *r, size_t size, void (*free_fn)(void *))
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 
+/* 422 "invalid query parameter" naming the parameter NAME and what is wrong. */
+void request_query_problem(struct request *r, const char *name, const char *message);
 /* Query-string helpers: 0 ok, -1 replied with 422 already (r is gone). */
 const char *request_query(struct request *r, const char *name);
 MUSTCHECK int request_query_int(struct request *r, const char *name, int def, int min, int max,
