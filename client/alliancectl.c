@@ -67,6 +67,8 @@ const struct cmd_entry *const ctl_commands[] = {
 	&cmd_report_at_risk_entry,
 	&cmd_report_audit_entry,
 	&cmd_events_list_entry,
+	&cmd_events_replay_entry,
+	&cmd_webhook_test_entry,
 	&cmd_token_create_entry,
 	&cmd_token_list_entry,
 	&cmd_token_revoke_entry,

@@ -33,6 +33,8 @@ extern const struct cmd_entry cmd_report_alliance_entry; /* report.c */
 extern const struct cmd_entry cmd_report_at_risk_entry;
 extern const struct cmd_entry cmd_report_audit_entry; /* audit.c */
 extern const struct cmd_entry cmd_events_list_entry;  /* events.c */
+extern const struct cmd_entry cmd_events_replay_entry;
+extern const struct cmd_entry cmd_webhook_test_entry; /* webhook.c */
 extern const struct cmd_entry cmd_token_create_entry; /* token.c */
 extern const struct cmd_entry cmd_token_list_entry;
 extern const struct cmd_entry cmd_token_revoke_entry;

@@ -1,6 +1,7 @@
 /*
  * events.c - `alliancectl events list`: the events after a cursor, oldest
- * first (GET /v1/events, paged through next; README "Events").
+ * first (GET /v1/events, paged through next; README "Events"); `events
+ * replay ID`: send one again to a webhook (POST /v1/events/{id}/replay).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include "out.h"
 
 static int cmd_events_list_exec(struct ctl *ctl, int argc, char **argv);
+static int cmd_events_replay_exec(struct ctl *ctl, int argc, char **argv);
 
 const struct cmd_entry cmd_events_list_entry = {
 	"events list",
@@ -22,6 +24,16 @@ const struct cmd_entry cmd_events_list_entry = {
 	"  --failed           the webhook's dead letters instead (admin), newest first\n",
 	0,
 	cmd_events_list_exec,
+};
+const struct cmd_entry cmd_events_replay_entry = {
+	"events replay",
+	"ID [--webhook NAME]",
+	"send event ID again to a webhook (a dead letter, once the receiver is fixed)",
+	"  --webhook NAME     the webhook to send it to; default the daemon's own\n"
+	"The event is queued and sent within seconds, with its first webhook-id (a\n"
+	"receiver that has it already drops it); delivered, it leaves the dead letters.\n",
+	0,
+	cmd_events_replay_exec,
 };
 
 /* The episode or therapist an event is about, and its gist. */
@@ -187,5 +199,44 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	json_decref(all);
 	out_table_free(t);
+	return rc;
+}
+
+static int
+cmd_events_replay_exec(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = { { "webhook", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 } };
+	const char *webhook = NULL;
+	long long id;
+	char path[64];
+	struct api_reply r;
+	json_t *body = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w': webhook = optarg; break;
+		default: return cmd_usage(&cmd_events_replay_entry);
+		}
+	}
+	if (optind != argc - 1 || ctl_parse_id(argv[optind], &id) != 0)
+		return cmd_usage(&cmd_events_replay_entry);
+	if (webhook != NULL && (body = json_pack("{s:s}", "webhook", webhook)) == NULL)
+		return CTL_UNAVAILABLE;
+	snprintf(path, sizeof(path), "/v1/events/%lld/replay", id);
+	rc = api_do(ctl->api, ctl->prog, "POST", path, body, NULL, &r);
+	json_decref(body);
+	if (rc == CTL_OK && api_expect(ctl->prog, &r, JSON_OBJECT) == NULL)
+		rc = CTL_UNAVAILABLE;
+	if (rc == CTL_OK) {
+		if (ctl->out->json)
+			out_raw(r.body);
+		else
+			printf("event %lld (%s): queued for webhook %s\n", id,
+			    json_string_value(json_object_get(r.json, "type")),
+			    json_string_value(json_object_get(r.json, "webhook")));
+	}
+	api_reply_clear(&r);
 	return rc;
 }

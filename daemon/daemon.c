@@ -93,6 +93,7 @@ begin_stop(struct daemon *d, const char *why)
 	}
 	d->stopping = true;
 	catalog_sync_stop(d->catalog);
+	events_feed_stop(d->events); /* long polls answer now, not after their wait */
 	sdnotify_send(&d->notify, "STOPPING=1");
 	log_info(&d->log, "%s: stopping; %d request(s) in flight", why, server_inflight(d->server));
 	server_stop_accepting(d->server);
@@ -340,6 +341,25 @@ token_used_cb(void *arg, const char *name)
 	token_cache_used(d->tokens, name);
 }
 
+/* api.webhooks: the routes reach the webhook through these. */
+static struct webhook_ping *
+webhook_ping_cb(void *ctx, const char *name, webhook_ping_done_fn done, void *arg, int *unknown)
+{
+	struct daemon *d = ctx;
+
+	*unknown = d->webhook == NULL || strcmp(webhook_name(d->webhook), name) != 0;
+	if (*unknown)
+		return NULL;
+	return webhook_ping(d->webhook, done, arg);
+}
+
+static void
+webhook_cancel_cb(void *ctx, struct webhook_ping *p)
+{
+	(void)ctx;
+	webhook_ping_cancel(p);
+}
+
 /* The HTTP layer and the routes, wired to the objects they borrow. */
 static int
 start_http(struct daemon *d)
@@ -389,6 +409,12 @@ start_http(struct daemon *d)
 	d->api.started = d->started;
 	d->api.render_metrics = render_metrics_cb;
 	d->api.render_arg = d;
+	d->webhook_ops.ping = webhook_ping_cb;
+	d->webhook_ops.cancel = webhook_cancel_cb;
+	/* The webhook's own copy of its name: it outlives SIGHUP's config. */
+	d->webhook_ops.default_name = d->webhook != NULL ? webhook_name(d->webhook) : "";
+	d->webhook_ops.ctx = d;
+	d->api.webhooks = &d->webhook_ops;
 
 	memset(&rs, 0, sizeof(rs));
 	rs.base = d->base;
@@ -477,6 +503,7 @@ start_webhook(struct daemon *d)
 		log_error(&d->log, "cannot start the webhook");
 		return -1;
 	}
+	d->webhook_ops.default_name = webhook_name(d->webhook);
 	return 0;
 }
 

@@ -15,16 +15,33 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "base/clock.h"
+#include "api/webhook_ops.h"
 #include "base/log.h"
 #include "store/db.h"
 #include "webhook.h"
 
-#define SECRET_MAX   1024
-#define BODY_MAX     8192
-#define BUSY_RETRY_S 1 /* the cursor is held by another daemon */
-#define IDLE_TICK_S  5 /* a NOTIFY may be lost across a reconnect */
+#define SECRET_MAX     1024
+#define BODY_MAX       8192
+#define BUSY_RETRY_S   1                   /* the cursor is held by another daemon */
+#define IDLE_TICK_S    5                   /* a NOTIFY may be lost across a reconnect */
+#define REPLAY_CHANNEL "alliance_webhooks" /* a replay was queued */
+
+/* A signed ping (POST /v1/webhooks/{name}/test), beside the deliveries. */
+struct webhook_ping {
+	struct webhook *w;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	char id[48];
+	char error[CURL_ERROR_SIZE];
+	double started;
+	webhook_ping_done_fn done;
+	void *arg;
+	struct webhook_ping *next;
+};
 
 struct webhook {
 	struct event_base *base;
@@ -47,8 +64,10 @@ struct webhook {
 	char *body;
 	char error[CURL_ERROR_SIZE];
 	char event_id[24], attempts[16];
-	double failing_for; /* seconds the event has failed; -1 none */
-	double next_round;  /* seconds from the COMMIT to the next round */
+	bool replay;                /* the event is a queued replay, not the cursor's next */
+	struct webhook_ping *pings; /* in flight */
+	double failing_for;         /* seconds the event has failed; -1 none */
+	double next_round;          /* seconds from the COMMIT to the next round */
 	struct webhook_stats stats;
 };
 
@@ -133,16 +152,27 @@ bad:
 /* libcurl's multi interface on the event loop */
 
 static void transfer_done(struct webhook *w, CURLcode rc);
+static void ping_done(struct webhook_ping *p, CURLcode rc);
 
 static void
 check_multi(struct webhook *w)
 {
 	CURLMsg *m;
 	int left;
+	void *priv;
 
-	while ((m = curl_multi_info_read(w->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE && m->easy_handle == w->easy)
+	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (m->easy_handle == w->easy) {
 			transfer_done(w, m->data.result);
+			continue;
+		}
+		priv = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		if (priv != NULL)
+			ping_done(priv, m->data.result);
+	}
 }
 
 static void
@@ -287,38 +317,61 @@ record(struct webhook *w, const char *sql, int n, const char *const *values, dou
 		round_end(w, BUSY_RETRY_S);
 }
 
+/* The statements that record an attempt: [0] the cursor's next event, [1] a
+ * replay.  Parameters: ok $1 name, $2 event; retry $1 name, $2 event, $3
+ * backoff ms, $4 error; dead $1 name, $2 event, $3 attempts so far, $4 error. */
+static const char *const ok_sql[2] = {
+	"UPDATE webhook_cursors SET last_event_id = $2::bigint, attempts = 0,"
+	" failing_since = NULL, next_attempt_at = now(), last_error = NULL,"
+	" delivered = delivered + 1 WHERE name = $1",
+	"WITH r AS (DELETE FROM webhook_replays WHERE webhook = $1 AND event_id = $2::bigint),"
+	" d AS (DELETE FROM webhook_dead WHERE webhook = $1 AND event_id = $2::bigint)"
+	" UPDATE webhook_cursors SET delivered = delivered + 1 WHERE name = $1",
+};
+static const char *const retry_sql[2] = {
+	"UPDATE webhook_cursors SET attempts = attempts + 1,"
+	" failing_since = coalesce(failing_since, now()),"
+	" next_attempt_at = now() + $3::float8 * interval '1 millisecond',"
+	" last_error = $4, retried = retried + 1 WHERE name = $1 AND $2::bigint > 0",
+	"WITH r AS (UPDATE webhook_replays SET attempts = attempts + 1,"
+	"  failing_since = coalesce(failing_since, now()),"
+	"  next_attempt_at = now() + $3::float8 * interval '1 millisecond', last_error = $4"
+	"  WHERE webhook = $1 AND event_id = $2::bigint)"
+	" UPDATE webhook_cursors SET retried = retried + 1 WHERE name = $1",
+};
+static const char *const dead_sql[2] = {
+	"WITH d AS (INSERT INTO webhook_dead (webhook, event_id, attempts, last_error)"
+	" VALUES ($1, $2::bigint, $3::integer + 1, $4) ON CONFLICT DO NOTHING)"
+	" UPDATE webhook_cursors SET last_event_id = $2::bigint, attempts = 0,"
+	" failing_since = NULL, next_attempt_at = now(), last_error = $4,"
+	" dead = dead + 1 WHERE name = $1",
+	"WITH r AS (DELETE FROM webhook_replays WHERE webhook = $1 AND event_id = $2::bigint),"
+	" d AS (INSERT INTO webhook_dead (webhook, event_id, attempts, last_error)"
+	"  VALUES ($1, $2::bigint, $3::integer + 1, $4) ON CONFLICT (webhook, event_id) DO UPDATE"
+	"  SET attempts = webhook_dead.attempts + EXCLUDED.attempts,"
+	"  last_error = EXCLUDED.last_error, dead_at = now())"
+	" UPDATE webhook_cursors SET dead = dead + 1 WHERE name = $1",
+};
+
 static void
 transfer_done(struct webhook *w, CURLcode rc)
 {
-	static const char ok_sql[] =
-	    "UPDATE webhook_cursors SET last_event_id = $2::bigint, attempts = 0,"
-	    " failing_since = NULL, next_attempt_at = now(), last_error = NULL,"
-	    " delivered = delivered + 1 WHERE name = $1";
-	static const char retry_sql[] =
-	    "UPDATE webhook_cursors SET attempts = attempts + 1,"
-	    " failing_since = coalesce(failing_since, now()),"
-	    " next_attempt_at = now() + $2::float8 * interval '1 millisecond',"
-	    " last_error = $3, retried = retried + 1 WHERE name = $1";
-	static const char dead_sql[] =
-	    "WITH d AS (INSERT INTO webhook_dead (webhook, event_id, attempts, last_error)"
-	    " VALUES ($1, $2::bigint, $3::integer + 1, $4) ON CONFLICT DO NOTHING)"
-	    " UPDATE webhook_cursors SET last_event_id = $2::bigint, attempts = 0,"
-	    " failing_since = NULL, next_attempt_at = now(), last_error = $4,"
-	    " dead = dead + 1 WHERE name = $1";
 	long status = 0;
 	char why[160], backoff[32];
 	double ms;
-	int attempts = atoi(w->attempts);
+	int attempts = atoi(w->attempts), k = w->replay ? 1 : 0;
+	const char *what = w->replay ? "replay of event" : "event";
 
 	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OK && status >= 200 && status < 300) {
 		const char *v[2] = { w->name, w->event_id };
 
 		w->stats.delivered++;
-		w->stats.undelivered_since = 0; /* the next round says */
-		log_info(w->log, "webhook %s: event %s delivered (%ld)", w->name, w->event_id,
+		if (!w->replay)
+			w->stats.undelivered_since = 0; /* the next round says */
+		log_info(w->log, "webhook %s: %s %s delivered (%ld)", w->name, what, w->event_id,
 		    status);
-		record(w, ok_sql, 2, v, -1);
+		record(w, ok_sql[k], 2, v, -1);
 		return;
 	}
 	if (rc != CURLE_OK)
@@ -329,9 +382,9 @@ transfer_done(struct webhook *w, CURLcode rc)
 		const char *v[4] = { w->name, w->event_id, w->attempts, why };
 
 		w->stats.dead++;
-		log_warn(w->log, "webhook %s: event %s dead-lettered after %d attempts: %s",
-		    w->name, w->event_id, attempts + 1, why);
-		record(w, dead_sql, 4, v, -1);
+		log_warn(w->log, "webhook %s: %s %s dead-lettered after %d attempts: %s", w->name,
+		    what, w->event_id, attempts + 1, why);
+		record(w, dead_sql[k], 4, v, -1);
 		return;
 	}
 	ms = w->retry_base_ms * pow(2.0, attempts > 30 ? 30 : attempts);
@@ -339,13 +392,55 @@ transfer_done(struct webhook *w, CURLcode rc)
 		ms = w->retry_max_ms;
 	snprintf(backoff, sizeof(backoff), "%.0f", ms);
 	{
-		const char *v[3] = { w->name, backoff, why };
+		const char *v[4] = { w->name, w->event_id, backoff, why };
 
 		w->stats.retried++;
-		log_warn(w->log, "webhook %s: event %s attempt %d failed (%s), next in %.0f ms",
-		    w->name, w->event_id, attempts + 1, why, ms);
-		record(w, retry_sql, 3, v, ms / 1000.0);
+		log_warn(w->log, "webhook %s: %s %s attempt %d failed (%s), next in %.0f ms",
+		    w->name, what, w->event_id, attempts + 1, why, ms);
+		/* A failed replay does not hold up the cursor: the next round
+		 * goes on at once with what else is due. */
+		record(w, retry_sql[k], 4, v, w->replay ? 0 : ms / 1000.0);
 	}
+}
+
+/* A signed POST of body with webhook-id id into *easy (added to the multi
+ * handle); *headers is the caller's to free.  0 or -1. */
+static int
+prepare_post(struct webhook *w, const char *id, const char *body, CURL **easy,
+    struct curl_slist **headers, char *errbuf, void *priv)
+{
+	char ts[24], sig[128], h[256];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (webhook_sign(w->secret, w->secret_len, id, ts, body, strlen(body), sig, sizeof(sig)) !=
+	    0)
+		return -1;
+	*headers = curl_slist_append(*headers, "Content-Type: application/json");
+	snprintf(h, sizeof(h), "webhook-id: %s", id);
+	*headers = curl_slist_append(*headers, h);
+	snprintf(h, sizeof(h), "webhook-timestamp: %s", ts);
+	*headers = curl_slist_append(*headers, h);
+	snprintf(h, sizeof(h), "webhook-signature: %s", sig);
+	*headers = curl_slist_append(*headers, h);
+	*headers = curl_slist_append(*headers, "Expect:");
+	*easy = curl_easy_init();
+	if (*easy == NULL || *headers == NULL)
+		return -1;
+	curl_easy_setopt(*easy, CURLOPT_URL, w->url);
+	curl_easy_setopt(*easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(*easy, CURLOPT_HTTPHEADER, *headers);
+	curl_easy_setopt(*easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(*easy, CURLOPT_TIMEOUT, (long)w->timeout);
+	curl_easy_setopt(*easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(*easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(*easy, CURLOPT_USERAGENT, "allianced-webhook");
+	curl_easy_setopt(*easy, CURLOPT_PRIVATE, priv);
+	/* TLS: libcurl verifies the peer and the host name by default. */
+	curl_easy_setopt(*easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(*easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (curl_multi_add_handle(w->multi, *easy) != CURLM_OK)
+		return -1;
+	return 0;
 }
 
 static int
@@ -353,7 +448,7 @@ send_event(struct webhook *w, const PGresult *res)
 {
 	json_t *data, *doc;
 	json_error_t jerr;
-	char id[40], ts[24], sig[128], h[256];
+	char id[40];
 
 	data = json_loads(PQgetvalue(res, 0, 7), 0, &jerr);
 	if (data == NULL)
@@ -367,46 +462,20 @@ send_event(struct webhook *w, const PGresult *res)
 	json_decref(doc);
 	if (w->body == NULL)
 		return -1;
+	/* The same id on every attempt and every replay: receivers deduplicate. */
 	snprintf(id, sizeof(id), "evt_%s", w->event_id);
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	if (webhook_sign(w->secret, w->secret_len, id, ts, w->body, strlen(w->body), sig,
-	        sizeof(sig)) != 0)
-		return -1;
-	w->headers = curl_slist_append(w->headers, "Content-Type: application/json");
-	snprintf(h, sizeof(h), "webhook-id: %s", id);
-	w->headers = curl_slist_append(w->headers, h);
-	snprintf(h, sizeof(h), "webhook-timestamp: %s", ts);
-	w->headers = curl_slist_append(w->headers, h);
-	snprintf(h, sizeof(h), "webhook-signature: %s", sig);
-	w->headers = curl_slist_append(w->headers, h);
-	w->headers = curl_slist_append(w->headers, "Expect:");
-	w->easy = curl_easy_init();
-	if (w->easy == NULL || w->headers == NULL)
-		return -1;
-	curl_easy_setopt(w->easy, CURLOPT_URL, w->url);
-	curl_easy_setopt(w->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
-	curl_easy_setopt(w->easy, CURLOPT_TIMEOUT, (long)w->timeout);
-	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, w->error);
-	curl_easy_setopt(w->easy, CURLOPT_USERAGENT, "allianced-webhook");
-	/* TLS: libcurl verifies the peer and the host name by default. */
-	curl_easy_setopt(w->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (curl_multi_add_handle(w->multi, w->easy) != CURLM_OK)
-		return -1;
-	return 0;
+	return prepare_post(w, id, w->body, &w->easy, &w->headers, w->error, NULL);
 }
 
 /* Columns: 0 cursor, 1 attempts, 2 seconds until the next attempt, 3 seconds
  * failing (NULL none), 4 event id (NULL none), 5 type, 6 created_at, 7 data,
- * 8 the event's age in seconds. */
+ * 8 the event's age in seconds, 9 a replay ("t"/"f"), 10 seconds until the
+ * next replay falls due (NULL none queued). */
 static void
 claimed_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	struct webhook *w = arg;
-	double wait;
+	double wait, replay_wait = -1;
 
 	if (st != DB_OK) {
 		round_end(w, BUSY_RETRY_S);
@@ -416,15 +485,20 @@ claimed_cb(void *arg, enum db_status st, const PGresult *res)
 		round_end(w, BUSY_RETRY_S);
 		return;
 	}
+	if (!PQgetisnull(res, 0, 10))
+		replay_wait = atof(PQgetvalue(res, 0, 10));
+	w->replay = strcmp(PQgetvalue(res, 0, 9), "t") == 0;
 	if (PQgetisnull(res, 0, 4)) { /* nothing to send: wait for a NOTIFY */
 		w->stats.undelivered_since = 0;
-		round_end(w, IDLE_TICK_S);
+		round_end(w,
+		    replay_wait >= 0 && replay_wait < IDLE_TICK_S ? replay_wait : IDLE_TICK_S);
 		return;
 	}
-	w->stats.undelivered_since = clock_now() - atof(PQgetvalue(res, 0, 8));
+	if (!w->replay)
+		w->stats.undelivered_since = clock_now() - atof(PQgetvalue(res, 0, 8));
 	wait = atof(PQgetvalue(res, 0, 2));
-	if (wait > 0) {
-		round_end(w, wait);
+	if (wait > 0) { /* the cursor's event is backing off */
+		round_end(w, replay_wait >= 0 && replay_wait < wait ? replay_wait : wait);
 		return;
 	}
 	snprintf(w->event_id, sizeof(w->event_id), "%s", PQgetvalue(res, 0, 4));
@@ -437,18 +511,30 @@ claimed_cb(void *arg, enum db_status st, const PGresult *res)
 	/* The transaction stays open (the row locked) until the answer. */
 }
 
+/* A due replay goes before the cursor's next event; it is sent whatever the
+ * webhook's event types (an operator asked for it). */
 static void
 begun_cb(void *arg, enum db_status st, const PGresult *res)
 {
 	static const char sql[] =
-	    "SELECT c.last_event_id, c.attempts,"
-	    " extract(epoch FROM c.next_attempt_at - now()),"
-	    " extract(epoch FROM now() - c.failing_since),"
-	    " e.id, e.type, e.created_at, e.data::text, extract(epoch FROM now() - e.created_at)"
+	    "SELECT c.last_event_id, coalesce(r.attempts, c.attempts),"
+	    " CASE WHEN r.event_id IS NULL THEN extract(epoch FROM c.next_attempt_at - now())"
+	    "  ELSE 0 END,"
+	    " extract(epoch FROM now() - CASE WHEN r.event_id IS NULL THEN c.failing_since"
+	    "  ELSE r.failing_since END),"
+	    " e.id, e.type, e.created_at, e.data::text, extract(epoch FROM now() - e.created_at),"
+	    " r.event_id IS NOT NULL,"
+	    " (SELECT extract(epoch FROM min(x.next_attempt_at) - now()) FROM webhook_replays x"
+	    "  WHERE x.webhook = c.name)"
 	    " FROM (SELECT * FROM webhook_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED) c"
-	    " LEFT JOIN LATERAL (SELECT * FROM events e WHERE e.id > c.last_event_id"
-	    "  AND ($2 = '' OR e.type = ANY (string_to_array($2, ' ')))"
-	    "  ORDER BY e.id LIMIT 1) e ON true";
+	    " LEFT JOIN LATERAL (SELECT * FROM webhook_replays x WHERE x.webhook = c.name"
+	    "  AND x.next_attempt_at <= now() ORDER BY x.next_attempt_at, x.event_id LIMIT 1) r"
+	    "  ON true"
+	    " LEFT JOIN LATERAL ((SELECT * FROM events e WHERE e.id = r.event_id)"
+	    "  UNION ALL (SELECT * FROM events e WHERE r.event_id IS NULL"
+	    "   AND e.id > c.last_event_id"
+	    "   AND ($2 = '' OR e.type = ANY (string_to_array($2, ' ')))"
+	    "   ORDER BY e.id LIMIT 1)) e ON true";
 	struct webhook *w = arg;
 	const char *values[2] = { w->name, w->events };
 
@@ -519,6 +605,124 @@ notify_cb(void *arg, const char *channel, const char *payload)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Pings */
+
+static void
+ping_free(struct webhook_ping *p)
+{
+	struct webhook_ping **pp;
+
+	for (pp = &p->w->pings; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->easy != NULL) {
+		curl_multi_remove_handle(p->w->multi, p->easy);
+		curl_easy_cleanup(p->easy);
+	}
+	curl_slist_free_all(p->headers);
+	free(p->body);
+	free(p);
+}
+
+/* Answers the requester, then frees the ping (done may cancel nothing). */
+static void
+ping_finish(struct webhook_ping *p, long status, const char *error)
+{
+	char id[sizeof(p->id)], why[CURL_ERROR_SIZE + 32];
+	struct webhook_ping_result res = { p->w->name, id, status, NULL, clock_now() - p->started };
+	webhook_ping_done_fn done = p->done;
+	void *arg = p->arg;
+
+	/* Free first (done may end the request, which must not cancel it), so
+	 * the strings done sees are copies. */
+	memcpy(id, p->id, sizeof(id));
+	if (error != NULL) {
+		snprintf(why, sizeof(why), "%s", error);
+		res.error = why;
+	}
+	ping_free(p);
+	done(arg, &res);
+}
+
+static void
+ping_done(struct webhook_ping *p, CURLcode rc)
+{
+	long status = 0;
+	char why[CURL_ERROR_SIZE + 32];
+
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK && status >= 200 && status < 300) {
+		log_info(p->w->log, "webhook %s: ping %s answered %ld", p->w->name, p->id, status);
+		ping_finish(p, status, NULL);
+		return;
+	}
+	if (rc != CURLE_OK)
+		snprintf(why, sizeof(why), "%s", p->error[0] ? p->error : curl_easy_strerror(rc));
+	else
+		snprintf(why, sizeof(why), "HTTP %ld", status);
+	log_warn(p->w->log, "webhook %s: ping %s failed: %s", p->w->name, p->id, why);
+	ping_finish(p, status, why);
+}
+
+struct webhook_ping *
+webhook_ping(struct webhook *w, webhook_ping_done_fn done, void *arg)
+{
+	struct webhook_ping *p = calloc(1, sizeof(*p));
+	unsigned char rnd[12];
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *doc;
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	p->w = w;
+	p->done = done;
+	p->arg = arg;
+	p->started = clock_now();
+	p->next = w->pings;
+	w->pings = p;
+	/* A fresh id per ping: it is a message of its own, never deduplicated
+	 * against another. */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto fail;
+	memcpy(p->id, "ping_", 5);
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(p->id + 5 + 2 * i, 3, "%02x", rnd[i]);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	doc = json_pack("{s:s, s:s, s:{s:s}}", "type", "webhook.ping", "timestamp", stamp, "data",
+	    "webhook", w->name);
+	if (doc == NULL)
+		goto fail;
+	p->body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (p->body == NULL ||
+	    prepare_post(w, p->id, p->body, &p->easy, &p->headers, p->error, p) != 0)
+		goto fail;
+	return p;
+fail:
+	ping_free(p);
+	return NULL;
+}
+
+void
+webhook_ping_cancel(struct webhook_ping *p)
+{
+	if (p != NULL)
+		ping_free(p);
+}
+
+const char *
+webhook_name(const struct webhook *w)
+{
+	return w->name;
+}
+
+/* ------------------------------------------------------------------------ */
 
 struct webhook *
 webhook_new(const struct webhook_settings *s, char *err, size_t errlen)
@@ -573,6 +777,8 @@ fail:
 int
 webhook_start(struct webhook *w)
 {
+	if (db_pool_listen(w->db, REPLAY_CHANNEL, notify_cb, w) != 0)
+		return -1;
 	return db_pool_listen(w->db, "alliance_events", notify_cb, w);
 }
 
@@ -582,6 +788,9 @@ webhook_free(struct webhook *w)
 	if (w == NULL)
 		return;
 	db_query_cancel(w->acquiring);
+	/* Pings still out are answered while their requests exist. */
+	while (w->pings != NULL)
+		ping_finish(w->pings, 0, "the daemon is stopping");
 	transfer_clear(w);
 	db_release(w->conn);
 	if (w->multi != NULL)

@@ -17,6 +17,12 @@
  * id.timestamp.body>" keyed with the secret's bytes (base64-decoded after a
  * "whsec_" prefix, else the file's bytes without a final newline).
  *
+ * Replays (webhook_replays, queued by POST /v1/events/{id}/replay with a
+ * NOTIFY on 'alliance_webhooks') go before the cursor's next event once
+ * due, with the event's own webhook-id and their own attempts and backoff.
+ * A ping (POST /v1/webhooks/{name}/test) is a signed "webhook.ping" sent at
+ * once beside the deliveries, with a fresh webhook-id; nothing is stored.
+ *
  * Ownership: the daemon owns the webhook; settings strings are copied.
  */
 #ifndef ALLIANCE_WEBHOOK_H
@@ -25,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/webhook_ops.h"
 #include "base/compiler.h"
 
 struct db_pool;
@@ -55,6 +62,14 @@ struct webhook *webhook_new(const struct webhook_settings *s, char *err, size_t 
 MUSTCHECK int webhook_start(struct webhook *w);
 void webhook_free(struct webhook *w);
 void webhook_stats(const struct webhook *w, struct webhook_stats *out);
+const char *webhook_name(const struct webhook *w);
+
+/* Sends a signed ping; done(arg, result) runs once on the loop (also when
+ * the webhook is freed first: "the daemon is stopping").  NULL out of
+ * memory.  The ping is the webhook's until done runs or it is cancelled. */
+struct webhook_ping *webhook_ping(struct webhook *w, webhook_ping_done_fn done, void *arg);
+/* Drops a ping before its answer; done does not run. */
+void webhook_ping_cancel(struct webhook_ping *p);
 
 /* The signature header's value for id, timestamp and body into out (>= 64
  * bytes): "v1,BASE64".  0 or -1. */

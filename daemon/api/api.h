@@ -9,6 +9,7 @@
 #ifndef ALLIANCE_API_H
 #define ALLIANCE_API_H
 
+#include "api/webhook_ops.h"
 #include "http/router.h"
 
 struct catalog_sync;
@@ -24,6 +25,7 @@ struct api {
 	struct catalog_sync *catalog;
 	struct token_cache *tokens;         /* the live API tokens (auth, readiness) */
 	struct events_feed *events;         /* wakes GET /v1/events long polls */
+	const struct webhook_ops *webhooks; /* ping, the default replay target */
 	const struct engine_params *params; /* replaced in place on SIGHUP */
 	const struct logger *log;
 	int default_limit; /* engine.default_limit */

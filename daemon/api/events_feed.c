@@ -16,6 +16,7 @@ struct events_feed {
 	struct waiter_list parked;
 	uint64_t generation;
 	uint64_t seen;
+	bool stopping; /* the daemon is stopping: nobody parks any more */
 };
 
 struct events_feed *
@@ -30,19 +31,13 @@ events_feed_new(struct db_pool *db)
 	return f;
 }
 
-/* A payload is one new event; NULL is a (re)established LISTEN, when
- * notifications may have been lost: every waiter reads again either way. */
 static void
-notify_cb(void *arg, const char *channel, const char *payload)
+wake_all(struct events_feed *f)
 {
-	struct events_feed *f = arg;
 	struct waiter_list woken;
 	struct events_waiter *w;
 
-	(void)channel;
 	f->generation++;
-	if (payload != NULL)
-		f->seen++;
 	/* Wake from a private list: a woken waiter may park again at once
 	 * (its statement is asynchronous, but be safe about reentry). */
 	TAILQ_INIT(&woken);
@@ -52,6 +47,34 @@ notify_cb(void *arg, const char *channel, const char *payload)
 		w->parked = false;
 		w->wake(w);
 	}
+}
+
+/* A payload is one new event; NULL is a (re)established LISTEN, when
+ * notifications may have been lost: every waiter reads again either way. */
+static void
+notify_cb(void *arg, const char *channel, const char *payload)
+{
+	struct events_feed *f = arg;
+
+	(void)channel;
+	if (payload != NULL)
+		f->seen++;
+	wake_all(f);
+}
+
+void
+events_feed_stop(struct events_feed *f)
+{
+	if (f == NULL)
+		return;
+	f->stopping = true;
+	wake_all(f);
+}
+
+bool
+events_feed_stopping(const struct events_feed *f)
+{
+	return f->stopping;
 }
 
 int

@@ -44,6 +44,10 @@ uint64_t events_feed_generation(const struct events_feed *f);
 void events_feed_park(struct events_feed *f, struct events_waiter *w);
 /* Unparks w if parked (no wake). */
 void events_feed_unpark(struct events_feed *f, struct events_waiter *w);
+/* The daemon is stopping: every parked waiter is woken (to answer what it
+ * has) and events_feed_stopping() tells the others not to park. */
+void events_feed_stop(struct events_feed *f);
+bool events_feed_stopping(const struct events_feed *f);
 /* Events created since start, as NOTIFYs seen (for /metrics). */
 uint64_t events_feed_seen(const struct events_feed *f);
 

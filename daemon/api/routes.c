@@ -23,6 +23,7 @@ const struct route *const api_route_tables[] = {
 	routes_tokens,
 	routes_audit,
 	routes_events,
+	routes_webhooks,
 	NULL,
 };
 

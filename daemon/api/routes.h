@@ -18,5 +18,6 @@ extern const struct route routes_reports[];    /* routes_reports.c */
 extern const struct route routes_tokens[];     /* routes_tokens.c */
 extern const struct route routes_audit[];      /* routes_audit.c */
 extern const struct route routes_events[];     /* routes_events.c */
+extern const struct route routes_webhooks[];   /* routes_webhooks.c */
 
 #endif

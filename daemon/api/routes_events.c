@@ -7,7 +7,11 @@
  * cursor are answered at once; with none and wait > 0 the request parks on
  * the events feed until a NOTIFY (an event committed somewhere: any daemon
  * on the database) or until wait runs out, then answers the empty page.
- * Ids commit in order (sql/004_events.sql), so a cursor never skips one.
+ * Ids commit in order (sql/005_events.sql), so a cursor never skips one.
+ *
+ * GET /v1/events/failed lists the webhook's dead letters; POST
+ * /v1/events/{id}/replay queues one event (any, dead or not) to be sent
+ * again (sql/006_webhook_replays.sql).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,7 +67,10 @@ events_cb(struct request *r, const PGresult *res)
 	double left;
 
 	left = s->deadline - clock_now();
-	if (strcmp(PQgetvalue(res, 0, 1), "0") != 0 || left <= 0) {
+	/* A stopping daemon answers what it has: a parked poll would hold up
+	 * the drain for its whole wait. */
+	if (strcmp(PQgetvalue(res, 0, 1), "0") != 0 || left <= 0 ||
+	    events_feed_stopping(request_api(r)->events)) {
 		request_reply_text(r, 200, "application/json", page, strlen(page));
 		return;
 	}
@@ -214,8 +221,94 @@ route_events_failed(struct request *r)
 	request_db_query(r, &call, sql, 1, values, failed_cb);
 }
 
+/* ------------------------------------------------------------------------ */
+/* POST /v1/events/{id}/replay: send one event again to a webhook */
+
+/* Columns: 0 the event's type, 1 queued at (NULL: no such webhook). */
+static void
+replay_cb(struct request *r, const PGresult *res)
+{
+	const char *webhook = r->state;
+
+	if (PQgetisnull(res, 0, 1)) {
+		json_t *errs = json_array();
+
+		problem_add_error(errs, "webhook",
+		    "no webhook of that name has run on this database");
+		request_problem(r, 422, "unknown webhook", errs);
+		return;
+	}
+	log_info(request_log(r), "request id=%s event id=%lld replay queued for webhook %s by %s",
+	    r->id, (long long)r->params[0], webhook, r->auth.actor);
+	request_reply_json(r, 202,
+	    json_pack("{s:I, s:s, s:s, s:s}", "event_id", (json_int_t)r->params[0], "type",
+	        PQgetvalue(res, 0, 0), "webhook", webhook, "queued_at", PQgetvalue(res, 0, 1)));
+}
+
+/* The webhook named in the body, else this daemon's; NULL when answered. */
+static const char *
+replay_target(struct request *r)
+{
+	const json_t *v = r->body != NULL ? json_object_get(r->body, "webhook") : NULL;
+	const char *name = request_api(r)->webhooks->default_name;
+	const char *why = NULL;
+	json_t *errs;
+	size_t n;
+
+	if (v != NULL) {
+		name = json_string_value(v);
+		n = name != NULL ? strlen(name) : 0;
+		if (n == 0 || n > 63 ||
+		    strspn(name,
+		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+			why = "must be a webhook name (1..63 of A-Z a-z 0-9 . _ -)";
+	} else if (name[0] == '\0')
+		why = "required: this daemon has no webhook (webhook.url) to default to";
+	if (why == NULL)
+		return name;
+	errs = json_array();
+	problem_add_error(errs, "webhook", why);
+	request_problem(r, 422, "invalid replay request", errs);
+	return NULL;
+}
+
+static void
+route_event_replay(struct request *r)
+{
+	/* Queued again while queued: due now, its attempts start over. */
+	/* clang-format off */
+	static const char sql[] =
+	    "WITH wh AS (SELECT name FROM webhook_cursors WHERE name = $2),"
+	    " q AS (INSERT INTO webhook_replays (webhook, event_id)"
+	    "  SELECT wh.name, e.id FROM events e, wh WHERE e.id = $1::bigint"
+	    "  ON CONFLICT (webhook, event_id) DO UPDATE SET requested_at = now(),"
+	    "   next_attempt_at = now(), attempts = 0, failing_since = NULL, last_error = NULL"
+	    "  RETURNING requested_at)"
+	    " SELECT e.type, (SELECT requested_at FROM q),"
+	    "  (SELECT pg_notify('alliance_webhooks', $2) FROM q)"
+	    " FROM events e WHERE e.id = $1::bigint";
+	/* clang-format on */
+	static const struct request_db_call call = { "event replay", "event", NULL };
+	const char *name = replay_target(r);
+	char id[24];
+	const char *values[2] = { id, NULL };
+	char *copy;
+
+	if (name == NULL)
+		return;
+	copy = request_state_new(r, strlen(name) + 1, NULL);
+	if (copy == NULL)
+		return;
+	memcpy(copy, name, strlen(name) + 1);
+	snprintf(id, sizeof(id), "%lld", (long long)r->params[0]);
+	values[1] = copy;
+	request_db_query(r, &call, sql, 2, values, replay_cb);
+}
+
 const struct route routes_events[] = {
 	{ "GET", "/v1/events", SCOPE_INTAKE, ROUTE_NEEDS_DB, route_events },
 	{ "GET", "/v1/events/failed", SCOPE_ADMIN, ROUTE_NEEDS_DB, route_events_failed },
+	{ "POST", "/v1/events/{id}/replay", SCOPE_ADMIN, ROUTE_OPTIONAL_BODY | ROUTE_NEEDS_DB,
+	    route_event_replay },
 	ROUTE_END,
 };

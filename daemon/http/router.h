@@ -55,6 +55,7 @@ enum scope {
 #define ROUTE_AUDIT_EPISODE (ROUTE_AUDIT | 0x40)
 
 #define ROUTE_MAX_PARAMS 2
+#define ROUTE_NAME_MAX   64 /* a {name} segment and its NUL */
 
 typedef void (*route_fn)(struct request *r);
 
@@ -62,7 +63,8 @@ typedef void (*route_fn)(struct request *r);
  * table of entries closed by ROUTE_END, and api/routes.c lists the tables. */
 struct route {
 	const char *method; /* "GET", "POST", ...; NULL ends a table */
-	const char *path;   /* pattern; "{id}" matches a positive integer */
+	const char *path;   /* pattern; "{id}" matches a positive integer, "{name}"
+			     * 1..63 of [A-Za-z0-9._-] */
 	enum scope scope;
 	int flags;
 	route_fn handler;
@@ -83,6 +85,7 @@ struct request {
 	struct auth_result auth;          /* who called (actor, scope, peer) */
 	double started;                   /* clock_now() at arrival */
 	int64_t params[ROUTE_MAX_PARAMS]; /* the {id}s of the path, in order */
+	char name[ROUTE_NAME_MAX];        /* the path's {name}, else "" */
 	json_t *body;                     /* owned; parsed JSON body or NULL */
 	struct evkeyvalq *query;          /* owned; decoded query string */
 	struct event timer;               /* request_timeout; inside the request: no

@@ -26,7 +26,7 @@ COMMANDS = [
     "colleague unlink", "colleague list", "client show", "client add", "match",
     "episode start", "episode end", "episode show", "feedback add", "attendance",
     "alliance", "referrals", "report alliance", "report at-risk", "report audit",
-    "events list",
+    "events list", "events replay", "webhook test",
     "token create", "token list", "token revoke", "config check",
     "migrate", "help", "version",
 ]

@@ -182,11 +182,23 @@ def test_every_answer_fits_the_description(daemon, db):
     c("DELETE", tid, f"/v1/therapists/{t3['id']}", want=200)
     c("DELETE", tid, "/v1/therapists/999999", want=404)
 
+    # -- events: a replay (this daemon has no webhook of its own) and a ping
+    rp = "/v1/events/{id}/replay"
+    c("POST", rp, "/v1/events/1/replay", want=422)
+    c("POST", rp, "/v1/events/1/replay", {"webhook": "intake"}, want=422)
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO webhook_cursors (name) VALUES ('intake')")
+    db.commit()
+    c("POST", rp, "/v1/events/1/replay", {"webhook": "intake"}, want=202)
+    c("POST", rp, "/v1/events/999999/replay", {"webhook": "intake"}, want=404)
+    c("POST", "/v1/webhooks/{name}/test", "/v1/webhooks/intake/test", want=404)
+
     # -- the router's refusals, on every operation
     ids = {"id": t1["id"]}
     for method, template in sorted(every_operation()):
         path = concrete(template, ids if "therapists" in template else
                         {"id": ep["id"]} if "episodes" in template else {"id": cl["id"]})
+        path = path.replace("{name}", "intake")
         c(method, template, path + "?a=%zz", want=400)
         if method == "GET":
             c(method, template, path, raw=b"{}", want=400)

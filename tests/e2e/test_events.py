@@ -7,6 +7,7 @@ soon as an event commits (NOTIFY) or after `wait` seconds.
 """
 
 import json
+import signal
 import threading
 import time
 
@@ -144,6 +145,28 @@ def test_long_poll_returns_when_an_event_commits(daemon, db):
     assert types_of(out["page"]) == ["episode.started"]
     assert out["took"] < 5.0, out["took"]
     assert time.monotonic() - t_write < 3.0
+
+
+def test_sigterm_answers_parked_long_polls_at_once(daemon_factory):
+    d = daemon_factory()
+    out = {}
+
+    def poll():
+        t0 = time.monotonic()
+        out["page"] = events(d, wait=30)
+        out["took"] = time.monotonic() - t0
+
+    th = threading.Thread(target=poll)
+    th.start()
+    time.sleep(1.0)  # the poll is parked
+    t_stop = time.monotonic()
+    d.signal(signal.SIGTERM)
+    th.join(15)
+    assert not th.is_alive()
+    assert out["page"] == {"events": [], "next": 0}
+    assert out["took"] < 5.0, out["took"]
+    assert d.wait(10) == 0
+    assert time.monotonic() - t_stop < 3.0  # not the poll's 30 s, nor the drain timeout
 
 
 def test_long_poll_wakes_on_another_daemons_event(daemon_factory, db):

@@ -40,6 +40,7 @@ class Receiver:
         self.down = False
         self.refused = 0
         self.delay = 0.0
+        self.refuse = set()    # webhook-ids answered 503 even when up
         rec = self
 
         class H(BaseHTTPRequestHandler):
@@ -52,7 +53,7 @@ class Receiver:
                     if not verify(SECRET, h, body):
                         rec.bad.append(h)
                         code = 401
-                    elif rec.down:
+                    elif rec.down or h["webhook-id"] in rec.refuse:
                         rec.refused += 1
                         code = 503
                     else:
@@ -176,9 +177,11 @@ def test_kill_9_mid_delivery_loses_nothing(daemon_factory, db, tmp_path):
         rec.delay = 0.0
         b = daemon_factory(cfg)
         ids = all_event_ids(db)
-        wait_until(lambda: len(rec.unique()) == len(ids), 15, what="the redelivery")
+        # The receiver may still finish a's hung attempt: b's own delivery is
+        # the one that moves the cursor.
+        wait_until(lambda: rows(db, "SELECT last_event_id FROM webhook_cursors")[0][0]
+                   == ids[-1], 15, what="the redelivery")
         assert [p["id"] for p in rec.unique()] == ids
-        assert rows(db, "SELECT last_event_id FROM webhook_cursors")[0][0] == ids[-1]
         assert b.alive()
     finally:
         rec.close()
@@ -217,3 +220,148 @@ def test_a_bad_secret_file_refuses_to_start(daemon_factory, tmp_path):
     d.start(wait=False)
     assert d.wait(10) == 1
     assert "webhook.secret_file: cannot open" in d.log_text()
+
+
+def dead_letter(d, db, rec, t):
+    """An episode.started event dead-lettered while the receiver is down; its id."""
+    rec.down = True
+    assert start_episode(d, add_client(db), t).status == 201
+    wait_until(lambda: rows(db, "SELECT count(*) FROM webhook_dead")[0][0] == 1, 15,
+               what="the dead letter")
+    return rows(db, "SELECT event_id FROM webhook_dead")[0][0]
+
+
+def test_replay_sends_a_dead_letter_again_and_clears_it(daemon_factory, db, tmp_path, ctl):
+    rec = Receiver()
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec, horizon=1))
+        dead = dead_letter(d, db, rec, add_therapist(db))
+        rec.down = False
+        p = ctl("events", "replay", str(dead), daemon=d)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == f"event {dead} (episode.started): queued for webhook intake\n"
+        wait_until(lambda: any(wid == f"evt_{dead}" for wid, _ in rec.got), 10,
+                   what="the replayed event")
+        got = [p for wid, p in rec.got if wid == f"evt_{dead}"]
+        assert got[0]["id"] == dead and got[0]["type"] == "episode.started"
+        wait_until(lambda: rows(db, "SELECT count(*) FROM webhook_replays")[0][0] == 0, 5,
+                   what="the replay row gone")
+        assert rows(db, "SELECT count(*) FROM webhook_dead")[0][0] == 0
+        assert d.get("/v1/events/failed").json()["failed"] == []
+        assert not rec.bad
+    finally:
+        rec.close()
+
+
+def test_a_failing_replay_backs_off_without_holding_up_new_events(daemon_factory, db,
+                                                                 tmp_path):
+    rec = Receiver()
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec, horizon=1))
+        t = add_therapist(db)
+        dead = dead_letter(d, db, rec, t)
+        d.stop()  # a second life, with a horizon the replay cannot reach
+        d = daemon_factory(hook_config(tmp_path, rec, horizon=3600))
+        rec.down = False
+        rec.refuse = {f"evt_{dead}"}  # the receiver still chokes on that one event
+        r = d.post(f"/v1/events/{dead}/replay", json_body={"webhook": "intake"})
+        assert r.status == 202, r.text
+        assert r.json()["event_id"] == dead and r.json()["webhook"] == "intake"
+        assert r.json()["type"] == "episode.started"
+        wait_until(lambda: rows(db, "SELECT attempts FROM webhook_replays")[0][0] >= 2, 10,
+                   what="the replay retried")
+        assert start_episode(d, add_client(db), t).status == 201
+        wait_until(lambda: len(rec.unique()) == 1, 10, what="the new event past the replay")
+        assert rec.unique()[0]["id"] > dead
+        assert rows(db, "SELECT count(*) FROM webhook_replays")[0][0] == 1
+        rec.refuse = set()
+        wait_until(lambda: len(rec.unique()) == 2, 10, what="the replay once fixed")
+        assert rec.unique()[1]["id"] == dead
+        wait_until(lambda: rows(db, "SELECT count(*) FROM webhook_dead")[0][0] == 0, 5,
+                   what="the dead letter cleared")
+    finally:
+        rec.close()
+
+
+def test_a_replay_that_dies_again_is_a_dead_letter_again(daemon_factory, db, tmp_path):
+    rec = Receiver()
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec, horizon=1))
+        dead = dead_letter(d, db, rec, add_therapist(db))
+        first = rows(db, "SELECT attempts FROM webhook_dead")[0][0]
+        assert d.request("POST", f"/v1/events/{dead}/replay").status == 202
+        wait_until(lambda: rows(db, "SELECT count(*) FROM webhook_replays")[0][0] == 0, 15,
+                   what="the replay given up")
+        again = rows(db, "SELECT event_id, attempts FROM webhook_dead")
+        assert again[0][0] == dead and again[0][1] > first
+    finally:
+        rec.close()
+
+
+def test_replay_refusals_name_the_problem(daemon_factory, db, tmp_path, ctl):
+    rec = Receiver()
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec))
+        assert start_episode(d, add_client(db), add_therapist(db)).status == 201
+        wait_until(lambda: len(rec.unique()) == 1, 10, what="the event")
+        ev = rec.unique()[0]["id"]
+        r = d.request("POST", "/v1/events/999999/replay")
+        assert r.status == 404 and "no event 999999" in r.json()["detail"]
+        r = d.post(f"/v1/events/{ev}/replay", json_body={"webhook": "crm"})
+        assert r.status == 422 and r.json()["errors"][0]["field"] == "webhook"
+        r = d.post(f"/v1/events/{ev}/replay", json_body={"webhook": "a b"})
+        assert r.status == 422 and r.json()["errors"][0]["field"] == "webhook"
+        p = ctl("events", "replay", "999999", daemon=d)
+        assert p.returncode == 2 and "no event 999999" in p.stderr
+        p = ctl("events", "replay", "x", daemon=d)
+        assert p.returncode == 1
+        assert rows(db, "SELECT count(*) FROM webhook_replays")[0][0] == 0
+        # A daemon without a webhook has no default to send to.
+        plain = daemon_factory()
+        r = plain.request("POST", f"/v1/events/{ev}/replay")
+        assert r.status == 422 and r.json()["errors"][0]["field"] == "webhook"
+        assert "no webhook" in r.json()["errors"][0]["message"]
+        r = plain.post(f"/v1/events/{ev}/replay", json_body={"webhook": "intake"})
+        assert r.status == 202, r.text
+        r = plain.request("POST", f"/v1/events/{ev}/replay", auth=None)
+        assert r.status == 401
+    finally:
+        rec.close()
+
+
+def test_webhook_test_sends_a_signed_ping(daemon_factory, db, tmp_path, ctl):
+    rec = Receiver()
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec))
+        p = ctl("webhook", "test", "intake", daemon=d)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.startswith("webhook intake: ping ping_") and " answered 204 in " in \
+            p.stdout
+        pings = [(wid, b) for wid, b in rec.got if b["type"] == "webhook.ping"]
+        assert len(pings) == 1 and pings[0][0].startswith("ping_")
+        assert pings[0][1]["data"] == {"webhook": "intake"}
+        assert not rec.bad  # the signature verified
+        assert rows(db, "SELECT count(*) FROM events")[0][0] == 0  # nothing stored
+        r = d.request("POST", "/v1/webhooks/intake/test")
+        assert r.status == 200 and r.json()["delivered"] is True and r.json()["status"] == 204
+        assert r.json()["id"] != pings[0][0]  # a fresh id per ping
+        rec.down = True
+        p = ctl("webhook", "test", "intake", daemon=d)
+        assert p.returncode == 3 and "failed: HTTP 503" in p.stdout, p.stdout
+        r = d.request("POST", "/v1/webhooks/intake/test")
+        assert r.json()["delivered"] is False and r.json()["error"] == "HTTP 503"
+        p = ctl("webhook", "test", "crm", daemon=d)
+        assert p.returncode == 2 and "no webhook named crm" in p.stderr
+        assert d.request("POST", "/v1/webhooks/a%20b/test").status == 404
+    finally:
+        rec.close()
+
+
+def test_webhook_test_of_an_unreachable_receiver_says_why(daemon_factory, tmp_path, ctl):
+    rec = Receiver()
+    rec.close()
+    rec.srv.server_close()  # nothing listens there any more: refused
+    d = daemon_factory(hook_config(tmp_path, rec))
+    p = ctl("webhook", "test", "intake", daemon=d)
+    assert p.returncode == 3
+    assert "failed:" in p.stdout and "onnect" in p.stdout, p.stdout
