@@ -27,8 +27,8 @@ struct webhook_ops {
 	/* Sends a signed "webhook.ping" through the webhook named name; done
 	 * runs once, later, on the event loop.  NULL when no webhook of this
 	 * daemon has that name (or out of memory: *unknown says which). */
-	struct webhook_ping *(*ping)(void *ctx, const char *name, webhook_ping_done_fn done,
-	    void *arg, int *unknown);
+	struct webhook_ping *(
+	    *ping)(void *ctx, const char *name, webhook_ping_done_fn done, void *arg, int *unknown);
 	/* Drops a ping whose requester went away; done will not run. */
 	void (*cancel)(void *ctx, struct webhook_ping *p);
 	const char *default_name; /* this daemon's webhook; "" when it has none */

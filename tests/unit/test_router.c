@@ -58,7 +58,8 @@ static const struct route table_a[] = { { "GET", "/a", SCOPE_NONE, 0, h_plain },
 
 static const struct route table_b[] = { { "POST", "/a/{id}", SCOPE_ADMIN, ROUTE_OPTIONAL_BODY,
 	                                    h_plain },
-	{ "GET", "/b/{id}/c/{id}", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, h_plain }, ROUTE_END };
+	{ "GET", "/b/{id}/c/{id}", SCOPE_FEEDBACK, ROUTE_NEEDS_DB, h_plain },
+	{ "POST", "/w/{name}/t", SCOPE_ADMIN, 0, h_plain }, ROUTE_END };
 
 static const struct route *const tables[] = { table_a, table_b, NULL };
 
@@ -210,9 +211,9 @@ test_lookup_spans_every_table_in_order(void **state)
 	struct fixture *f = *state;
 	int64_t p[ROUTE_MAX_PARAMS] = { 0 };
 
-	assert_int_equal(router_route_count(f->rt), 4);
+	assert_int_equal(router_route_count(f->rt), 5);
 	assert_string_equal(router_route(f->rt, 2)->method, "POST");
-	assert_null(router_route(f->rt, 4));
+	assert_null(router_route(f->rt, 5));
 	assert_int_equal(router_find(f->rt, "GET", "/a", p), 0);
 	assert_int_equal(router_find(f->rt, "GET", "/a/42", p), 1);
 	assert_int_equal(p[0], 42);
@@ -229,6 +230,25 @@ test_lookup_spans_every_table_in_order(void **state)
 	assert_int_equal(router_find(f->rt, "GET", "/a/01", p), -1);
 	assert_int_equal(router_find(f->rt, "GET", "/b/3/c/09", p), -1);
 	assert_int_equal(router_find(f->rt, "GET", "/a/10", p), 1);
+	/* {name}: 1..63 of [A-Za-z0-9._-], nothing else (issue 13). */
+	assert_int_equal(router_find(f->rt, "POST", "/w/intake/t", p), 4);
+	assert_int_equal(router_find(f->rt, "POST", "/w/crm-2.v_1/t", p), 4);
+	assert_int_equal(router_find(f->rt, "POST", "/w//t", p), -1);
+	assert_int_equal(router_find(f->rt, "POST", "/w/a b/t", p), -1);
+	assert_int_equal(router_find(f->rt, "POST", "/w/a%20b/t", p), -1);
+	assert_int_equal(router_find(f->rt, "POST", "/w/a/b/t", p), -1);
+	assert_int_equal(router_find(f->rt, "POST",
+	                     "/w/"
+	                     "0123456789012345678901234567890123456789012345678901234567890123"
+	                     "/t",
+	                     p),
+	    -1);
+	assert_int_equal(router_find(f->rt, "POST",
+	                     "/w/"
+	                     "012345678901234567890123456789012345678901234567890123456789012"
+	                     "/t",
+	                     p),
+	    4);
 }
 
 /* The real API: every /v1 route needs a scope; health routes none; each
@@ -269,6 +289,10 @@ test_api_scopes_and_no_shadowing(void **state)
 			if (strncmp(s, "{id}", 4) == 0) {
 				*o++ = '5';
 				s += 4;
+			} else if (strncmp(s, "{name}", 6) == 0) {
+				memcpy(o, "intake", 6);
+				o += 6;
+				s += 6;
 			} else {
 				*o++ = *s++;
 			}
