@@ -514,11 +514,87 @@ set_default(struct config *cfg, const struct config_key *k)
 	return 0;
 }
 
+/* ---- webhooks: the section's one mapping or each item of its list ---- */
+
+static void
+webhooks_clear(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nwebhooks; i++) {
+		struct config_webhook *w = &cfg->webhooks[i];
+		free(w->name);
+		free(w->url);
+		free(w->secret_file);
+		free(w->events);
+	}
+	free(cfg->webhooks);
+	cfg->webhooks = NULL;
+	cfg->nwebhooks = 0;
+}
+
+/* Appends a copy of W to cfg->webhooks; 0 or -1 (out of memory). */
+static int
+webhooks_add(struct config *cfg, const struct config_webhook *w)
+{
+	struct config_webhook *grown, *d;
+
+	grown = realloc(cfg->webhooks, (cfg->nwebhooks + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	cfg->webhooks = grown;
+	d = &grown[cfg->nwebhooks];
+	*d = *w;
+	d->name = strdup(w->name);
+	d->url = strdup(w->url);
+	d->secret_file = strdup(w->secret_file);
+	d->events = strdup(w->events);
+	cfg->nwebhooks++;
+	if (!d->name || !d->url || !d->secret_file || !d->events)
+		return -1; /* cleared with the rest by webhooks_clear */
+	return 0;
+}
+
+/* The flat webhook.* fields of cfg as one receiver (borrowed strings). */
+static struct config_webhook
+webhook_of(const struct config *cfg)
+{
+	struct config_webhook w = { cfg->webhook_name, cfg->webhook_url, cfg->webhook_secret_file,
+		cfg->webhook_events, cfg->webhook_timeout, cfg->webhook_retry_base_ms,
+		cfg->webhook_retry_max_ms, cfg->webhook_horizon };
+	return w;
+}
+
+static bool
+webhooks_equal(const struct config *a, const struct config *b)
+{
+	if (a->nwebhooks != b->nwebhooks)
+		return false;
+	for (size_t i = 0; i < a->nwebhooks; i++) {
+		const struct config_webhook *x = &a->webhooks[i], *y = &b->webhooks[i];
+		if (strcmp(x->name, y->name) || strcmp(x->url, y->url) ||
+		    strcmp(x->secret_file, y->secret_file) || strcmp(x->events, y->events) ||
+		    x->timeout != y->timeout || x->retry_base_ms != y->retry_base_ms ||
+		    x->retry_max_ms != y->retry_max_ms || x->horizon != y->horizon)
+			return false;
+	}
+	return true;
+}
+
+static int
+webhooks_copy(struct config *dst, const struct config *src)
+{
+	webhooks_clear(dst);
+	for (size_t i = 0; i < src->nwebhooks; i++)
+		if (webhooks_add(dst, &src->webhooks[i]) < 0)
+			return -1;
+	return 0;
+}
+
 void
 config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
+	webhooks_clear(cfg);
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
 		switch (k->type) {
@@ -597,6 +673,22 @@ diff(const struct config *a, const struct config *b, bool restart_only, char *bu
 		}
 		n++;
 	}
+	/* A webhook list is compared as a whole (it needs a restart). */
+	if (!webhooks_equal(a, b)) {
+		bool flat = false;
+		for (size_t i = 0; i < NKEYS && !flat; i++)
+			flat =
+			    strncmp(keys[i].name, "webhook.", 8) == 0 && !key_equal(a, b, &keys[i]);
+		if (!flat) { /* the list changed, not a key of the mapping */
+			if (buf && used < len) {
+				int w =
+				    snprintf(buf + used, len - used, "%swebhook", n ? ", " : "");
+				if (w > 0)
+					used += (size_t)w;
+			}
+			n++;
+		}
+	}
 	return n;
 }
 
@@ -615,6 +707,8 @@ config_diff(const struct config *a, const struct config *b, char *buf, size_t le
 int
 config_keep_restart_keys(struct config *new, const struct config *old)
 {
+	if (!webhooks_equal(new, old) && webhooks_copy(new, old) < 0)
+		return -1;
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
 		if ((k->flags & CF_RELOAD) || key_equal(new, old, k))
@@ -661,6 +755,7 @@ struct load {
 	struct config *cfg;
 	bool seen[NKEYS];        /* duplicate-key detection */
 	yaml_mark_t mark[NKEYS]; /* where each key was set, for cross-key errors */
+	bool webhook_list;       /* the webhook section was a list */
 };
 
 static int fail_at(struct load *ld, yaml_mark_t m, const char *fmt, ...)
@@ -895,6 +990,51 @@ load_section(struct load *ld, const char *sec, yaml_node_t *map)
 	return 0;
 }
 
+/* webhook: a list of mappings, each read like the section's one mapping (the
+ * same keys, defaults and checks) into a config of its own, then copied. */
+static int
+load_webhook_list(struct load *ld, yaml_node_t *list)
+{
+	size_t n = 0;
+
+	ld->webhook_list = true;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++, n++) {
+		yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
+		struct load sub;
+		struct config_webhook w;
+		int rc;
+
+		memset(&sub, 0, sizeof sub);
+		sub.path = ld->path;
+		sub.err = ld->err;
+		sub.errlen = ld->errlen;
+		sub.doc = ld->doc;
+		if (item->type != YAML_MAPPING_NODE)
+			return fail_at(ld, item->start_mark,
+			    "webhook: expected a list of mappings (one receiver each), got %s",
+			    node_kind(item));
+		if (!(sub.cfg = config_new_defaults()))
+			return fail_at(ld, item->start_mark, "out of memory");
+		rc = load_section(&sub, "webhook", item);
+		w = webhook_of(sub.cfg);
+		if (rc == 0 && !*w.url)
+			rc = fail_at(ld, item->start_mark, "webhook (item %zu): url is required",
+			    n + 1);
+		for (size_t i = 0; rc == 0 && i < ld->cfg->nwebhooks; i++)
+			if (strcmp(ld->cfg->webhooks[i].name, w.name) == 0)
+				rc = fail_at(ld, item->start_mark,
+				    "webhook (item %zu): name \"%s\" is already item %zu's", n + 1,
+				    w.name, i + 1);
+		if (rc == 0 && webhooks_add(ld->cfg, &w) < 0)
+			rc = fail_at(ld, item->start_mark, "out of memory");
+		config_free(sub.cfg);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static size_t
 key_index(const char *name)
 {
@@ -985,8 +1125,19 @@ load_root(struct load *ld, yaml_node_t *root)
 		if (seen_sec[first])
 			return fail_at(ld, kn->start_mark, "duplicate section \"%s\"", sec);
 		seen_sec[first] = true;
+		if (strcmp(sec, "webhook") == 0 && vn->type == YAML_SEQUENCE_NODE) {
+			if (load_webhook_list(ld, vn) < 0)
+				return -1;
+			continue;
+		}
 		if (load_section(ld, sec, vn) < 0)
 			return -1;
+	}
+	if (!ld->webhook_list && *ld->cfg->webhook_url) {
+		struct config_webhook w = webhook_of(ld->cfg);
+		yaml_mark_t none = { 0, 0, 0 };
+		if (webhooks_add(ld->cfg, &w) < 0)
+			return fail_at(ld, none, "out of memory");
 	}
 	return check_cross(ld);
 }

@@ -19,6 +19,18 @@
 
 #include "base/log_level.h"
 
+/* One webhook receiver (README "Events"): the webhook section's keys. */
+struct config_webhook {
+	char *name;        /* names the delivery cursor; alliancectl webhook test NAME */
+	char *url;         /* http:// or https:// */
+	char *secret_file; /* the signing secret's file (whsec_BASE64 or raw bytes) */
+	char *events;      /* event types, space-separated; "" = all */
+	int timeout;       /* seconds per attempt */
+	int retry_base_ms; /* first backoff; doubles per failed attempt */
+	int retry_max_ms;  /* the longest backoff */
+	int horizon;       /* seconds of failing before an event is dead-lettered */
+};
+
 /* One vocabulary set: lowercase snake_case names, no duplicates, in file order. */
 struct config_vocab {
 	char **names; /* owned, count entries */
@@ -55,7 +67,12 @@ struct config {
 	int unix_reserved_connections; /* of max_connections, kept for the UNIX socket */
 	int max_sessions;              /* highest session number of an episode */
 
-	/* webhook.* — need a restart (README "Events") */
+	/* webhook.* — need a restart (README "Events").  The section is one
+	 * mapping (these fields) or a list of mappings with the same keys (one
+	 * receiver each); read the receivers from webhooks[], which holds the
+	 * mapping's one when its url is set, or every item of the list. */
+	struct config_webhook *webhooks; /* owned, nwebhooks entries, unique names */
+	size_t nwebhooks;
 	char *webhook_name;        /* names the delivery cursor; alliancectl webhook test NAME */
 	char *webhook_url;         /* "" = no webhook */
 	char *webhook_secret_file; /* the signing secret's file (whsec_BASE64 or raw bytes) */

@@ -149,9 +149,19 @@ observe_cb(void *arg, int route_index, int status, double seconds)
 static int
 render_event_metrics(struct daemon *d, struct evbuffer *out)
 {
-	struct webhook_stats ws;
+	struct webhook_stats ws, one;
 
-	webhook_stats(d->webhook, &ws);
+	/* Summed over the webhooks; the oldest undelivered event of any. */
+	memset(&ws, 0, sizeof(ws));
+	for (size_t i = 0; i < d->nwebhooks; i++) {
+		webhook_stats(d->webhooks[i], &one);
+		ws.delivered += one.delivered;
+		ws.retried += one.retried;
+		ws.dead += one.dead;
+		if (one.undelivered_since > 0 &&
+		    (ws.undelivered_since == 0 || one.undelivered_since < ws.undelivered_since))
+			ws.undelivered_since = one.undelivered_since;
+	}
 	if (evbuffer_add_printf(out,
 	        "# HELP alliance_events_notified_total Events committed (NOTIFYs seen).\n"
 	        "# TYPE alliance_events_notified_total counter\n"
@@ -347,10 +357,13 @@ webhook_ping_cb(void *ctx, const char *name, webhook_ping_done_fn done, void *ar
 {
 	struct daemon *d = ctx;
 
-	*unknown = d->webhook == NULL || strcmp(webhook_name(d->webhook), name) != 0;
-	if (*unknown)
-		return NULL;
-	return webhook_ping(d->webhook, done, arg);
+	for (size_t i = 0; i < d->nwebhooks; i++)
+		if (strcmp(webhook_name(d->webhooks[i]), name) == 0) {
+			*unknown = 0;
+			return webhook_ping(d->webhooks[i], done, arg);
+		}
+	*unknown = 1;
+	return NULL;
 }
 
 static void
@@ -411,8 +424,9 @@ start_http(struct daemon *d)
 	d->api.render_arg = d;
 	d->webhook_ops.ping = webhook_ping_cb;
 	d->webhook_ops.cancel = webhook_cancel_cb;
-	/* The webhook's own copy of its name: it outlives SIGHUP's config. */
-	d->webhook_ops.default_name = d->webhook != NULL ? webhook_name(d->webhook) : "";
+	/* A replay without a name goes to the one webhook (the webhook's own
+	 * copy of its name: it outlives SIGHUP's config); none or several: "". */
+	d->webhook_ops.default_name = d->nwebhooks == 1 ? webhook_name(d->webhooks[0]) : "";
 	d->webhook_ops.ctx = d;
 	d->api.webhooks = &d->webhook_ops;
 
@@ -473,37 +487,47 @@ statement_timeout_ms(const struct config *cfg)
 	return req - margin > 100 ? req - margin : 100;
 }
 
-/* The webhook, when webhook.url is set. */
+/* The webhooks of the config (none without webhook.url). */
 static int
-start_webhook(struct daemon *d)
+start_webhooks(struct daemon *d)
 {
 	struct webhook_settings ws;
 	char err[512];
 
-	if (d->cfg->webhook_url[0] == '\0')
+	if (d->cfg->nwebhooks == 0)
 		return 0;
-	memset(&ws, 0, sizeof(ws));
-	ws.base = d->base;
-	ws.db = d->db;
-	ws.log = &d->log;
-	ws.name = d->cfg->webhook_name;
-	ws.url = d->cfg->webhook_url;
-	ws.secret_file = d->cfg->webhook_secret_file;
-	ws.events = d->cfg->webhook_events;
-	ws.timeout = d->cfg->webhook_timeout;
-	ws.retry_base_ms = d->cfg->webhook_retry_base_ms;
-	ws.retry_max_ms = d->cfg->webhook_retry_max_ms;
-	ws.horizon = d->cfg->webhook_horizon;
-	d->webhook = webhook_new(&ws, err, sizeof(err));
-	if (d->webhook == NULL) {
-		log_error(&d->log, "%s", err);
+	d->webhooks = calloc(d->cfg->nwebhooks, sizeof(*d->webhooks));
+	if (d->webhooks == NULL) {
+		log_error(&d->log, "out of memory");
 		return -1;
 	}
-	if (webhook_start(d->webhook) != 0) {
-		log_error(&d->log, "cannot start the webhook");
-		return -1;
+	for (size_t i = 0; i < d->cfg->nwebhooks; i++) {
+		const struct config_webhook *c = &d->cfg->webhooks[i];
+
+		memset(&ws, 0, sizeof(ws));
+		ws.base = d->base;
+		ws.db = d->db;
+		ws.log = &d->log;
+		ws.name = c->name;
+		ws.url = c->url;
+		ws.secret_file = c->secret_file;
+		ws.events = c->events;
+		ws.timeout = c->timeout;
+		ws.retry_base_ms = c->retry_base_ms;
+		ws.retry_max_ms = c->retry_max_ms;
+		ws.horizon = c->horizon;
+		d->webhooks[i] = webhook_new(&ws, err, sizeof(err));
+		if (d->webhooks[i] == NULL) {
+			log_error(&d->log, "webhook %s: %s", c->name, err);
+			return -1;
+		}
+		d->nwebhooks++;
+		if (webhook_start(d->webhooks[i]) != 0) {
+			log_error(&d->log, "webhook %s: cannot start", c->name);
+			return -1;
+		}
 	}
-	d->webhook_ops.default_name = webhook_name(d->webhook);
+	d->webhook_ops.default_name = d->nwebhooks == 1 ? webhook_name(d->webhooks[0]) : "";
 	return 0;
 }
 
@@ -566,7 +590,7 @@ daemon_run(struct daemon *d)
 		log_error(&d->log, "cannot start the events feed");
 		return 1;
 	}
-	if (start_webhook(d) != 0)
+	if (start_webhooks(d) != 0)
 		return 1;
 	if (start_http(d) != 0) {
 		log_error(&d->log, "out of memory at start");
@@ -618,7 +642,9 @@ daemon_free(struct daemon *d)
 	 * the HTTP server still exists. */
 	if (d->catalog != NULL)
 		catalog_sync_stop(d->catalog);
-	webhook_free(d->webhook); /* before the pool: it may hold a lease */
+	for (size_t i = 0; i < d->nwebhooks; i++)
+		webhook_free(d->webhooks[i]); /* before the pool: it may hold a lease */
+	free(d->webhooks);
 	db_pool_free(d->db);
 	catalog_sync_free(d->catalog);
 	token_cache_free(d->tokens);

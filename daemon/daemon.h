@@ -34,16 +34,17 @@ struct daemon {
 	struct config *cfg;      /* owned; replaced whole on SIGHUP */
 	struct logger log;
 	struct sdnotify notify;
-	struct server *server;          /* owned */
-	struct router *router;          /* owned */
-	struct api api;                 /* the routes' context (r->app) */
-	struct db_pool *db;             /* owned */
-	struct metrics *metrics;        /* owned */
-	struct loop_lag *lag;           /* owned; the loop-lag histogram of /metrics */
-	struct catalog_sync *catalog;   /* owned; the engine catalog and its vocabulary */
-	struct token_cache *tokens;     /* owned; the live API tokens */
-	struct events_feed *events;     /* owned; wakes the events long polls */
-	struct webhook *webhook;        /* owned; NULL without webhook.url */
+	struct server *server;        /* owned */
+	struct router *router;        /* owned */
+	struct api api;               /* the routes' context (r->app) */
+	struct db_pool *db;           /* owned */
+	struct metrics *metrics;      /* owned */
+	struct loop_lag *lag;         /* owned; the loop-lag histogram of /metrics */
+	struct catalog_sync *catalog; /* owned; the engine catalog and its vocabulary */
+	struct token_cache *tokens;   /* owned; the live API tokens */
+	struct events_feed *events;   /* owned; wakes the events long polls */
+	struct webhook **webhooks;    /* owned, nwebhooks of them (config's webhooks[]) */
+	size_t nwebhooks;
 	struct webhook_ops webhook_ops; /* api.webhooks */
 	struct auth *auth;              /* owned; tokens, peer credentials, rate limits */
 	struct engine_params params;    /* from cfg; replaced on SIGHUP */

@@ -263,7 +263,7 @@ replay_target(struct request *r)
 		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
 			why = "must be a webhook name (1..63 of A-Z a-z 0-9 . _ -)";
 	} else if (name[0] == '\0')
-		why = "required: this daemon has no webhook (webhook.url) to default to";
+		why = "required: this daemon has no webhook, or several, to default to";
 	if (why == NULL)
 		return name;
 	errs = json_array();

@@ -126,6 +126,8 @@ def to_yaml(obj, indent=0):
         if isinstance(v, dict):
             lines.append(f"{pad}{k}:")
             lines.append(to_yaml(v, indent + 1))
+        elif isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v):
+            lines.append(f"{pad}{k}: " + json.dumps(v))  # JSON is YAML's flow style
         elif isinstance(v, (list, tuple)):
             lines.append(f"{pad}{k}: [" + ", ".join(_yaml_scalar(x) for x in v) + "]")
         else:

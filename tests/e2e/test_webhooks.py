@@ -320,7 +320,7 @@ def test_replay_refusals_name_the_problem(daemon_factory, db, tmp_path, ctl):
         plain = daemon_factory()
         r = plain.request("POST", f"/v1/events/{ev}/replay")
         assert r.status == 422 and r.json()["errors"][0]["field"] == "webhook"
-        assert "no webhook" in r.json()["errors"][0]["message"]
+        assert "no webhook, or several" in r.json()["errors"][0]["message"]
         r = plain.post(f"/v1/events/{ev}/replay", json_body={"webhook": "intake"})
         assert r.status == 202, r.text
         r = plain.request("POST", f"/v1/events/{ev}/replay", auth=None)
@@ -365,3 +365,40 @@ def test_webhook_test_of_an_unreachable_receiver_says_why(daemon_factory, tmp_pa
     p = ctl("webhook", "test", "intake", daemon=d)
     assert p.returncode == 3
     assert "failed:" in p.stdout and "onnect" in p.stdout, p.stdout
+
+
+def test_two_webhooks_each_get_their_events_and_their_own_cursor(daemon_factory, db, tmp_path,
+                                                                 ctl):
+    intake, oncall = Receiver(), Receiver()
+    try:
+        path = tmp_path / "webhook.secret"
+        path.write_text("whsec_" + SECRET + "\n")
+        common = {"secret_file": str(path), "retry_base_ms": 100, "retry_max_ms": 400}
+        d = daemon_factory({"webhook": [
+            dict(common, url=intake.url),
+            dict(common, name="oncall", url=oncall.url, events="feedback.flagged")]})
+        t = add_therapist(db)
+        ep = start_episode(d, add_client(db), t).json()["id"]
+        assert feedback(d, ep, a5(1, flags={"unsafe": True})).status in (200, 201)
+        wait_until(lambda: len(oncall.unique()) == 1, 10, what="the flag at the on-call hook")
+        wait_until(lambda: {p["type"] for p in intake.unique()} >=
+                   {"episode.started", "feedback.flagged"}, 10, what="the intake hook")
+        assert [p["type"] for p in oncall.unique()] == ["feedback.flagged"]
+        cursors = dict(rows(db, "SELECT name, last_event_id FROM webhook_cursors"))
+        assert set(cursors) == {"intake", "oncall"}
+        assert not intake.bad and not oncall.bad
+        # Each is tested by name; a replay must name one when there are two.
+        p = ctl("webhook", "test", "oncall", daemon=d)
+        assert p.returncode == 0 and p.stdout.startswith("webhook oncall: ping"), p.stdout
+        assert [b["data"] for _, b in oncall.got if b["type"] == "webhook.ping"] == [
+            {"webhook": "oncall"}]
+        flag = oncall.unique()[0]["id"]
+        r = d.request("POST", f"/v1/events/{flag}/replay")
+        assert r.status == 422 and "several" in r.json()["errors"][0]["message"]
+        p = ctl("events", "replay", str(flag), "--webhook", "oncall", daemon=d)
+        assert p.returncode == 0, p.stderr
+        wait_until(lambda: len([w for w, _ in oncall.got if w == f"evt_{flag}"]) == 2, 10,
+                   what="the replay at the on-call hook")
+    finally:
+        intake.close()
+        oncall.close()

@@ -558,6 +558,65 @@ test_vocabulary_override(void **state)
 	free(text);
 }
 
+/* webhook: one mapping, or a list of mappings with the same keys (issue 13). */
+static void
+test_webhooks_mapping_or_list(void **state)
+{
+	(void)state;
+	char buf[256];
+	struct config *none = config_new_defaults();
+	assert_int_equal(none->nwebhooks, 0);
+
+	struct config *one =
+	    assert_loads("webhook:\n  url: \"https://intake.example/hook\"\n  secret_file: /s\n");
+	assert_int_equal(one->nwebhooks, 1);
+	assert_string_equal(one->webhooks[0].name, "intake");
+	assert_string_equal(one->webhooks[0].url, "https://intake.example/hook");
+	assert_int_equal(one->webhooks[0].horizon, 86400);
+
+	struct config *two = assert_loads("webhook:\n"
+	                                  "  - url: \"https://intake.example/hook\"\n"
+	                                  "    secret_file: /s1\n"
+	                                  "  - name: oncall\n"
+	                                  "    url: \"http://pager.local/alliance\"\n"
+	                                  "    secret_file: /s2\n"
+	                                  "    events: feedback.flagged\n"
+	                                  "    horizon: 600\n");
+	assert_int_equal(two->nwebhooks, 2);
+	assert_string_equal(two->webhooks[0].name, "intake");
+	assert_string_equal(two->webhooks[0].events, "");
+	assert_string_equal(two->webhooks[1].name, "oncall");
+	assert_string_equal(two->webhooks[1].events, "feedback.flagged");
+	assert_int_equal(two->webhooks[1].horizon, 600);
+	assert_int_equal(two->webhooks[1].timeout, 10); /* the default per item */
+
+	/* the list needs a restart like the mapping; a reload keeps the old one */
+	assert_int_equal(config_restart_needed(one, two, buf, sizeof buf), 2);
+	assert_string_equal(buf, "webhook.url, webhook.secret_file");
+	struct config *other = assert_loads("webhook:\n  - url: \"https://intake.example/hook\"\n"
+	                                    "    secret_file: /s1\n");
+	assert_int_equal(config_restart_needed(other, two, buf, sizeof buf), 1);
+	assert_string_equal(buf, "webhook"); /* a list changed, no key of the mapping */
+	config_free(other);
+	assert_int_equal(config_keep_restart_keys(two, one), 0);
+	assert_int_equal(two->nwebhooks, 1);
+	assert_int_equal(config_restart_needed(one, two, buf, sizeof buf), 0);
+	config_free(none);
+	config_free(one);
+	config_free(two);
+
+	assert_load_error("webhook:\n  - url: \"http://a/\"\n  - name: b\n",
+	    ":3:5: webhook (item 2): url is required");
+	assert_load_error("webhook:\n  - url: \"http://a/\"\n  - url: \"http://b/\"\n",
+	    ":3:5: webhook (item 2): name \"intake\" is already item 1's");
+	assert_load_error("webhook:\n  - url: \"http://a/\"\n    timeout: 0\n",
+	    ":3:14: webhook.timeout: must be between 1 and 300");
+	assert_load_error("webhook:\n  - url: \"http://a/\"\n    urll: x\n",
+	    ":3:5: unknown key \"urll\" in section \"webhook\" (did you mean \"url\"?)");
+	assert_load_error("webhook:\n  - [1, 2]\n",
+	    ":2:5: webhook: expected a list of mappings (one receiver each), got a list");
+}
+
 static void
 test_restart_needed(void **state)
 {
@@ -616,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_env_override),
 		cmocka_unit_test(test_vocabulary_override),
 		cmocka_unit_test(test_restart_needed),
+		cmocka_unit_test(test_webhooks_mapping_or_list),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
