@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import signal
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,7 +34,7 @@ def verify(secret_b64, headers, body):
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, tls=None):
         self.lock = threading.Lock()
         self.got = []          # (webhook-id, payload) for every accepted request
         self.bad = []          # requests whose signature failed
@@ -67,7 +68,13 @@ class Receiver:
                 pass
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/hook"
+        scheme = "http"
+        if tls is not None:  # (cert, key): https with that certificate
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.srv.server_address[1]}/hook"
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
     def unique(self):
@@ -402,3 +409,21 @@ def test_two_webhooks_each_get_their_events_and_their_own_cursor(daemon_factory,
     finally:
         intake.close()
         oncall.close()
+
+
+def test_an_https_receiver_is_verified(daemon_factory, db, tmp_path, ctl):
+    """TLS is verified: a receiver whose certificate no CA signed gets nothing."""
+    from test_tls import make_cert
+    rec = Receiver(tls=make_cert(str(tmp_path), "receiver"))
+    try:
+        d = daemon_factory(hook_config(tmp_path, rec))
+        p = ctl("webhook", "test", "intake", daemon=d)
+        assert p.returncode == 3 and "certificate" in p.stdout.lower(), p.stdout
+        assert start_episode(d, add_client(db), add_therapist(db)).status == 201
+        wait_until(lambda: rows(db, "SELECT attempts FROM webhook_cursors")[0][0] >= 1, 10,
+                   what="a failed attempt")
+        err = rows(db, "SELECT last_error FROM webhook_cursors")[0][0]
+        assert "certificate" in err.lower(), err
+        assert rec.got == [] and rec.bad == []
+    finally:
+        rec.close()
