@@ -45,7 +45,7 @@ def tokens(db):
 
 def test_every_v1_route_refuses_no_token_bad_token_and_wrong_scope(tokens, daemon):
     for method, path, scope in v1_routes():
-        p = path.replace("{id}", "1")
+        p = path.replace("{id}", "1").replace("{name}", "intake")
         # A malformed body: a 401/403 proves the body was never parsed (else 400).
         body = b"{not json" if method in ("POST", "PUT", "PATCH") else None
         r = daemon.request(method, p, body=body, headers=JSON, auth=None)
