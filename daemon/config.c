@@ -76,14 +76,14 @@ static const struct config_key keys[] = {
 	{ "limits.max_sessions", CT_INT, OFF(max_sessions), R, "500", 1, 10000 },
 
 	/* Webhook (issue 13): one receiver; need a restart. */
-	{ "webhook.name", CT_STRING, OFF(webhook_name), 0, "intake", 1, 63 },
-	{ "webhook.url", CT_STRING, OFF(webhook_url), 0, "", 0, 2048 },
-	{ "webhook.secret_file", CT_STRING, OFF(webhook_secret_file), 0, "", 0, 4096 },
-	{ "webhook.events", CT_STRING, OFF(webhook_events), 0, "", 0, 1024 },
-	{ "webhook.timeout", CT_INT, OFF(webhook_timeout), 0, "10", 1, 300 },
-	{ "webhook.retry_base_ms", CT_INT, OFF(webhook_retry_base_ms), 0, "1000", 10, 3600000 },
-	{ "webhook.retry_max_ms", CT_INT, OFF(webhook_retry_max_ms), 0, "3600000", 10, 86400000 },
-	{ "webhook.horizon", CT_INT, OFF(webhook_horizon), 0, "86400", 1, 2592000 },
+	{ "webhook.name", CT_STRING, OFF(webhook.name), 0, "intake", 1, 63 },
+	{ "webhook.url", CT_STRING, OFF(webhook.url), 0, "", 0, 2048 },
+	{ "webhook.secret_file", CT_STRING, OFF(webhook.secret_file), 0, "", 0, 4096 },
+	{ "webhook.events", CT_STRING, OFF(webhook.events), 0, "", 0, 1024 },
+	{ "webhook.timeout", CT_INT, OFF(webhook.timeout), 0, "10", 1, 300 },
+	{ "webhook.retry_base_ms", CT_INT, OFF(webhook.retry_base_ms), 0, "1000", 10, 3600000 },
+	{ "webhook.retry_max_ms", CT_INT, OFF(webhook.retry_max_ms), 0, "3600000", 10, 86400000 },
+	{ "webhook.horizon", CT_INT, OFF(webhook.horizon), 0, "86400", 1, 2592000 },
 
 	{ "log.level", CT_LOGLEVEL, OFF(log_level), R, "info", 0, 0 },
 
@@ -553,16 +553,6 @@ webhooks_add(struct config *cfg, const struct config_webhook *w)
 	return 0;
 }
 
-/* The flat webhook.* fields of cfg as one receiver (borrowed strings). */
-static struct config_webhook
-webhook_of(const struct config *cfg)
-{
-	struct config_webhook w = { cfg->webhook_name, cfg->webhook_url, cfg->webhook_secret_file,
-		cfg->webhook_events, cfg->webhook_timeout, cfg->webhook_retry_base_ms,
-		cfg->webhook_retry_max_ms, cfg->webhook_horizon };
-	return w;
-}
-
 static bool
 webhooks_equal(const struct config *a, const struct config *b)
 {
@@ -1017,7 +1007,7 @@ load_webhook_list(struct load *ld, yaml_node_t *list)
 		if (!(sub.cfg = config_new_defaults()))
 			return fail_at(ld, item->start_mark, "out of memory");
 		rc = load_section(&sub, "webhook", item);
-		w = webhook_of(sub.cfg);
+		w = sub.cfg->webhook;
 		if (rc == 0 && !*w.url)
 			rc = fail_at(ld, item->start_mark, "webhook (item %zu): url is required",
 			    n + 1);
@@ -1133,10 +1123,9 @@ load_root(struct load *ld, yaml_node_t *root)
 		if (load_section(ld, sec, vn) < 0)
 			return -1;
 	}
-	if (!ld->webhook_list && *ld->cfg->webhook_url) {
-		struct config_webhook w = webhook_of(ld->cfg);
+	if (!ld->webhook_list && *ld->cfg->webhook.url) {
 		yaml_mark_t none = { 0, 0, 0 };
-		if (webhooks_add(ld->cfg, &w) < 0)
+		if (webhooks_add(ld->cfg, &ld->cfg->webhook) < 0)
 			return fail_at(ld, none, "out of memory");
 	}
 	return check_cross(ld);

@@ -68,19 +68,12 @@ struct config {
 	int max_sessions;              /* highest session number of an episode */
 
 	/* webhook.* — need a restart (README "Events").  The section is one
-	 * mapping (these fields) or a list of mappings with the same keys (one
+	 * mapping (webhook) or a list of mappings with the same keys (one
 	 * receiver each); read the receivers from webhooks[], which holds the
 	 * mapping's one when its url is set, or every item of the list. */
 	struct config_webhook *webhooks; /* owned, nwebhooks entries, unique names */
 	size_t nwebhooks;
-	char *webhook_name;        /* names the delivery cursor; alliancectl webhook test NAME */
-	char *webhook_url;         /* "" = no webhook */
-	char *webhook_secret_file; /* the signing secret's file (whsec_BASE64 or raw bytes) */
-	char *webhook_events;      /* event types, space-separated; "" = all */
-	int webhook_timeout;       /* seconds per attempt */
-	int webhook_retry_base_ms; /* first backoff; doubles per failed attempt */
-	int webhook_retry_max_ms;  /* the longest backoff */
-	int webhook_horizon;       /* seconds of failing before an event is dead-lettered */
+	struct config_webhook webhook; /* the keys of the one mapping (url "" = none) */
 
 	/* log.* — reloadable */
 	enum log_level log_level;
