@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(struct cat_hot) == 128, "hot record must stay two cache lines");
-_Static_assert(sizeof(struct cat_rec) == 24, "record summary must stay 24 bytes");
+_Static_assert(sizeof(struct cat_hot) == 64, "filter record must stay one cache line");
+_Static_assert(sizeof(struct cat_score) == 64, "score record must stay one cache line");
+_Static_assert(sizeof(struct cat_rec) == 48, "record summary must stay 48 bytes");
+_Static_assert(RECORDS_MAX_CONCERNS <= 256, "struct cat_pc keeps a record's rank in a byte");
 
 struct catalog *
 catalog_new(void)
@@ -20,9 +22,9 @@ catalog_free(struct catalog *c)
 	if (!c)
 		return;
 	free(c->hot);
+	free(c->score);
 	free(c->rec);
 	free(c->pc);
-	free(c->pc_off);
 	free(c->n_pc);
 	free(c->lab);
 	free(c->langs);
@@ -130,20 +132,16 @@ grow(struct catalog *c)
 	if (map_grow(c, cap) != 0) /* first, so the map always has room for cap ids */
 		return ENGINE_ENOMEM;
 	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
+	struct cat_score *score = aligned_alloc(64, cap * sizeof(struct cat_score));
 	struct cat_rec *rec = NULL;
-	uint32_t *pc_off = NULL;
 	uint8_t *n_pc = NULL;
 	struct cat_labels *lab = NULL;
-	if (!hot)
+	if (!hot || !score)
 		goto fail;
 	rec = realloc(c->rec, cap * sizeof(*rec));
 	if (!rec)
 		goto fail;
 	c->rec = rec;
-	pc_off = realloc(c->pc_off, cap * sizeof(*pc_off));
-	if (!pc_off)
-		goto fail;
-	c->pc_off = pc_off;
 	n_pc = realloc(c->n_pc, cap * sizeof(*n_pc));
 	if (!n_pc)
 		goto fail;
@@ -152,14 +150,19 @@ grow(struct catalog *c)
 	if (!lab)
 		goto fail;
 	c->lab = lab;
-	if (c->n)
+	if (c->n) {
 		memcpy(hot, c->hot, c->n * sizeof(*hot));
+		memcpy(score, c->score, c->n * sizeof(*score));
+	}
 	free(c->hot);
+	free(c->score);
 	c->hot = hot;
+	c->score = score;
 	c->cap = cap;
 	return 0;
 fail:
 	free(hot);
+	free(score);
 	return ENGINE_ENOMEM;
 }
 
@@ -269,18 +272,19 @@ catalog_payer_bit(const struct catalog *c, const char *s)
 	return find_str(&c->payers, s);
 }
 
-/* Fill a hot record and its exact labels; interning fails only with
+/* Fill the filter and score records and the exact labels; interning fails only with
  * ENGINE_ENOMEM or ENGINE_EFULL (a string over 31 bytes, or CAT_MAX_LABELS
  * distinct labels of one kind). The tables only grow, so a failed upsert
  * leaves harmless extra entries but no half-written record. */
 static int
 build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h,
-    struct cat_labels *lab)
+    struct cat_score *sc, struct cat_labels *lab)
 {
 	int err = 0;
 	memset(h, 0, sizeof(*h));
+	memset(sc, 0, sizeof(*sc));
 	memset(lab, 0, sizeof(*lab));
-	h->id = p->id;
+	sc->id = p->id;
 	h->flags = (uint8_t)((p->active ? HOT_ACTIVE : 0) | (p->accepting_new ? HOT_ACCEPTING : 0) |
 	    (p->sliding_scale ? HOT_SLIDING : 0));
 	if (p->gender[0]) {
@@ -292,7 +296,7 @@ build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *
 	}
 	h->capacity = p->capacity;
 	h->fee = p->self_pay_fee;
-	memcpy(h->style, p->style, sizeof(h->style));
+	memcpy(sc->style, p->style, sizeof(sc->style));
 	for (int i = 0; i < p->n_languages; i++) {
 		int b = intern_lang(c, p->languages[i], &err);
 		if (b < 0)
@@ -317,10 +321,10 @@ build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *
 	h->formats = p->formats;
 	h->populations = p->populations;
 	memcpy(h->avail, p->availability.w, sizeof(h->avail));
-	h->identity = p->identity;
-	memcpy(h->concerns_any, p->concerns_any.w, sizeof(h->concerns_any));
-	memcpy(h->concerns_spec, p->concerns_specialist.w, sizeof(h->concerns_spec));
-	memcpy(h->modalities, p->modalities.w, sizeof(h->modalities));
+	sc->identity = p->identity;
+	memcpy(sc->concerns_any, p->concerns_any.w, sizeof(sc->concerns_any));
+	memcpy(sc->concerns_spec, p->concerns_specialist.w, sizeof(sc->concerns_spec));
+	memcpy(sc->modalities, p->modalities.w, sizeof(sc->modalities));
 	return 0;
 }
 
@@ -330,15 +334,16 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	if (!c || !p || profile_validate(p, NULL) != 0)
 		return ENGINE_EINVAL;
 	struct cat_hot h;
+	struct cat_score sc;
 	struct cat_labels lab;
-	int rc = build_hot(c, p, &h, &lab);
+	int rc = build_hot(c, p, &h, &sc, &lab);
 	if (rc)
 		return rc;
 	long s = catalog_slot(c, p->id);
 	if (s >= 0) {
 		h.caseload = c->hot[s].caseload;
-		h.flags |= c->hot[s].flags & HOT_CONCERN_RECORDS;
 		c->hot[s] = h;
+		c->score[s] = sc;
 		c->lab[s] = lab;
 		return 0;
 	}
@@ -347,9 +352,9 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 		return rc;
 	size_t i = c->n++;
 	c->hot[i] = h;
+	c->score[i] = sc;
 	c->lab[i] = lab;
-	c->rec[i] = (struct cat_rec){ 0 };
-	c->pc_off[i] = 0;
+	memset(&c->rec[i], 0, sizeof(c->rec[i]));
 	c->n_pc[i] = 0;
 	map_put(c, p->id, (uint32_t)i);
 	return 0;
@@ -377,11 +382,11 @@ catalog_remove(struct catalog *c, uint32_t id)
 	size_t last = c->n - 1;
 	if ((size_t)s != last) {
 		c->hot[s] = c->hot[last];
+		c->score[s] = c->score[last];
 		c->rec[s] = c->rec[last];
-		c->pc_off[s] = c->pc_off[last];
 		c->n_pc[s] = c->n_pc[last];
 		c->lab[s] = c->lab[last];
-		map_put(c, c->hot[s].id, (uint32_t)s);
+		map_put(c, c->score[s].id, (uint32_t)s);
 	}
 	c->n--;
 	return 0;
@@ -420,8 +425,8 @@ pc_compact(struct catalog *c, size_t extra)
 		return ENGINE_ENOMEM;
 	size_t used = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		memcpy(&v[used], &c->pc[c->pc_off[i]], c->n_pc[i] * sizeof(*v));
-		c->pc_off[i] = (uint32_t)used;
+		memcpy(&v[used], &c->pc[c->rec[i].pc_off], c->n_pc[i] * sizeof(*v));
+		c->rec[i].pc_off = (uint32_t)used;
 		used += c->n_pc[i];
 	}
 	free(c->pc);
@@ -438,7 +443,7 @@ pc_place(struct catalog *c, size_t s, size_t want, uint32_t *off)
 {
 	if (want <= c->n_pc[s]) {
 		c->pc_garbage += c->n_pc[s] - want;
-		*off = c->pc_off[s];
+		*off = c->rec[s].pc_off;
 		return 0;
 	}
 	c->pc_garbage += c->n_pc[s];
@@ -482,27 +487,43 @@ catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_recor
 	if (rc)
 		return rc;
 	totals_remove(c, (size_t)s);
-	c->pc_off[s] = off;
 	c->n_pc[s] = r->n_per_concern;
-	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
-		r->alliance.n, r->outcome.n };
+	struct cat_rec *rs = &c->rec[s];
+	memset(rs, 0, sizeof(*rs));
+	rs->pc_off = off;
+	rs->a_mean = (float)r->alliance.mean;
+	rs->o_mean = (float)r->outcome.mean;
+	rs->a_n = r->alliance.n;
+	rs->o_n = r->outcome.n;
 	for (int i = 0; i < r->n_per_concern; i++) {
 		const struct concern_record *x = &r->per_concern[i];
-		c->pc[off + (uint32_t)i] = (struct cat_pc){ x->concern, 0, clamp16(x->alliance.n),
+		rs->pc_mask[x->concern >> 6] |= UINT64_C(1) << (x->concern & 63);
+	}
+	/* in concern order (the mask's order): concerns are distinct (validated) */
+	for (int i = 0; i < r->n_per_concern; i++) {
+		const struct concern_record *x = &r->per_concern[i];
+		struct cat_pc v = { x->concern, (uint8_t)i, clamp16(x->alliance.n),
 			clamp16(x->outcome.n), 0, (float)x->alliance.mean, (float)x->outcome.mean };
-		c->rec[s].pc_bloom |= UINT64_C(1) << (x->concern & 63);
+		c->pc[off + pc_index(rs->pc_mask, x->concern)] = v;
+		/* the bounds use the stored (clamped, float) values the pass uses */
+		if (v.a_n) {
+			rs->a_top = v.a_mean > rs->a_top ? v.a_mean : rs->a_top;
+			rs->a_top_n = v.a_n > rs->a_top_n ? v.a_n : rs->a_top_n;
+		}
+		if (v.o_n) {
+			rs->o_top = v.o_mean > rs->o_top ? v.o_mean : rs->o_top;
+			rs->o_top_n = v.o_n > rs->o_top_n ? v.o_n : rs->o_top_n;
+		}
 	}
 	if (!r->alliance.n)
-		c->rec[s].a_mean = 0;
+		rs->a_mean = 0;
 	if (!r->outcome.n)
-		c->rec[s].o_mean = 0;
+		rs->o_mean = 0;
 	/* totals use the stored (float) values so removal subtracts exactly what was added */
 	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
 	record_total_add(&c->a_total, &a);
 	record_total_add(&c->o_total, &o);
-	c->hot[s].flags = (uint8_t)((c->hot[s].flags & ~HOT_CONCERN_RECORDS) |
-	    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
 	return 0;
 }
 
@@ -541,12 +562,16 @@ catalog_clinic_outcome(const struct catalog *c, double *n)
 	return record_total_mean(&c->o_total);
 }
 
-void
-catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes, const void **rec,
-    size_t *rec_bytes)
+size_t
+catalog_scan_memory(const struct catalog *c, const void **ptr, size_t *bytes, size_t max)
 {
-	*hot = c->hot;
-	*hot_bytes = c->n * sizeof(struct cat_hot);
-	*rec = c->rec;
-	*rec_bytes = c->n * sizeof(struct cat_rec);
+	const void *p[3] = { c->hot, c->score, c->rec };
+	size_t b[3] = { c->n * sizeof(struct cat_hot), c->n * sizeof(struct cat_score),
+		c->n * sizeof(struct cat_rec) };
+	size_t n = max < 3 ? max : 3;
+	for (size_t i = 0; i < n; i++) {
+		ptr[i] = p[i];
+		bytes[i] = b[i];
+	}
+	return n;
 }

@@ -1,10 +1,11 @@
 /*
  * catalog.h — the in-memory set of therapist profiles that matching scans.
  *
- * Laid out for one fast pass: each therapist is a 128-byte hot record (two
- * cache lines: flags, caseload, bitsets, availability, style) in one array,
- * a 24-byte record summary in a parallel array, and rarely used data
- * (per-concern records) in a cold array. Strings (languages, genders, sites,
+ * Laid out for one fast pass: each therapist is a 64-byte filter record (one
+ * cache line: flags, caseload, labels, formats, availability) in one array,
+ * a 64-byte score record (style, concerns, modalities, identity) and a 48-byte
+ * record summary in parallel arrays read only for therapists that pass the
+ * filters, and per-concern records in one arena. Strings (languages, genders, sites,
  * payers) are interned per catalog into indices folded onto the hot record's
  * bits, so a filter is one AND; a table wider than its bits confirms a folded
  * hit against the therapist's exact labels (catalog_layout.h). No fixed limit
@@ -49,8 +50,10 @@ int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, uns
 double catalog_clinic_alliance(const struct catalog *c, double *n);
 double catalog_clinic_outcome(const struct catalog *c, double *n);
 
-/* The memory one match pass reads (hot + record arrays), for the benchmark floor. */
-void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
-    const void **rec, size_t *rec_bytes);
+/* The memory a match pass may read (the filter, score and record arrays; the
+ * pass reads all of the first and the rest only for therapists that pass the
+ * filters), for the benchmark floor: at most max regions into ptr[] and
+ * bytes[]; returns how many. */
+size_t catalog_scan_memory(const struct catalog *c, const void **ptr, size_t *bytes, size_t max);
 
 #endif

@@ -32,48 +32,63 @@ enum {
 	HOT_ACTIVE = 1,
 	HOT_ACCEPTING = 2,
 	HOT_SLIDING = 4,
-	HOT_CONCERN_RECORDS = 8, /* cold per-concern records exist */
 };
 
-/* 128 bytes: what the hard filters and the scorer read. */
+/* 64 bytes, one cache line: everything the hard filters read, so the pass
+ * over the whole catalog reads one line per therapist. */
 struct cat_hot {
-	uint32_t id;
 	uint8_t flags;
 	uint8_t gender; /* interned index + 1; 0 = not given */
 	uint16_t capacity;
 	uint16_t caseload;
-	uint16_t fee; /* self-pay fee; 0 = none */
-	int8_t style[4];
+	uint16_t fee;       /* self-pay fee; 0 = none */
 	uint64_t languages; /* interned language bits */
 	uint32_t sites;     /* interned site bits */
 	uint32_t payers;    /* interned payer bits */
 	uint64_t formats;
 	uint64_t populations;
 	uint64_t avail[3];
+};
+
+/* 64 bytes, one cache line, in a parallel array: what the scorer reads
+ * besides the filter line, only for therapists that pass the filters (and
+ * for the rare filters on required preferences). */
+struct cat_score {
+	uint32_t id;
+	int8_t style[4];
 	uint64_t identity;
 	uint64_t concerns_any[2];
 	uint64_t concerns_spec[2];
 	uint64_t modalities[2];
 };
 
-/* 24 bytes: the overall records, read only for therapists that pass the
- * filters. pc_bloom has bit (concern & 63) for each per-concern record, so the
- * cold per-concern array is touched only when it may hold a client concern. */
+/* 48 bytes: the overall records, read only for therapists that pass the
+ * filters. pc_mask has bit c for each per-concern record of concern c, and the
+ * records lie in the arena (from pc_off) in concern order, so the record of a
+ * client concern is found directly (popcount of the mask below it). a_top /
+ * o_top (the highest per-concern mean with episodes) and a_top_n / o_top_n (the
+ * most episodes of one per-concern record) bound what the per-concern records
+ * can add, so most candidates are ranked out without touching the arena. */
 struct cat_rec {
-	uint64_t pc_bloom;
+	uint64_t pc_mask[2];
 	float a_mean, o_mean;
 	uint32_t a_n, o_n;
+	float a_top, o_top;
+	uint16_t a_top_n, o_top_n;
+	uint32_t pc_off;
 };
 
 /* 16 bytes: one per-concern record, in the catalog's arena (see struct
- * catalog): the records of one therapist are contiguous, and the arena is
- * kept in slot order, so reading them after the hot record costs no pointer
- * chase and no allocation of its own per therapist. */
+ * catalog): the records of one therapist are contiguous and sorted by
+ * concern, and the arena is kept in slot order, so reading them after the hot
+ * record costs no pointer chase and no allocation of its own per therapist.
+ * rank is the record's position as the caller gave it: sums over records run
+ * in that order, so they do not depend on how the arena is laid out. */
 struct cat_pc {
 	uint8_t concern;
-	uint8_t pad;
+	uint8_t rank;
 	uint16_t a_n, o_n; /* clamped at 65535 */
-	uint16_t pad2;
+	uint16_t pad;
 	float a_mean, o_mean;
 };
 
@@ -95,14 +110,14 @@ struct cat_strtab {
 
 struct catalog {
 	size_t n, cap;
-	struct cat_hot *hot; /* aligned to 64 */
+	struct cat_hot *hot;     /* aligned to 64 */
+	struct cat_score *score; /* aligned to 64 */
 	struct cat_rec *rec;
-	/* per-concern records: slot i has n_pc[i] of them at pc[pc_off[i]];
+	/* per-concern records: slot i has n_pc[i] of them at pc[rec[i].pc_off];
 	 * replaced ones leave garbage, compacted (in slot order) once it is
 	 * more than half of the arena */
 	struct cat_pc *pc;
 	size_t pc_used, pc_cap, pc_garbage;
-	uint32_t *pc_off;
 	uint8_t *n_pc;
 	struct cat_labels *lab; /* per slot */
 	/* id -> slot, open addressing with linear probing; key 0 = empty */
@@ -116,6 +131,17 @@ struct catalog {
 	 * records shrink toward the therapist's own, records.h) */
 	struct record_total a_total, o_total;
 };
+
+/* Position of concern t's record among a therapist's records (its bit must be
+ * set in mask): the records below it in concern order. */
+static inline uint32_t
+pc_index(const uint64_t mask[2], unsigned t)
+{
+	uint64_t below = (UINT64_C(1) << (t & 63)) - 1;
+	return t < 64
+	    ? (uint32_t)__builtin_popcountll(mask[0] & below)
+	    : (uint32_t)(__builtin_popcountll(mask[0]) + __builtin_popcountll(mask[1] & below));
+}
 
 /* Slot of id, or -1. */
 long catalog_slot(const struct catalog *c, uint32_t id);

@@ -53,11 +53,12 @@ struct query {
 	uint16_t used;
 	float w[COMP_COUNT]; /* 100 x weight / total weight of the used components */
 	float w_all;         /* sum of w[] (100, or 0 when no weight) */
+	float w_rest;        /* w_all less the concerns and the two records */
 	uint8_t concern_idx[INTAKE_MAX_CONCERNS], concern_prio[INTAKE_MAX_CONCERNS];
 	int n_concerns;
 	float inv_concern_total;
 	uint8_t prio_of[VOCAB_MAX_WIDE];
-	uint64_t concern_bloom; /* bit (concern & 63) of each client concern */
+	uint64_t concern_mask[2]; /* the client's concerns (priority > 0) */
 	uint64_t mod_prefer[2], mod_avoid[2];
 	float inv_prefer;
 	float style_tbl[STYLE_AXES][7];
@@ -287,8 +288,12 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->concern_idx[i] = in->concerns[i].tag;
 		q->concern_prio[i] = in->concerns[i].priority;
 		q->prio_of[in->concerns[i].tag] = in->concerns[i].priority;
-		q->concern_bloom |= UINT64_C(1) << (in->concerns[i].tag & 63);
 		total += in->concerns[i].priority;
+	}
+	for (int i = 0; i < in->n_concerns; i++) {
+		unsigned t = in->concerns[i].tag;
+		if (q->prio_of[t])
+			q->concern_mask[t >> 6] |= UINT64_C(1) << (t & 63);
 	}
 	q->n_concerns = in->n_concerns;
 	if (total) {
@@ -387,6 +392,8 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->w[i] = total_w > 0 ? (float)(100.0 * wt[i] / total_w) : 0.0f;
 		q->w_all += q->w[i];
 	}
+	q->w_rest =
+	    q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] - q->w[COMP_OUTCOME_RECORD];
 
 	if (adj) {
 		memcpy(q->need_mods, adj->need_modalities.w, sizeof(q->need_mods));
@@ -401,27 +408,43 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 /* The two record components, shrunk hierarchically (records.h): r_t toward
  * the clinic mean, then per client concern r_tc toward r_t, priority-weighted
  * over the client's concerns (a concern without history contributes r_t
- * itself).  One pass over the therapist's per-concern records (contiguous in
- * the arena) serves both. */
+ * itself).  The records of the client's concerns are found directly in the
+ * therapist's (concern-ordered) run of the arena; the sums run in the order
+ * the records were given (their rank), as a scan of them all would. */
 static inline __attribute__((always_inline)) void
-record_comps(const struct query *q, const struct cat_rec *rc, size_t slot, float *alliance,
-    float *outcome)
+record_comps(const struct query *q, const struct cat_rec *rc, float *alliance, float *outcome)
 {
 	float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
 	float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
-	if (rc->pc_bloom & q->concern_bloom) {
-		const struct cat_pc *pc = &q->cat->pc[q->cat->pc_off[slot]];
+	uint64_t m0 = rc->pc_mask[0] & q->concern_mask[0], m1 = rc->pc_mask[1] & q->concern_mask[1];
+	if (m0 | m1) {
+		const struct cat_pc *pc = &q->cat->pc[rc->pc_off];
+		uint8_t at[INTAKE_MAX_CONCERNS];
+		int n = 0;
+		for (; m0; m0 &= m0 - 1)
+			at[n++] = (uint8_t)pc64(rc->pc_mask[0] & ((m0 & (0 - m0)) - 1));
+		unsigned below1 = (unsigned)pc64(rc->pc_mask[0]);
+		for (; m1; m1 &= m1 - 1)
+			at[n++] = (uint8_t)(below1 +
+			    (unsigned)pc64(rc->pc_mask[1] & ((m1 & (0 - m1)) - 1)));
+		/* two terms add the same either way; three or more in rank order */
+		for (int i = 1; i < n && n > 2; i++) {
+			uint8_t v = at[i];
+			int j = i;
+			for (; j > 0 && pc[at[j - 1]].rank > pc[v].rank; j--)
+				at[j] = at[j - 1];
+			at[j] = v;
+		}
 		float acc_a = 0, acc_o = 0;
-		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
-			unsigned prio = q->prio_of[pc[i].concern];
-			if (!prio)
-				continue;
-			if (pc[i].a_n)
+		for (int i = 0; i < n; i++) {
+			const struct cat_pc *x = &pc[at[i]];
+			unsigned prio = q->prio_of[x->concern];
+			if (x->a_n)
 				acc_a += (float)prio *
-				    (shrink((float)pc[i].a_n, pc[i].a_mean, ra, q->kc) - ra);
-			if (pc[i].o_n)
+				    (shrink((float)x->a_n, x->a_mean, ra, q->kc) - ra);
+			if (x->o_n)
 				acc_o += (float)prio *
-				    (shrink((float)pc[i].o_n, pc[i].o_mean, ro, q->kc) - ro);
+				    (shrink((float)x->o_n, x->o_mean, ro, q->kc) - ro);
 		}
 		ra += acc_a * q->inv_prio_total;
 		ro += acc_o * q->inv_prio_total;
@@ -432,7 +455,7 @@ record_comps(const struct query *q, const struct cat_rec *rc, size_t slot, float
 
 /* Each component in [0,1] (match.h gives the definitions). */
 static inline __attribute__((always_inline)) float
-comp_concerns(const struct query *q, const struct cat_hot *h)
+comp_concerns(const struct query *q, const struct cat_score *h)
 {
 	unsigned acc = 0;
 	for (int i = 0; i < q->n_concerns; i++) {
@@ -444,7 +467,7 @@ comp_concerns(const struct query *q, const struct cat_hot *h)
 }
 
 static inline __attribute__((always_inline)) float
-comp_modality(const struct query *q, const struct cat_hot *h)
+comp_modality(const struct query *q, const struct cat_score *h)
 {
 	float s;
 	if ((h->modalities[0] & q->mod_avoid[0]) | (h->modalities[1] & q->mod_avoid[1]))
@@ -465,17 +488,17 @@ comp_modality(const struct query *q, const struct cat_hot *h)
 
 /* Every component except the two records; unused ones are 0. */
 static inline __attribute__((always_inline)) void
-components_cheap(const struct query *q, const struct cat_hot *h, int overlap,
-    float comp[COMP_COUNT])
+components_cheap(const struct query *q, const struct cat_hot *h, const struct cat_score *sc,
+    int overlap, float comp[COMP_COUNT])
 {
 	uint16_t used = q->used;
-	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
-	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, h) : 0;
+	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, sc) : 0;
+	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, sc) : 0;
 	comp[COMP_STYLE] = (used & BIT(COMP_STYLE))
-	    ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
-	        q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
+	    ? q->style_tbl[0][sc->style[0] + 3] + q->style_tbl[1][sc->style[1] + 3] +
+	        q->style_tbl[2][sc->style[2] + 3] + q->style_tbl[3][sc->style[3] + 3]
 	    : 0;
-	comp[COMP_IDENTITY] = (float)pc64(h->identity & q->identity) * q->inv_identity;
+	comp[COMP_IDENTITY] = (float)pc64(sc->identity & q->identity) * q->inv_identity;
 	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> h->gender) & 1)
 	                                    : (float)gender_hit(q, h, (size_t)(h - q->cat->hot));
 	if (used & BIT(COMP_AVAILABILITY)) {
@@ -487,21 +510,20 @@ components_cheap(const struct query *q, const struct cat_hot *h, int overlap,
 }
 
 static inline __attribute__((always_inline)) void
-components_records(const struct query *q, const struct cat_rec *r, size_t slot,
-    float comp[COMP_COUNT])
+components_records(const struct query *q, const struct cat_rec *r, float comp[COMP_COUNT])
 {
 	float a, o;
-	record_comps(q, r, slot, &a, &o);
+	record_comps(q, r, &a, &o);
 	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD)) ? a : 0;
 	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD)) ? o : 0;
 }
 
 static void
-components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r, size_t slot,
-    int overlap, float comp[COMP_COUNT])
+components(const struct query *q, const struct cat_hot *h, const struct cat_score *sc,
+    const struct cat_rec *r, int overlap, float comp[COMP_COUNT])
 {
-	components_cheap(q, h, overlap, comp);
-	components_records(q, r, slot, comp);
+	components_cheap(q, h, sc, overlap, comp);
+	components_records(q, r, comp);
 }
 
 /* The colleague link of a therapist, if any. */
@@ -534,7 +556,7 @@ colleague_share(const struct query *q, const struct colleague_link *l)
 
 /* Referral adjustments applied after the weighted mean: need tier and colleague bonus. */
 static float
-adjust_score(const struct query *q, const struct cat_hot *h, float score, uint8_t *tier)
+adjust_score(const struct query *q, const struct cat_score *h, float score, uint8_t *tier)
 {
 	*tier =
 	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
@@ -603,12 +625,13 @@ static void
 fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 {
 	const struct catalog *c = q->cat;
-	const struct cat_hot *h = &c->hot[cd->slot];
+	const struct cat_hot *hf = &c->hot[cd->slot];
+	const struct cat_score *h = &c->score[cd->slot];
 	const struct cat_rec *r = &c->rec[cd->slot];
 	const struct intake *in = q->in;
-	int overlap = q->f_avail ? engine_popcount64(h->avail[0] & q->avail[0]) +
-	        engine_popcount64(h->avail[1] & q->avail[1]) +
-	        engine_popcount64(h->avail[2] & q->avail[2])
+	int overlap = q->f_avail ? engine_popcount64(hf->avail[0] & q->avail[0]) +
+	        engine_popcount64(hf->avail[1] & q->avail[1]) +
+	        engine_popcount64(hf->avail[2] & q->avail[2])
 	                         : 0;
 	memset(it, 0, sizeof(*it));
 	it->therapist_id = h->id;
@@ -616,7 +639,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 	it->free_slots = cd->free;
 	it->comp_used = q->used;
 	it->need_met = cd->tier;
-	components(q, h, r, cd->slot, overlap, it->components);
+	components(q, hf, h, r, overlap, it->components);
 	for (int i = 0; i < COMP_COUNT; i++)
 		if (!(q->used >> i & 1))
 			it->components[i] = 0;
@@ -695,7 +718,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 		add_reason(it, REASON_STYLE_FIT, 0);
 	if (q->f_format)
 		for (int t = 0; t < 64; t++)
-			if ((q->formats >> t & 1) && (h->formats >> t & 1)) {
+			if ((q->formats >> t & 1) && (hf->formats >> t & 1)) {
 				add_reason(it, REASON_FORMAT, t);
 				break;
 			}
@@ -703,10 +726,19 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 
 /* A required avoid: offers an avoided modality and nothing else. */
 static inline __attribute__((always_inline)) bool
-only_avoided(const struct query *q, const struct cat_hot *h)
+only_avoided(const struct query *q, const struct cat_score *h)
 {
 	return pop2(h->modalities, q->mod_avoid) &&
 	    !((h->modalities[0] & ~q->mod_avoid[0]) | (h->modalities[1] & ~q->mod_avoid[1]));
+}
+
+/* A preference marked required is not met (rare: reads the score record). */
+static bool
+required_miss(const struct query *q, const struct cat_hot *h, const struct cat_score *sc, size_t i)
+{
+	return (q->req_mod && !pop2(sc->modalities, q->mod_prefer)) ||
+	    (q->req_avoid && only_avoided(q, sc)) || (q->req_gender && !gender_hit(q, h, i)) ||
+	    (q->req_identity && (sc->identity & q->identity) != q->identity);
 }
 
 /* Candidates per block: the filter pass writes a block's survivors, then the
@@ -761,12 +793,22 @@ filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep
 		fail |= (uint32_t)(*ep < q->n_excl && q->excl[*ep] == i) << EXCL_EXCLUDED;
 	}
 	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
-		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
-		            (q->req_avoid && only_avoided(q, h)) ||
-		            (q->req_gender && !gender_hit(q, h, i)) ||
-		            (q->req_identity && (h->identity & q->identity) != q->identity))
-		    << EXCL_REQUIRED;
+		fail |= (uint32_t)required_miss(q, h, &q->cat->score[i], i) << EXCL_REQUIRED;
 	return fail;
+}
+
+/* The most a record component can reach through the per-concern records,
+ * without reading them: a client concern's record moves the overall record r
+ * by prio x n/(n + k_c) x (m - r) in a priority-weighted mean, so never above
+ * r + top_n/(top_n + k_c) x (top - r) (top: the highest per-concern mean,
+ * top_n: the most episodes of one, both increase the move). Exact (r itself)
+ * when the therapist has no record in the client's concerns. */
+static inline __attribute__((always_inline)) float
+record_hi(float r, bool any, float top, float top_n, float kc)
+{
+	if (!any || top <= r || top_n <= 0)
+		return r;
+	return r + top_n / (top_n + kc) * (top - r);
 }
 
 /* Score survivor i and offer it to the heap; returns the new heap size. */
@@ -774,37 +816,48 @@ static inline __attribute__((always_inline)) size_t
 offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 {
 	const struct cat_hot *h = &q->cat->hot[i];
+	const struct cat_score *sc = &q->cat->score[i];
+	const struct cat_rec *rc = &q->cat->rec[i];
+	float comp[COMP_COUNT];
+	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) +
+	        pc64(h->avail[1] & q->avail[1]) + pc64(h->avail[2] & q->avail[2])
+	                         : 0;
 	/* Bound pruning once the heap is full (plain queries only: the
 	 * colleague bonus and need tier reorder): a candidate whose best
 	 * possible score is below the worst kept one cannot enter. The
 	 * margin absorbs float rounding, so pruning never changes a result. */
-	bool prune = hn == k && q->plain;
-	float floor_score = prune ? heap[0].score - 1e-3f : 0;
-	float comp[COMP_COUNT];
-	/* First bound: the concerns and the two records (half the weight by
-	 * default) exactly, every other component at its maximum 1. */
-	components_records(q, &q->cat->rec[i], i, comp);
-	if (prune) {
-		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
-		float known = q->w[COMP_CONCERNS] * c +
-		    q->w[COMP_ALLIANCE_RECORD] * comp[COMP_ALLIANCE_RECORD] +
-		    q->w[COMP_OUTCOME_RECORD] * comp[COMP_OUTCOME_RECORD];
-		if (known +
-		        (q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] -
-		            q->w[COMP_OUTCOME_RECORD]) <
-		    floor_score)
+	if (hn == k && q->plain) {
+		float floor_score = heap[0].score - 1e-3f;
+		/* The records at their best (record_hi) without the arena. */
+		bool any = ((rc->pc_mask[0] & q->concern_mask[0]) |
+		               (rc->pc_mask[1] & q->concern_mask[1])) != 0;
+		float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
+		float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
+		float records_hi = q->w[COMP_ALLIANCE_RECORD] *
+		        (record_hi(ra, any, rc->a_top, (float)rc->a_top_n, q->kc) / 100.0f) +
+		    q->w[COMP_OUTCOME_RECORD] *
+		        record_hi(ro, any, rc->o_top, (float)rc->o_top_n, q->kc);
+		/* First bound: the concerns exactly, everything else at 1. */
+		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, sc) : 0;
+		if (q->w[COMP_CONCERNS] * c + records_hi + q->w_rest < floor_score)
 			return hn;
-	}
-	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) +
-	        pc64(h->avail[1] & q->avail[1]) + pc64(h->avail[2] & q->avail[2])
-	                         : 0;
-	components_cheap(q, h, overlap, comp);
+		/* Second: every component read from the two lines exactly. */
+		components_cheap(q, h, sc, overlap, comp);
+		float cheap = 0;
+		for (int ci = 0; ci < COMP_COUNT; ci++)
+			if (ci != COMP_ALLIANCE_RECORD && ci != COMP_OUTCOME_RECORD)
+				cheap += q->w[ci] * comp[ci];
+		if (cheap + records_hi < floor_score)
+			return hn;
+	} else
+		components_cheap(q, h, sc, overlap, comp);
+	components_records(q, rc, comp);
 	float score = 0;
 	for (int ci = 0; ci < COMP_COUNT; ci++)
 		score += q->w[ci] * comp[ci];
-	struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, h->id, (uint32_t)i };
+	struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, sc->id, (uint32_t)i };
 	if (!q->plain)
-		cd.score = adjust_score(q, h, score, &cd.tier);
+		cd.score = adjust_score(q, sc, score, &cd.tier);
 	if (hn < k) {
 		heap[hn] = cd;
 		heap_up(heap, hn++);
@@ -830,10 +883,8 @@ scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUN
 		 * the scoring pass leaves the memory bus idle. */
 		const char *next = n - end >= SCAN_BLOCK ? (const char *)&hot[end] : NULL;
 		for (size_t i = base; i < end; i++) {
-			if (next) { /* both cache lines of the record one block ahead */
+			if (next) /* the filter record one block ahead */
 				__builtin_prefetch(next + (i - base) * sizeof(*hot));
-				__builtin_prefetch(next + (i - base) * sizeof(*hot) + 64);
-			}
 			uint32_t fail = filter_mask(q, &hot[i], i, &ep);
 			excl[__builtin_ctz(fail | UINT32_C(1) << EXCL_COUNT)]++;
 			surv[m] = (uint32_t)i;
