@@ -2,6 +2,7 @@
 #include "engine/catalog_layout.h"
 #include "engine/engine_err.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ catalog_free(struct catalog *c)
 	free(c->pc);
 	free(c->n_pc);
 	free(c->lab);
+	free(c->fee);
+	free(c->best);
+	free(c->bm);
 	free(c->langs);
 	free(c->genders.v);
 	free(c->sites.v);
@@ -136,7 +140,10 @@ grow(struct catalog *c)
 	struct cat_rec *rec = NULL;
 	uint8_t *n_pc = NULL;
 	struct cat_labels *lab = NULL;
-	if (!hot || !score)
+	uint16_t *fee = NULL;
+	struct cat_best *best = NULL;
+	uint64_t *bm = calloc(BM_ROWS * (cap / 64), sizeof(*bm)); /* cap: a multiple of 64 */
+	if (!hot || !score || !bm)
 		goto fail;
 	rec = realloc(c->rec, cap * sizeof(*rec));
 	if (!rec)
@@ -150,20 +157,90 @@ grow(struct catalog *c)
 	if (!lab)
 		goto fail;
 	c->lab = lab;
+	fee = realloc(c->fee, cap * sizeof(*fee));
+	if (!fee)
+		goto fail;
+	c->fee = fee;
+	best = realloc(c->best, cap * sizeof(*best));
+	if (!best)
+		goto fail;
+	c->best = best;
 	if (c->n) {
 		memcpy(hot, c->hot, c->n * sizeof(*hot));
 		memcpy(score, c->score, c->n * sizeof(*score));
 	}
+	for (size_t r = 0; r < BM_ROWS && c->bm; r++)
+		memcpy(bm + r * (cap / 64), c->bm + r * c->bm_words, c->bm_words * sizeof(*bm));
 	free(c->hot);
 	free(c->score);
+	free(c->bm);
 	c->hot = hot;
 	c->score = score;
+	c->bm = bm;
+	c->bm_words = cap / 64;
 	c->cap = cap;
 	return 0;
 fail:
 	free(hot);
 	free(score);
+	free(bm);
 	return ENGINE_ENOMEM;
+}
+
+/* --- filter bitmaps --- */
+
+static void
+bm_put(struct catalog *c, unsigned row, size_t s, bool on)
+{
+	uint64_t *w = &c->bm[(size_t)row * c->bm_words + s / 64];
+	uint64_t bit = UINT64_C(1) << (s % 64);
+	*w = on ? *w | bit : *w & ~bit;
+}
+
+static bool
+accepting(const struct catalog *c, size_t s)
+{
+	return (c->hot[s].flags & HOT_ACCEPTING) && c->score[s].caseload < c->score[s].capacity;
+}
+
+/* Set (on) or clear slot s in the rows its records name: clear before the
+ * records of a slot change, set after. */
+static void
+bm_slot(struct catalog *c, size_t s, bool on)
+{
+	const struct cat_hot *h = &c->hot[s];
+	const struct cat_score *sc = &c->score[s];
+	const struct cat_labels *lab = &c->lab[s];
+	bm_put(c, BM_ACTIVE, s, on && (h->flags & HOT_ACTIVE));
+	bm_put(c, BM_ACCEPTING, s, on && accepting(c, s));
+	for (int i = 0; i < lab->n_langs; i++)
+		bm_put(c, BM_LANG + cat_fold(lab->langs[i], CAT_LANG_BITS), s, on);
+	for (int i = 0; i < lab->n_sites; i++)
+		bm_put(c, BM_SITE + cat_fold(lab->sites[i], CAT_SITE_BITS), s, on);
+	for (int i = 0; i < lab->n_payers; i++)
+		bm_put(c, BM_PAYER + cat_fold(lab->payers[i], CAT_PAYER_BITS), s, on);
+	for (uint64_t f = sc->formats; f; f &= f - 1)
+		bm_put(c, BM_FORMAT + (unsigned)__builtin_ctzll(f), s, on);
+	for (uint64_t f = sc->populations; f; f &= f - 1)
+		bm_put(c, BM_POP + (unsigned)__builtin_ctzll(f), s, on);
+	bm_put(c, BM_FEE, s, on && c->fee[s] != 0);
+	bm_put(c, BM_SLIDING, s, on && (h->flags & HOT_SLIDING));
+	for (unsigned w = 0; w < 2; w++) {
+		for (uint64_t b = h->concerns_any[w]; b; b &= b - 1)
+			bm_put(c, BM_CONCERN + w * 64 + (unsigned)__builtin_ctzll(b), s, on);
+		for (uint64_t b = h->concerns_spec[w]; b; b &= b - 1)
+			bm_put(c, BM_SPECIALIST + w * 64 + (unsigned)__builtin_ctzll(b), s, on);
+	}
+	for (unsigned w = 0; w < 3; w++)
+		for (uint64_t b = h->avail[w]; b; b &= b - 1) {
+			unsigned hour = w * 64 + (unsigned)__builtin_ctzll(b);
+			if (hour < CAT_HOURS)
+				bm_put(c, BM_HOUR + hour, s, on);
+		}
+	if (on) {
+		c->formats_seen |= sc->formats;
+		c->pops_seen |= sc->populations;
+	}
 }
 
 /* --- interning --- */
@@ -278,7 +355,7 @@ catalog_payer_bit(const struct catalog *c, const char *s)
  * leaves harmless extra entries but no half-written record. */
 static int
 build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h,
-    struct cat_score *sc, struct cat_labels *lab)
+    struct cat_score *sc, struct cat_labels *lab, uint16_t *fee)
 {
 	int err = 0;
 	memset(h, 0, sizeof(*h));
@@ -291,39 +368,36 @@ build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *
 		int g = intern_str(&c->genders, p->gender, &err);
 		if (g < 0)
 			return err;
-		h->gender = (uint8_t)(cat_fold(g, CAT_GENDER_BITS) + 1);
+		sc->gender = (uint8_t)(cat_fold(g, CAT_GENDER_BITS) + 1);
 		lab->gender = (uint16_t)(g + 1);
 	}
-	h->capacity = p->capacity;
-	h->fee = p->self_pay_fee;
+	sc->capacity = p->capacity;
+	*fee = p->self_pay_fee;
 	memcpy(sc->style, p->style, sizeof(sc->style));
 	for (int i = 0; i < p->n_languages; i++) {
 		int b = intern_lang(c, p->languages[i], &err);
 		if (b < 0)
 			return err;
-		h->languages |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
 		lab->langs[lab->n_langs++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_sites; i++) {
 		int b = intern_str(&c->sites, p->sites[i], &err);
 		if (b < 0)
 			return err;
-		h->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
 		lab->sites[lab->n_sites++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_payers; i++) {
 		int b = intern_str(&c->payers, p->payers[i], &err);
 		if (b < 0)
 			return err;
-		h->payers |= UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
 		lab->payers[lab->n_payers++] = (uint16_t)b;
 	}
-	h->formats = p->formats;
-	h->populations = p->populations;
+	sc->formats = p->formats;
+	sc->populations = p->populations;
 	memcpy(h->avail, p->availability.w, sizeof(h->avail));
 	sc->identity = p->identity;
-	memcpy(sc->concerns_any, p->concerns_any.w, sizeof(sc->concerns_any));
-	memcpy(sc->concerns_spec, p->concerns_specialist.w, sizeof(sc->concerns_spec));
+	memcpy(h->concerns_any, p->concerns_any.w, sizeof(h->concerns_any));
+	memcpy(h->concerns_spec, p->concerns_specialist.w, sizeof(h->concerns_spec));
 	memcpy(sc->modalities, p->modalities.w, sizeof(sc->modalities));
 	return 0;
 }
@@ -336,15 +410,19 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	struct cat_hot h;
 	struct cat_score sc;
 	struct cat_labels lab;
-	int rc = build_hot(c, p, &h, &sc, &lab);
+	uint16_t fee = 0;
+	int rc = build_hot(c, p, &h, &sc, &lab, &fee);
 	if (rc)
 		return rc;
 	long s = catalog_slot(c, p->id);
 	if (s >= 0) {
-		h.caseload = c->hot[s].caseload;
+		sc.caseload = c->score[s].caseload;
+		bm_slot(c, (size_t)s, false);
 		c->hot[s] = h;
 		c->score[s] = sc;
 		c->lab[s] = lab;
+		c->fee[s] = fee;
+		bm_slot(c, (size_t)s, true);
 		return 0;
 	}
 	rc = grow(c);
@@ -354,8 +432,11 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	c->hot[i] = h;
 	c->score[i] = sc;
 	c->lab[i] = lab;
+	c->fee[i] = fee;
+	c->best[i] = (struct cat_best){ 0, 0 };
 	memset(&c->rec[i], 0, sizeof(c->rec[i]));
 	c->n_pc[i] = 0;
+	bm_slot(c, i, true);
 	map_put(c, p->id, (uint32_t)i);
 	return 0;
 }
@@ -380,13 +461,18 @@ catalog_remove(struct catalog *c, uint32_t id)
 	c->pc_garbage += c->n_pc[s];
 	map_del(c, id);
 	size_t last = c->n - 1;
+	bm_slot(c, (size_t)s, false);
 	if ((size_t)s != last) {
+		bm_slot(c, last, false);
 		c->hot[s] = c->hot[last];
 		c->score[s] = c->score[last];
 		c->rec[s] = c->rec[last];
 		c->n_pc[s] = c->n_pc[last];
 		c->lab[s] = c->lab[last];
+		c->fee[s] = c->fee[last];
+		c->best[s] = c->best[last];
 		map_put(c, c->score[s].id, (uint32_t)s);
+		bm_slot(c, (size_t)s, true);
 	}
 	c->n--;
 	return 0;
@@ -398,7 +484,8 @@ catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
 	long s = catalog_slot(c, id);
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
-	c->hot[s].caseload = (uint16_t)(caseload > UINT16_MAX ? UINT16_MAX : caseload);
+	c->score[s].caseload = (uint16_t)(caseload > UINT16_MAX ? UINT16_MAX : caseload);
+	bm_put(c, BM_ACCEPTING, (size_t)s, accepting(c, (size_t)s));
 	return 0;
 }
 
@@ -408,8 +495,9 @@ catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 	long s = catalog_slot(c, id);
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
-	long v = (long)c->hot[s].caseload + delta;
-	c->hot[s].caseload = (uint16_t)(v < 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : v);
+	long v = (long)c->score[s].caseload + delta;
+	c->score[s].caseload = (uint16_t)(v < 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : v);
+	bm_put(c, BM_ACCEPTING, (size_t)s, accepting(c, (size_t)s));
 	return 0;
 }
 
@@ -474,6 +562,17 @@ clamp16(uint32_t n)
 	return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
 }
 
+/* max(a, b) in units, rounded up (a bound), within [0, max]. */
+static uint8_t
+best_byte(float a, float b, float unit, int max)
+{
+	float v = (a > b ? a : b) * unit;
+	int u = (int)v;
+	if ((float)u < v)
+		u++;
+	return (uint8_t)(u < 0 ? 0 : u > max ? max : u);
+}
+
 int
 catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
 {
@@ -519,6 +618,9 @@ catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_recor
 		rs->a_mean = 0;
 	if (!r->outcome.n)
 		rs->o_mean = 0;
+	c->best[s].a = best_byte(rs->a_n ? rs->a_mean : 0, rs->a_top, 1, 100);
+	c->best[s].o =
+	    best_byte(rs->o_n ? rs->o_mean : 0, rs->o_top, CAT_O_BEST_UNIT, CAT_O_BEST_UNIT);
 	/* totals use the stored (float) values so removal subtracts exactly what was added */
 	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
@@ -540,9 +642,9 @@ catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigne
 	if (s < 0)
 		return 0;
 	if (caseload)
-		*caseload = c->hot[s].caseload;
+		*caseload = c->score[s].caseload;
 	if (capacity)
-		*capacity = c->hot[s].capacity;
+		*capacity = c->score[s].capacity;
 	return 1;
 }
 

@@ -12,15 +12,37 @@
 #include "engine/vocab.h"
 
 /* Label tables (languages, genders, sites, payers) grow without a fixed limit;
- * the hot record keeps them as FOLDED bits: label index i sets bit i % width.
- * While a table has no more labels than its width the bits are exact; beyond,
- * a bit that matches is confirmed against the therapist's exact label indices
- * (struct cat_labels, a cold array read only on a folded hit). */
+ * the filter bitmaps (and the gender bits of the score record) keep them
+ * FOLDED: label index i is bit i % width. While a table has no more labels
+ * than its width the bits are exact; beyond, a bit that matches is confirmed
+ * against the therapist's exact label indices (struct cat_labels, a cold array
+ * read only on a folded hit). */
 #define CAT_LANG_BITS   64
 #define CAT_GENDER_BITS 63 /* gender (folded index) + 1 must fit a uint64_t mask */
 #define CAT_SITE_BITS   32
 #define CAT_PAYER_BITS  32
 #define CAT_MAX_LABELS  65535 /* indices are uint16_t in struct cat_labels */
+
+#define CAT_HOURS 168 /* the bits of struct avail: day * 24 + hour */
+
+/* The filter bitmaps: one row of bits (bit = slot) per label, so the filters
+ * on labels take 64 therapists per AND and never read the records of the
+ * therapists they exclude. Row indices: */
+enum {
+	BM_ACTIVE,
+	BM_ACCEPTING,                       /* accepting new clients and caseload below capacity */
+	BM_LANG,                            /* + folded language bit */
+	BM_SITE = BM_LANG + CAT_LANG_BITS,  /* + folded site bit */
+	BM_PAYER = BM_SITE + CAT_SITE_BITS, /* + folded payer bit */
+	BM_FORMAT = BM_PAYER + CAT_PAYER_BITS,       /* + format index */
+	BM_POP = BM_FORMAT + 64,                     /* + population index */
+	BM_FEE = BM_POP + 64,                        /* a self-pay fee is set */
+	BM_SLIDING,                                  /* on a sliding scale */
+	BM_HOUR,                                     /* + hour of the week (struct avail bit) */
+	BM_CONCERN = BM_HOUR + CAT_HOURS,            /* + concern: rated (1 or 2) */
+	BM_SPECIALIST = BM_CONCERN + VOCAB_MAX_WIDE, /* + concern: rated 2 */
+	BM_ROWS = BM_SPECIALIST + VOCAB_MAX_WIDE
+};
 
 static inline unsigned
 cat_fold(int index, int width)
@@ -34,32 +56,43 @@ enum {
 	HOT_SLIDING = 4,
 };
 
-/* 64 bytes, one cache line: everything the hard filters read, so the pass
- * over the whole catalog reads one line per therapist. */
-struct cat_hot {
-	uint8_t flags;
-	uint8_t gender; /* interned index + 1; 0 = not given */
-	uint16_t capacity;
-	uint16_t caseload;
-	uint16_t fee;       /* self-pay fee; 0 = none */
-	uint64_t languages; /* interned language bits */
-	uint32_t sites;     /* interned site bits */
-	uint32_t payers;    /* interned payer bits */
-	uint64_t formats;
-	uint64_t populations;
-	uint64_t avail[3];
+/* The best a therapist's records can give, a byte each (rounded up, so a
+ * bound), in a small array of its own: any mix of overall and per-concern
+ * records and the clinic mean (the prior of both) lies between them, so the
+ * alliance record (score points) never exceeds max(clinic mean, a), the
+ * outcome record max(clinic mean, o / CAT_O_BEST_UNIT). With the concerns from
+ * the bitmaps, this bounds a candidate's score before any of its records is
+ * read. */
+#define CAT_O_BEST_UNIT 250 /* o: share 0-1 in 250ths */
+struct cat_best {
+	uint8_t a, o;
 };
 
-/* 64 bytes, one cache line, in a parallel array: what the scorer reads
- * besides the filter line, only for therapists that pass the filters (and
- * for the rare filters on required preferences). */
+/* 64 bytes, one cache line: what the scorer reads first (the concerns and
+ * the hours: the availability component, and the filter when it asks for more
+ * than one shared hour), for the candidates the first bound keeps. */
+struct cat_hot {
+	uint8_t flags;
+	uint8_t pad[7];
+	uint64_t avail[3];
+	uint64_t concerns_any[2];
+	uint64_t concerns_spec[2];
+};
+
+/* 64 bytes, one cache line, in a parallel array: the rest of what the scorer
+ * reads, only for candidates the first bound keeps (and for the rare filters
+ * on required preferences), and the labels the bitmaps are made from. */
 struct cat_score {
 	uint32_t id;
 	int8_t style[4];
 	uint64_t identity;
-	uint64_t concerns_any[2];
-	uint64_t concerns_spec[2];
 	uint64_t modalities[2];
+	uint64_t formats;
+	uint64_t populations;
+	uint16_t capacity;
+	uint16_t caseload;
+	uint8_t gender; /* interned index (folded) + 1; 0 = not given */
+	uint8_t pad[11];
 };
 
 /* 48 bytes: the overall records, read only for therapists that pass the
@@ -120,6 +153,12 @@ struct catalog {
 	size_t pc_used, pc_cap, pc_garbage;
 	uint8_t *n_pc;
 	struct cat_labels *lab; /* per slot */
+	uint16_t *fee;          /* per slot: self-pay fee, 0 = none */
+	struct cat_best *best;  /* per slot */
+	/* filter bitmaps: row r (BM_*) is bm[r * bm_words ...], bm_words = cap / 64 */
+	uint64_t *bm;
+	size_t bm_words;
+	uint64_t formats_seen, pops_seen; /* format / population rows ever set */
 	/* id -> slot, open addressing with linear probing; key 0 = empty */
 	uint32_t *map_key, *map_slot;
 	size_t map_cap;
@@ -141,6 +180,13 @@ pc_index(const uint64_t mask[2], unsigned t)
 	return t < 64
 	    ? (uint32_t)__builtin_popcountll(mask[0] & below)
 	    : (uint32_t)(__builtin_popcountll(mask[0]) + __builtin_popcountll(mask[1] & below));
+}
+
+/* Row r of the filter bitmaps. */
+static inline const uint64_t *
+cat_bm(const struct catalog *c, unsigned r)
+{
+	return c->bm + (size_t)r * c->bm_words;
 }
 
 /* Slot of id, or -1. */

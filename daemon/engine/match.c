@@ -32,12 +32,17 @@ struct query {
 	const struct intake *in;
 	const struct match_adjust *adj;
 	const struct engine_params *p;
-	/* filters */
+	/* filters: the bitmap rows (catalog_layout.h) of the client's labels */
 	bool f_lang, f_format, f_sites, f_pop, f_pay, f_avail;
-	uint64_t langs, formats, site_formats, population;
-	uint32_t sites, payer;
+	uint64_t formats, site_formats;
+	uint64_t fmt_free, fmt_site; /* format rows in use: any site, the client's sites only */
+	uint16_t lang_rows[PROFILE_MAX_LANGS], site_rows[PROFILE_MAX_SITES];
+	int n_lang_rows, n_site_rows;
+	int pop_row, payer_row; /* -1 = none */
 	int32_t max_fee;
 	uint64_t avail[3];
+	uint8_t hours[CAT_HOURS]; /* the client's hours (BM_HOUR rows) */
+	int n_hours;
 	int min_overlap;
 	uint32_t excl[MATCH_MAX_EXCLUDE];
 	size_t n_excl;
@@ -70,6 +75,8 @@ struct query {
 	float k, kc;
 	float inv_prio_total;   /* 1 / sum of the client's concern priorities */
 	float a_prior, o_prior; /* clinic means M */
+	/* the record weights per unit of struct cat_best */
+	float best_a_w, best_o_w, o_prior_units;
 	/* referral adjustments */
 	bool away_mod;
 	uint64_t away_mods[2];
@@ -150,38 +157,31 @@ any_u16(const uint16_t *a, int na, const uint16_t *b, int nb)
 	return false;
 }
 
-/* Folded bits matched: confirm with the exact labels where they may collide. */
+/* A folded bit matched in a table wider than its bits: confirm with the
+ * therapist's exact labels. */
 static bool
-lang_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+lang_exact_hit(const struct query *q, size_t slot)
 {
-	if (!(h->languages & q->langs))
-		return false;
-	return q->lang_exact ||
-	    any_u16(q->cat->lab[slot].langs, q->cat->lab[slot].n_langs, q->lang_idx, q->n_lang_idx);
+	return any_u16(q->cat->lab[slot].langs, q->cat->lab[slot].n_langs, q->lang_idx,
+	    q->n_lang_idx);
 }
 
 static bool
-site_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+site_exact_hit(const struct query *q, size_t slot)
 {
-	if (!(h->sites & q->sites))
-		return false;
-	return q->site_exact ||
-	    any_u16(q->cat->lab[slot].sites, q->cat->lab[slot].n_sites, q->site_idx, q->n_site_idx);
+	return any_u16(q->cat->lab[slot].sites, q->cat->lab[slot].n_sites, q->site_idx,
+	    q->n_site_idx);
 }
 
 static bool
-payer_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+payer_exact_hit(const struct query *q, size_t slot)
 {
 	uint16_t p = (uint16_t)q->payer_idx;
-
-	if (!(h->payers & q->payer))
-		return false;
-	return q->payer_exact ||
-	    any_u16(q->cat->lab[slot].payers, q->cat->lab[slot].n_payers, &p, 1);
+	return any_u16(q->cat->lab[slot].payers, q->cat->lab[slot].n_payers, &p, 1);
 }
 
 static bool
-gender_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+gender_hit(const struct query *q, const struct cat_score *h, size_t slot)
 {
 	if (!((q->gender_mask >> h->gender) & 1))
 		return false;
@@ -215,13 +215,15 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	q->payer_exact = c->payers.n <= CAT_PAYER_BITS;
 	q->gender_exact = c->genders.n <= CAT_GENDER_BITS;
 	q->payer_idx = -1;
+	q->pop_row = q->payer_row = -1;
 
 	if (in->n_languages) {
 		q->f_lang = true;
 		for (int i = 0; i < in->n_languages; i++) {
 			int b = catalog_lang_bit(c, in->languages[i]);
 			if (b >= 0) {
-				q->langs |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
+				q->lang_rows[q->n_lang_rows++] =
+				    (uint16_t)(BM_LANG + cat_fold(b, CAT_LANG_BITS));
 				q->lang_idx[q->n_lang_idx++] = (uint16_t)b;
 			}
 		}
@@ -244,21 +246,25 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		for (int i = 0; i < in->n_sites; i++) {
 			int b = catalog_site_bit(c, in->sites[i]);
 			if (b >= 0) {
-				q->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
+				q->site_rows[q->n_site_rows++] =
+				    (uint16_t)(BM_SITE + cat_fold(b, CAT_SITE_BITS));
 				q->site_idx[q->n_site_idx++] = (uint16_t)b;
 			}
 		}
 	}
+	/* rows never set are empty: leaving them out changes nothing */
+	q->fmt_free = q->formats & ~(q->f_sites ? q->site_formats : 0) & c->formats_seen;
+	q->fmt_site = q->formats & (q->f_sites ? q->site_formats : 0) & c->formats_seen;
 	if (in->population >= 0) {
 		q->f_pop = true;
-		q->population = UINT64_C(1) << in->population;
+		q->pop_row = BM_POP + in->population;
 	}
 	if (in->payer[0] || in->self_pay_max >= 0) {
 		q->f_pay = true;
 		if (in->payer[0]) {
 			int b = catalog_payer_bit(c, in->payer);
 			if (b >= 0) {
-				q->payer = UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
+				q->payer_row = (int)(BM_PAYER + cat_fold(b, CAT_PAYER_BITS));
 				q->payer_idx = b;
 			}
 		}
@@ -268,6 +274,12 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	if (client_hours) {
 		q->f_avail = true;
 		memcpy(q->avail, in->availability.w, sizeof(q->avail));
+		for (unsigned w = 0; w < 3; w++)
+			for (uint64_t b = q->avail[w]; b; b &= b - 1) {
+				unsigned hr = w * 64 + (unsigned)__builtin_ctzll(b);
+				if (hr < CAT_HOURS)
+					q->hours[q->n_hours++] = (uint8_t)hr;
+			}
 		q->min_overlap = p->min_overlap_hours;
 		int wanted = in->wanted_hours ? in->wanted_hours : client_hours;
 		q->inv_wanted = 1.0f / (float)wanted;
@@ -394,6 +406,9 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	}
 	q->w_rest =
 	    q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] - q->w[COMP_OUTCOME_RECORD];
+	q->best_a_w = q->w[COMP_ALLIANCE_RECORD] / 100.0f;
+	q->o_prior_units = q->o_prior * (float)CAT_O_BEST_UNIT;
+	q->best_o_w = q->w[COMP_OUTCOME_RECORD] / (float)CAT_O_BEST_UNIT;
 
 	if (adj) {
 		memcpy(q->need_mods, adj->need_modalities.w, sizeof(q->need_mods));
@@ -455,7 +470,7 @@ record_comps(const struct query *q, const struct cat_rec *rc, float *alliance, f
 
 /* Each component in [0,1] (match.h gives the definitions). */
 static inline __attribute__((always_inline)) float
-comp_concerns(const struct query *q, const struct cat_score *h)
+comp_concerns(const struct query *q, const struct cat_hot *h)
 {
 	unsigned acc = 0;
 	for (int i = 0; i < q->n_concerns; i++) {
@@ -492,21 +507,21 @@ components_cheap(const struct query *q, const struct cat_hot *h, const struct ca
     int overlap, float comp[COMP_COUNT])
 {
 	uint16_t used = q->used;
-	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, sc) : 0;
+	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
 	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, sc) : 0;
 	comp[COMP_STYLE] = (used & BIT(COMP_STYLE))
 	    ? q->style_tbl[0][sc->style[0] + 3] + q->style_tbl[1][sc->style[1] + 3] +
 	        q->style_tbl[2][sc->style[2] + 3] + q->style_tbl[3][sc->style[3] + 3]
 	    : 0;
 	comp[COMP_IDENTITY] = (float)pc64(sc->identity & q->identity) * q->inv_identity;
-	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> h->gender) & 1)
-	                                    : (float)gender_hit(q, h, (size_t)(h - q->cat->hot));
+	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> sc->gender) & 1)
+	                                    : (float)gender_hit(q, sc, (size_t)(h - q->cat->hot));
 	if (used & BIT(COMP_AVAILABILITY)) {
 		float a = (float)overlap * q->inv_wanted;
 		comp[COMP_AVAILABILITY] = a > 1 ? 1 : a;
 	} else
 		comp[COMP_AVAILABILITY] = 0;
-	comp[COMP_CAPACITY] = (float)(h->capacity - h->caseload) / (float)h->capacity;
+	comp[COMP_CAPACITY] = (float)(sc->capacity - sc->caseload) / (float)sc->capacity;
 }
 
 static inline __attribute__((always_inline)) void
@@ -556,10 +571,11 @@ colleague_share(const struct query *q, const struct colleague_link *l)
 
 /* Referral adjustments applied after the weighted mean: need tier and colleague bonus. */
 static float
-adjust_score(const struct query *q, const struct cat_score *h, float score, uint8_t *tier)
+adjust_score(const struct query *q, const struct cat_hot *hf, const struct cat_score *h,
+    float score, uint8_t *tier)
 {
 	*tier =
-	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
+	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(hf->concerns_any, q->need_concerns));
 	const struct colleague_link *l = colleague_of(q, h->id);
 	if (l) /* closes a bonus share of the gap to 100, so the score stays <= 100 */
 		score += (100.0f - score) * (float)q->p->colleague_bonus / 100.0f *
@@ -653,7 +669,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 			if (bit128(q->need_mods, (unsigned)t) && bit128(h->modalities, (unsigned)t))
 				add_reason(it, REASON_NEED_MODALITY, t);
 			if (bit128(q->need_concerns, (unsigned)t) &&
-			    bit128(h->concerns_any, (unsigned)t))
+			    bit128(hf->concerns_any, (unsigned)t))
 				add_reason(it, REASON_NEED_CONCERN, t);
 		}
 		if (q->away_mod && !pop2(h->modalities, q->away_mods))
@@ -670,9 +686,9 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 	}
 	for (int i = 0; i < q->n_concerns; i++) {
 		unsigned t = q->concern_idx[i];
-		if (bit128(h->concerns_spec, t))
+		if (bit128(hf->concerns_spec, t))
 			add_reason(it, REASON_SPECIALIST, (int32_t)t);
-		else if (bit128(h->concerns_any, t))
+		else if (bit128(hf->concerns_any, t))
 			add_reason(it, REASON_EXPERIENCED, (int32_t)t);
 	}
 	for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
@@ -718,7 +734,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 		add_reason(it, REASON_STYLE_FIT, 0);
 	if (q->f_format)
 		for (int t = 0; t < 64; t++)
-			if ((q->formats >> t & 1) && (hf->formats >> t & 1)) {
+			if ((q->formats >> t & 1) && (h->formats >> t & 1)) {
 				add_reason(it, REASON_FORMAT, t);
 				break;
 			}
@@ -734,67 +750,140 @@ only_avoided(const struct query *q, const struct cat_score *h)
 
 /* A preference marked required is not met (rare: reads the score record). */
 static bool
-required_miss(const struct query *q, const struct cat_hot *h, const struct cat_score *sc, size_t i)
+required_miss(const struct query *q, const struct cat_score *sc, size_t i)
 {
 	return (q->req_mod && !pop2(sc->modalities, q->mod_prefer)) ||
-	    (q->req_avoid && only_avoided(q, sc)) || (q->req_gender && !gender_hit(q, h, i)) ||
+	    (q->req_avoid && only_avoided(q, sc)) || (q->req_gender && !gender_hit(q, sc, i)) ||
 	    (q->req_identity && (sc->identity & q->identity) != q->identity);
 }
 
-/* Candidates per block: the filter pass writes a block's survivors, then the
- * scoring pass reads their hot records again while still in L1
- * (SCAN_BLOCK x 128 bytes, well under any L1d). */
-#define SCAN_BLOCK 128
+/* Slots per block: the filters take a block on the bitmaps, then its
+ * survivors are scored, their filter records fetched a few ahead. */
+#define SCAN_WORDS  2
+#define SCAN_BLOCK  (SCAN_WORDS * 64)
+#define SCORE_AHEAD 8
 
-/* All filters as one bit mask (bit = enum exclusion), computed without
- * branches: the lowest bit set is the first reason in docs/matching.md order. */
-static inline __attribute__((always_inline)) uint32_t
-filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep)
+/* Bit b of a word, for clearing. */
+#define WBIT(b) (UINT64_C(1) << (b))
+
+/* The hard filters for the 64 slots of bitmap word w, in the order of enum
+ * exclusion: each counts the slots it is the first to exclude, and the slots
+ * left are returned. The bitmaps answer all but what a row cannot hold: a
+ * fee against the client's maximum (the fee array), more than one shared
+ * hour, exact labels where a table outgrew its folded bits, and the required
+ * preferences; those read per slot, and only for the slots still in. */
+static inline __attribute__((always_inline)) uint64_t
+filter_word(const struct query *q, size_t w, uint32_t excl[EXCL_COUNT + 1], size_t *ep)
 {
-	uint32_t fail = 0;
-	fail |= (uint32_t) !(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
-	fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
-	    << EXCL_NOT_ACCEPTING;
-	/* folded bits; the exact labels only when a table outgrew its bits
-	 * (the same every iteration: predicted) */
-	uint32_t lang_miss = (uint32_t) !(h->languages & q->langs);
-	if (!q->lang_exact && !lang_miss)
-		lang_miss = !lang_hit(q, h, i);
-	uint32_t site_miss32 = (uint32_t) !(h->sites & q->sites);
-	if (!q->site_exact && !site_miss32)
-		site_miss32 = !site_hit(q, h, i);
-	uint32_t payer_miss = (uint32_t) !(h->payers & q->payer);
-	if (!q->payer_exact && !payer_miss)
-		payer_miss = !payer_hit(q, h, i);
-	fail |= (uint32_t)(q->f_lang & lang_miss) << EXCL_LANGUAGE;
-	uint64_t site_miss = (uint64_t)(q->f_sites & site_miss32);
-	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
-	fail |= (uint32_t)(q->f_format & !shared) << EXCL_FORMAT;
-	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
-	/* no fee set = no self-pay, never free; a sliding scale only lowers a fee */
-	fail |= (uint32_t)(q->f_pay & payer_miss &
-	            ((h->fee == 0) |
-	                ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
-	                    !(h->flags & HOT_SLIDING))))
-	    << EXCL_PAYMENT;
-	if (q->f_avail) { /* same every iteration: predicted */
-		uint64_t o0 = h->avail[0] & q->avail[0], o1 = h->avail[1] & q->avail[1],
-		         o2 = h->avail[2] & q->avail[2];
-		if (q->min_overlap <= 1) /* any shared hour: no count needed */
-			fail |= (uint32_t)(q->min_overlap == 1 && !(o0 | o1 | o2))
-			    << EXCL_AVAILABILITY;
-		else
-			fail |= (uint32_t)(pc64(o0) + pc64(o1) + pc64(o2) < q->min_overlap)
-			    << EXCL_AVAILABILITY;
+	const struct catalog *c = q->cat;
+	const size_t base = w * 64, left = c->n - base;
+	uint64_t a = left >= 64 ? ~UINT64_C(0) : WBIT(left) - 1, p;
+	p = cat_bm(c, BM_ACTIVE)[w];
+	excl[EXCL_INACTIVE] += (uint32_t)pc64(a & ~p);
+	a &= p;
+	p = cat_bm(c, BM_ACCEPTING)[w];
+	excl[EXCL_NOT_ACCEPTING] += (uint32_t)pc64(a & ~p);
+	a &= p;
+	if (q->f_lang) {
+		p = 0;
+		for (int r = 0; r < q->n_lang_rows; r++)
+			p |= cat_bm(c, q->lang_rows[r])[w];
+		if (!q->lang_exact) /* folded: confirm the hits */
+			for (uint64_t b = a & p; b; b &= b - 1)
+				if (!lang_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+					p &= ~WBIT(__builtin_ctzll(b));
+		excl[EXCL_LANGUAGE] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_format) {
+		/* a shared format; one the client wants only at their sites
+		 * (in person) counts where the therapist has one of them */
+		uint64_t any = 0, at_site = 0;
+		for (uint64_t f = q->fmt_free; f; f &= f - 1)
+			any |= cat_bm(c, BM_FORMAT + (unsigned)__builtin_ctzll(f))[w];
+		for (uint64_t f = q->fmt_site; f; f &= f - 1)
+			at_site |= cat_bm(c, BM_FORMAT + (unsigned)__builtin_ctzll(f))[w];
+		at_site &= a & ~any;
+		if (at_site) {
+			uint64_t site = 0;
+			for (int r = 0; r < q->n_site_rows; r++)
+				site |= cat_bm(c, q->site_rows[r])[w];
+			at_site &= site;
+			if (!q->site_exact)
+				for (uint64_t b = at_site; b; b &= b - 1)
+					if (!site_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+						at_site &= ~WBIT(__builtin_ctzll(b));
+		}
+		p = any | at_site;
+		excl[EXCL_FORMAT] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_pop) {
+		p = cat_bm(c, (unsigned)q->pop_row)[w];
+		excl[EXCL_POPULATION] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_pay) {
+		/* the client's payer, or self-pay: no fee set = no self-pay,
+		 * never free; a sliding scale only lowers a fee */
+		uint64_t payer = q->payer_row >= 0 ? cat_bm(c, (unsigned)q->payer_row)[w] & a : 0;
+		uint64_t self = a & cat_bm(c, BM_FEE)[w];
+		if (q->max_fee >= 0) {
+			uint64_t check =
+			    self & ~cat_bm(c, BM_SLIDING)[w] & ~(q->payer_exact ? payer : 0);
+			for (uint64_t b = check; b; b &= b - 1)
+				if ((int32_t)c->fee[base + (size_t)__builtin_ctzll(b)] > q->max_fee)
+					self &= ~WBIT(__builtin_ctzll(b));
+		}
+		if (!q->payer_exact) /* folded: confirm the hits that matter */
+			for (uint64_t b = payer & ~self; b; b &= b - 1)
+				if (!payer_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+					payer &= ~WBIT(__builtin_ctzll(b));
+		p = payer | self;
+		excl[EXCL_PAYMENT] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_avail && q->min_overlap >= 1) {
+		if (q->min_overlap == 1) { /* any shared hour */
+			p = 0;
+			for (int r = 0; r < q->n_hours; r++)
+				p |= cat_bm(c, BM_HOUR + q->hours[r])[w];
+		} else {
+			p = a;
+			for (uint64_t b = a; b; b &= b - 1) {
+				const struct cat_hot *h =
+				    &c->hot[base + (size_t)__builtin_ctzll(b)];
+				if (pc64(h->avail[0] & q->avail[0]) +
+				        pc64(h->avail[1] & q->avail[1]) +
+				        pc64(h->avail[2] & q->avail[2]) <
+				    q->min_overlap)
+					p &= ~WBIT(__builtin_ctzll(b));
+			}
+		}
+		excl[EXCL_AVAILABILITY] += (uint32_t)pc64(a & ~p);
+		a &= p;
 	}
 	if (q->n_excl) {
-		while (*ep < q->n_excl && q->excl[*ep] < i)
+		p = ~UINT64_C(0);
+		while (*ep < q->n_excl && q->excl[*ep] < base)
 			(*ep)++;
-		fail |= (uint32_t)(*ep < q->n_excl && q->excl[*ep] == i) << EXCL_EXCLUDED;
+		for (; *ep < q->n_excl && q->excl[*ep] < base + 64; (*ep)++)
+			p &= ~WBIT(q->excl[*ep] - base);
+		excl[EXCL_EXCLUDED] += (uint32_t)pc64(a & ~p);
+		a &= p;
 	}
-	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
-		fail |= (uint32_t)required_miss(q, h, &q->cat->score[i], i) << EXCL_REQUIRED;
-	return fail;
+	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity) {
+		p = a;
+		for (uint64_t b = a; b; b &= b - 1) {
+			size_t i = base + (size_t)__builtin_ctzll(b);
+			if (required_miss(q, &c->score[i], i))
+				p &= ~WBIT(__builtin_ctzll(b));
+		}
+		excl[EXCL_REQUIRED] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	excl[EXCL_COUNT] += (uint32_t)pc64(a);
+	return a;
 }
 
 /* The most a record component can reach through the per-concern records,
@@ -809,6 +898,37 @@ record_hi(float r, bool any, float top, float top_n, float kc)
 	if (!any || top <= r || top_n <= 0)
 		return r;
 	return r + top_n / (top_n + kc) * (top - r);
+}
+
+/* The first bound, for the survivors a of bitmap word w once the heap is
+ * full (plain queries: see offer()): the concerns exactly from the concern
+ * rows, the records at the best they can give (struct cat_best), everything
+ * else at 1, so most candidates are ranked out before any of their records is
+ * read. Returns the survivors that may still enter. */
+static inline __attribute__((always_inline)) uint64_t
+bound_word(const struct query *q, size_t w, uint64_t a, float floor_score)
+{
+	const struct catalog *c = q->cat;
+	uint64_t any[INTAKE_MAX_CONCERNS], spec[INTAKE_MAX_CONCERNS];
+	for (int r = 0; r < q->n_concerns; r++) {
+		any[r] = cat_bm(c, BM_CONCERN + q->concern_idx[r])[w];
+		spec[r] = cat_bm(c, BM_SPECIALIST + q->concern_idx[r])[w];
+	}
+	float need = floor_score - q->w_rest, wc = q->w[COMP_CONCERNS] * q->inv_concern_total;
+	for (uint64_t b = a; b; b &= b - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(b);
+		unsigned acc = 0;
+		for (int r = 0; r < q->n_concerns; r++)
+			acc += q->concern_prio[r] *
+			    (unsigned)(((any[r] >> j) & 1) + ((spec[r] >> j) & 1));
+		struct cat_best best = c->best[w * 64 + j];
+		float ba = (float)best.a, bo = (float)best.o;
+		ba = ba > q->a_prior ? ba : q->a_prior;
+		bo = bo > q->o_prior_units ? bo : q->o_prior_units;
+		if (wc * (float)acc + q->best_a_w * ba + q->best_o_w * bo < need)
+			a &= ~WBIT(j);
+	}
+	return a;
 }
 
 /* Score survivor i and offer it to the heap; returns the new heap size. */
@@ -828,6 +948,8 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	 * margin absorbs float rounding, so pruning never changes a result. */
 	if (hn == k && q->plain) {
 		float floor_score = heap[0].score - 1e-3f;
+		/* (scan() bounded it first without its records: bound_word) */
+		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
 		/* The records at their best (record_hi) without the arena. */
 		bool any = ((rc->pc_mask[0] & q->concern_mask[0]) |
 		               (rc->pc_mask[1] & q->concern_mask[1])) != 0;
@@ -837,11 +959,11 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 		        (record_hi(ra, any, rc->a_top, (float)rc->a_top_n, q->kc) / 100.0f) +
 		    q->w[COMP_OUTCOME_RECORD] *
 		        record_hi(ro, any, rc->o_top, (float)rc->o_top_n, q->kc);
-		/* First bound: the concerns exactly, everything else at 1. */
-		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, sc) : 0;
+		/* Second bound: the concerns exactly, the therapist's own
+		 * records at their best, everything else at 1. */
 		if (q->w[COMP_CONCERNS] * c + records_hi + q->w_rest < floor_score)
 			return hn;
-		/* Second: every component read from the two lines exactly. */
+		/* Third: every component read from the two lines exactly. */
 		components_cheap(q, h, sc, overlap, comp);
 		float cheap = 0;
 		for (int ci = 0; ci < COMP_COUNT; ci++)
@@ -855,9 +977,9 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	float score = 0;
 	for (int ci = 0; ci < COMP_COUNT; ci++)
 		score += q->w[ci] * comp[ci];
-	struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, sc->id, (uint32_t)i };
+	struct cand cd = { score, (uint16_t)(sc->capacity - sc->caseload), 0, sc->id, (uint32_t)i };
 	if (!q->plain)
-		cd.score = adjust_score(q, sc, score, &cd.tier);
+		cd.score = adjust_score(q, h, sc, score, &cd.tier);
 	if (hn < k) {
 		heap[hn] = cd;
 		heap_up(heap, hn++);
@@ -868,30 +990,35 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	return hn;
 }
 
-/* The pass: filter a block without branches, then score its survivors.
- * excl[EXCL_COUNT] counts the survivors. Returns the heap size. */
+/* The pass: the filters of a block on the bitmaps and the first bound,
+ * then the candidates left scored, their records fetched a few ahead so
+ * memory and compute overlap. excl[EXCL_COUNT] counts the survivors of the
+ * filters. Returns the heap size. */
 SCAN_TARGET static size_t
 scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUNT + 1])
 {
-	const struct cat_hot *hot = q->cat->hot;
-	const size_t n = q->cat->n;
+	const struct catalog *c = q->cat;
+	const size_t words = (c->n + 63) / 64;
 	uint32_t surv[SCAN_BLOCK];
 	size_t hn = 0, ep = 0;
-	for (size_t base = 0; base < n; base += SCAN_BLOCK) {
-		size_t end = n - base < SCAN_BLOCK ? n : base + SCAN_BLOCK, m = 0;
-		/* Fetch the next block while this one is scored: otherwise
-		 * the scoring pass leaves the memory bus idle. */
-		const char *next = n - end >= SCAN_BLOCK ? (const char *)&hot[end] : NULL;
-		for (size_t i = base; i < end; i++) {
-			if (next) /* the filter record one block ahead */
-				__builtin_prefetch(next + (i - base) * sizeof(*hot));
-			uint32_t fail = filter_mask(q, &hot[i], i, &ep);
-			excl[__builtin_ctz(fail | UINT32_C(1) << EXCL_COUNT)]++;
-			surv[m] = (uint32_t)i;
-			m += fail == 0;
+	for (size_t w0 = 0; w0 < words; w0 += SCAN_WORDS) {
+		size_t m = 0;
+		for (size_t w = w0; w < w0 + SCAN_WORDS && w < words; w++) {
+			uint64_t a = filter_word(q, w, excl, &ep);
+			if (a && hn == k && q->plain)
+				a = bound_word(q, w, a, heap[0].score - 1e-3f);
+			for (; a; a &= a - 1)
+				surv[m++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(a));
 		}
-		for (size_t j = 0; j < m; j++)
+		for (size_t j = 0; j < m; j++) {
+			if (j + SCORE_AHEAD < m) {
+				size_t i = surv[j + SCORE_AHEAD];
+				__builtin_prefetch(&c->hot[i]);
+				__builtin_prefetch(&c->rec[i]);
+				__builtin_prefetch((const char *)&c->rec[i + 1] - 1);
+			}
 			hn = offer(q, surv[j], k, heap, hn);
+		}
 	}
 	return hn;
 }
