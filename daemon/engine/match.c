@@ -948,9 +948,10 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	 * margin absorbs float rounding, so pruning never changes a result. */
 	if (hn == k && q->plain) {
 		float floor_score = heap[0].score - 1e-3f;
-		/* (scan() bounded it first without its records: bound_word) */
+		/* Second bound (the first, bound_word(), let it through): the
+		 * concerns exactly, the therapist's own records at their best
+		 * (record_hi: without the arena), everything else at 1. */
 		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
-		/* The records at their best (record_hi) without the arena. */
 		bool any = ((rc->pc_mask[0] & q->concern_mask[0]) |
 		               (rc->pc_mask[1] & q->concern_mask[1])) != 0;
 		float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
@@ -959,11 +960,9 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 		        (record_hi(ra, any, rc->a_top, (float)rc->a_top_n, q->kc) / 100.0f) +
 		    q->w[COMP_OUTCOME_RECORD] *
 		        record_hi(ro, any, rc->o_top, (float)rc->o_top_n, q->kc);
-		/* Second bound: the concerns exactly, the therapist's own
-		 * records at their best, everything else at 1. */
 		if (q->w[COMP_CONCERNS] * c + records_hi + q->w_rest < floor_score)
 			return hn;
-		/* Third: every component read from the two lines exactly. */
+		/* Third: every component but the records exactly. */
 		components_cheap(q, h, sc, overlap, comp);
 		float cheap = 0;
 		for (int ci = 0; ci < COMP_COUNT; ci++)

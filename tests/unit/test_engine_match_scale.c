@@ -286,7 +286,8 @@ reference_reason(const struct shadow *s, const struct intake *in, const struct e
 	if (in->payer[0] || in->self_pay_max >= 0) {
 		bool payer = in->payer[0] && any_str(t->payers, t->n_payers, in->payer);
 		bool self = t->self_pay_fee != 0 &&
-		    (in->self_pay_max < 0 || t->self_pay_fee <= in->self_pay_max || t->sliding_scale);
+		    (in->self_pay_max < 0 || t->self_pay_fee <= in->self_pay_max ||
+		        t->sliding_scale);
 		if (!payer && !self)
 			return EXCL_PAYMENT;
 	}
@@ -301,8 +302,10 @@ reference_reason(const struct shadow *s, const struct intake *in, const struct e
 	    !(t->modalities.w[1] & in->mod_prefer.w[1]))
 		return EXCL_REQUIRED;
 	if (in->mod_required && !tagset_empty(&in->mod_avoid) &&
-	    ((t->modalities.w[0] & in->mod_avoid.w[0]) | (t->modalities.w[1] & in->mod_avoid.w[1])) &&
-	    !((t->modalities.w[0] & ~in->mod_avoid.w[0]) | (t->modalities.w[1] & ~in->mod_avoid.w[1])))
+	    ((t->modalities.w[0] & in->mod_avoid.w[0]) |
+	        (t->modalities.w[1] & in->mod_avoid.w[1])) &&
+	    !((t->modalities.w[0] & ~in->mod_avoid.w[0]) |
+	        (t->modalities.w[1] & ~in->mod_avoid.w[1])))
 		return EXCL_REQUIRED;
 	if (in->gender_required && in->n_genders &&
 	    !(t->gender[0] && any_str(in->genders, in->n_genders, t->gender)))
@@ -369,8 +372,9 @@ test_property_pruned_pass_equals_full_pass(void **state)
 			p.min_overlap_hours = (int)(rnd() % 3);
 			size_t k = 1 + rnd() % 10;
 			assert_int_equal(match_run(w.a, &p, &in, k, top, &s_top), 0);
-			assert_int_equal(
-			    match_run_adjusted(w.a, &p, &in, &adj, MATCH_MAX_K, full, &s_full), 0);
+			assert_int_equal(match_run_adjusted(w.a, &p, &in, &adj, MATCH_MAX_K, full,
+			                     &s_full),
+			    0);
 			uint32_t want[EXCL_COUNT + 1] = { 0 };
 			for (uint32_t id = 1; id <= MAX_ID; id++)
 				if (w.sh[id].present)
