@@ -757,11 +757,11 @@ required_miss(const struct query *q, const struct cat_score *sc, size_t i)
 	    (q->req_identity && (sc->identity & q->identity) != q->identity);
 }
 
-/* Slots per block: the filters take a block on the bitmaps, then its
- * survivors are scored, their filter records fetched a few ahead. */
-#define SCAN_WORDS  2
-#define SCAN_BLOCK  (SCAN_WORDS * 64)
-#define SCORE_AHEAD 8
+/* Slots per block (scan()). */
+#ifndef SCAN_WORDS
+#define SCAN_WORDS 4
+#endif
+#define SCAN_BLOCK (SCAN_WORDS * 64)
 
 /* Bit b of a word, for clearing. */
 #define WBIT(b) (UINT64_C(1) << (b))
@@ -989,35 +989,51 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	return hn;
 }
 
-/* The pass: the filters of a block on the bitmaps and the first bound,
- * then the candidates left scored, their records fetched a few ahead so
- * memory and compute overlap. excl[EXCL_COUNT] counts the survivors of the
- * filters. Returns the heap size. */
-SCAN_TARGET static size_t
-scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUNT + 1])
+/* The candidates of the block from bitmap word w0: the filters on the
+ * bitmaps, then (once the heap is full) the first bound; their records are
+ * fetched now and scored a block later, so memory and compute overlap.
+ * Returns how many were written to surv[]. */
+static inline __attribute__((always_inline)) size_t
+block_candidates(const struct query *q, size_t w0, size_t k, const struct cand *heap, size_t hn,
+    uint32_t excl[EXCL_COUNT + 1], size_t *ep, uint32_t surv[SCAN_BLOCK])
 {
 	const struct catalog *c = q->cat;
 	const size_t words = (c->n + 63) / 64;
-	uint32_t surv[SCAN_BLOCK];
-	size_t hn = 0, ep = 0;
-	for (size_t w0 = 0; w0 < words; w0 += SCAN_WORDS) {
-		size_t m = 0;
-		for (size_t w = w0; w < w0 + SCAN_WORDS && w < words; w++) {
-			uint64_t a = filter_word(q, w, excl, &ep);
-			if (a && hn == k && q->plain)
-				a = bound_word(q, w, a, heap[0].score - 1e-3f);
-			for (; a; a &= a - 1)
-				surv[m++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(a));
+	size_t m = 0;
+	for (size_t w = w0; w < w0 + SCAN_WORDS && w < words; w++) {
+		uint64_t a = filter_word(q, w, excl, ep);
+		if (a && hn == k && q->plain)
+			a = bound_word(q, w, a, heap[0].score - 1e-3f);
+		for (; a; a &= a - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(a);
+			surv[m++] = (uint32_t)i;
+			__builtin_prefetch(&c->hot[i]);
+			__builtin_prefetch(&c->rec[i]);
+			__builtin_prefetch((const char *)&c->rec[i + 1] - 1);
+			__builtin_prefetch(&c->score[i]);
 		}
-		for (size_t j = 0; j < m; j++) {
-			if (j + SCORE_AHEAD < m) {
-				size_t i = surv[j + SCORE_AHEAD];
-				__builtin_prefetch(&c->hot[i]);
-				__builtin_prefetch(&c->rec[i]);
-				__builtin_prefetch((const char *)&c->rec[i + 1] - 1);
-			}
-			hn = offer(q, surv[j], k, heap, hn);
-		}
+	}
+	return m;
+}
+
+/* The pass, a block of SCAN_BLOCK slots at a time: the candidates of the next
+ * block found (block_candidates) while those of this one are scored.
+ * excl[EXCL_COUNT] counts the survivors of the filters. Returns the heap
+ * size. */
+SCAN_TARGET static size_t
+scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUNT + 1])
+{
+	const size_t words = (q->cat->n + 63) / 64;
+	uint32_t surv[2][SCAN_BLOCK];
+	size_t hn = 0, ep = 0, cur = 0;
+	size_t m = block_candidates(q, 0, k, heap, hn, excl, &ep, surv[0]);
+	for (size_t w0 = 0; w0 < words; w0 += SCAN_WORDS, cur ^= 1) {
+		size_t next = w0 + SCAN_WORDS < words
+		    ? block_candidates(q, w0 + SCAN_WORDS, k, heap, hn, excl, &ep, surv[cur ^ 1])
+		    : 0;
+		for (size_t j = 0; j < m; j++)
+			hn = offer(q, surv[cur][j], k, heap, hn);
+		m = next;
 	}
 	return hn;
 }
