@@ -2,11 +2,14 @@
 #include "engine/catalog_layout.h"
 #include "engine/engine_err.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(struct cat_hot) == 128, "hot record must stay two cache lines");
-_Static_assert(sizeof(struct cat_rec) == 24, "record summary must stay 24 bytes");
+_Static_assert(sizeof(struct cat_hot) == 64, "filter record must stay one cache line");
+_Static_assert(sizeof(struct cat_score) == 64, "score record must stay one cache line");
+_Static_assert(sizeof(struct cat_rec) == 48, "record summary must stay 48 bytes");
+_Static_assert(RECORDS_MAX_CONCERNS <= 256, "struct cat_pc keeps a record's rank in a byte");
 
 struct catalog *
 catalog_new(void)
@@ -20,11 +23,14 @@ catalog_free(struct catalog *c)
 	if (!c)
 		return;
 	free(c->hot);
+	free(c->score);
 	free(c->rec);
 	free(c->pc);
-	free(c->pc_off);
 	free(c->n_pc);
 	free(c->lab);
+	free(c->fee);
+	free(c->best);
+	free(c->bm);
 	free(c->langs);
 	free(c->genders.v);
 	free(c->sites.v);
@@ -130,20 +136,19 @@ grow(struct catalog *c)
 	if (map_grow(c, cap) != 0) /* first, so the map always has room for cap ids */
 		return ENGINE_ENOMEM;
 	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
+	struct cat_score *score = aligned_alloc(64, cap * sizeof(struct cat_score));
 	struct cat_rec *rec = NULL;
-	uint32_t *pc_off = NULL;
 	uint8_t *n_pc = NULL;
 	struct cat_labels *lab = NULL;
-	if (!hot)
+	uint16_t *fee = NULL;
+	struct cat_best *best = NULL;
+	uint64_t *bm = calloc(BM_ROWS * (cap / 64), sizeof(*bm)); /* cap: a multiple of 64 */
+	if (!hot || !score || !bm)
 		goto fail;
 	rec = realloc(c->rec, cap * sizeof(*rec));
 	if (!rec)
 		goto fail;
 	c->rec = rec;
-	pc_off = realloc(c->pc_off, cap * sizeof(*pc_off));
-	if (!pc_off)
-		goto fail;
-	c->pc_off = pc_off;
 	n_pc = realloc(c->n_pc, cap * sizeof(*n_pc));
 	if (!n_pc)
 		goto fail;
@@ -152,15 +157,90 @@ grow(struct catalog *c)
 	if (!lab)
 		goto fail;
 	c->lab = lab;
-	if (c->n)
+	fee = realloc(c->fee, cap * sizeof(*fee));
+	if (!fee)
+		goto fail;
+	c->fee = fee;
+	best = realloc(c->best, cap * sizeof(*best));
+	if (!best)
+		goto fail;
+	c->best = best;
+	if (c->n) {
 		memcpy(hot, c->hot, c->n * sizeof(*hot));
+		memcpy(score, c->score, c->n * sizeof(*score));
+	}
+	for (size_t r = 0; r < BM_ROWS && c->bm; r++)
+		memcpy(bm + r * (cap / 64), c->bm + r * c->bm_words, c->bm_words * sizeof(*bm));
 	free(c->hot);
+	free(c->score);
+	free(c->bm);
 	c->hot = hot;
+	c->score = score;
+	c->bm = bm;
+	c->bm_words = cap / 64;
 	c->cap = cap;
 	return 0;
 fail:
 	free(hot);
+	free(score);
+	free(bm);
 	return ENGINE_ENOMEM;
+}
+
+/* --- filter bitmaps --- */
+
+static void
+bm_put(struct catalog *c, unsigned row, size_t s, bool on)
+{
+	uint64_t *w = &c->bm[(size_t)row * c->bm_words + s / 64];
+	uint64_t bit = UINT64_C(1) << (s % 64);
+	*w = on ? *w | bit : *w & ~bit;
+}
+
+static bool
+accepting(const struct catalog *c, size_t s)
+{
+	return (c->hot[s].flags & HOT_ACCEPTING) && c->score[s].caseload < c->score[s].capacity;
+}
+
+/* Set (on) or clear slot s in the rows its records name: clear before the
+ * records of a slot change, set after. */
+static void
+bm_slot(struct catalog *c, size_t s, bool on)
+{
+	const struct cat_hot *h = &c->hot[s];
+	const struct cat_score *sc = &c->score[s];
+	const struct cat_labels *lab = &c->lab[s];
+	bm_put(c, BM_ACTIVE, s, on && (h->flags & HOT_ACTIVE));
+	bm_put(c, BM_ACCEPTING, s, on && accepting(c, s));
+	for (int i = 0; i < lab->n_langs; i++)
+		bm_put(c, BM_LANG + cat_fold(lab->langs[i], CAT_LANG_BITS), s, on);
+	for (int i = 0; i < lab->n_sites; i++)
+		bm_put(c, BM_SITE + cat_fold(lab->sites[i], CAT_SITE_BITS), s, on);
+	for (int i = 0; i < lab->n_payers; i++)
+		bm_put(c, BM_PAYER + cat_fold(lab->payers[i], CAT_PAYER_BITS), s, on);
+	for (uint64_t f = sc->formats; f; f &= f - 1)
+		bm_put(c, BM_FORMAT + (unsigned)__builtin_ctzll(f), s, on);
+	for (uint64_t f = sc->populations; f; f &= f - 1)
+		bm_put(c, BM_POP + (unsigned)__builtin_ctzll(f), s, on);
+	bm_put(c, BM_FEE, s, on && c->fee[s] != 0);
+	bm_put(c, BM_SLIDING, s, on && (h->flags & HOT_SLIDING));
+	for (unsigned w = 0; w < 2; w++) {
+		for (uint64_t b = h->concerns_any[w]; b; b &= b - 1)
+			bm_put(c, BM_CONCERN + w * 64 + (unsigned)__builtin_ctzll(b), s, on);
+		for (uint64_t b = h->concerns_spec[w]; b; b &= b - 1)
+			bm_put(c, BM_SPECIALIST + w * 64 + (unsigned)__builtin_ctzll(b), s, on);
+	}
+	for (unsigned w = 0; w < 3; w++)
+		for (uint64_t b = h->avail[w]; b; b &= b - 1) {
+			unsigned hour = w * 64 + (unsigned)__builtin_ctzll(b);
+			if (hour < CAT_HOURS)
+				bm_put(c, BM_HOUR + hour, s, on);
+		}
+	if (on) {
+		c->formats_seen |= sc->formats;
+		c->pops_seen |= sc->populations;
+	}
 }
 
 /* --- interning --- */
@@ -269,58 +349,56 @@ catalog_payer_bit(const struct catalog *c, const char *s)
 	return find_str(&c->payers, s);
 }
 
-/* Fill a hot record and its exact labels; interning fails only with
+/* Fill the filter and score records and the exact labels; interning fails only with
  * ENGINE_ENOMEM or ENGINE_EFULL (a string over 31 bytes, or CAT_MAX_LABELS
  * distinct labels of one kind). The tables only grow, so a failed upsert
  * leaves harmless extra entries but no half-written record. */
 static int
 build_hot(struct catalog *c, const struct therapist_profile *p, struct cat_hot *h,
-    struct cat_labels *lab)
+    struct cat_score *sc, struct cat_labels *lab, uint16_t *fee)
 {
 	int err = 0;
 	memset(h, 0, sizeof(*h));
+	memset(sc, 0, sizeof(*sc));
 	memset(lab, 0, sizeof(*lab));
-	h->id = p->id;
+	sc->id = p->id;
 	h->flags = (uint8_t)((p->active ? HOT_ACTIVE : 0) | (p->accepting_new ? HOT_ACCEPTING : 0) |
 	    (p->sliding_scale ? HOT_SLIDING : 0));
 	if (p->gender[0]) {
 		int g = intern_str(&c->genders, p->gender, &err);
 		if (g < 0)
 			return err;
-		h->gender = (uint8_t)(cat_fold(g, CAT_GENDER_BITS) + 1);
+		sc->gender = (uint8_t)(cat_fold(g, CAT_GENDER_BITS) + 1);
 		lab->gender = (uint16_t)(g + 1);
 	}
-	h->capacity = p->capacity;
-	h->fee = p->self_pay_fee;
-	memcpy(h->style, p->style, sizeof(h->style));
+	sc->capacity = p->capacity;
+	*fee = p->self_pay_fee;
+	memcpy(sc->style, p->style, sizeof(sc->style));
 	for (int i = 0; i < p->n_languages; i++) {
 		int b = intern_lang(c, p->languages[i], &err);
 		if (b < 0)
 			return err;
-		h->languages |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
 		lab->langs[lab->n_langs++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_sites; i++) {
 		int b = intern_str(&c->sites, p->sites[i], &err);
 		if (b < 0)
 			return err;
-		h->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
 		lab->sites[lab->n_sites++] = (uint16_t)b;
 	}
 	for (int i = 0; i < p->n_payers; i++) {
 		int b = intern_str(&c->payers, p->payers[i], &err);
 		if (b < 0)
 			return err;
-		h->payers |= UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
 		lab->payers[lab->n_payers++] = (uint16_t)b;
 	}
-	h->formats = p->formats;
-	h->populations = p->populations;
+	sc->formats = p->formats;
+	sc->populations = p->populations;
 	memcpy(h->avail, p->availability.w, sizeof(h->avail));
-	h->identity = p->identity;
+	sc->identity = p->identity;
 	memcpy(h->concerns_any, p->concerns_any.w, sizeof(h->concerns_any));
 	memcpy(h->concerns_spec, p->concerns_specialist.w, sizeof(h->concerns_spec));
-	memcpy(h->modalities, p->modalities.w, sizeof(h->modalities));
+	memcpy(sc->modalities, p->modalities.w, sizeof(sc->modalities));
 	return 0;
 }
 
@@ -330,16 +408,21 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 	if (!c || !p || profile_validate(p, NULL) != 0)
 		return ENGINE_EINVAL;
 	struct cat_hot h;
+	struct cat_score sc;
 	struct cat_labels lab;
-	int rc = build_hot(c, p, &h, &lab);
+	uint16_t fee = 0;
+	int rc = build_hot(c, p, &h, &sc, &lab, &fee);
 	if (rc)
 		return rc;
 	long s = catalog_slot(c, p->id);
 	if (s >= 0) {
-		h.caseload = c->hot[s].caseload;
-		h.flags |= c->hot[s].flags & HOT_CONCERN_RECORDS;
+		sc.caseload = c->score[s].caseload;
+		bm_slot(c, (size_t)s, false);
 		c->hot[s] = h;
+		c->score[s] = sc;
 		c->lab[s] = lab;
+		c->fee[s] = fee;
+		bm_slot(c, (size_t)s, true);
 		return 0;
 	}
 	rc = grow(c);
@@ -347,10 +430,13 @@ catalog_upsert(struct catalog *c, const struct therapist_profile *p)
 		return rc;
 	size_t i = c->n++;
 	c->hot[i] = h;
+	c->score[i] = sc;
 	c->lab[i] = lab;
-	c->rec[i] = (struct cat_rec){ 0 };
-	c->pc_off[i] = 0;
+	c->fee[i] = fee;
+	c->best[i] = (struct cat_best){ 0, 0 };
+	memset(&c->rec[i], 0, sizeof(c->rec[i]));
 	c->n_pc[i] = 0;
+	bm_slot(c, i, true);
 	map_put(c, p->id, (uint32_t)i);
 	return 0;
 }
@@ -375,13 +461,18 @@ catalog_remove(struct catalog *c, uint32_t id)
 	c->pc_garbage += c->n_pc[s];
 	map_del(c, id);
 	size_t last = c->n - 1;
+	bm_slot(c, (size_t)s, false);
 	if ((size_t)s != last) {
+		bm_slot(c, last, false);
 		c->hot[s] = c->hot[last];
+		c->score[s] = c->score[last];
 		c->rec[s] = c->rec[last];
-		c->pc_off[s] = c->pc_off[last];
 		c->n_pc[s] = c->n_pc[last];
 		c->lab[s] = c->lab[last];
-		map_put(c, c->hot[s].id, (uint32_t)s);
+		c->fee[s] = c->fee[last];
+		c->best[s] = c->best[last];
+		map_put(c, c->score[s].id, (uint32_t)s);
+		bm_slot(c, (size_t)s, true);
 	}
 	c->n--;
 	return 0;
@@ -393,7 +484,8 @@ catalog_set_caseload(struct catalog *c, uint32_t id, unsigned caseload)
 	long s = catalog_slot(c, id);
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
-	c->hot[s].caseload = (uint16_t)(caseload > UINT16_MAX ? UINT16_MAX : caseload);
+	c->score[s].caseload = (uint16_t)(caseload > UINT16_MAX ? UINT16_MAX : caseload);
+	bm_put(c, BM_ACCEPTING, (size_t)s, accepting(c, (size_t)s));
 	return 0;
 }
 
@@ -403,8 +495,9 @@ catalog_caseload_add(struct catalog *c, uint32_t id, int delta)
 	long s = catalog_slot(c, id);
 	if (s < 0)
 		return ENGINE_ENOTFOUND;
-	long v = (long)c->hot[s].caseload + delta;
-	c->hot[s].caseload = (uint16_t)(v < 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : v);
+	long v = (long)c->score[s].caseload + delta;
+	c->score[s].caseload = (uint16_t)(v < 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : v);
+	bm_put(c, BM_ACCEPTING, (size_t)s, accepting(c, (size_t)s));
 	return 0;
 }
 
@@ -420,8 +513,8 @@ pc_compact(struct catalog *c, size_t extra)
 		return ENGINE_ENOMEM;
 	size_t used = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		memcpy(&v[used], &c->pc[c->pc_off[i]], c->n_pc[i] * sizeof(*v));
-		c->pc_off[i] = (uint32_t)used;
+		memcpy(&v[used], &c->pc[c->rec[i].pc_off], c->n_pc[i] * sizeof(*v));
+		c->rec[i].pc_off = (uint32_t)used;
 		used += c->n_pc[i];
 	}
 	free(c->pc);
@@ -438,7 +531,7 @@ pc_place(struct catalog *c, size_t s, size_t want, uint32_t *off)
 {
 	if (want <= c->n_pc[s]) {
 		c->pc_garbage += c->n_pc[s] - want;
-		*off = c->pc_off[s];
+		*off = c->rec[s].pc_off;
 		return 0;
 	}
 	c->pc_garbage += c->n_pc[s];
@@ -469,6 +562,17 @@ clamp16(uint32_t n)
 	return (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n);
 }
 
+/* max(a, b) in units, rounded up (a bound), within [0, max]. */
+static uint8_t
+best_byte(float a, float b, float unit, int max)
+{
+	float v = (a > b ? a : b) * unit;
+	int u = (int)v;
+	if ((float)u < v)
+		u++;
+	return (uint8_t)(u < 0 ? 0 : u > max ? max : u);
+}
+
 int
 catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_records *r)
 {
@@ -482,27 +586,46 @@ catalog_set_records(struct catalog *c, uint32_t id, const struct therapist_recor
 	if (rc)
 		return rc;
 	totals_remove(c, (size_t)s);
-	c->pc_off[s] = off;
 	c->n_pc[s] = r->n_per_concern;
-	c->rec[s] = (struct cat_rec){ 0, (float)r->alliance.mean, (float)r->outcome.mean,
-		r->alliance.n, r->outcome.n };
+	struct cat_rec *rs = &c->rec[s];
+	memset(rs, 0, sizeof(*rs));
+	rs->pc_off = off;
+	rs->a_mean = (float)r->alliance.mean;
+	rs->o_mean = (float)r->outcome.mean;
+	rs->a_n = r->alliance.n;
+	rs->o_n = r->outcome.n;
 	for (int i = 0; i < r->n_per_concern; i++) {
 		const struct concern_record *x = &r->per_concern[i];
-		c->pc[off + (uint32_t)i] = (struct cat_pc){ x->concern, 0, clamp16(x->alliance.n),
+		rs->pc_mask[x->concern >> 6] |= UINT64_C(1) << (x->concern & 63);
+	}
+	/* in concern order (the mask's order): concerns are distinct (validated) */
+	for (int i = 0; i < r->n_per_concern; i++) {
+		const struct concern_record *x = &r->per_concern[i];
+		struct cat_pc v = { x->concern, (uint8_t)i, clamp16(x->alliance.n),
 			clamp16(x->outcome.n), 0, (float)x->alliance.mean, (float)x->outcome.mean };
-		c->rec[s].pc_bloom |= UINT64_C(1) << (x->concern & 63);
+		c->pc[off + pc_index(rs->pc_mask, x->concern)] = v;
+		/* the bounds use the stored (clamped, float) values the pass uses */
+		if (v.a_n) {
+			rs->a_top = v.a_mean > rs->a_top ? v.a_mean : rs->a_top;
+			rs->a_top_n = v.a_n > rs->a_top_n ? v.a_n : rs->a_top_n;
+		}
+		if (v.o_n) {
+			rs->o_top = v.o_mean > rs->o_top ? v.o_mean : rs->o_top;
+			rs->o_top_n = v.o_n > rs->o_top_n ? v.o_n : rs->o_top_n;
+		}
 	}
 	if (!r->alliance.n)
-		c->rec[s].a_mean = 0;
+		rs->a_mean = 0;
 	if (!r->outcome.n)
-		c->rec[s].o_mean = 0;
+		rs->o_mean = 0;
+	c->best[s].a = best_byte(rs->a_n ? rs->a_mean : 0, rs->a_top, 1, 100);
+	c->best[s].o =
+	    best_byte(rs->o_n ? rs->o_mean : 0, rs->o_top, CAT_O_BEST_UNIT, CAT_O_BEST_UNIT);
 	/* totals use the stored (float) values so removal subtracts exactly what was added */
 	struct record a = { c->rec[s].a_n, c->rec[s].a_mean };
 	struct record o = { c->rec[s].o_n, c->rec[s].o_mean };
 	record_total_add(&c->a_total, &a);
 	record_total_add(&c->o_total, &o);
-	c->hot[s].flags = (uint8_t)((c->hot[s].flags & ~HOT_CONCERN_RECORDS) |
-	    (r->n_per_concern ? HOT_CONCERN_RECORDS : 0));
 	return 0;
 }
 
@@ -519,9 +642,9 @@ catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, unsigne
 	if (s < 0)
 		return 0;
 	if (caseload)
-		*caseload = c->hot[s].caseload;
+		*caseload = c->score[s].caseload;
 	if (capacity)
-		*capacity = c->hot[s].capacity;
+		*capacity = c->score[s].capacity;
 	return 1;
 }
 
@@ -541,12 +664,16 @@ catalog_clinic_outcome(const struct catalog *c, double *n)
 	return record_total_mean(&c->o_total);
 }
 
-void
-catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes, const void **rec,
-    size_t *rec_bytes)
+size_t
+catalog_scan_memory(const struct catalog *c, const void **ptr, size_t *bytes, size_t max)
 {
-	*hot = c->hot;
-	*hot_bytes = c->n * sizeof(struct cat_hot);
-	*rec = c->rec;
-	*rec_bytes = c->n * sizeof(struct cat_rec);
+	const void *p[3] = { c->hot, c->score, c->rec };
+	size_t b[3] = { c->n * sizeof(struct cat_hot), c->n * sizeof(struct cat_score),
+		c->n * sizeof(struct cat_rec) };
+	size_t n = max < 3 ? max : 3;
+	for (size_t i = 0; i < n; i++) {
+		ptr[i] = p[i];
+		bytes[i] = b[i];
+	}
+	return n;
 }

@@ -1,15 +1,20 @@
 /*
  * catalog.h — the in-memory set of therapist profiles that matching scans.
  *
- * Laid out for one fast pass: each therapist is a 128-byte hot record (two
- * cache lines: flags, caseload, bitsets, availability, style) in one array,
- * a 24-byte record summary in a parallel array, and rarely used data
- * (per-concern records) in a cold array. Strings (languages, genders, sites,
- * payers) are interned per catalog into indices folded onto the hot record's
- * bits, so a filter is one AND; a table wider than its bits confirms a folded
- * hit against the therapist's exact labels (catalog_layout.h). No fixed limit
- * below 65535 distinct labels of a kind (ENGINE_EFULL beyond, or for a label
- * over 31 bytes).
+ * Laid out for one fast pass: the hard filters run on bitmaps (one row of
+ * bits per label, format, population, hour of the week, ..., a bit per
+ * therapist), so a filter takes 64 therapists per AND and never reads the
+ * records of those it excludes; a first bound on the score comes from the
+ * concern rows and two bytes per therapist (the best its records can give).
+ * Only the candidates left read their records: a 64-byte hot record (concerns,
+ * hours), a 64-byte score record (style, modalities, identity, capacity) and a
+ * 48-byte record summary in parallel arrays, and per-concern records in one
+ * arena (memory: about 90 bytes of bitmaps per therapist besides them).
+ * Strings (languages, genders, sites, payers) are interned per catalog into
+ * indices folded onto the bitmaps' rows, so a filter is one AND; a table
+ * wider than its bits confirms a folded hit against the therapist's exact
+ * labels (catalog_layout.h). No fixed limit below 65535 distinct labels of a
+ * kind (ENGINE_EFULL beyond, or for a label over 31 bytes).
  *
  * Ownership: catalog_new() returns a catalog owned by the caller, freed with
  * catalog_free(); it copies what it is given. Not thread-safe for writers:
@@ -49,8 +54,9 @@ int catalog_lookup(const struct catalog *c, uint32_t id, unsigned *caseload, uns
 double catalog_clinic_alliance(const struct catalog *c, double *n);
 double catalog_clinic_outcome(const struct catalog *c, double *n);
 
-/* The memory one match pass reads (hot + record arrays), for the benchmark floor. */
-void catalog_scan_memory(const struct catalog *c, const void **hot, size_t *hot_bytes,
-    const void **rec, size_t *rec_bytes);
+/* The per-therapist record arrays (hot, score, record summary: what a pass
+ * without bitmaps and bounds would read in full), for the benchmark floor: at
+ * most max regions into ptr[] and bytes[]; returns how many. */
+size_t catalog_scan_memory(const struct catalog *c, const void **ptr, size_t *bytes, size_t max);
 
 #endif

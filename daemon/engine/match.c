@@ -32,12 +32,17 @@ struct query {
 	const struct intake *in;
 	const struct match_adjust *adj;
 	const struct engine_params *p;
-	/* filters */
+	/* filters: the bitmap rows (catalog_layout.h) of the client's labels */
 	bool f_lang, f_format, f_sites, f_pop, f_pay, f_avail;
-	uint64_t langs, formats, site_formats, population;
-	uint32_t sites, payer;
+	uint64_t formats, site_formats;
+	uint64_t fmt_free, fmt_site; /* format rows in use: any site, the client's sites only */
+	uint16_t lang_rows[PROFILE_MAX_LANGS], site_rows[PROFILE_MAX_SITES];
+	int n_lang_rows, n_site_rows;
+	int pop_row, payer_row; /* -1 = none */
 	int32_t max_fee;
 	uint64_t avail[3];
+	uint8_t hours[CAT_HOURS]; /* the client's hours (BM_HOUR rows) */
+	int n_hours;
 	int min_overlap;
 	uint32_t excl[MATCH_MAX_EXCLUDE];
 	size_t n_excl;
@@ -53,11 +58,12 @@ struct query {
 	uint16_t used;
 	float w[COMP_COUNT]; /* 100 x weight / total weight of the used components */
 	float w_all;         /* sum of w[] (100, or 0 when no weight) */
+	float w_rest;        /* w_all less the concerns and the two records */
 	uint8_t concern_idx[INTAKE_MAX_CONCERNS], concern_prio[INTAKE_MAX_CONCERNS];
 	int n_concerns;
 	float inv_concern_total;
 	uint8_t prio_of[VOCAB_MAX_WIDE];
-	uint64_t concern_bloom; /* bit (concern & 63) of each client concern */
+	uint64_t concern_mask[2]; /* the client's concerns (priority > 0) */
 	uint64_t mod_prefer[2], mod_avoid[2];
 	float inv_prefer;
 	float style_tbl[STYLE_AXES][7];
@@ -69,6 +75,8 @@ struct query {
 	float k, kc;
 	float inv_prio_total;   /* 1 / sum of the client's concern priorities */
 	float a_prior, o_prior; /* clinic means M */
+	/* the record weights per unit of struct cat_best */
+	float best_a_w, best_o_w, o_prior_units;
 	/* referral adjustments */
 	bool away_mod;
 	uint64_t away_mods[2];
@@ -149,38 +157,31 @@ any_u16(const uint16_t *a, int na, const uint16_t *b, int nb)
 	return false;
 }
 
-/* Folded bits matched: confirm with the exact labels where they may collide. */
+/* A folded bit matched in a table wider than its bits: confirm with the
+ * therapist's exact labels. */
 static bool
-lang_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+lang_exact_hit(const struct query *q, size_t slot)
 {
-	if (!(h->languages & q->langs))
-		return false;
-	return q->lang_exact ||
-	    any_u16(q->cat->lab[slot].langs, q->cat->lab[slot].n_langs, q->lang_idx, q->n_lang_idx);
+	return any_u16(q->cat->lab[slot].langs, q->cat->lab[slot].n_langs, q->lang_idx,
+	    q->n_lang_idx);
 }
 
 static bool
-site_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+site_exact_hit(const struct query *q, size_t slot)
 {
-	if (!(h->sites & q->sites))
-		return false;
-	return q->site_exact ||
-	    any_u16(q->cat->lab[slot].sites, q->cat->lab[slot].n_sites, q->site_idx, q->n_site_idx);
+	return any_u16(q->cat->lab[slot].sites, q->cat->lab[slot].n_sites, q->site_idx,
+	    q->n_site_idx);
 }
 
 static bool
-payer_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+payer_exact_hit(const struct query *q, size_t slot)
 {
 	uint16_t p = (uint16_t)q->payer_idx;
-
-	if (!(h->payers & q->payer))
-		return false;
-	return q->payer_exact ||
-	    any_u16(q->cat->lab[slot].payers, q->cat->lab[slot].n_payers, &p, 1);
+	return any_u16(q->cat->lab[slot].payers, q->cat->lab[slot].n_payers, &p, 1);
 }
 
 static bool
-gender_hit(const struct query *q, const struct cat_hot *h, size_t slot)
+gender_hit(const struct query *q, const struct cat_score *h, size_t slot)
 {
 	if (!((q->gender_mask >> h->gender) & 1))
 		return false;
@@ -214,13 +215,15 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	q->payer_exact = c->payers.n <= CAT_PAYER_BITS;
 	q->gender_exact = c->genders.n <= CAT_GENDER_BITS;
 	q->payer_idx = -1;
+	q->pop_row = q->payer_row = -1;
 
 	if (in->n_languages) {
 		q->f_lang = true;
 		for (int i = 0; i < in->n_languages; i++) {
 			int b = catalog_lang_bit(c, in->languages[i]);
 			if (b >= 0) {
-				q->langs |= UINT64_C(1) << cat_fold(b, CAT_LANG_BITS);
+				q->lang_rows[q->n_lang_rows++] =
+				    (uint16_t)(BM_LANG + cat_fold(b, CAT_LANG_BITS));
 				q->lang_idx[q->n_lang_idx++] = (uint16_t)b;
 			}
 		}
@@ -243,21 +246,25 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		for (int i = 0; i < in->n_sites; i++) {
 			int b = catalog_site_bit(c, in->sites[i]);
 			if (b >= 0) {
-				q->sites |= UINT32_C(1) << cat_fold(b, CAT_SITE_BITS);
+				q->site_rows[q->n_site_rows++] =
+				    (uint16_t)(BM_SITE + cat_fold(b, CAT_SITE_BITS));
 				q->site_idx[q->n_site_idx++] = (uint16_t)b;
 			}
 		}
 	}
+	/* rows never set are empty: leaving them out changes nothing */
+	q->fmt_free = q->formats & ~(q->f_sites ? q->site_formats : 0) & c->formats_seen;
+	q->fmt_site = q->formats & (q->f_sites ? q->site_formats : 0) & c->formats_seen;
 	if (in->population >= 0) {
 		q->f_pop = true;
-		q->population = UINT64_C(1) << in->population;
+		q->pop_row = BM_POP + in->population;
 	}
 	if (in->payer[0] || in->self_pay_max >= 0) {
 		q->f_pay = true;
 		if (in->payer[0]) {
 			int b = catalog_payer_bit(c, in->payer);
 			if (b >= 0) {
-				q->payer = UINT32_C(1) << cat_fold(b, CAT_PAYER_BITS);
+				q->payer_row = (int)(BM_PAYER + cat_fold(b, CAT_PAYER_BITS));
 				q->payer_idx = b;
 			}
 		}
@@ -267,6 +274,12 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 	if (client_hours) {
 		q->f_avail = true;
 		memcpy(q->avail, in->availability.w, sizeof(q->avail));
+		for (unsigned w = 0; w < 3; w++)
+			for (uint64_t b = q->avail[w]; b; b &= b - 1) {
+				unsigned hr = w * 64 + (unsigned)__builtin_ctzll(b);
+				if (hr < CAT_HOURS)
+					q->hours[q->n_hours++] = (uint8_t)hr;
+			}
 		q->min_overlap = p->min_overlap_hours;
 		int wanted = in->wanted_hours ? in->wanted_hours : client_hours;
 		q->inv_wanted = 1.0f / (float)wanted;
@@ -287,8 +300,12 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->concern_idx[i] = in->concerns[i].tag;
 		q->concern_prio[i] = in->concerns[i].priority;
 		q->prio_of[in->concerns[i].tag] = in->concerns[i].priority;
-		q->concern_bloom |= UINT64_C(1) << (in->concerns[i].tag & 63);
 		total += in->concerns[i].priority;
+	}
+	for (int i = 0; i < in->n_concerns; i++) {
+		unsigned t = in->concerns[i].tag;
+		if (q->prio_of[t])
+			q->concern_mask[t >> 6] |= UINT64_C(1) << (t & 63);
 	}
 	q->n_concerns = in->n_concerns;
 	if (total) {
@@ -387,6 +404,11 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 		q->w[i] = total_w > 0 ? (float)(100.0 * wt[i] / total_w) : 0.0f;
 		q->w_all += q->w[i];
 	}
+	q->w_rest =
+	    q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] - q->w[COMP_OUTCOME_RECORD];
+	q->best_a_w = q->w[COMP_ALLIANCE_RECORD] / 100.0f;
+	q->o_prior_units = q->o_prior * (float)CAT_O_BEST_UNIT;
+	q->best_o_w = q->w[COMP_OUTCOME_RECORD] / (float)CAT_O_BEST_UNIT;
 
 	if (adj) {
 		memcpy(q->need_mods, adj->need_modalities.w, sizeof(q->need_mods));
@@ -401,27 +423,43 @@ build_query(struct query *q, const struct catalog *c, const struct engine_params
 /* The two record components, shrunk hierarchically (records.h): r_t toward
  * the clinic mean, then per client concern r_tc toward r_t, priority-weighted
  * over the client's concerns (a concern without history contributes r_t
- * itself).  One pass over the therapist's per-concern records (contiguous in
- * the arena) serves both. */
+ * itself).  The records of the client's concerns are found directly in the
+ * therapist's (concern-ordered) run of the arena; the sums run in the order
+ * the records were given (their rank), as a scan of them all would. */
 static inline __attribute__((always_inline)) void
-record_comps(const struct query *q, const struct cat_rec *rc, size_t slot, float *alliance,
-    float *outcome)
+record_comps(const struct query *q, const struct cat_rec *rc, float *alliance, float *outcome)
 {
 	float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
 	float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
-	if (rc->pc_bloom & q->concern_bloom) {
-		const struct cat_pc *pc = &q->cat->pc[q->cat->pc_off[slot]];
+	uint64_t m0 = rc->pc_mask[0] & q->concern_mask[0], m1 = rc->pc_mask[1] & q->concern_mask[1];
+	if (m0 | m1) {
+		const struct cat_pc *pc = &q->cat->pc[rc->pc_off];
+		uint8_t at[INTAKE_MAX_CONCERNS];
+		int n = 0;
+		for (; m0; m0 &= m0 - 1)
+			at[n++] = (uint8_t)pc64(rc->pc_mask[0] & ((m0 & (0 - m0)) - 1));
+		unsigned below1 = (unsigned)pc64(rc->pc_mask[0]);
+		for (; m1; m1 &= m1 - 1)
+			at[n++] = (uint8_t)(below1 +
+			    (unsigned)pc64(rc->pc_mask[1] & ((m1 & (0 - m1)) - 1)));
+		/* two terms add the same either way; three or more in rank order */
+		for (int i = 1; i < n && n > 2; i++) {
+			uint8_t v = at[i];
+			int j = i;
+			for (; j > 0 && pc[at[j - 1]].rank > pc[v].rank; j--)
+				at[j] = at[j - 1];
+			at[j] = v;
+		}
 		float acc_a = 0, acc_o = 0;
-		for (int i = 0; i < q->cat->n_pc[slot]; i++) {
-			unsigned prio = q->prio_of[pc[i].concern];
-			if (!prio)
-				continue;
-			if (pc[i].a_n)
+		for (int i = 0; i < n; i++) {
+			const struct cat_pc *x = &pc[at[i]];
+			unsigned prio = q->prio_of[x->concern];
+			if (x->a_n)
 				acc_a += (float)prio *
-				    (shrink((float)pc[i].a_n, pc[i].a_mean, ra, q->kc) - ra);
-			if (pc[i].o_n)
+				    (shrink((float)x->a_n, x->a_mean, ra, q->kc) - ra);
+			if (x->o_n)
 				acc_o += (float)prio *
-				    (shrink((float)pc[i].o_n, pc[i].o_mean, ro, q->kc) - ro);
+				    (shrink((float)x->o_n, x->o_mean, ro, q->kc) - ro);
 		}
 		ra += acc_a * q->inv_prio_total;
 		ro += acc_o * q->inv_prio_total;
@@ -444,7 +482,7 @@ comp_concerns(const struct query *q, const struct cat_hot *h)
 }
 
 static inline __attribute__((always_inline)) float
-comp_modality(const struct query *q, const struct cat_hot *h)
+comp_modality(const struct query *q, const struct cat_score *h)
 {
 	float s;
 	if ((h->modalities[0] & q->mod_avoid[0]) | (h->modalities[1] & q->mod_avoid[1]))
@@ -465,43 +503,42 @@ comp_modality(const struct query *q, const struct cat_hot *h)
 
 /* Every component except the two records; unused ones are 0. */
 static inline __attribute__((always_inline)) void
-components_cheap(const struct query *q, const struct cat_hot *h, int overlap,
-    float comp[COMP_COUNT])
+components_cheap(const struct query *q, const struct cat_hot *h, const struct cat_score *sc,
+    int overlap, float comp[COMP_COUNT])
 {
 	uint16_t used = q->used;
 	comp[COMP_CONCERNS] = (used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
-	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, h) : 0;
+	comp[COMP_MODALITY] = (used & BIT(COMP_MODALITY)) ? comp_modality(q, sc) : 0;
 	comp[COMP_STYLE] = (used & BIT(COMP_STYLE))
-	    ? q->style_tbl[0][h->style[0] + 3] + q->style_tbl[1][h->style[1] + 3] +
-	        q->style_tbl[2][h->style[2] + 3] + q->style_tbl[3][h->style[3] + 3]
+	    ? q->style_tbl[0][sc->style[0] + 3] + q->style_tbl[1][sc->style[1] + 3] +
+	        q->style_tbl[2][sc->style[2] + 3] + q->style_tbl[3][sc->style[3] + 3]
 	    : 0;
-	comp[COMP_IDENTITY] = (float)pc64(h->identity & q->identity) * q->inv_identity;
-	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> h->gender) & 1)
-	                                    : (float)gender_hit(q, h, (size_t)(h - q->cat->hot));
+	comp[COMP_IDENTITY] = (float)pc64(sc->identity & q->identity) * q->inv_identity;
+	comp[COMP_GENDER] = q->gender_exact ? (float)((q->gender_mask >> sc->gender) & 1)
+	                                    : (float)gender_hit(q, sc, (size_t)(h - q->cat->hot));
 	if (used & BIT(COMP_AVAILABILITY)) {
 		float a = (float)overlap * q->inv_wanted;
 		comp[COMP_AVAILABILITY] = a > 1 ? 1 : a;
 	} else
 		comp[COMP_AVAILABILITY] = 0;
-	comp[COMP_CAPACITY] = (float)(h->capacity - h->caseload) / (float)h->capacity;
+	comp[COMP_CAPACITY] = (float)(sc->capacity - sc->caseload) / (float)sc->capacity;
 }
 
 static inline __attribute__((always_inline)) void
-components_records(const struct query *q, const struct cat_rec *r, size_t slot,
-    float comp[COMP_COUNT])
+components_records(const struct query *q, const struct cat_rec *r, float comp[COMP_COUNT])
 {
 	float a, o;
-	record_comps(q, r, slot, &a, &o);
+	record_comps(q, r, &a, &o);
 	comp[COMP_ALLIANCE_RECORD] = (q->used & BIT(COMP_ALLIANCE_RECORD)) ? a : 0;
 	comp[COMP_OUTCOME_RECORD] = (q->used & BIT(COMP_OUTCOME_RECORD)) ? o : 0;
 }
 
 static void
-components(const struct query *q, const struct cat_hot *h, const struct cat_rec *r, size_t slot,
-    int overlap, float comp[COMP_COUNT])
+components(const struct query *q, const struct cat_hot *h, const struct cat_score *sc,
+    const struct cat_rec *r, int overlap, float comp[COMP_COUNT])
 {
-	components_cheap(q, h, overlap, comp);
-	components_records(q, r, slot, comp);
+	components_cheap(q, h, sc, overlap, comp);
+	components_records(q, r, comp);
 }
 
 /* The colleague link of a therapist, if any. */
@@ -534,10 +571,11 @@ colleague_share(const struct query *q, const struct colleague_link *l)
 
 /* Referral adjustments applied after the weighted mean: need tier and colleague bonus. */
 static float
-adjust_score(const struct query *q, const struct cat_hot *h, float score, uint8_t *tier)
+adjust_score(const struct query *q, const struct cat_hot *hf, const struct cat_score *h,
+    float score, uint8_t *tier)
 {
 	*tier =
-	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(h->concerns_any, q->need_concerns));
+	    (uint8_t)(pop2(h->modalities, q->need_mods) + pop2(hf->concerns_any, q->need_concerns));
 	const struct colleague_link *l = colleague_of(q, h->id);
 	if (l) /* closes a bonus share of the gap to 100, so the score stays <= 100 */
 		score += (100.0f - score) * (float)q->p->colleague_bonus / 100.0f *
@@ -603,12 +641,13 @@ static void
 fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 {
 	const struct catalog *c = q->cat;
-	const struct cat_hot *h = &c->hot[cd->slot];
+	const struct cat_hot *hf = &c->hot[cd->slot];
+	const struct cat_score *h = &c->score[cd->slot];
 	const struct cat_rec *r = &c->rec[cd->slot];
 	const struct intake *in = q->in;
-	int overlap = q->f_avail ? engine_popcount64(h->avail[0] & q->avail[0]) +
-	        engine_popcount64(h->avail[1] & q->avail[1]) +
-	        engine_popcount64(h->avail[2] & q->avail[2])
+	int overlap = q->f_avail ? engine_popcount64(hf->avail[0] & q->avail[0]) +
+	        engine_popcount64(hf->avail[1] & q->avail[1]) +
+	        engine_popcount64(hf->avail[2] & q->avail[2])
 	                         : 0;
 	memset(it, 0, sizeof(*it));
 	it->therapist_id = h->id;
@@ -616,7 +655,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 	it->free_slots = cd->free;
 	it->comp_used = q->used;
 	it->need_met = cd->tier;
-	components(q, h, r, cd->slot, overlap, it->components);
+	components(q, hf, h, r, overlap, it->components);
 	for (int i = 0; i < COMP_COUNT; i++)
 		if (!(q->used >> i & 1))
 			it->components[i] = 0;
@@ -630,7 +669,7 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 			if (bit128(q->need_mods, (unsigned)t) && bit128(h->modalities, (unsigned)t))
 				add_reason(it, REASON_NEED_MODALITY, t);
 			if (bit128(q->need_concerns, (unsigned)t) &&
-			    bit128(h->concerns_any, (unsigned)t))
+			    bit128(hf->concerns_any, (unsigned)t))
 				add_reason(it, REASON_NEED_CONCERN, t);
 		}
 		if (q->away_mod && !pop2(h->modalities, q->away_mods))
@@ -647,9 +686,9 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 	}
 	for (int i = 0; i < q->n_concerns; i++) {
 		unsigned t = q->concern_idx[i];
-		if (bit128(h->concerns_spec, t))
+		if (bit128(hf->concerns_spec, t))
 			add_reason(it, REASON_SPECIALIST, (int32_t)t);
-		else if (bit128(h->concerns_any, t))
+		else if (bit128(hf->concerns_any, t))
 			add_reason(it, REASON_EXPERIENCED, (int32_t)t);
 	}
 	for (int t = 0; t < VOCAB_MAX_WIDE; t++) {
@@ -703,70 +742,193 @@ fill_item(const struct query *q, const struct cand *cd, struct match_item *it)
 
 /* A required avoid: offers an avoided modality and nothing else. */
 static inline __attribute__((always_inline)) bool
-only_avoided(const struct query *q, const struct cat_hot *h)
+only_avoided(const struct query *q, const struct cat_score *h)
 {
 	return pop2(h->modalities, q->mod_avoid) &&
 	    !((h->modalities[0] & ~q->mod_avoid[0]) | (h->modalities[1] & ~q->mod_avoid[1]));
 }
 
-/* Candidates per block: the filter pass writes a block's survivors, then the
- * scoring pass reads their hot records again while still in L1
- * (SCAN_BLOCK x 128 bytes, well under any L1d). */
-#define SCAN_BLOCK 128
-
-/* All filters as one bit mask (bit = enum exclusion), computed without
- * branches: the lowest bit set is the first reason in docs/matching.md order. */
-static inline __attribute__((always_inline)) uint32_t
-filter_mask(const struct query *q, const struct cat_hot *h, size_t i, size_t *ep)
+/* A preference marked required is not met (rare: reads the score record). */
+static bool
+required_miss(const struct query *q, const struct cat_score *sc, size_t i)
 {
-	uint32_t fail = 0;
-	fail |= (uint32_t) !(h->flags & HOT_ACTIVE) << EXCL_INACTIVE;
-	fail |= (uint32_t)(!(h->flags & HOT_ACCEPTING) | (h->caseload >= h->capacity))
-	    << EXCL_NOT_ACCEPTING;
-	/* folded bits; the exact labels only when a table outgrew its bits
-	 * (the same every iteration: predicted) */
-	uint32_t lang_miss = (uint32_t) !(h->languages & q->langs);
-	if (!q->lang_exact && !lang_miss)
-		lang_miss = !lang_hit(q, h, i);
-	uint32_t site_miss32 = (uint32_t) !(h->sites & q->sites);
-	if (!q->site_exact && !site_miss32)
-		site_miss32 = !site_hit(q, h, i);
-	uint32_t payer_miss = (uint32_t) !(h->payers & q->payer);
-	if (!q->payer_exact && !payer_miss)
-		payer_miss = !payer_hit(q, h, i);
-	fail |= (uint32_t)(q->f_lang & lang_miss) << EXCL_LANGUAGE;
-	uint64_t site_miss = (uint64_t)(q->f_sites & site_miss32);
-	uint64_t shared = h->formats & q->formats & ~((0 - site_miss) & q->site_formats);
-	fail |= (uint32_t)(q->f_format & !shared) << EXCL_FORMAT;
-	fail |= (uint32_t)(q->f_pop & !(h->populations & q->population)) << EXCL_POPULATION;
-	/* no fee set = no self-pay, never free; a sliding scale only lowers a fee */
-	fail |= (uint32_t)(q->f_pay & payer_miss &
-	            ((h->fee == 0) |
-	                ((q->max_fee >= 0) & ((int32_t)h->fee > q->max_fee) &
-	                    !(h->flags & HOT_SLIDING))))
-	    << EXCL_PAYMENT;
-	if (q->f_avail) { /* same every iteration: predicted */
-		uint64_t o0 = h->avail[0] & q->avail[0], o1 = h->avail[1] & q->avail[1],
-		         o2 = h->avail[2] & q->avail[2];
-		if (q->min_overlap <= 1) /* any shared hour: no count needed */
-			fail |= (uint32_t)(q->min_overlap == 1 && !(o0 | o1 | o2))
-			    << EXCL_AVAILABILITY;
-		else
-			fail |= (uint32_t)(pc64(o0) + pc64(o1) + pc64(o2) < q->min_overlap)
-			    << EXCL_AVAILABILITY;
+	return (q->req_mod && !pop2(sc->modalities, q->mod_prefer)) ||
+	    (q->req_avoid && only_avoided(q, sc)) || (q->req_gender && !gender_hit(q, sc, i)) ||
+	    (q->req_identity && (sc->identity & q->identity) != q->identity);
+}
+
+/* Slots per block (scan()). */
+#ifndef SCAN_WORDS
+#define SCAN_WORDS 4
+#endif
+#define SCAN_BLOCK (SCAN_WORDS * 64)
+
+/* Bit b of a word, for clearing. */
+#define WBIT(b) (UINT64_C(1) << (b))
+
+/* The hard filters for the 64 slots of bitmap word w, in the order of enum
+ * exclusion: each counts the slots it is the first to exclude, and the slots
+ * left are returned. The bitmaps answer all but what a row cannot hold: a
+ * fee against the client's maximum (the fee array), more than one shared
+ * hour, exact labels where a table outgrew its folded bits, and the required
+ * preferences; those read per slot, and only for the slots still in. */
+static inline __attribute__((always_inline)) uint64_t
+filter_word(const struct query *q, size_t w, uint32_t excl[EXCL_COUNT + 1], size_t *ep)
+{
+	const struct catalog *c = q->cat;
+	const size_t base = w * 64, left = c->n - base;
+	uint64_t a = left >= 64 ? ~UINT64_C(0) : WBIT(left) - 1, p;
+	p = cat_bm(c, BM_ACTIVE)[w];
+	excl[EXCL_INACTIVE] += (uint32_t)pc64(a & ~p);
+	a &= p;
+	p = cat_bm(c, BM_ACCEPTING)[w];
+	excl[EXCL_NOT_ACCEPTING] += (uint32_t)pc64(a & ~p);
+	a &= p;
+	if (q->f_lang) {
+		p = 0;
+		for (int r = 0; r < q->n_lang_rows; r++)
+			p |= cat_bm(c, q->lang_rows[r])[w];
+		if (!q->lang_exact) /* folded: confirm the hits */
+			for (uint64_t b = a & p; b; b &= b - 1)
+				if (!lang_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+					p &= ~WBIT(__builtin_ctzll(b));
+		excl[EXCL_LANGUAGE] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_format) {
+		/* a shared format; one the client wants only at their sites
+		 * (in person) counts where the therapist has one of them */
+		uint64_t any = 0, at_site = 0;
+		for (uint64_t f = q->fmt_free; f; f &= f - 1)
+			any |= cat_bm(c, BM_FORMAT + (unsigned)__builtin_ctzll(f))[w];
+		for (uint64_t f = q->fmt_site; f; f &= f - 1)
+			at_site |= cat_bm(c, BM_FORMAT + (unsigned)__builtin_ctzll(f))[w];
+		at_site &= a & ~any;
+		if (at_site) {
+			uint64_t site = 0;
+			for (int r = 0; r < q->n_site_rows; r++)
+				site |= cat_bm(c, q->site_rows[r])[w];
+			at_site &= site;
+			if (!q->site_exact)
+				for (uint64_t b = at_site; b; b &= b - 1)
+					if (!site_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+						at_site &= ~WBIT(__builtin_ctzll(b));
+		}
+		p = any | at_site;
+		excl[EXCL_FORMAT] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_pop) {
+		p = cat_bm(c, (unsigned)q->pop_row)[w];
+		excl[EXCL_POPULATION] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_pay) {
+		/* the client's payer, or self-pay: no fee set = no self-pay,
+		 * never free; a sliding scale only lowers a fee */
+		uint64_t payer = q->payer_row >= 0 ? cat_bm(c, (unsigned)q->payer_row)[w] & a : 0;
+		uint64_t self = a & cat_bm(c, BM_FEE)[w];
+		if (q->max_fee >= 0) {
+			uint64_t check =
+			    self & ~cat_bm(c, BM_SLIDING)[w] & ~(q->payer_exact ? payer : 0);
+			for (uint64_t b = check; b; b &= b - 1)
+				if ((int32_t)c->fee[base + (size_t)__builtin_ctzll(b)] > q->max_fee)
+					self &= ~WBIT(__builtin_ctzll(b));
+		}
+		if (!q->payer_exact) /* folded: confirm the hits that matter */
+			for (uint64_t b = payer & ~self; b; b &= b - 1)
+				if (!payer_exact_hit(q, base + (size_t)__builtin_ctzll(b)))
+					payer &= ~WBIT(__builtin_ctzll(b));
+		p = payer | self;
+		excl[EXCL_PAYMENT] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	if (q->f_avail && q->min_overlap >= 1) {
+		if (q->min_overlap == 1) { /* any shared hour */
+			p = 0;
+			for (int r = 0; r < q->n_hours; r++)
+				p |= cat_bm(c, BM_HOUR + q->hours[r])[w];
+		} else {
+			p = a;
+			for (uint64_t b = a; b; b &= b - 1) {
+				const struct cat_hot *h =
+				    &c->hot[base + (size_t)__builtin_ctzll(b)];
+				if (pc64(h->avail[0] & q->avail[0]) +
+				        pc64(h->avail[1] & q->avail[1]) +
+				        pc64(h->avail[2] & q->avail[2]) <
+				    q->min_overlap)
+					p &= ~WBIT(__builtin_ctzll(b));
+			}
+		}
+		excl[EXCL_AVAILABILITY] += (uint32_t)pc64(a & ~p);
+		a &= p;
 	}
 	if (q->n_excl) {
-		while (*ep < q->n_excl && q->excl[*ep] < i)
+		p = ~UINT64_C(0);
+		while (*ep < q->n_excl && q->excl[*ep] < base)
 			(*ep)++;
-		fail |= (uint32_t)(*ep < q->n_excl && q->excl[*ep] == i) << EXCL_EXCLUDED;
+		for (; *ep < q->n_excl && q->excl[*ep] < base + 64; (*ep)++)
+			p &= ~WBIT(q->excl[*ep] - base);
+		excl[EXCL_EXCLUDED] += (uint32_t)pc64(a & ~p);
+		a &= p;
 	}
-	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity)
-		fail |= (uint32_t)((q->req_mod && !pop2(h->modalities, q->mod_prefer)) ||
-		            (q->req_avoid && only_avoided(q, h)) ||
-		            (q->req_gender && !gender_hit(q, h, i)) ||
-		            (q->req_identity && (h->identity & q->identity) != q->identity))
-		    << EXCL_REQUIRED;
-	return fail;
+	if (q->req_mod | q->req_avoid | q->req_gender | q->req_identity) {
+		p = a;
+		for (uint64_t b = a; b; b &= b - 1) {
+			size_t i = base + (size_t)__builtin_ctzll(b);
+			if (required_miss(q, &c->score[i], i))
+				p &= ~WBIT(__builtin_ctzll(b));
+		}
+		excl[EXCL_REQUIRED] += (uint32_t)pc64(a & ~p);
+		a &= p;
+	}
+	excl[EXCL_COUNT] += (uint32_t)pc64(a);
+	return a;
+}
+
+/* The most a record component can reach through the per-concern records,
+ * without reading them: a client concern's record moves the overall record r
+ * by prio x n/(n + k_c) x (m - r) in a priority-weighted mean, so never above
+ * r + top_n/(top_n + k_c) x (top - r) (top: the highest per-concern mean,
+ * top_n: the most episodes of one, both increase the move). Exact (r itself)
+ * when the therapist has no record in the client's concerns. */
+static inline __attribute__((always_inline)) float
+record_hi(float r, bool any, float top, float top_n, float kc)
+{
+	if (!any || top <= r || top_n <= 0)
+		return r;
+	return r + top_n / (top_n + kc) * (top - r);
+}
+
+/* The first bound, for the survivors a of bitmap word w once the heap is
+ * full (plain queries: see offer()): the concerns exactly from the concern
+ * rows, the records at the best they can give (struct cat_best), everything
+ * else at 1, so most candidates are ranked out before any of their records is
+ * read. Returns the survivors that may still enter. */
+static inline __attribute__((always_inline)) uint64_t
+bound_word(const struct query *q, size_t w, uint64_t a, float floor_score)
+{
+	const struct catalog *c = q->cat;
+	uint64_t any[INTAKE_MAX_CONCERNS], spec[INTAKE_MAX_CONCERNS];
+	for (int r = 0; r < q->n_concerns; r++) {
+		any[r] = cat_bm(c, BM_CONCERN + q->concern_idx[r])[w];
+		spec[r] = cat_bm(c, BM_SPECIALIST + q->concern_idx[r])[w];
+	}
+	float need = floor_score - q->w_rest, wc = q->w[COMP_CONCERNS] * q->inv_concern_total;
+	for (uint64_t b = a; b; b &= b - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(b);
+		unsigned acc = 0;
+		for (int r = 0; r < q->n_concerns; r++)
+			acc += q->concern_prio[r] *
+			    (unsigned)(((any[r] >> j) & 1) + ((spec[r] >> j) & 1));
+		struct cat_best best = c->best[w * 64 + j];
+		float ba = (float)best.a, bo = (float)best.o;
+		ba = ba > q->a_prior ? ba : q->a_prior;
+		bo = bo > q->o_prior_units ? bo : q->o_prior_units;
+		if (wc * (float)acc + q->best_a_w * ba + q->best_o_w * bo < need)
+			a &= ~WBIT(j);
+	}
+	return a;
 }
 
 /* Score survivor i and offer it to the heap; returns the new heap size. */
@@ -774,37 +936,49 @@ static inline __attribute__((always_inline)) size_t
 offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 {
 	const struct cat_hot *h = &q->cat->hot[i];
+	const struct cat_score *sc = &q->cat->score[i];
+	const struct cat_rec *rc = &q->cat->rec[i];
+	float comp[COMP_COUNT];
+	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) +
+	        pc64(h->avail[1] & q->avail[1]) + pc64(h->avail[2] & q->avail[2])
+	                         : 0;
 	/* Bound pruning once the heap is full (plain queries only: the
 	 * colleague bonus and need tier reorder): a candidate whose best
 	 * possible score is below the worst kept one cannot enter. The
 	 * margin absorbs float rounding, so pruning never changes a result. */
-	bool prune = hn == k && q->plain;
-	float floor_score = prune ? heap[0].score - 1e-3f : 0;
-	float comp[COMP_COUNT];
-	/* First bound: the concerns and the two records (half the weight by
-	 * default) exactly, every other component at its maximum 1. */
-	components_records(q, &q->cat->rec[i], i, comp);
-	if (prune) {
+	if (hn == k && q->plain) {
+		float floor_score = heap[0].score - 1e-3f;
+		/* Second bound (the first, bound_word(), let it through): the
+		 * concerns exactly, the therapist's own records at their best
+		 * (record_hi: without the arena), everything else at 1. */
 		float c = (q->used & BIT(COMP_CONCERNS)) ? comp_concerns(q, h) : 0;
-		float known = q->w[COMP_CONCERNS] * c +
-		    q->w[COMP_ALLIANCE_RECORD] * comp[COMP_ALLIANCE_RECORD] +
-		    q->w[COMP_OUTCOME_RECORD] * comp[COMP_OUTCOME_RECORD];
-		if (known +
-		        (q->w_all - q->w[COMP_CONCERNS] - q->w[COMP_ALLIANCE_RECORD] -
-		            q->w[COMP_OUTCOME_RECORD]) <
-		    floor_score)
+		bool any = ((rc->pc_mask[0] & q->concern_mask[0]) |
+		               (rc->pc_mask[1] & q->concern_mask[1])) != 0;
+		float ra = shrink((float)rc->a_n, rc->a_mean, q->a_prior, q->k);
+		float ro = shrink((float)rc->o_n, rc->o_mean, q->o_prior, q->k);
+		float records_hi = q->w[COMP_ALLIANCE_RECORD] *
+		        (record_hi(ra, any, rc->a_top, (float)rc->a_top_n, q->kc) / 100.0f) +
+		    q->w[COMP_OUTCOME_RECORD] *
+		        record_hi(ro, any, rc->o_top, (float)rc->o_top_n, q->kc);
+		if (q->w[COMP_CONCERNS] * c + records_hi + q->w_rest < floor_score)
 			return hn;
-	}
-	int overlap = q->f_avail ? pc64(h->avail[0] & q->avail[0]) +
-	        pc64(h->avail[1] & q->avail[1]) + pc64(h->avail[2] & q->avail[2])
-	                         : 0;
-	components_cheap(q, h, overlap, comp);
+		/* Third: every component but the records exactly. */
+		components_cheap(q, h, sc, overlap, comp);
+		float cheap = 0;
+		for (int ci = 0; ci < COMP_COUNT; ci++)
+			if (ci != COMP_ALLIANCE_RECORD && ci != COMP_OUTCOME_RECORD)
+				cheap += q->w[ci] * comp[ci];
+		if (cheap + records_hi < floor_score)
+			return hn;
+	} else
+		components_cheap(q, h, sc, overlap, comp);
+	components_records(q, rc, comp);
 	float score = 0;
 	for (int ci = 0; ci < COMP_COUNT; ci++)
 		score += q->w[ci] * comp[ci];
-	struct cand cd = { score, (uint16_t)(h->capacity - h->caseload), 0, h->id, (uint32_t)i };
+	struct cand cd = { score, (uint16_t)(sc->capacity - sc->caseload), 0, sc->id, (uint32_t)i };
 	if (!q->plain)
-		cd.score = adjust_score(q, h, score, &cd.tier);
+		cd.score = adjust_score(q, h, sc, score, &cd.tier);
 	if (hn < k) {
 		heap[hn] = cd;
 		heap_up(heap, hn++);
@@ -815,32 +989,51 @@ offer(const struct query *q, size_t i, size_t k, struct cand *heap, size_t hn)
 	return hn;
 }
 
-/* The pass: filter a block without branches, then score its survivors.
- * excl[EXCL_COUNT] counts the survivors. Returns the heap size. */
+/* The candidates of the block from bitmap word w0: the filters on the
+ * bitmaps, then (once the heap is full) the first bound; their records are
+ * fetched now and scored a block later, so memory and compute overlap.
+ * Returns how many were written to surv[]. */
+static inline __attribute__((always_inline)) size_t
+block_candidates(const struct query *q, size_t w0, size_t k, const struct cand *heap, size_t hn,
+    uint32_t excl[EXCL_COUNT + 1], size_t *ep, uint32_t surv[SCAN_BLOCK])
+{
+	const struct catalog *c = q->cat;
+	const size_t words = (c->n + 63) / 64;
+	size_t m = 0;
+	for (size_t w = w0; w < w0 + SCAN_WORDS && w < words; w++) {
+		uint64_t a = filter_word(q, w, excl, ep);
+		if (a && hn == k && q->plain)
+			a = bound_word(q, w, a, heap[0].score - 1e-3f);
+		for (; a; a &= a - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(a);
+			surv[m++] = (uint32_t)i;
+			__builtin_prefetch(&c->hot[i]);
+			__builtin_prefetch(&c->rec[i]);
+			__builtin_prefetch((const char *)&c->rec[i + 1] - 1);
+			__builtin_prefetch(&c->score[i]);
+		}
+	}
+	return m;
+}
+
+/* The pass, a block of SCAN_BLOCK slots at a time: the candidates of the next
+ * block found (block_candidates) while those of this one are scored.
+ * excl[EXCL_COUNT] counts the survivors of the filters. Returns the heap
+ * size. */
 SCAN_TARGET static size_t
 scan(const struct query *q, size_t k, struct cand *heap, uint32_t excl[EXCL_COUNT + 1])
 {
-	const struct cat_hot *hot = q->cat->hot;
-	const size_t n = q->cat->n;
-	uint32_t surv[SCAN_BLOCK];
-	size_t hn = 0, ep = 0;
-	for (size_t base = 0; base < n; base += SCAN_BLOCK) {
-		size_t end = n - base < SCAN_BLOCK ? n : base + SCAN_BLOCK, m = 0;
-		/* Fetch the next block while this one is scored: otherwise
-		 * the scoring pass leaves the memory bus idle. */
-		const char *next = n - end >= SCAN_BLOCK ? (const char *)&hot[end] : NULL;
-		for (size_t i = base; i < end; i++) {
-			if (next) { /* both cache lines of the record one block ahead */
-				__builtin_prefetch(next + (i - base) * sizeof(*hot));
-				__builtin_prefetch(next + (i - base) * sizeof(*hot) + 64);
-			}
-			uint32_t fail = filter_mask(q, &hot[i], i, &ep);
-			excl[__builtin_ctz(fail | UINT32_C(1) << EXCL_COUNT)]++;
-			surv[m] = (uint32_t)i;
-			m += fail == 0;
-		}
+	const size_t words = (q->cat->n + 63) / 64;
+	uint32_t surv[2][SCAN_BLOCK];
+	size_t hn = 0, ep = 0, cur = 0;
+	size_t m = block_candidates(q, 0, k, heap, hn, excl, &ep, surv[0]);
+	for (size_t w0 = 0; w0 < words; w0 += SCAN_WORDS, cur ^= 1) {
+		size_t next = w0 + SCAN_WORDS < words
+		    ? block_candidates(q, w0 + SCAN_WORDS, k, heap, hn, excl, &ep, surv[cur ^ 1])
+		    : 0;
 		for (size_t j = 0; j < m; j++)
-			hn = offer(q, surv[j], k, heap, hn);
+			hn = offer(q, surv[cur][j], k, heap, hn);
+		m = next;
 	}
 	return hn;
 }

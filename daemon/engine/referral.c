@@ -90,7 +90,7 @@ referral_suggest(const struct catalog *c, const struct engine_params *p,
 	adj.alliance_weight_mult = req->signals.low_heard ? p->referral_alliance_boost : 1.0;
 	long s = catalog_slot(c, req->current_therapist);
 	if (req->signals.low_approach && s >= 0) {
-		const struct cat_hot *h = &c->hot[s];
+		const struct cat_score *h = &c->score[s];
 		adj.away_modality = true;
 		memcpy(adj.away_modalities.w, h->modalities, sizeof(adj.away_modalities.w));
 		adj.away_style = true;

@@ -129,11 +129,13 @@ test_clinic_means_follow_records(void **state)
 	r.alliance.mean = 120;
 	assert_int_equal(catalog_set_records(c, 2, &r), ENGINE_EINVAL);
 	assert_int_equal(catalog_set_records(c, 1, &r), ENGINE_ENOTFOUND);
-	const void *hot, *rec;
-	size_t hb, rb;
-	catalog_scan_memory(c, &hot, &hb, &rec, &rb);
-	assert_int_equal(hb, 128);
-	assert_int_equal(rb, 24);
+	const void *mem[3];
+	size_t bytes[3];
+	assert_int_equal(catalog_scan_memory(c, mem, bytes, 3), 3);
+	assert_int_equal(bytes[0], 64); /* filter record */
+	assert_int_equal(bytes[1], 64); /* score record */
+	assert_int_equal(bytes[2], 48); /* record summary */
+	assert_int_equal(catalog_scan_memory(c, mem, bytes, 1), 1);
 	catalog_free(c);
 }
 
