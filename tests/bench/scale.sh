@@ -22,7 +22,11 @@
 #
 # Knobs: SIZE (s), BENCH_DURATION (s per wrk run, default 10), PG_BINDIR,
 # PG_RUN_USER (as root), ALLIANCED (default build/allianced), BENCH_KEEP=1
-# (keep the folder).  The data is tests/bench/scale_data.sql; the intake
+# (keep the folder), BENCH_DATA=DIR (generate the database once into DIR and
+# reuse it: a later run with the same DIR and SIZE copies DIR's cluster into
+# its own folder, so every run starts from the same generated data, and
+# `allianced --migrate` brings the copy to the binary's schema; delete DIR to
+# generate again).  The data is tests/bench/scale_data.sql; the intake
 # matched is tests/bench/scale_intake.json.
 set -euo pipefail
 
@@ -104,9 +108,34 @@ free_port() {
 # PostgreSQL: a throwaway cluster, durable defaults, room for the big sort
 
 pg_port=$(free_port)
+# BENCH_DATA: a cluster generated once (DIR/pg, DIR/generated holds what the
+# generation printed) is copied here; none yet: generate into DIR/pg.
+data_dir=${BENCH_DATA:-}
+reuse=""
+if [ -n "$data_dir" ]; then
+	mkdir -p "$data_dir"
+	if [ -f "$data_dir/generated" ]; then
+		grep -q "^size=$size\$" "$data_dir/generated" ||
+			die "$data_dir holds another SIZE ($(sed -n 's/^size=//p' "$data_dir/generated"))"
+		reuse=1
+	else
+		rm -rf "$data_dir/pg"
+		pgdir="$data_dir/pg"
+	fi
+fi
+if [ -n "$reuse" ]; then
+	say "copying the generated cluster from $data_dir/pg"
+	cp -a "$data_dir/pg" "$pgdir"
+	as_pg sed -i "s/^port = .*/port = $pg_port/; s|^unix_socket_directories = .*|unix_socket_directories = '$pgdir'|" \
+		"$pgdir/data/postgresql.conf"
+	pg_started=1
+	(cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 120 start) \
+		>/dev/null || { tail -n 20 "$pgdir/postgres.log" >&2; die "PostgreSQL did not start"; }
+fi
 mkdir -p "$pgdir"
 [ "$(id -u)" -eq 0 ] && chown "$run_as:" "$pgdir"
 chmod 0700 "$pgdir"
+if [ -z "$reuse" ]; then
 say "initdb (port $pg_port) in $pgdir; load: $(uptime | sed 's/.*load average/load average/')"
 (cd / && as_pg "$bindir/initdb" -D "$pgdir/data" -A trust -U alliance -E UTF8 --locale=C \
 	--no-sync) >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log" >&2; die "initdb failed"; }
@@ -124,8 +153,9 @@ CONF
 pg_started=1
 (cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 120 start) \
 	>/dev/null || { tail -n 20 "$pgdir/postgres.log" >&2; die "PostgreSQL did not start"; }
+fi
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U alliance "$@"; }
-psql_ -d postgres -c "CREATE DATABASE alliance"
+[ -n "$reuse" ] || psql_ -d postgres -c "CREATE DATABASE alliance"
 conninfo="host=$pgdir port=$pg_port dbname=alliance user=alliance"
 
 api_port=$(free_port)
@@ -143,17 +173,45 @@ log:
   level: info
 engine:
   records_refresh: 10
+# make bench-scale may run as root; the per-token limiter is not what is measured.
+security:
+  allow_root: true
+  token_rate: 0
 YAML
+t0=$(now)
 "$allianced" --migrate -c "$cfg" >"$tmp/migrate.log" 2>&1 ||
 	{ cat "$tmp/migrate.log" >&2; die "allianced --migrate failed"; }
+migrate_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+say "allianced --migrate: ${migrate_s}s"
 
 # --------------------------------------------------------------------------
 # data, in SQL, fixed seed
 
-t0=$(now)
-say "generating $n_t therapists, $n_c clients and their history"
-psql_ -d alliance -v n_t="$n_t" -v n_c="$n_c" -f "$here/scale_data.sql" >/dev/null
-gen_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
+if [ -n "$reuse" ]; then
+	gen_s=$(sed -n 's/^gen_s=//p' "$data_dir/generated")
+	say "reusing the data generated in ${gen_s}s ($data_dir)"
+else
+	t0=$(now)
+	say "generating $n_t therapists, $n_c clients and their history"
+	psql_ -d alliance -v n_t="$n_t" -v n_c="$n_c" -f "$here/scale_data.sql" >/dev/null
+	gen_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
+fi
+if [ -n "$data_dir" ] && [ -z "$reuse" ]; then
+	# Keep the clean cluster in DIR and go on with a copy, as a reuse would.
+	(cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -m fast -w -t 300 stop) >/dev/null
+	pg_started=""
+	printf 'size=%s\ngen_s=%s\n' "$size" "$gen_s" >"$data_dir/generated"
+	say "kept the generated cluster in $data_dir/pg; copying it"
+	pgdir="$tmp/pg"
+	cp -a "$data_dir/pg" "$pgdir"
+	as_pg sed -i "s|^unix_socket_directories = .*|unix_socket_directories = '$pgdir'|" \
+		"$pgdir/data/postgresql.conf"
+	pg_started=1
+	(cd / && as_pg "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 120 start) \
+		>/dev/null || { tail -n 20 "$pgdir/postgres.log" >&2; die "PostgreSQL did not start"; }
+	conninfo="host=$pgdir port=$pg_port dbname=alliance user=alliance"
+	sed -i "s|^  url: .*|  url: \"$conninfo\"|" "$cfg"
+fi
 read -r n_ep n_fb < <(psql_ -d alliance -tAF ' ' -c \
 	"SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM feedback)")
 read -r fb_first fb_count < <(psql_ -d alliance -tAF ' ' -c \
@@ -161,6 +219,12 @@ read -r fb_first fb_count < <(psql_ -d alliance -tAF ' ' -c \
 	 WHERE c.external_ref LIKE 'B-%'")
 db_mb=$(psql_ -d alliance -tA -c "SELECT pg_database_size('alliance') / 1048576")
 say "generated in ${gen_s}s: $n_ep episodes, $n_fb feedback rows, ${db_mb} MB"
+
+# An admin token for wrk and curl (only its SHA-256 is stored, as the daemon does).
+BENCH_TOKEN="alc_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+export BENCH_TOKEN
+psql_ -d alliance -c "INSERT INTO api_tokens (name, token_hash, scope)
+	VALUES ('bench-scale', sha256(convert_to('$BENCH_TOKEN', 'UTF8')), 'admin')" >/dev/null
 
 # --------------------------------------------------------------------------
 # start -> ready
@@ -223,6 +287,7 @@ wrk_line() { # OUT THREADS CONNS SCRIPT
 	grep '^BENCH ' "$tmp/$1.out" | tail -n 1
 }
 code=$(curl -s -o "$tmp/match.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $BENCH_TOKEN" \
 	--data-binary @"$here/scale_intake.json" "$api/v1/match?limit=5")
 considered=$(sed -n 's/.*"considered": *\([0-9]*\).*/\1/p' "$tmp/match.json" | head -n 1)
 say "match: HTTP $code, considered ${considered:-?}"
@@ -291,6 +356,7 @@ cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 echo
 echo "bench-scale SIZE=$size: $n_t therapists, $n_c clients, $n_ep episodes, $n_fb feedback rows" \
 	"(${db_mb} MB, generated in ${gen_s}s); $(nproc) CPUs ($cpu); $(uptime | sed 's/.*load average/load average/')"
+[ -z "$reuse" ] || printf '%-46s %s\n' "migrate the reused data (allianced --migrate)" "${migrate_s} s"
 printf '%-46s %s\n' "start -> ready" "${ready_s} s"
 printf '%-46s %s\n' "RSS when ready / after a forced full reload" "${rss_ready} / ${rss_after} MB"
 printf '%-46s %s\n' "match sequential p50 / p99" "${match_p50} / ${match_p99} ms"
