@@ -54,6 +54,10 @@ json_t *therapist_json_canonical(const json_t *obj, enum therapist_json_mode mod
 /* The 168-character bit(168) text of a weekly mask (bit i = day * 24 + hour,
  * counted from the left, as sql/001_init.sql stores it). */
 void therapist_avail_bits(const struct avail *a, char out[169]);
+/* The inverse: a weekly mask from that text (the catalog loader reads the
+ * column, not the slots of THERAPIST_AVAIL_SQL).  0, or -1 unless exactly 168
+ * characters '0' and '1' (*a is then cleared). */
+int therapist_avail_from_bits(const char *bits, struct avail *a);
 
 /*
  * SQL: the API object of therapist row ALIAS (a therapists row or a
@@ -82,6 +86,14 @@ void therapist_avail_bits(const struct avail *a, char out[169]);
 
 /* clang-format off */
 #define THERAPIST_JSON_SQL(alias, concerns) \
+	THERAPIST_JSON_SQL_AVAIL(alias, concerns, THERAPIST_AVAIL_SQL(alias))
+/* clang-format on */
+
+/* The same object with AVAIL as the availability expression: the catalog
+ * loader passes "NULL" (the key is then stripped) and reads the bit(168)
+ * column itself, sparing 168 generated rows per therapist. */
+/* clang-format off */
+#define THERAPIST_JSON_SQL_AVAIL(alias, concerns, avail) \
 	"jsonb_strip_nulls(jsonb_build_object(" \
 	"'id', " alias ".id, 'external_ref', " alias ".external_ref," \
 	" 'display_name', " alias ".display_name, 'gender', " alias ".gender," \
@@ -93,7 +105,7 @@ void therapist_avail_bits(const struct avail *a, char out[169]);
 	"  'emotional_intensity', " alias ".style_emotional_intensity," \
 	"  'past_orientation', " alias ".style_past_orientation," \
 	"  'challenge', " alias ".style_challenge)," \
-	" 'availability', " THERAPIST_AVAIL_SQL(alias) "," \
+	" 'availability', " avail "," \
 	" 'payers', to_jsonb(" alias ".payers), 'self_pay_fee', trim_scale(" alias ".self_pay_fee)," \
 	" 'sliding_scale', " alias ".sliding_scale, 'capacity', " alias ".capacity," \
 	" 'accepting_new', " alias ".accepting_new, 'active', " alias ".active))"
