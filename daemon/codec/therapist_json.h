@@ -55,7 +55,7 @@ json_t *therapist_json_canonical(const json_t *obj, enum therapist_json_mode mod
  * counted from the left, as sql/001_init.sql stores it). */
 void therapist_avail_bits(const struct avail *a, char out[169]);
 /* The inverse: a weekly mask from that text (the catalog loader reads the
- * column, not the slots of THERAPIST_AVAIL_SQL).  0, or -1 unless exactly 168
+ * column, not the slots of THERAPIST_AVAIL_SQL: store/therapist_row.h).  0, or -1 unless exactly 168
  * characters '0' and '1' (*a is then cleared). */
 int therapist_avail_from_bits(const char *bits, struct avail *a);
 
@@ -86,14 +86,6 @@ int therapist_avail_from_bits(const char *bits, struct avail *a);
 
 /* clang-format off */
 #define THERAPIST_JSON_SQL(alias, concerns) \
-	THERAPIST_JSON_SQL_AVAIL(alias, concerns, THERAPIST_AVAIL_SQL(alias))
-/* clang-format on */
-
-/* The same object with AVAIL as the availability expression: the catalog
- * loader passes "NULL" (the key is then stripped) and reads the bit(168)
- * column itself, sparing 168 generated rows per therapist. */
-/* clang-format off */
-#define THERAPIST_JSON_SQL_AVAIL(alias, concerns, avail) \
 	"jsonb_strip_nulls(jsonb_build_object(" \
 	"'id', " alias ".id, 'external_ref', " alias ".external_ref," \
 	" 'display_name', " alias ".display_name, 'gender', " alias ".gender," \
@@ -105,7 +97,7 @@ int therapist_avail_from_bits(const char *bits, struct avail *a);
 	"  'emotional_intensity', " alias ".style_emotional_intensity," \
 	"  'past_orientation', " alias ".style_past_orientation," \
 	"  'challenge', " alias ".style_challenge)," \
-	" 'availability', " avail "," \
+	" 'availability', " THERAPIST_AVAIL_SQL(alias) "," \
 	" 'payers', to_jsonb(" alias ".payers), 'self_pay_fee', trim_scale(" alias ".self_pay_fee)," \
 	" 'sliding_scale', " alias ".sliding_scale, 'capacity', " alias ".capacity," \
 	" 'accepting_new', " alias ".accepting_new, 'active', " alias ".active))"

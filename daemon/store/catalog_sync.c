@@ -51,6 +51,7 @@
 #include "engine/engine.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
+#include "store/therapist_row.h"
 
 #define CHANNEL      "alliance_catalog"
 #define RETRY_MIN_MS 100
@@ -85,19 +86,19 @@
 	" coalesce(r.o_n, 0), CASE WHEN r.o_n > 0 THEN r.o_k::float8 / r.o_n END"
 /* clang-format on */
 
-/* The therapist's API object without its availability (THERAPIST_JSON_SQL_AVAIL,
- * parsed by therapist_from_json() like a request body: one mapping), the
- * availability as its bit(168) text, caseload and records, and the xmin of the
- * statement's snapshot: every change to therapist_records it did not see has
- * xact >= that (the cursor of the next records refresh). */
+/* The therapist's row as columns (THERAPIST_ROW_SQL: building and parsing its
+ * API object would cost twice the database and loop time), caseload and
+ * records, and the xmin of the statement's snapshot: every change to
+ * therapist_records it did not see has xact >= that (the cursor of the next
+ * records refresh). */
 /* clang-format off */
-#define LOAD_SELECT \
-	" SELECT t.id, " THERAPIST_JSON_SQL_AVAIL("t", THERAPIST_CONCERNS_SQL("t"), "NULL") "," \
-	"  t.availability::text," \
+#define LOAD_SELECT(RCOND) \
+	" SELECT t.id, " THERAPIST_ROW_SQL("t") "," \
 	"  coalesce(r.caseload, 0), " RECORD_COLS "," \
 	"  " CONCERN_RECORDS_SQL("t.id") "," \
 	"  pg_snapshot_xmin(pg_current_snapshot())" \
-	" FROM therapists t LEFT JOIN therapist_records r ON r.therapist_id = t.id"
+	" FROM therapists t LEFT JOIN therapist_records r" \
+	"  ON r.therapist_id = t.id AND " RCOND
 /* clang-format on */
 
 /* Separate statements for everyone and for a batch of ids ($1 a bigint[]).
@@ -109,9 +110,12 @@
 #define FULL_PAGE 400
 #define STR2(x)   #x
 #define STR(x)    STR2(x)
-static const char load_full_sql[] =
-    LOAD_SELECT " WHERE t.id > $1::bigint ORDER BY t.id LIMIT " STR(FULL_PAGE);
-static const char load_batch_sql[] = LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
+/* (RCOND repeats the page's range for the records: without it a merge join
+ * would walk therapist_records from the first id on every page) */
+static const char load_full_sql[] = LOAD_SELECT(
+    "r.therapist_id > $1::bigint") " WHERE t.id > $1::bigint ORDER BY t.id LIMIT " STR(FULL_PAGE);
+static const char load_batch_sql[] =
+    LOAD_SELECT("r.therapist_id = ANY($1::bigint[])") " WHERE t.id = ANY($1::bigint[])";
 
 /* Records only: what feedback moves.  Profiles and caseloads follow NOTIFY;
  * this never touches them, so it cannot race a newer single reload.  The
@@ -134,9 +138,8 @@ enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC, RCOL_CURS
 
 enum {
 	COL_ID,
-	COL_JSON,
-	COL_AVAIL,
-	COL_CASELOAD,
+	COL_ROW, /* the TR_NCOLS columns of THERAPIST_ROW_SQL */
+	COL_CASELOAD = COL_ROW + TR_NCOLS,
 	COL_A_N,
 	COL_A_MEAN,
 	COL_O_N,
@@ -496,14 +499,13 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const 
 {
 	struct therapist_profile p;
 	struct therapist_records rec;
-	uint32_t id = (uint32_t)strtoul(PQgetvalue(res, row, COL_ID), NULL, 10);
-	json_t *obj = json_loads(PQgetvalue(res, row, COL_JSON), 0, NULL);
+	unsigned long long lid = strtoull(PQgetvalue(res, row, COL_ID), NULL, 10);
+	uint32_t id = lid <= UINT32_MAX ? (uint32_t)lid : 0;
+	const char *field = "id";
 	int rc = -1;
 
-	if (obj == NULL || profile_of(cs, obj, v, &p) != 0)
-		goto done;
-	if (therapist_avail_from_bits(PQgetvalue(res, row, COL_AVAIL), &p.availability) != 0) {
-		log_warn(cs->log, "catalog: therapist id=%u skipped: invalid availability", id);
+	if (id == 0 || therapist_from_row(res, row, COL_ROW, id, v, &p, &field) != 0) {
+		log_warn(cs->log, "catalog: therapist id=%llu skipped: invalid %s", lid, field);
 		goto done;
 	}
 	rc = catalog_upsert(cat, &p);
@@ -517,11 +519,10 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const 
 	records_of(res, row, COL_A_N, v, &rec);
 	if (catalog_set_records(cat, p.id, &rec) != 0)
 		log_warn(cs->log, "catalog: therapist id=%u records refused", p.id);
-	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
-	        json_string_value(json_object_get(obj, "display_name"))) != 0)
+	if (names_put(nm, p.id, PQgetvalue(res, row, COL_ROW + TR_EXTERNAL_REF),
+	        PQgetvalue(res, row, COL_ROW + TR_DISPLAY_NAME)) != 0)
 		rc = ENGINE_ENOMEM;
 done:
-	json_decref(obj);
 	if (rc == 0)
 		idset_del(unheld, id);
 	else if (idset_put(unheld, id) != 0)

@@ -183,6 +183,11 @@ t0=$(now)
 	{ cat "$tmp/migrate.log" >&2; die "allianced --migrate failed"; }
 migrate_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 say "allianced --migrate: ${migrate_s}s"
+if [ -n "$reuse" ]; then
+	# What a generation at the binary's schema leaves (scale_data.sql ends so):
+	# the rows a migration wrote vacuumed and analysed, as autovacuum soon would.
+	psql_ -d alliance -c "VACUUM ANALYZE"
+fi
 
 # --------------------------------------------------------------------------
 # data, in SQL, fixed seed
