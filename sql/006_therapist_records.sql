@@ -170,103 +170,93 @@ BEGIN
 END
 $$;
 
--- An episode's contribution before (a0, c0) and after (a1, c1) a change of its
--- episode_stats row: the mean score and the ORS change, NULL when none.
-CREATE TYPE alliance_stats_change AS (episode_id bigint, a0 double precision,
-	c0 double precision, a1 double precision, c1 double precision);
-
--- The statement-level triggers of episode_stats (feedback): each changed episode's
+-- The row-level trigger of episode_stats (feedback, the frequent change): the episode's
 -- difference of contribution is added to its therapist's row and to the rows of its
--- client's concerns.
+-- client's concerns.  Row-level: no transition tables to build for one row.
 CREATE FUNCTION alliance_records_of_stats() RETURNS trigger
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-	chg alliance_stats_change[];
-	ids bigint[];
+	ep bigint;
+	a0 double precision;
+	c0 double precision;
+	a1 double precision;
+	c1 double precision;
+	tid bigint;
+	locked bigint[] := '{}';
+	cid bigint;
+	st text;
+	rc double precision;
+	da_n integer;
+	da_sum double precision;
+	do_n integer := 0;
+	do_k integer := 0;
 BEGIN
 	IF alliance_records_bulk() THEN
 		RETURN NULL;
 	END IF;
-	IF TG_OP = 'INSERT' THEN
-		SELECT array_agg(ROW(n.episode_id, NULL, NULL,
-			CASE WHEN n.rated > 0 THEN n.score_sum / n.rated END,
-			CASE WHEN n.ors_n > 0 THEN n.ors_last - n.ors_first END)::alliance_stats_change)
-		INTO chg FROM new_rows n;
-	ELSIF TG_OP = 'UPDATE' THEN
-		SELECT array_agg(x) INTO chg FROM (SELECT ROW(n.episode_id,
-			CASE WHEN o.rated > 0 THEN o.score_sum / o.rated END,
-			CASE WHEN o.ors_n > 0 THEN o.ors_last - o.ors_first END,
-			CASE WHEN n.rated > 0 THEN n.score_sum / n.rated END,
-			CASE WHEN n.ors_n > 0 THEN n.ors_last - n.ors_first END)::alliance_stats_change x
-			FROM new_rows n JOIN old_rows o ON o.episode_id = n.episode_id) y
-		-- (the intake trigger of sql/004 only moves xact: nothing changes)
-		WHERE (x).a0 IS DISTINCT FROM (x).a1 OR (x).c0 IS DISTINCT FROM (x).c1;
-	ELSE
-		-- (an episode deleted with its stats: the episodes trigger recomputes)
-		SELECT array_agg(ROW(o.episode_id,
-			CASE WHEN o.rated > 0 THEN o.score_sum / o.rated END,
-			CASE WHEN o.ors_n > 0 THEN o.ors_last - o.ors_first END,
-			NULL, NULL)::alliance_stats_change)
-		INTO chg FROM old_rows o;
+	IF TG_OP <> 'INSERT' THEN
+		ep := OLD.episode_id;
+		a0 := CASE WHEN OLD.rated > 0 THEN OLD.score_sum / OLD.rated END;
+		c0 := CASE WHEN OLD.ors_n > 0 THEN OLD.ors_last - OLD.ors_first END;
 	END IF;
-	IF chg IS NULL THEN
+	IF TG_OP <> 'DELETE' THEN
+		ep := NEW.episode_id;
+		a1 := CASE WHEN NEW.rated > 0 THEN NEW.score_sum / NEW.rated END;
+		c1 := CASE WHEN NEW.ors_n > 0 THEN NEW.ors_last - NEW.ors_first END;
+	END IF;
+	-- (the intake trigger of sql/004 only moves xact: nothing changes)
+	IF a0 IS NOT DISTINCT FROM a1 AND c0 IS NOT DISTINCT FROM c1 THEN
 		RETURN NULL;
 	END IF;
-	SELECT array_agg(DISTINCT e.therapist_id) INTO ids
-	FROM unnest(chg) c JOIN episodes e ON e.id = c.episode_id;
-	IF ids IS NULL THEN
+	-- The therapist's lock, then the episode read again (a snapshot after the lock):
+	-- if it moved to another therapist meanwhile, that one's lock too.
+	LOOP
+		SELECT e.therapist_id, e.client_id, e.status INTO tid, cid, st
+		FROM episodes e WHERE e.id = ep;
+		IF NOT FOUND THEN
+			RETURN NULL; -- deleted with its stats: the episodes trigger recomputes
+		END IF;
+		EXIT WHEN tid = ANY (locked);
+		PERFORM pg_advisory_xact_lock(7113006, hashint8(tid));
+		locked := locked || tid;
+	END LOOP;
+	SELECT s.ors_reliable_change INTO rc FROM alliance_score_settings s;
+	da_n := (a1 IS NOT NULL)::integer - (a0 IS NOT NULL)::integer;
+	da_sum := coalesce(a1, 0) - coalesce(a0, 0);
+	IF st = 'ended' THEN
+		do_n := (c1 IS NOT NULL)::integer - (c0 IS NOT NULL)::integer;
+		do_k := coalesce((c1 >= rc)::integer, 0) - coalesce((c0 >= rc)::integer, 0);
+	END IF;
+	IF da_n = 0 AND da_sum = 0 AND do_n = 0 AND do_k = 0 THEN
 		RETURN NULL;
 	END IF;
-	PERFORM alliance_records_lock(ids);
-	-- (status and intake read after the lock; the row of every therapist with an
-	-- episode exists: the episode's insert made it)
-	WITH d AS (SELECT e.therapist_id, e.client_id,
-			(c.a1 IS NOT NULL)::integer - (c.a0 IS NOT NULL)::integer AS da_n,
-			coalesce(c.a1, 0) - coalesce(c.a0, 0) AS da_sum,
-			CASE WHEN e.status = 'ended' THEN
-				(c.c1 IS NOT NULL)::integer - (c.c0 IS NOT NULL)::integer ELSE 0 END AS do_n,
-			CASE WHEN e.status = 'ended' THEN
-				coalesce((c.c1 >= st.ors_reliable_change)::integer, 0)
-				- coalesce((c.c0 >= st.ors_reliable_change)::integer, 0) ELSE 0 END AS do_k
-		FROM unnest(chg) c JOIN episodes e ON e.id = c.episode_id
-		CROSS JOIN alliance_score_settings st),
-	pc AS (INSERT INTO therapist_concern_records AS r (therapist_id, concern, a_n, a_sum,
-			o_n, o_k)
-		SELECT d.therapist_id, ct.tag, sum(d.da_n), sum(d.da_sum), sum(d.do_n), sum(d.do_k)
-		FROM d CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag
-			FROM clients cl, jsonb_array_elements(CASE
-				WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'
-				THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)
-			WHERE cl.id = d.client_id AND jsonb_typeof(x.c) = 'object'
-				AND x.c->>'tag' IS NOT NULL) ct
-		WHERE d.da_n <> 0 OR d.da_sum <> 0 OR d.do_n <> 0 OR d.do_k <> 0
-		GROUP BY d.therapist_id, ct.tag
-		ON CONFLICT (therapist_id, concern) DO UPDATE SET a_n = r.a_n + EXCLUDED.a_n,
-			a_sum = r.a_sum + EXCLUDED.a_sum, o_n = r.o_n + EXCLUDED.o_n,
-			o_k = r.o_k + EXCLUDED.o_k)
+	-- (the row of every therapist with an episode exists: the episode's insert made it)
 	INSERT INTO therapist_records AS r (therapist_id, a_n, a_sum, o_n, o_k, xact)
-	SELECT d.therapist_id, sum(d.da_n), sum(d.da_sum), sum(d.do_n), sum(d.do_k),
-		pg_current_xact_id()
-	FROM d GROUP BY d.therapist_id
+	VALUES (tid, da_n, da_sum, do_n, do_k, pg_current_xact_id())
 	ON CONFLICT (therapist_id) DO UPDATE SET a_n = r.a_n + EXCLUDED.a_n,
 		a_sum = r.a_sum + EXCLUDED.a_sum, o_n = r.o_n + EXCLUDED.o_n,
 		o_k = r.o_k + EXCLUDED.o_k, xact = EXCLUDED.xact;
-	-- a concern no episode counts in any more has no row (as in the full recompute)
-	DELETE FROM therapist_concern_records r
-	WHERE r.therapist_id = ANY (ids) AND r.a_n = 0 AND r.o_n = 0;
+	INSERT INTO therapist_concern_records AS r (therapist_id, concern, a_n, a_sum, o_n, o_k)
+	SELECT tid, ct.tag, da_n, da_sum, do_n, do_k
+	FROM (SELECT DISTINCT x.c->>'tag' AS tag
+		FROM clients cl, jsonb_array_elements(CASE
+			WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'
+			THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)
+		WHERE cl.id = cid AND jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) ct
+	ON CONFLICT (therapist_id, concern) DO UPDATE SET a_n = r.a_n + EXCLUDED.a_n,
+		a_sum = r.a_sum + EXCLUDED.a_sum, o_n = r.o_n + EXCLUDED.o_n,
+		o_k = r.o_k + EXCLUDED.o_k;
+	IF da_n < 0 OR do_n < 0 THEN
+		-- a concern no episode counts in any more has no row (as in the full recompute)
+		DELETE FROM therapist_concern_records r
+		WHERE r.therapist_id = tid AND r.a_n = 0 AND r.o_n = 0;
+	END IF;
 	RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER episode_stats_records_ins AFTER INSERT ON episode_stats
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION alliance_records_of_stats();
-CREATE TRIGGER episode_stats_records_upd AFTER UPDATE ON episode_stats
-	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION alliance_records_of_stats();
-CREATE TRIGGER episode_stats_records_del AFTER DELETE ON episode_stats
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION alliance_records_of_stats();
+CREATE TRIGGER episode_stats_records AFTER INSERT OR UPDATE OR DELETE ON episode_stats
+	FOR EACH ROW EXECUTE FUNCTION alliance_records_of_stats();
 
 CREATE FUNCTION alliance_records_of_episodes() RETURNS trigger
 LANGUAGE plpgsql AS $$
