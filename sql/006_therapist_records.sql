@@ -211,8 +211,9 @@ BEGIN
 	-- The therapist's lock, then the episode read again (a snapshot after the lock):
 	-- if it moved to another therapist meanwhile, that one's lock too.
 	LOOP
-		SELECT e.therapist_id, e.client_id, e.status INTO tid, cid, st
-		FROM episodes e WHERE e.id = ep;
+		SELECT e.therapist_id, e.client_id, e.status, s.ors_reliable_change
+		INTO tid, cid, st, rc
+		FROM episodes e, alliance_score_settings s WHERE e.id = ep;
 		IF NOT FOUND THEN
 			RETURN NULL; -- deleted with its stats: the episodes trigger recomputes
 		END IF;
@@ -220,7 +221,6 @@ BEGIN
 		PERFORM pg_advisory_xact_lock(7113006, hashint8(tid));
 		locked := locked || tid;
 	END LOOP;
-	SELECT s.ors_reliable_change INTO rc FROM alliance_score_settings s;
 	da_n := (a1 IS NOT NULL)::integer - (a0 IS NOT NULL)::integer;
 	da_sum := coalesce(a1, 0) - coalesce(a0, 0);
 	IF st = 'ended' THEN
@@ -231,11 +231,20 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	-- (the row of every therapist with an episode exists: the episode's insert made it)
-	INSERT INTO therapist_records AS r (therapist_id, a_n, a_sum, o_n, o_k, xact)
-	VALUES (tid, da_n, da_sum, do_n, do_k, pg_current_xact_id())
-	ON CONFLICT (therapist_id) DO UPDATE SET a_n = r.a_n + EXCLUDED.a_n,
-		a_sum = r.a_sum + EXCLUDED.a_sum, o_n = r.o_n + EXCLUDED.o_n,
-		o_k = r.o_k + EXCLUDED.o_k, xact = EXCLUDED.xact;
+	UPDATE therapist_records r SET a_n = r.a_n + da_n, a_sum = r.a_sum + da_sum,
+		o_n = r.o_n + do_n, o_k = r.o_k + do_k, xact = pg_current_xact_id()
+	WHERE r.therapist_id = tid;
+	IF NOT FOUND THEN
+		INSERT INTO therapist_records AS r (therapist_id, a_n, a_sum, o_n, o_k)
+		VALUES (tid, da_n, da_sum, do_n, do_k)
+		ON CONFLICT (therapist_id) DO UPDATE SET a_n = r.a_n + EXCLUDED.a_n,
+			a_sum = r.a_sum + EXCLUDED.a_sum, o_n = r.o_n + EXCLUDED.o_n,
+			o_k = r.o_k + EXCLUDED.o_k, xact = EXCLUDED.xact;
+	END IF;
+	IF cid IS NULL OR NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.id = cid
+		AND jsonb_typeof(cl.preferences->'concerns') = 'array') THEN
+		RETURN NULL; -- no concerns: no per-concern rows
+	END IF;
 	INSERT INTO therapist_concern_records AS r (therapist_id, concern, a_n, a_sum, o_n, o_k)
 	SELECT tid, ct.tag, da_n, da_sum, do_n, do_k
 	FROM (SELECT DISTINCT x.c->>'tag' AS tag

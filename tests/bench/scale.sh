@@ -253,6 +253,14 @@ say "ready in ${ready_s}s, RSS ${rss_ready} MB"
 
 metric() { curl -fs "$api/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 lag_ms() { awk -v v="$(metric allianced_event_loop_lag_max_seconds)" 'BEGIN { printf "%.1f", v * 1000 }'; }
+# The daemon's lag samples (one per 50 ms timer) later than 20 ms so far: the
+# difference over a phase says whether that phase stalled the loop (the max
+# above is since the start, wrk phases included).
+lag_over20() {
+	curl -fs "$api/metrics" | awk '$1 == "allianced_event_loop_lag_seconds_count" { n = $2 }
+		$1 == "allianced_event_loop_lag_seconds_bucket{le=\"0.02\"}" { k = $2 }
+		END { printf "%d", n - k }'
+}
 
 # A /healthz poller (every 10 ms): the slowest answer is how long the loop
 # made every request wait.  Writes its max (ms) to FILE when it gets SIGTERM.
@@ -317,6 +325,7 @@ say "feedback p50 ${fb_p50} ms p99 ${fb_p99} ms ($(field "$fb_line" rps)/s," \
 # --------------------------------------------------------------------------
 # a periodic all-therapists refresh (records_refresh 10 s) under a poller
 
+over0=$(lag_over20)
 poll_start "$tmp/poll_refresh"
 mark=$(wc -l <"$log")
 for _ in $(seq 600); do
@@ -327,6 +336,7 @@ sleep 0.5
 poll_stop
 refresh_ms=$(tail -n +"$((mark + 1))" "$log" | sed -n 's/.*refreshed (periodic) in \([0-9]*\) ms.*/\1/p' | tail -n 1)
 lag_refresh=$(lag_ms)
+over_refresh=$(($(lag_over20) - over0))
 poll_refresh=$(cat "$tmp/poll_refresh" 2>/dev/null || echo nan)
 say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records_refresh:" \
 	"x6 per minute here, x1 at the default 60 s); loop lag max ${lag_refresh} ms," \
@@ -336,6 +346,7 @@ say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records
 # a forced full reload: the LISTEN connection terminated -> reconnect -> full load
 
 loads0=$(metric alliance_catalog_full_loads_total)
+over0=$(lag_over20)
 poll_start "$tmp/poll_full"
 t0=$(now)
 psql_ -d alliance -tA -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -348,6 +359,7 @@ full_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 sleep 0.5
 poll_stop
 lag_full=$(lag_ms)
+over_full=$(($(lag_over20) - over0))
 poll_full=$(cat "$tmp/poll_full" 2>/dev/null || echo nan)
 rss_after=$(( $(rss_kb) / 1024 ))
 say "forced full reload: ${full_s}s; loop lag max ${lag_full} ms, slowest /healthz ${poll_full} ms;" \
@@ -371,4 +383,5 @@ printf '%-46s %s\n' "all-therapists records refresh (database)" "${refresh_ms:-n
 printf '%-46s %s\n' "forced full reload (reconnect to loaded)" "${full_s} s"
 printf '%-46s %s\n' "loop lag max: start / refresh / full reload" "${lag_start} / ${lag_refresh} / ${lag_full} ms (daemon's timer)"
 printf '%-46s %s\n' "slowest /healthz: refresh / full reload" "${poll_refresh} / ${poll_full} ms"
+printf '%-46s %s\n' "lag samples > 20 ms: refresh / full reload" "${over_refresh} / ${over_full} (daemon's timer)"
 echo "scale $size: ready_s=$ready_s rss_mb=$rss_ready match_p50_ms=$match_p50 match_rps=$match_rps max_lag_ms=$max_lag"
