@@ -185,8 +185,9 @@ migrate_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 say "allianced --migrate: ${migrate_s}s"
 if [ -n "$reuse" ]; then
 	# What a generation at the binary's schema leaves (scale_data.sql ends so):
-	# the rows a migration wrote vacuumed and analysed, as autovacuum soon would.
-	psql_ -d alliance -c "VACUUM ANALYZE"
+	# the rows a migration wrote vacuumed and analysed, as autovacuum soon would,
+	# and written out (else the checkpoint of gigabytes lands in the measures).
+	psql_ -d alliance -c "VACUUM ANALYZE" -c "CHECKPOINT"
 fi
 
 # --------------------------------------------------------------------------
