@@ -119,7 +119,8 @@ read_concerns(const char *text, const struct vocab *v, struct therapist_profile 
 
 		if (end == NULL)
 			end = text + strlen(text);
-		if (sp == NULL || sp > end || (len = (size_t)(sp - text)) == 0 || len >= sizeof(tag))
+		if (sp == NULL || sp > end || (len = (size_t)(sp - text)) == 0 ||
+		    len >= sizeof(tag))
 			return -1;
 		memcpy(tag, text, len);
 		tag[len] = '\0';
