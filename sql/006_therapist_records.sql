@@ -370,3 +370,5 @@ SELECT alliance_therapist_records_rebuild();
 -- The runtime role (002_security) keeps these through the triggers, in the caller's name.
 GRANT SELECT, INSERT, UPDATE, DELETE ON therapist_records, therapist_concern_records
 	TO alliance_runtime;
+GRANT SELECT ON alliance_episode_contrib, therapist_records_full, therapist_concern_records_full
+	TO alliance_runtime;

@@ -5,7 +5,7 @@
 #   size  therapists  clients    feedback rows (about)   disk
 #   s     1,000       10,000     200,000                 ~0.3 GB
 #   m     10,000      100,000    2,000,000               ~1.5 GB
-#   l     100,000     1,000,000  10,000,000+             ~14 GB, minutes to generate
+#   l     100,000     1,000,000  13,000,000              ~15 GB, ~18 minutes to generate
 #
 # The data: 20 languages, 30 sites, 20 payers, 2-7 concerns per therapist,
 # 1-3 concerns per client intake, 1-2 episodes per client (most ended), 5-15
