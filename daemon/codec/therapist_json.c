@@ -377,3 +377,22 @@ therapist_avail_bits(const struct avail *a, char out[169])
 		out[i] = (a->w[i >> 6] >> (i & 63)) & 1 ? '1' : '0';
 	out[168] = '\0';
 }
+
+int
+therapist_avail_from_bits(const char *bits, struct avail *a)
+{
+	int i;
+
+	avail_clear(a);
+	for (i = 0; i < 168; i++) {
+		if (bits[i] == '1')
+			a->w[i >> 6] |= UINT64_C(1) << (i & 63);
+		else if (bits[i] != '0')
+			goto bad;
+	}
+	if (bits[168] == '\0')
+		return 0;
+bad:
+	avail_clear(a);
+	return -1;
+}

@@ -54,6 +54,10 @@ json_t *therapist_json_canonical(const json_t *obj, enum therapist_json_mode mod
 /* The 168-character bit(168) text of a weekly mask (bit i = day * 24 + hour,
  * counted from the left, as sql/001_init.sql stores it). */
 void therapist_avail_bits(const struct avail *a, char out[169]);
+/* The inverse: a weekly mask from that text (the catalog loader reads the
+ * column, not the slots of THERAPIST_AVAIL_SQL: store/therapist_row.h).  0, or -1 unless exactly 168
+ * characters '0' and '1' (*a is then cleared). */
+int therapist_avail_from_bits(const char *bits, struct avail *a);
 
 /*
  * SQL: the API object of therapist row ALIAS (a therapists row or a

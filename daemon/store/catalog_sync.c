@@ -5,7 +5,8 @@
  * Two statements, one for everyone (the full load) and one for a batch of ids
  * (NOTIFY reloads), read the therapist's API object (THERAPIST_JSON_SQL,
  * parsed by therapist_from_json() like a request body: one mapping), the
- * caseload (active episodes) and the records.
+ * caseload (active episodes) and the records, both stored rows that triggers
+ * keep (sql/006_therapist_records.sql, which defines them as below).
  *
  * Records, per therapist and per concern of the client's intake
  * (clients.preferences->concerns[].tag):
@@ -50,6 +51,7 @@
 #include "engine/engine.h"
 #include "store/catalog_sync.h"
 #include "store/db.h"
+#include "store/therapist_row.h"
 
 #define CHANNEL      "alliance_catalog"
 #define RETRY_MIN_MS 100
@@ -62,100 +64,82 @@
 #define REFRESH_DELAY_MS 2000
 #define REFRESH_MAX      4096
 
-/* Per-therapist aggregates of the episodes EP_COND selects: caseload and
- * records overall (per) and per concern of the client's intake (pcj), from
- * one row of episode_stats per episode (sql/002: kept by a trigger in the
- * feedback's transaction), never from the feedback history.  ORS is the
- * parameter of ors_reliable_change. */
+/* The records are rows of sql/006's tables, kept by triggers in the same
+ * transaction as every change they depend on (feedback through episode_stats,
+ * episodes, the clients' intakes): a load reads one row per therapist and its
+ * per-concern rows, never the history.  The per-concern rows come as one text
+ * column, "tag a_n a_mean o_n o_mean" joined by ';' (tags are [a-z0-9_]):
+ * cheaper to build and to parse than JSON, for ~1.2M rows at 100k therapists. */
 /* clang-format off */
-#define RECORDS_CTE(PRE, EP_COND, ORS) \
-	"WITH " PRE "ep AS (SELECT e.id, e.therapist_id, e.client_id, e.status," \
-	"   CASE WHEN s.rated > 0 THEN s.score_sum / s.rated END AS a," \
-	"   CASE WHEN s.ors_n > 0 THEN s.ors_last - s.ors_first END AS ors_change" \
-	"  FROM episodes e LEFT JOIN episode_stats s ON s.episode_id = e.id" \
-	"  WHERE " EP_COND ")," \
-	" per AS (SELECT ep.therapist_id," \
-	"   count(*) FILTER (WHERE ep.status = 'active') AS caseload," \
-	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
-	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
-	"   avg((ep.ors_change >= " ORS "::double precision)::int)" \
-	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
-	"  FROM ep GROUP BY ep.therapist_id)," \
-	" pc AS (SELECT ep.therapist_id, ct.tag," \
-	"   count(ep.a) AS a_n, avg(ep.a) AS a_mean," \
-	"   count(*) FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_n," \
-	"   avg((ep.ors_change >= " ORS "::double precision)::int)" \
-	"     FILTER (WHERE ep.status = 'ended' AND ep.ors_change IS NOT NULL) AS o_mean" \
-	"  FROM ep CROSS JOIN LATERAL (SELECT DISTINCT x.c->>'tag' AS tag" \
-	"   FROM clients cl, jsonb_array_elements(CASE" \
-	"     WHEN jsonb_typeof(cl.preferences->'concerns') = 'array'" \
-	"     THEN cl.preferences->'concerns' ELSE '[]'::jsonb END) AS x(c)" \
-	"   WHERE cl.id = ep.client_id" \
-	"    AND jsonb_typeof(x.c) = 'object' AND x.c->>'tag' IS NOT NULL) AS ct" \
-	"  WHERE ep.a IS NOT NULL OR (ep.status = 'ended' AND ep.ors_change IS NOT NULL)" \
-	"  GROUP BY ep.therapist_id, ct.tag)," \
-	" pcj AS (SELECT pc.therapist_id, jsonb_agg(jsonb_build_array(pc.tag, pc.a_n, pc.a_mean," \
-	"   pc.o_n, pc.o_mean)) AS j FROM pc WHERE pc.a_n > 0 OR pc.o_n > 0" \
-	"  GROUP BY pc.therapist_id)"
+#define CONCERN_RECORDS_SQL(TID) \
+	"(SELECT string_agg(c.concern || ' ' || c.a_n || ' '" \
+	"   || CASE WHEN c.a_n > 0 THEN c.a_sum / c.a_n ELSE 0 END || ' ' || c.o_n || ' '" \
+	"   || CASE WHEN c.o_n > 0 THEN c.o_k::float8 / c.o_n ELSE 0 END, ';')" \
+	"  FROM therapist_concern_records c WHERE c.therapist_id = " TID ")"
 /* clang-format on */
 
-/* The therapist's API object (THERAPIST_JSON_SQL), caseload and records, and
- * the xmin of the statement's snapshot: every change to episode_stats it did
- * not see has xact >= that (the cursor of the next records refresh). */
+/* a_n, a_mean, o_n, o_mean of therapist_records R (rows hold counts and sums;
+ * NULL columns when R has no row) */
 /* clang-format off */
-#define LOAD_SELECT \
-	" SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) "," \
-	"  coalesce(per.caseload, 0), coalesce(per.a_n, 0), per.a_mean," \
-	"  coalesce(per.o_n, 0), per.o_mean, pcj.j," \
+#define RECORD_COLS \
+	"coalesce(r.a_n, 0), CASE WHEN r.a_n > 0 THEN r.a_sum / r.a_n END," \
+	" coalesce(r.o_n, 0), CASE WHEN r.o_n > 0 THEN r.o_k::float8 / r.o_n END"
+/* clang-format on */
+
+/* The therapist's row as columns (THERAPIST_ROW_SQL: building and parsing its
+ * API object would cost twice the database and loop time), caseload and
+ * records, and the xmin of the statement's snapshot: every change to
+ * therapist_records it did not see has xact >= that (the cursor of the next
+ * records refresh). */
+/* clang-format off */
+#define LOAD_SELECT(RCOND) \
+	" SELECT t.id, " THERAPIST_ROW_SQL("t") "," \
+	"  coalesce(r.caseload, 0), " RECORD_COLS "," \
+	"  " CONCERN_RECORDS_SQL("t.id") "," \
 	"  pg_snapshot_xmin(pg_current_snapshot())" \
-	" FROM therapists t LEFT JOIN per ON per.therapist_id = t.id" \
-	"  LEFT JOIN pcj ON pcj.therapist_id = t.id"
+	" FROM therapists t LEFT JOIN therapist_records r" \
+	"  ON r.therapist_id = t.id AND " RCOND
 /* clang-format on */
 
-/* Separate statements for everyone and for a batch of ids ($1 a bigint[]):
- * one statement for both would be prepared once, and after a few runs
- * PostgreSQL's generic plan for "everyone" would scan every episode for a
- * batch of three therapists too.  Everyone is read in pages of FULL_PAGE
- * therapists by id ($1 the last id of the previous page), each applied in one
- * loop turn: no stall, and no result of the whole network held in memory. */
+/* Separate statements for everyone and for a batch of ids ($1 a bigint[]).
+ * Everyone is read in pages of FULL_PAGE therapists by id ($1 the last id of
+ * the previous page: an index range scan), each applied in one loop turn: no
+ * stall, and no result of the whole network held in memory.  The next page
+ * is asked for before a page is applied, so the database builds one while
+ * the loop parses the other. */
 #define FULL_PAGE 400
 #define STR2(x)   #x
 #define STR(x)    STR2(x)
-/* (the page as an id range: index range scans, never a scan of everyone) */
-static const char load_full_sql[] = RECORDS_CTE(
-    "page AS (SELECT max(id) AS last FROM (SELECT id FROM therapists WHERE id > $1::bigint"
-    " ORDER BY id LIMIT " STR(FULL_PAGE) ") p),",
-    "e.therapist_id > $1::bigint AND e.therapist_id <= (SELECT last FROM page)", "$2") LOAD_SELECT
-    " WHERE t.id > $1::bigint AND t.id <= (SELECT last FROM page) ORDER BY t.id";
-static const char load_batch_sql[] = RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2")
-    LOAD_SELECT " WHERE t.id = ANY($1::bigint[])";
+/* (RCOND repeats the page's range for the records: without it a merge join
+ * would walk therapist_records from the first id on every page) */
+static const char load_full_sql[] = LOAD_SELECT(
+    "r.therapist_id > $1::bigint") " WHERE t.id > $1::bigint ORDER BY t.id LIMIT " STR(FULL_PAGE);
+static const char load_batch_sql[] =
+    LOAD_SELECT("r.therapist_id = ANY($1::bigint[])") " WHERE t.id = ANY($1::bigint[])";
 
 /* Records only: what feedback moves.  Profiles and caseloads follow NOTIFY;
  * this never touches them, so it cannot race a newer single reload.  The
  * batch names therapists ($1); the periodic refresh asks for every therapist
- * with an episode changed since its cursor ($1, an xid8): feedback stored by
- * other daemons, at the cost of what changed, not of the whole history. */
+ * whose records changed since its cursor ($1, an xid8; $2 the last id of the
+ * previous page): feedback stored by other daemons, at the cost of what
+ * changed. */
 /* clang-format off */
 #define RECORDS_SELECT \
-	" SELECT per.therapist_id, per.a_n, per.a_mean, per.o_n, per.o_mean, pcj.j," \
+	" SELECT r.therapist_id, " RECORD_COLS "," \
+	"  " CONCERN_RECORDS_SQL("r.therapist_id") "," \
 	"  pg_snapshot_xmin(pg_current_snapshot())" \
-	" FROM per LEFT JOIN pcj ON pcj.therapist_id = per.therapist_id"
+	" FROM therapist_records r"
 /* clang-format on */
-static const char records_batch_sql[] =
-    RECORDS_CTE("", "e.therapist_id = ANY($1::bigint[])", "$2") RECORDS_SELECT;
+static const char records_batch_sql[] = RECORDS_SELECT " WHERE r.therapist_id = ANY($1::bigint[])";
 static const char records_changed_sql[] =
-    RECORDS_CTE("ch AS (SELECT DISTINCT e2.therapist_id FROM episode_stats s2"
-                " JOIN episodes e2 ON e2.id = s2.episode_id"
-                " WHERE s2.xact >= $1::xid8 AND e2.therapist_id > $3::bigint ORDER BY 1 LIMIT " STR(
-                    FULL_PAGE) "),",
-        "e.therapist_id IN (SELECT therapist_id FROM ch)", "$2") RECORDS_SELECT
-    " ORDER BY per.therapist_id";
+    RECORDS_SELECT " WHERE r.xact >= $1::xid8 AND r.therapist_id > $2::bigint"
+                   " ORDER BY r.therapist_id LIMIT " STR(FULL_PAGE);
 enum { RCOL_ID, RCOL_A_N, RCOL_A_MEAN, RCOL_O_N, RCOL_O_MEAN, RCOL_PC, RCOL_CURSOR };
 
 enum {
 	COL_ID,
-	COL_JSON,
-	COL_CASELOAD,
+	COL_ROW, /* the TR_NCOLS columns of THERAPIST_ROW_SQL */
+	COL_CASELOAD = COL_ROW + TR_NCOLS,
 	COL_A_N,
 	COL_A_MEAN,
 	COL_O_N,
@@ -164,17 +148,11 @@ enum {
 	COL_CURSOR
 };
 
-/* The thresholds the database's episode_stats are computed with: set before
- * every full load (a no-op unless they changed: then every aggregate is
- * rebuilt, sql/002). */
-static const char settings_sql[] = "SELECT alliance_score_settings_set($1, $2, $3)";
-
-/* The ORS reliable change: the last parameter of every records statement. */
-static void
-ors_param(const struct engine_params *p, char buf[32])
-{
-	snprintf(buf, 32, "%.17g", p->ors_reliable_change);
-}
+/* The thresholds and the outcome rule the database's aggregates and records
+ * are computed with: set before every full load (a no-op unless they
+ * changed: then every aggregate and record is rebuilt, sql/004 and 006). */
+static const char settings_sql[] = "SELECT alliance_records_settings_set($1, $2, $3, $4)";
+#define N_SETTINGS 4
 
 /* id -> names, sorted by id (loads arrive in id order: appends). */
 struct name_entry {
@@ -234,7 +212,8 @@ struct catalog_sync {
 	unsigned refresh_gen;       /* cs->gen when it was sent */
 	double refresh_started;     /* clock_now() when it was sent */
 	unsigned long long cursor;  /* episode_stats changes before it are in the catalog */
-	double sent[3], applied[3]; /* alliance5, srs, wai_sr thresholds set in the database */
+	/* alliance5, srs, wai_sr thresholds and ors_reliable_change set in the database */
+	double sent[N_SETTINGS], applied[N_SETTINGS];
 	bool refresh_was_all;
 	size_t n_dirty;
 	struct event *refresh; /* owned; reloads the dirty ids */
@@ -437,32 +416,40 @@ record_from(struct record *rec, const char *n, const char *mean, double max)
 	rec->mean = rec->n > 0 && mean != NULL && mean[0] ? clamp(strtod(mean, NULL), 0, max) : 0;
 }
 
-/* [[tag, a_n, a_mean, o_n, o_mean], ...] into per-concern records. */
+/* "tag a_n a_mean o_n o_mean;..." (CONCERN_RECORDS_SQL) into per-concern
+ * records; tags the vocabulary does not have are skipped. */
 static void
 concern_records(const char *text, const struct vocab *v, struct therapist_records *r)
 {
-	json_t *arr = text && text[0] ? json_loads(text, 0, NULL) : NULL, *e;
-	size_t i;
+	const char *s = text;
 
-	json_array_foreach (arr, i, e) {
-		int c = vocab_lookup(v, VOCAB_CONCERNS,
-		    json_string_value(json_array_get(e, 0))
-		        ? json_string_value(json_array_get(e, 0))
-		        : "");
-		struct concern_record *cr;
+	while (s != NULL && *s != '\0') {
+		const char *sp = strchr(s, ' '), *end = strchr(s, ';');
+		char tag[80], *p;
+		size_t len = sp != NULL ? (size_t)(sp - s) : 0;
+		struct concern_record cr;
+		int c;
 
+		if (end == NULL)
+			end = s + strlen(s);
+		if (sp == NULL || sp > end || len == 0 || len >= sizeof(tag))
+			goto next;
+		memcpy(tag, s, len);
+		tag[len] = '\0';
+		c = vocab_lookup(v, VOCAB_CONCERNS, tag);
 		if (c < 0 || r->n_per_concern >= RECORDS_MAX_CONCERNS)
-			continue;
-		cr = &r->per_concern[r->n_per_concern++];
-		cr->concern = (uint8_t)c;
-		cr->alliance.n = (uint32_t)json_integer_value(json_array_get(e, 1));
-		cr->alliance.mean =
-		    cr->alliance.n ? clamp(json_number_value(json_array_get(e, 2)), 0, 100) : 0;
-		cr->outcome.n = (uint32_t)json_integer_value(json_array_get(e, 3));
-		cr->outcome.mean =
-		    cr->outcome.n ? clamp(json_number_value(json_array_get(e, 4)), 0, 1) : 0;
+			goto next;
+		memset(&cr, 0, sizeof(cr));
+		cr.concern = (uint8_t)c;
+		cr.alliance.n = (uint32_t)strtoul(sp + 1, &p, 10);
+		cr.alliance.mean =
+		    cr.alliance.n ? clamp(strtod(p, &p), 0, 100) : (strtod(p, &p), 0);
+		cr.outcome.n = (uint32_t)strtoul(p, &p, 10);
+		cr.outcome.mean = cr.outcome.n ? clamp(strtod(p, &p), 0, 1) : 0;
+		r->per_concern[r->n_per_concern++] = cr;
+	next:
+		s = *end == ';' ? end + 1 : NULL;
 	}
-	json_decref(arr);
 }
 
 /* The records of a row whose columns from A_N on are a_n, a_mean, o_n,
@@ -512,12 +499,15 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const 
 {
 	struct therapist_profile p;
 	struct therapist_records rec;
-	uint32_t id = (uint32_t)strtoul(PQgetvalue(res, row, COL_ID), NULL, 10);
-	json_t *obj = json_loads(PQgetvalue(res, row, COL_JSON), 0, NULL);
+	unsigned long long lid = strtoull(PQgetvalue(res, row, COL_ID), NULL, 10);
+	uint32_t id = lid <= UINT32_MAX ? (uint32_t)lid : 0;
+	const char *field = "id";
 	int rc = -1;
 
-	if (obj == NULL || profile_of(cs, obj, v, &p) != 0)
+	if (id == 0 || therapist_from_row(res, row, COL_ROW, id, v, &p, &field) != 0) {
+		log_warn(cs->log, "catalog: therapist id=%llu skipped: invalid %s", lid, field);
 		goto done;
+	}
 	rc = catalog_upsert(cat, &p);
 	if (rc != 0) {
 		log_warn(cs->log, "catalog: therapist id=%u not loaded: %s", p.id,
@@ -529,11 +519,10 @@ apply_row(struct catalog_sync *cs, struct catalog *cat, struct names *nm, const 
 	records_of(res, row, COL_A_N, v, &rec);
 	if (catalog_set_records(cat, p.id, &rec) != 0)
 		log_warn(cs->log, "catalog: therapist id=%u records refused", p.id);
-	if (names_put(nm, p.id, json_string_value(json_object_get(obj, "external_ref")),
-	        json_string_value(json_object_get(obj, "display_name"))) != 0)
+	if (names_put(nm, p.id, PQgetvalue(res, row, COL_ROW + TR_EXTERNAL_REF),
+	        PQgetvalue(res, row, COL_ROW + TR_DISPLAY_NAME)) != 0)
 		rc = ENGINE_ENOMEM;
 done:
-	json_decref(obj);
 	if (rc == 0)
 		idset_del(unheld, id);
 	else if (idset_put(unheld, id) != 0)
@@ -613,6 +602,15 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	n = PQntuples(res);
 	if (cs->b_after == 0 && n > 0) /* the first page's snapshot: the oldest */
 		cs->b_cursor = strtoull(PQgetvalue(res, 0, COL_CURSOR), NULL, 10);
+	if (n == FULL_PAGE) {
+		/* the next page is built by the database while this one is
+		 * applied, and applied on a later loop turn: requests run in
+		 * between */
+		cs->b_after = (uint32_t)strtoul(PQgetvalue(res, n - 1, COL_ID), NULL, 10);
+		full_page_send(cs);
+		if (cs->b_cat == NULL)
+			return; /* not sent: building_free() and a retry */
+	}
 	for (i = 0; i < n; i++) {
 		int rc = apply_row(cs, cs->b_cat, &cs->b_names, v, res, i, &cs->b_unheld);
 
@@ -621,12 +619,8 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 		if (rc == ENGINE_EFULL)
 			cs->b_efull = true;
 	}
-	if (n == FULL_PAGE) {
-		/* the next page on a later loop turn: requests run in between */
-		cs->b_after = (uint32_t)strtoul(PQgetvalue(res, n - 1, COL_ID), NULL, 10);
-		full_page_send(cs);
+	if (n == FULL_PAGE)
 		return;
-	}
 	/* Complete: swap catalog, names and (after SIGHUP) the vocabulary at once. */
 	catalog_free(cs->cat);
 	cs->cat = cs->b_cat;
@@ -667,6 +661,9 @@ full_load_cb(void *arg, enum db_status st, const PGresult *res)
 	return;
 nomem:
 	log_error(cs->log, "catalog: out of memory during a full load; retrying");
+	if (cs->full_q != NULL) /* the next page, asked for already */
+		db_query_cancel(cs->full_q);
+	cs->full_q = NULL;
 	building_free(cs);
 	schedule_full_load(cs);
 }
@@ -674,12 +671,11 @@ nomem:
 static void
 full_page_send(struct catalog_sync *cs)
 {
-	char after[16], ors[32];
-	const char *values[2] = { after, ors };
+	char after[16];
+	const char *values[1] = { after };
 
 	snprintf(after, sizeof(after), "%u", cs->b_after);
-	ors_param(cs->params, ors);
-	cs->full_q = db_query(cs->db, load_full_sql, 2, values, full_load_cb, cs);
+	cs->full_q = db_query(cs->db, load_full_sql, 1, values, full_load_cb, cs);
 	if (cs->full_q == NULL) {
 		building_free(cs);
 		schedule_full_load(cs);
@@ -714,8 +710,8 @@ full_settings_cb(void *arg, enum db_status st, const PGresult *res)
 static void
 full_load_start(struct catalog_sync *cs)
 {
-	char th[3][32];
-	const char *values[3] = { th[0], th[1], th[2] };
+	char th[N_SETTINGS][32];
+	const char *values[N_SETTINGS] = { th[0], th[1], th[2], th[3] };
 
 	if (cs->full_q != NULL)
 		db_query_cancel(cs->full_q);
@@ -726,12 +722,13 @@ full_load_start(struct catalog_sync *cs)
 	cs->sent[0] = cs->params->threshold_alliance5;
 	cs->sent[1] = cs->params->threshold_srs;
 	cs->sent[2] = cs->params->threshold_wai_sr;
-	for (int i = 0; i < 3; i++)
+	cs->sent[3] = cs->params->ors_reliable_change;
+	for (int i = 0; i < N_SETTINGS; i++)
 		snprintf(th[i], sizeof(th[i]), "%.17g", cs->sent[i]);
 	cs->gen++;
 	cs->full_started = clock_now();
 	idhash_clear(&cs->pending); /* what came before is in the load's snapshot */
-	cs->full_q = db_query(cs->db, settings_sql, 3, values, full_settings_cb, cs);
+	cs->full_q = db_query(cs->db, settings_sql, N_SETTINGS, values, full_settings_cb, cs);
 	if (cs->full_q == NULL)
 		schedule_full_load(cs);
 }
@@ -822,8 +819,8 @@ next:
 static void
 batch_kick(struct catalog_sync *cs)
 {
-	char ors[32], *ids;
-	const char *values[2];
+	char *ids;
+	const char *values[1];
 	size_t i, n, used = 0, cap;
 
 	if (cs->batch_q != NULL || cs->full_q != NULL || cs->pending.n == 0 || !cs->ready ||
@@ -846,10 +843,8 @@ batch_kick(struct catalog_sync *cs)
 	ids[used++] = '}';
 	ids[used] = '\0';
 	values[0] = ids;
-	values[1] = ors;
-	ors_param(cs->params, ors);
 	cs->batch_gen = cs->gen;
-	cs->batch_q = db_query(cs->db, load_batch_sql, 2, values, batch_cb, cs);
+	cs->batch_q = db_query(cs->db, load_batch_sql, 1, values, batch_cb, cs);
 	free(ids);
 	if (cs->batch_q == NULL) {
 		/* No connection or a full queue: the full load covers them. */
@@ -1091,8 +1086,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct catalog_sync *cs = arg;
 	struct timeval tv = { REFRESH_DELAY_MS / 1000, (REFRESH_DELAY_MS % 1000) * 1000 };
-	const char *values[3];
-	char ors[32], cursor[24], after[16], *ids = NULL;
+	const char *values[2];
+	char cursor[24], after[16], *ids = NULL;
 	size_t i, used = 0, cap;
 
 	(void)fd;
@@ -1103,18 +1098,16 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(cs->refresh, &tv); /* one batch at a time */
 		return;
 	}
-	ors_param(cs->params, ors);
-	values[1] = ors;
 	if (cs->refresh_all) {
-		/* everyone with an episode changed since the cursor: feedback
+		/* everyone whose records changed since the cursor: feedback
 		 * stored by other daemons */
 		snprintf(cursor, sizeof(cursor), "%llu", cs->cursor);
 		snprintf(after, sizeof(after), "%u", cs->changed_after);
 		values[0] = cursor;
-		values[2] = after;
+		values[1] = after;
 		cs->refresh_gen = cs->gen;
 		cs->refresh_q =
-		    db_query(cs->db, records_changed_sql, 3, values, refresh_done_cb, cs);
+		    db_query(cs->db, records_changed_sql, 2, values, refresh_done_cb, cs);
 		cs->refresh_was_all = true;
 		goto sent;
 	}
@@ -1132,7 +1125,7 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 	ids[used] = '\0';
 	values[0] = ids;
 	cs->refresh_gen = cs->gen;
-	cs->refresh_q = db_query(cs->db, records_batch_sql, 2, values, refresh_done_cb, cs);
+	cs->refresh_q = db_query(cs->db, records_batch_sql, 1, values, refresh_done_cb, cs);
 	cs->refresh_was_all = false;
 	free(ids);
 sent:
@@ -1158,8 +1151,10 @@ records_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (cs->ready && cs->full_q == NULL &&
 	    (cs->applied[0] != cs->params->threshold_alliance5 ||
 	        cs->applied[1] != cs->params->threshold_srs ||
-	        cs->applied[2] != cs->params->threshold_wai_sr)) {
-		/* SIGHUP changed a threshold: the aggregates are rebuilt first */
+	        cs->applied[2] != cs->params->threshold_wai_sr ||
+	        cs->applied[3] != cs->params->ors_reliable_change)) {
+		/* SIGHUP changed a threshold or the outcome rule: the aggregates
+		 * and records are rebuilt first */
 		full_load_start(cs);
 		evtimer_add(cs->records_tick, &tv);
 		return;

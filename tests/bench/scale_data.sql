@@ -11,6 +11,9 @@
 
 SELECT setseed(0.42);
 SET synchronous_commit = off;
+-- The per-therapist records (sql/006) likewise: their triggers stand aside in this session
+-- and the rebuild at the end fills them once.
+SET alliance.records_bulk = on;
 
 -- The per-episode aggregates (sql/002) are filled once at the end, as the migration
 -- does for existing data, rather than by the trigger row by row.

@@ -9,3 +9,6 @@ f:close()
 wrk.method = "POST"
 wrk.path = "/v1/match?limit=5"
 wrk.headers["Content-Type"] = "application/json"
+if os.getenv("BENCH_TOKEN") then
+   wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+end

@@ -24,7 +24,7 @@ def test_catalog_sync_against_postgresql(migrated, clean_db, pg_cluster):
                          env=dict(os.environ, ALLIANCE_TEST_DATABASE_URL=pg_cluster.conninfo))
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
-    assert "[  PASSED  ] 2 test(s)." in out, out
+    assert "[  PASSED  ] 3 test(s)." in out, out
     assert "SKIPPED" not in out, out
 
 

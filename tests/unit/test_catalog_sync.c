@@ -26,7 +26,9 @@
 #include "engine/engine.h"
 #include "engine_config.h"
 #include "store/catalog_sync.h"
+#include "codec/therapist_json.h"
 #include "store/db.h"
+#include "store/therapist_row.h"
 
 struct fixture {
 	struct event_base *base;
@@ -218,12 +220,79 @@ test_apply_is_seen_before_the_notify(void **state)
 	assert_string_equal(name_of(f, 77), "Bo Lind");
 }
 
+/* The loader's columns (therapist_from_row) give the very profile the API
+ * object gives (therapist_from_json, stored mode): labels with quotes, commas
+ * and blanks, tags the vocabulary lacks, a fee in cents, style, hours. */
+static void
+test_row_equals_the_stored_object(void **state)
+{
+	struct fixture *f = *state;
+	struct therapist_profile from_json, from_row;
+	struct field_errors fe;
+	const char *field = NULL;
+	PGresult *res;
+	json_t *obj;
+
+	NEED_DATABASE(f);
+	sql(f,
+	    "INSERT INTO therapists (external_ref, display_name, gender, languages, modalities,"
+	    " formats, sites, populations, identity, payers, self_pay_fee, sliding_scale,"
+	    " style_directiveness, style_challenge, availability, capacity, accepting_new)"
+	    " VALUES ('T-ROW', 'Row \"Quoted\", Name', 'non-binary', '{en,de,fr}',"
+	    " '{cbt,not_in_vocab,emdr}', '{video,in_person}',"
+	    " ARRAY['North, \"old\" wing', 'a\\b', 'NULL', 'x y'], '{adults}', '{}',"
+	    " ARRAY['Payer {1}', 'P2'], 150.50, true, -2, 3,"
+	    " (repeat('0', 9) || repeat('1', 8) || repeat('0', 151))::bit(168), 12, false)");
+	sql(f,
+	    "INSERT INTO therapist_concerns (therapist_id, concern, level)"
+	    " SELECT id, c, l FROM therapists, (VALUES ('trauma', 2), ('anxiety', 1),"
+	    " ('not_a_concern', 2)) v(c, l) WHERE external_ref = 'T-ROW'");
+	res = PQexec(f->admin,
+	    "SELECT t.id, " THERAPIST_JSON_SQL("t", THERAPIST_CONCERNS_SQL("t")) ", " THERAPIST_ROW_SQL(
+	        "t") " FROM therapists t WHERE t.external_ref = 'T-ROW'");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	obj = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	assert_non_null(obj);
+	field_errors_init(&fe);
+	memset(&from_json, 0, sizeof(from_json));
+	memset(&from_row, 0, sizeof(from_row));
+	assert_int_equal(therapist_from_json(obj, THERAPIST_STORED, catalog_sync_vocab(f->cs),
+	                     &from_json, NULL, &fe),
+	    0);
+	assert_int_equal(therapist_from_row(res, 0, 2, (uint32_t)atoi(PQgetvalue(res, 0, 0)),
+	                     catalog_sync_vocab(f->cs), &from_row, &field),
+	    0);
+	assert_int_equal(from_row.n_sites, 4);
+	assert_string_equal(from_row.sites[0], "North, \"old\" wing");
+	assert_string_equal(from_row.sites[1], "a\\b");
+	assert_string_equal(from_row.sites[2], "NULL");
+	assert_int_equal(from_row.self_pay_fee, 151);
+	assert_memory_equal(&from_json, &from_row, sizeof(from_row));
+	/* more languages than the profile holds: refused by both */
+	sql(f,
+	    "UPDATE therapists SET languages = '{en,de,fr,es,it,nl,pt,pl,sv}'"
+	    " WHERE external_ref = 'T-ROW'");
+	PQclear(res);
+	res = PQexec(f->admin,
+	    "SELECT t.id, " THERAPIST_ROW_SQL(
+	        "t") " FROM therapists t WHERE t.external_ref = 'T-ROW'");
+	assert_int_equal(therapist_from_row(res, 0, 1, 1, catalog_sync_vocab(f->cs), &from_row,
+	                     &field),
+	    -1);
+	assert_string_equal(field, "languages");
+	PQclear(res);
+	json_decref(obj);
+	field_errors_clear(&fe);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_loads_in_full_then_follows_notify, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_row_equals_the_stored_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_is_seen_before_the_notify, setup,
 		    teardown),
 	};

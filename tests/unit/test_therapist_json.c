@@ -371,6 +371,34 @@ test_avail_bits(void **state)
 		assert_int_equal(bits[i], (i >= 9 && i < 13) || i == 167 ? '1' : '0');
 }
 
+/* The catalog loader reads the bit(168) column: the inverse of the above,
+ * and anything but 168 '0'/'1' refused with an empty mask. */
+static void
+test_avail_from_bits(void **state)
+{
+	struct avail a, b;
+	char bits[169], bad[170];
+
+	(void)state;
+	avail_clear(&a);
+	avail_add(&a, 0, 0, 1);
+	avail_add(&a, 2, 9, 17);
+	avail_add(&a, 6, 23, 24);
+	therapist_avail_bits(&a, bits);
+	assert_int_equal(therapist_avail_from_bits(bits, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(avail_hours(&b), 10);
+	memcpy(bad, bits, sizeof(bits));
+	bad[5] = 'x';
+	assert_int_equal(therapist_avail_from_bits(bad, &b), -1);
+	assert_true(avail_empty(&b));
+	memcpy(bad, bits, 168);
+	bad[168] = '1';
+	bad[169] = '\0';
+	assert_int_equal(therapist_avail_from_bits(bad, &b), -1);
+	assert_int_equal(therapist_avail_from_bits("0101", &b), -1);
+}
+
 int
 main(void)
 {
@@ -386,6 +414,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_canonical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stored_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_avail_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_avail_from_bits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
