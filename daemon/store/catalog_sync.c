@@ -6,7 +6,7 @@
  * (NOTIFY reloads), read the therapist's API object (THERAPIST_JSON_SQL,
  * parsed by therapist_from_json() like a request body: one mapping), the
  * caseload (active episodes) and the records, both stored rows that triggers
- * keep (sql/006_therapist_records.sql, which defines them as below).
+ * keep (sql/007_therapist_records.sql, which defines them as below).
  *
  * Records, per therapist and per concern of the client's intake
  * (clients.preferences->concerns[].tag):
@@ -64,7 +64,7 @@
 #define REFRESH_DELAY_MS 2000
 #define REFRESH_MAX      4096
 
-/* The records are rows of sql/006's tables, kept by triggers in the same
+/* The records are rows of sql/007's tables, kept by triggers in the same
  * transaction as every change they depend on (feedback through episode_stats,
  * episodes, the clients' intakes): a load reads one row per therapist and its
  * per-concern rows, never the history.  The per-concern rows come as one text
@@ -150,7 +150,7 @@ enum {
 
 /* The thresholds and the outcome rule the database's aggregates and records
  * are computed with: set before every full load (a no-op unless they
- * changed: then every aggregate and record is rebuilt, sql/004 and 006). */
+ * changed: then every aggregate and record is rebuilt, sql/004 and 007). */
 static const char settings_sql[] = "SELECT alliance_records_settings_set($1, $2, $3, $4)";
 #define N_SETTINGS 4
 

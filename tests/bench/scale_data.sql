@@ -11,7 +11,7 @@
 
 SELECT setseed(0.42);
 SET synchronous_commit = off;
--- The per-therapist records (sql/006) likewise: their triggers stand aside in this session
+-- The per-therapist records (sql/007) likewise: their triggers stand aside in this session
 -- and the rebuild at the end fills them once.
 SET alliance.records_bulk = on;
 

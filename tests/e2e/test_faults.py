@@ -216,7 +216,7 @@ def test_postgres_stopped_during_a_records_refresh(daemon_factory, pg):
     d = daemon_factory(config={"engine": {"records_refresh": 1}})
     t = api_therapist(d, "T-REFRESH")
     wait_until(lambda: catalog_considered(d) == 1, 10, what="the therapist in the catalog")
-    # The periodic refresh reads the per-therapist records (sql/006).
+    # The periodic refresh reads the per-therapist records (sql/007).
     holder = hold_table(pg, "therapist_records")
     try:
         wait_until(lambda: daemon_waits_on_a_lock(pg), 10, what="a records refresh to wait")

@@ -1,4 +1,4 @@
-"""Per-therapist records (sql/006_therapist_records.sql), overall and per
+"""Per-therapist records (sql/007_therapist_records.sql), overall and per
 concern of the client's intake, kept by triggers in the same transaction as
 every change they depend on, equal a full recompute from the history after
 random sequences of changes: feedback (one row or several per statement),

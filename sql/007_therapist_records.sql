@@ -1,4 +1,4 @@
--- 006_therapist_records.sql — per-therapist records (overall and per concern of the
+-- 007_therapist_records.sql — per-therapist records (overall and per concern of the
 -- client's intake) kept up to date by triggers in the same transaction as every change
 -- they depend on, so that a daemon's start reads one row per therapist plus its
 -- per-concern rows, never the episodes and the clients' intakes (issue 12; the
