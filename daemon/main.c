@@ -2,6 +2,9 @@
  * main.c - allianced's command line: run, --check-config, --migrate.
  */
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +74,14 @@ main(int argc, char **argv)
 	struct daemon *d;
 	char err[512];
 
+#ifdef __GLIBC__
+	/* A fixed mmap threshold: glibc raises its default one to the size of
+	 * every mmapped block freed, so after the first full reload the next
+	 * catalog's arrays (megabytes at network scale) come from the heap and
+	 * RSS kept 4 MB more per reload at 100k therapists.  Blocks of 1 MiB and
+	 * more stay mmapped and go back to the system when freed. */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;

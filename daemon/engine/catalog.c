@@ -127,12 +127,11 @@ fail:
 	return ENGINE_ENOMEM;
 }
 
+/* Room for cap therapists (a multiple of 64, above c->cap): every array is
+ * reallocated and copied once. */
 static int
-grow(struct catalog *c)
+grow_to(struct catalog *c, size_t cap)
 {
-	if (c->n < c->cap)
-		return 0;
-	size_t cap = c->cap ? c->cap * 2 : 256;
 	if (map_grow(c, cap) != 0) /* first, so the map always has room for cap ids */
 		return ENGINE_ENOMEM;
 	struct cat_hot *hot = aligned_alloc(64, cap * sizeof(struct cat_hot));
@@ -185,6 +184,26 @@ fail:
 	free(score);
 	free(bm);
 	return ENGINE_ENOMEM;
+}
+
+static int
+grow(struct catalog *c)
+{
+	if (c->n < c->cap)
+		return 0;
+	return grow_to(c, c->cap ? c->cap * 2 : 256);
+}
+
+int
+catalog_reserve(struct catalog *c, size_t n)
+{
+	size_t cap = c->cap ? c->cap : 256;
+
+	if (n <= c->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	return grow_to(c, cap);
 }
 
 /* --- filter bitmaps --- */

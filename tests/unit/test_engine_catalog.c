@@ -38,6 +38,39 @@ test_upsert_remove_many(void **state)
 	catalog_free(c);
 }
 
+/* catalog_reserve: room at once, so filling the catalog never moves its
+ * arrays (a full reload's pages each stay a bounded loop turn). */
+static void
+test_reserve_fills_without_moving(void **state)
+{
+	(void)state;
+	struct catalog *c = catalog_new();
+	struct therapist_profile t;
+	assert_int_equal(catalog_reserve(c, 5000), 0);
+	assert_true(c->cap >= 5000 && c->cap % 64 == 0);
+	const struct cat_hot *hot = c->hot;
+	const uint64_t *bm = c->bm;
+	for (uint32_t id = 1; id <= 5000; id++) {
+		prof(&t, id);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+	}
+	assert_ptr_equal(c->hot, hot);
+	assert_ptr_equal(c->bm, bm);
+	assert_int_equal(catalog_count(c), 5000);
+	for (uint32_t id = 1; id <= 5000; id += 499)
+		assert_int_equal(catalog_lookup(c, id, NULL, NULL), 1);
+	size_t cap = c->cap;
+	assert_int_equal(catalog_reserve(c, 10), 0); /* less than there is: nothing */
+	assert_int_equal(c->cap, cap);
+	for (uint32_t id = 5001; id <= cap + 1; id++) { /* past the reservation: grows */
+		prof(&t, id);
+		assert_int_equal(catalog_upsert(c, &t), 0);
+	}
+	assert_true(c->cap > cap);
+	assert_int_equal(catalog_lookup(c, 3, NULL, NULL), 1);
+	catalog_free(c);
+}
+
 static void
 test_update_keeps_caseload_and_validates(void **state)
 {
@@ -144,6 +177,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upsert_remove_many),
+		cmocka_unit_test(test_reserve_fills_without_moving),
 		cmocka_unit_test(test_update_keeps_caseload_and_validates),
 		cmocka_unit_test(test_intern_tables_grow),
 		cmocka_unit_test(test_clinic_means_follow_records),
