@@ -134,20 +134,7 @@ cmd_report_audit_exec(struct ctl *ctl, int argc, char **argv)
 		if (next == NULL)
 			break;
 	}
-	if (rc == CTL_OK) {
-		if (all != NULL) {
-			json_t *wrap = json_pack("{s:O, s:n}", "entries", all, "next");
-
-			if (wrap == NULL || out_json(wrap) != 0)
-				rc = CTL_UNAVAILABLE;
-			json_decref(wrap);
-		} else {
-			if (out_table_print(t) != 0) /* frees t */
-				rc = CTL_UNAVAILABLE;
-			t = NULL;
-		}
-	}
-	json_decref(all);
-	out_table_free(t);
+	if (out_listing_end(rc == CTL_OK, "entries", all, json_null(), t) != 0)
+		rc = CTL_UNAVAILABLE;
 	return rc;
 }

@@ -183,22 +183,8 @@ cmd_events_list_exec(struct ctl *ctl, int argc, char **argv)
 		if (rc != CTL_OK || n == 0)
 			break;
 	}
-	if (rc == CTL_OK) {
-		if (all != NULL) {
-			json_t *wrap =
-			    json_pack("{s:O, s:I}", "events", all, "next", (json_int_t)after);
-
-			if (wrap == NULL || out_json(wrap) != 0)
-				rc = CTL_UNAVAILABLE;
-			json_decref(wrap);
-		} else {
-			if (out_table_print(t) != 0) /* frees t */
-				rc = CTL_UNAVAILABLE;
-			t = NULL;
-		}
-	}
-	json_decref(all);
-	out_table_free(t);
+	if (out_listing_end(rc == CTL_OK, "events", all, json_integer(after), t) != 0)
+		rc = CTL_UNAVAILABLE;
 	return rc;
 }
 

@@ -216,6 +216,26 @@ out_json(const json_t *v)
 	return rc;
 }
 
+int
+out_listing_end(bool print, const char *key, json_t *all, json_t *next, struct out_table *t)
+{
+	json_t *wrap = NULL;
+	int rc = 0;
+
+	if (print && all != NULL) {
+		wrap = json_pack("{s:O, s:O}", key, all, "next", next);
+		rc = wrap == NULL || out_json(wrap) != 0 ? -1 : 0;
+	} else if (print && t != NULL) {
+		rc = out_table_print(t); /* frees t */
+		t = NULL;
+	}
+	json_decref(wrap);
+	json_decref(all);
+	json_decref(next);
+	out_table_free(t);
+	return rc;
+}
+
 const char *
 out_status_color(const char *word)
 {

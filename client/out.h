@@ -50,6 +50,10 @@ int out_object(const struct out *o, const json_t *obj);
 void out_raw(const char *body);
 /* Prints a JSON value indented (for answers the CLI assembled itself). */
 int out_json(const json_t *v);
+/* The end of a paged listing gathered as either ALL (--json: printed as
+ * {KEY: ALL, "next": NEXT}) or the table T, when PRINT; frees all three
+ * either way (NULLs allowed).  0, or -1 when printing failed. */
+int out_listing_end(bool print, const char *key, json_t *all, json_t *next, struct out_table *t);
 
 /* The colour of an alliance status or action word, or NULL. */
 const char *out_status_color(const char *word);

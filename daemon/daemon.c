@@ -529,7 +529,6 @@ start_webhooks(struct daemon *d)
 			return -1;
 		}
 	}
-	d->webhook_ops.default_name = d->nwebhooks == 1 ? webhook_name(d->webhooks[0]) : "";
 	return 0;
 }
 

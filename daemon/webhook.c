@@ -332,7 +332,7 @@ static const char *const retry_sql[2] = {
 	"UPDATE webhook_cursors SET attempts = attempts + 1,"
 	" failing_since = coalesce(failing_since, now()),"
 	" next_attempt_at = now() + $3::float8 * interval '1 millisecond',"
-	" last_error = $4, retried = retried + 1 WHERE name = $1 AND $2::bigint > 0",
+	" last_error = $4, retried = retried + 1 WHERE name = $1 AND last_event_id < $2::bigint",
 	"WITH r AS (UPDATE webhook_replays SET attempts = attempts + 1,"
 	"  failing_since = coalesce(failing_since, now()),"
 	"  next_attempt_at = now() + $3::float8 * interval '1 millisecond', last_error = $4"

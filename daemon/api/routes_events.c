@@ -253,14 +253,10 @@ replay_target(struct request *r)
 	const char *name = request_api(r)->webhooks->default_name;
 	const char *why = NULL;
 	json_t *errs;
-	size_t n;
 
 	if (v != NULL) {
 		name = json_string_value(v);
-		n = name != NULL ? strlen(name) : 0;
-		if (n == 0 || n > 63 ||
-		    strspn(name,
-		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		if (name == NULL || !route_name_valid(name))
 			why = "must be a webhook name (1..63 of A-Z a-z 0-9 . _ -)";
 	} else if (name[0] == '\0')
 		why = "required: this daemon has no webhook, or several, to default to";

@@ -52,11 +52,21 @@ method_name(enum evhttp_cmd_type t)
 
 /* A {name} segment: 1..ROUTE_NAME_MAX-1 of [A-Za-z0-9._-] (config names:
  * nothing to escape in logs, audits or problem details). */
+static const char name_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+
+bool
+route_name_valid(const char *s)
+{
+	size_t n = strspn(s, name_chars);
+
+	return n > 0 && n < ROUTE_NAME_MAX && s[n] == '\0';
+}
+
 static const char *
 name_match(const char *path, char *name)
 {
-	size_t n =
-	    strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+	size_t n = strspn(path, name_chars);
 
 	if (n == 0 || n >= ROUTE_NAME_MAX)
 		return NULL;

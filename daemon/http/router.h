@@ -163,6 +163,8 @@ void request_not_found(struct request *r, const char *what);
  * when NULL) when the request ends.  NULL after answering 500 (out of
  * memory): the handler returns. */
 void *request_state_new(struct request *r, size_t size, void (*free_fn)(void *));
+/* Whether s could be a {name} segment: 1..ROUTE_NAME_MAX-1 of [A-Za-z0-9._-]. */
+bool route_name_valid(const char *s);
 /* Adds a response header (before replying). */
 void request_header(struct request *r, const char *name, const char *value);
 

@@ -256,11 +256,11 @@ say "ready in ${ready_s}s, RSS ${rss_ready} MB"
 
 metric() { curl -fs "$api/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 lag_ms() { awk -v v="$(metric allianced_event_loop_lag_max_seconds)" 'BEGIN { printf "%.1f", v * 1000 }'; }
-# The daemon's lag samples (one per 10 ms timer) later than 20 ms so far: the
-# difference over a phase says whether that phase stalled the loop (the max
-# above is since the start, wrk phases included).
-# The histogram's buckets now, to a file; lag_worst A B: the bound of the
-# highest bucket any sample between the two snapshots fell in ("<= 10" ms).
+# The daemon's lag histogram (one sample per 10 ms tick) before and after a
+# phase says whether that phase stalled the loop (the max above is since the
+# start, wrk phases included).  lag_snap FILE: the buckets now; lag_worst A
+# B: the bound of the highest bucket any sample between the two snapshots
+# fell in ("<= 10" ms); lag_over20 A B: how many of them were above 20 ms.
 lag_snap() { curl -fs "$api/metrics" | grep '^allianced_event_loop_lag_seconds_bucket' >"$1"; }
 lag_worst() {
 	awk 'FNR == NR { a[$1] = $2; next }
@@ -270,9 +270,9 @@ lag_worst() {
 		      printf "> %g", n[k] * 1000 }' "$1" "$2"
 }
 lag_over20() {
-	curl -fs "$api/metrics" | awk '$1 == "allianced_event_loop_lag_seconds_count" { n = $2 }
-		$1 == "allianced_event_loop_lag_seconds_bucket{le=\"0.02\"}" { k = $2 }
-		END { printf "%d", n - k }'
+	awk 'FNR == NR { a[$1] = $2; next }
+		/le="\+Inf"/ { all = $2 - a[$1] } /le="0.02"/ { in20 = $2 - a[$1] }
+		END { printf "%d", all - in20 }' "$1" "$2"
 }
 
 # A /healthz poller (every 10 ms): the slowest answer is how long the loop
@@ -338,7 +338,6 @@ say "feedback p50 ${fb_p50} ms p99 ${fb_p99} ms ($(field "$fb_line" rps)/s," \
 # --------------------------------------------------------------------------
 # a periodic all-therapists refresh (records_refresh 10 s) under a poller
 
-over0=$(lag_over20)
 lag_snap "$tmp/lag_refresh0"
 poll_start "$tmp/poll_refresh"
 mark=$(wc -l <"$log")
@@ -350,8 +349,8 @@ sleep 0.5
 poll_stop
 refresh_ms=$(tail -n +"$((mark + 1))" "$log" | sed -n 's/.*refreshed (periodic) in \([0-9]*\) ms.*/\1/p' | tail -n 1)
 lag_refresh=$(lag_ms)
-over_refresh=$(($(lag_over20) - over0))
 lag_snap "$tmp/lag_refresh1"
+over_refresh=$(lag_over20 "$tmp/lag_refresh0" "$tmp/lag_refresh1")
 worst_refresh=$(lag_worst "$tmp/lag_refresh0" "$tmp/lag_refresh1")
 poll_refresh=$(cat "$tmp/poll_refresh" 2>/dev/null || echo nan)
 say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records_refresh:" \
@@ -365,7 +364,6 @@ say "all-therapists refresh: ${refresh_ms:-?} ms of database time (every records
 
 reloads=${BENCH_RELOADS:-3}
 rss_before=$(( $(rss_kb) / 1024 ))
-over0=$(lag_over20)
 lag_snap "$tmp/lag_full0"
 poll_start "$tmp/poll_full"
 full_s="" rss_reloads=""
@@ -384,8 +382,8 @@ for r in $(seq "$reloads"); do
 done
 poll_stop
 lag_full=$(lag_ms)
-over_full=$(($(lag_over20) - over0))
 lag_snap "$tmp/lag_full1"
+over_full=$(lag_over20 "$tmp/lag_full0" "$tmp/lag_full1")
 worst_full=$(lag_worst "$tmp/lag_full0" "$tmp/lag_full1")
 poll_full=$(cat "$tmp/poll_full" 2>/dev/null || echo nan)
 rss_after=$(( $(rss_kb) / 1024 ))
@@ -400,7 +398,8 @@ kill -0 "$daemon_pid" 2>/dev/null || die "allianced died"
 # of the lag timer during the refresh (which logs no turn), whichever is
 # larger.  The /healthz poller, a Python client on the same two cores, is
 # printed beside it.
-max_lag=$(sed -n 's/.*one loop turn at most \([0-9.]*\) ms.*/\1/p' "$log" |
+turns=$(sed -n 's/.*one loop turn at most \([0-9.]*\) ms.*/\1/p' "$log")
+max_lag=$(printf '%s\n' "$turns" |
 	awk -v a="$worst_refresh" '
 	{ if ($1 + 0 > m) m = $1 + 0 }
 	END { sub(/^[<>]=? */, "", a); if (a + 0 > m) m = a + 0; printf "%.1f", m }')
@@ -421,5 +420,5 @@ printf '%-46s %s\n' "loop lag max: start / refresh / full reloads" "${lag_start}
 printf '%-46s %s\n' "slowest /healthz: refresh / full reloads" "${poll_refresh} / ${poll_full} ms"
 printf '%-46s %s\n' "lag samples > 20 ms: refresh / full reloads" "${over_refresh} / ${over_full} (daemon's timer)"
 printf '%-46s %s\n' "worst lag sample: refresh / full reloads" "${worst_refresh} / ${worst_full} ms (daemon's timer)"
-printf '%-46s %s\n' "slowest loop turn of each full load" "$(sed -n 's/.*one loop turn at most \([0-9.]*\) ms.*/\1/p' "$log" | paste -sd/ | sed 's|/| / |g') ms (its log)"
+printf '%-46s %s\n' "slowest loop turn of each full load" "$(printf '%s\n' "$turns" | paste -sd/ | sed 's|/| / |g') ms (its log)"
 echo "scale $size: ready_s=$ready_s rss_mb=$rss_ready match_p50_ms=$match_p50 match_rps=$match_rps max_lag_ms=$max_lag"
